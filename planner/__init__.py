@@ -1,0 +1,3 @@
+"""planner — boundary-aware team-building planner."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,446 @@
+"""The command line: parses arguments, calls the core, renders results and errors.
+
+Results go to stdout, diagnostics to stderr. Exit codes (SPEC §4): 0 success, 1 ``verify``
+found violations, 2 invalid input, 3 infeasible, 130 interrupted. A user's mistake is
+rendered as ``file: place: reason`` — never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+from planner import __version__
+from planner.domain.errors import InputError, PlannerError
+
+T = TypeVar("T")
+
+EXIT_OK, EXIT_VIOLATIONS, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+def err(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def out(message: str) -> None:
+    print(message, flush=True)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that exits with 2 and a one-line message on usage errors (as it should)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        err(f"planner: {message}")
+        raise SystemExit(EXIT_INPUT)
+
+
+# ---------------------------------------------------------------------- commands
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from planner.domain.io import load_scenario
+
+    loaded = load_scenario(Path(args.scenario))
+    read_calendars_if_possible(loaded)
+    s = loaded.scenario
+    answers = sum(len(a) for a in s.preferences.values())
+    out(
+        f"{args.scenario}: valid — team {s.team.name!r}, {len(s.people)} people, "
+        f"{len(s.activities)} activities, {len(s.venues)} venues, {len(s.queues)} queues, "
+        f"{answers} answers, horizon {s.team.horizon.start}..{s.team.horizon.end}"
+    )
+    return EXIT_OK
+
+
+def read_calendars_if_possible(loaded: Any) -> None:
+    """Validate calendar files too when the calendar reader is installed."""
+    from planner import service
+
+    try:
+        service.read_calendars(loaded)
+    except ModuleNotFoundError as exc:  # pragma: no cover - during bootstrap only
+        if exc.name != "planner.calendar.busy":
+            raise
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from planner.domain.models import Scenario
+
+    out(json.dumps(Scenario.model_json_schema(), indent=2))
+    return EXIT_OK
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from planner import service
+
+    with open_workspace(args) as ws:
+        result = service.import_files(ws, [Path(f) for f in args.files])
+    for line in result.messages:
+        out(line)
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from planner import service
+
+    with open_workspace(args, create=False) as ws:
+        if args.what == "scenario":
+            path = service.export_scenario(ws, Path(args.out))
+            out(f"wrote {path}")
+        elif args.what == "poll":
+            from planner.respond import export_poll
+
+            path = export_poll(ws, Path(args.out))
+            out(f"wrote {path}")
+        else:
+            from planner.calendar.publish import export_invites
+
+            report = export_invites(
+                ws,
+                Path(args.out),
+                caldav=args.caldav,
+                smtp=args.smtp,
+                now=service.parse_now(args.now),
+            )
+            for line in report.lines():
+                out(line)
+    return EXIT_OK
+
+
+def cmd_solve(args: argparse.Namespace) -> int:
+    from planner import service
+    from planner.solve import PlanSolver, SolveOptions, SolveProgress
+    from planner.solve.explain import annotate
+
+    now = service.parse_now(args.now)
+    ws = None
+    if args.workspace and not args.scenario:
+        ws = open_workspace(args, create=False)
+        problem = ws.planning_input(now)
+    elif args.scenario:
+        problem = service.planning_input_from_file(Path(args.scenario), now)
+    else:
+        raise InputError.single("planner solve", "give a SCENARIO file or --workspace DB")
+    options = SolveOptions(time_limit=args.time_limit, workers=args.workers, seed=args.seed)
+    solver = PlanSolver(problem, options)
+
+    last = [0.0]
+
+    def progress(p: SolveProgress) -> None:
+        now_t = time.monotonic()
+        if now_t - last[0] >= 1.0:
+            last[0] = now_t
+            err(
+                f"  objective {p.objective:,.0f}  bound {p.bound:,.0f}  "
+                f"gap {p.gap:.2%}  {p.elapsed:.1f}s  ({p.solutions} plans)"
+            )
+
+    result, interrupted = run_interruptible(lambda: solver.solve(progress), solver.stop)
+    schedule = annotate(problem, result.schedule)
+    out_dir = Path(args.out)
+    from planner.solve.verify import verify
+
+    violations = verify(problem, schedule)
+    if violations:  # A bug, never a user mistake: refuse to publish a plan that breaks a rule.
+        for v in violations:
+            err(f"internal error: {v.render()}")
+        raise PlannerError("the plan failed the independent check; nothing was written")
+    path = service.write_schedule(schedule, out_dir)
+    written: list[str] = [str(path)]
+    if ws is not None:
+        ws.save_plan(schedule)
+    if schedule.status.value in {"optimal", "feasible"} and schedule.sessions:
+        try:
+            from planner.calendar.publish import publish_plan
+        except ModuleNotFoundError as exc:
+            if exc.name != "planner.calendar.publish":
+                raise
+        else:
+            written.extend(
+                str(p) for p in publish_plan(problem, schedule, out_dir, workspace=ws, now=now)
+            )
+    if ws is not None:
+        ws.close()
+    placed = {p for s in schedule.sessions for p in s.attendees}
+    out(
+        f"{schedule.status.value}: {len(schedule.sessions)} sessions, {len(placed)} people placed, "
+        f"{len(schedule.unplaced)} opt-ins unplaced, {len(schedule.not_held)} sessions not held; "
+        f"objective {schedule.objective.value:,.0f} (bound {schedule.objective.bound:,.0f}, "
+        f"gap {schedule.objective.gap:.2%}) in {schedule.solve_seconds:.1f}s"
+    )
+    out(
+        f"wrote {written[0]}"
+        + (f" and {len(written) - 1} calendar files" if len(written) > 1 else "")
+    )
+    if schedule.status.value == "infeasible":
+        for c in schedule.conflicts:
+            err(f"conflict: {', '.join(c.rules)}: {c.detail}")
+        return EXIT_INFEASIBLE
+    return EXIT_INTERRUPTED if interrupted else EXIT_OK
+
+
+def run_interruptible(work: Callable[[], T], stop: Callable[[], None]) -> tuple[T, bool]:
+    """Run ``work`` in a thread; Ctrl+C calls ``stop`` and waits for the best result so far."""
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = work()
+        except BaseException as exc:  # re-raised in the main thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, name="planner-solve", daemon=True)
+    interrupted = False
+    previous = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        thread.start()
+        while thread.is_alive():
+            try:
+                thread.join(0.1)
+            except KeyboardInterrupt:
+                if not interrupted:
+                    interrupted = True
+                    err("interrupted: stopping the search and keeping the best plan so far…")
+                stop()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if "error" in box:
+        raise box["error"]
+    return box["value"], interrupted
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from planner import service
+    from planner.solve.verify import load_schedule, verify
+
+    problem = service.planning_input_from_file(Path(args.scenario), service.parse_now(args.now))
+    schedule = load_schedule(Path(args.schedule))
+    violations = verify(problem, schedule)
+    for v in violations:
+        out(v.render())
+    if violations:
+        err(f"{len(violations)} violation(s)")
+        return EXIT_VIOLATIONS
+    out(f"{args.schedule}: no violations ({len(schedule.sessions)} sessions checked)")
+    return EXIT_OK
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from planner import service
+    from planner.solve import PlanSolver, SolveOptions
+    from planner.solve.explain import annotate, explain_person, render_explanations
+    from planner.solve.verify import load_schedule
+
+    problem = service.planning_input_from_file(Path(args.scenario), service.parse_now(args.now))
+    if args.person not in {p.id for p in problem.scenario.people}:
+        raise InputError.single(args.scenario, f"unknown person {args.person!r}", "--person")
+    if args.activity and args.activity not in {a.id for a in problem.scenario.activities}:
+        raise InputError.single(args.scenario, f"unknown activity {args.activity!r}", "--activity")
+    if args.schedule:
+        schedule = load_schedule(Path(args.schedule))
+    else:
+        options = SolveOptions(time_limit=args.time_limit, workers=args.workers, seed=args.seed)
+        schedule = PlanSolver(problem, options).solve().schedule
+    schedule = annotate(problem, schedule)
+    out(render_explanations(explain_person(problem, schedule, args.person, args.activity)))
+    return EXIT_OK
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    console = Console()
+    if args.meetings:
+        from planner.bench.meetings import run_meetings
+
+        if not args.out:
+            raise InputError.single("planner bench", "--meetings needs --out SOLVED.json")
+        result = run_meetings(
+            Path(args.meetings),
+            Path(args.out),
+            time_limit=args.time_limit or 60.0,
+            workers=args.workers,
+            seed=args.seed,
+            progress=err,
+        )
+        out(result.summary_line())
+        return EXIT_OK
+    from planner.bench.table import bench_table, run_bench
+
+    sizes = tuple(s.strip().upper() for s in args.sizes.split(",") if s.strip())
+    checkpoints = tuple(float(c) for c in args.checkpoints.split(","))
+    rows = run_bench(
+        sizes, seed=args.seed, workers=args.workers, checkpoints=checkpoints, progress=err
+    )
+    console.print(bench_table(rows))
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from planner.store import data_home
+
+    path = Path(args.workspace) if args.workspace else data_home() / "demo.db"
+    ws = ensure_demo_workspace(path)
+    if args.no_tui:
+        s = ws.load_scenario()
+        out(f"demo workspace {path}: {len(s.people)} people, {len(s.activities)} activities")
+        ws.close()
+        return EXIT_OK
+    ws.close()
+    return run_tui(str(path))
+
+
+def ensure_demo_workspace(path: Path) -> Any:
+    from planner.demo import demo_scenario
+    from planner.store import Workspace
+
+    ws = Workspace.open(path)
+    if not ws.has_scenario():
+        ws.save_scenario(demo_scenario(), {}, label="create demo")
+    return ws
+
+
+def cmd_tui(args: argparse.Namespace) -> int:
+    from planner.store import default_workspace_path
+
+    return run_tui(args.workspace or str(default_workspace_path()))
+
+
+def run_tui(workspace: str) -> int:
+    from planner.tui.app import make_app
+
+    app = make_app(workspace)
+    app.run()
+    return int(app.return_code or 0)
+
+
+def cmd_respond(args: argparse.Namespace) -> int:
+    from planner.tui.respond import run_respond
+
+    return run_respond(Path(args.poll), person=args.as_, calendars=[Path(c) for c in args.calendar])
+
+
+def open_workspace(args: argparse.Namespace, *, create: bool = True) -> Any:
+    from planner.store import Workspace, default_workspace_path
+
+    ws = Workspace.open(args.workspace or default_workspace_path(), create=create)
+    for warning in ws.warnings:
+        err(f"warning: {warning}")
+    return ws
+
+
+# ---------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="planner",
+        description="Boundary-aware team-building planner: opt-in activities, CP-SAT plans, invites.",
+    )
+    parser.add_argument("--version", action="version", version=f"planner {__version__}")
+    parser.add_argument("--workspace", help="workspace file (default: in the user data dir)")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    def add(
+        name: str, func: Callable[[argparse.Namespace], int], help_: str
+    ) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_, description=help_)
+        p.set_defaults(func=func)
+        return p
+
+    def workspace_opt(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--workspace", default=argparse.SUPPRESS, help="workspace file or URL")
+
+    def solver_opts(p: argparse.ArgumentParser, time_limit: float) -> None:
+        p.add_argument(
+            "--time-limit", type=float, default=time_limit, help="seconds (default %(default)s)"
+        )
+        p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+        p.add_argument("--workers", type=int, default=2, help="solver threads (default 2)")
+
+    p = add("validate", cmd_validate, "check a scenario file; report every problem")
+    p.add_argument("scenario")
+    add("schema", cmd_schema, "print the JSON Schema of scenario files")
+    p = add("import", cmd_import, "import scenarios, roster CSVs, responses and RSVP replies")
+    p.add_argument("files", nargs="+")
+    workspace_opt(p)
+    p = add("export", cmd_export, "write the scenario, the poll or the invites")
+    p.add_argument("what", choices=["scenario", "poll", "invites"])
+    p.add_argument("--out", required=True, help="file (scenario, poll) or directory (invites)")
+    p.add_argument("--caldav", help="also store the events on this CalDAV collection URL")
+    p.add_argument("--smtp", help="also send iMIP mail through HOST:PORT")
+    p.add_argument("--now", help="ISO date-time used as DTSTAMP (default: now)")
+    workspace_opt(p)
+    p = add("solve", cmd_solve, "plan: write schedule.json, invites and the team calendar")
+    p.add_argument("scenario", nargs="?")
+    p.add_argument("--out", required=True, help="output directory")
+    p.add_argument("--now", help="ISO date-time for min_notice (default: now)")
+    solver_opts(p, 30.0)
+    workspace_opt(p)
+    p = add("verify", cmd_verify, "check a schedule against every hard rule")
+    p.add_argument("scenario")
+    p.add_argument("schedule")
+    p.add_argument("--now", help="ISO date-time for min_notice (default: now)")
+    p = add("explain", cmd_explain, "why someone was or was not placed")
+    p.add_argument("scenario")
+    p.add_argument("--person", required=True)
+    p.add_argument("--activity")
+    p.add_argument("--schedule", help="explain this schedule.json instead of planning anew")
+    p.add_argument("--now", help="ISO date-time for min_notice (default: now)")
+    solver_opts(p, 10.0)
+    p = add(
+        "bench", cmd_bench, "benchmark against the greedy baseline, or solve a meeting instance"
+    )
+    p.add_argument("--sizes", default="S,M,L")
+    p.add_argument("--checkpoints", default="10,60", help="seconds at which to record the gap")
+    p.add_argument("--meetings", help="an OptaPlanner/Timefold meeting-scheduling JSON instance")
+    p.add_argument("--out", help="where --meetings writes the solved instance")
+    p.add_argument("--time-limit", type=float, default=None)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--workers", type=int, default=2)
+    p = add("demo", cmd_demo, "open the TUI on the demo workspace (created on first run)")
+    p.add_argument(
+        "--no-tui", action="store_true", help="create the demo workspace and print a summary"
+    )
+    workspace_opt(p)
+    p = add("tui", cmd_tui, "the organiser's terminal UI")
+    workspace_opt(p)
+    p = add("respond", cmd_respond, "answer a poll (participant)")
+    p.add_argument("poll")
+    p.add_argument("--as", dest="as_", help="your person id")
+    p.add_argument("--calendar", action="append", default=[], help="your own .ics (read locally)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        args.func = cmd_tui
+    try:
+        return int(args.func(args))
+    except PlannerError as exc:
+        err(str(exc) if isinstance(exc, InputError) else f"planner: {exc}")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        err("interrupted")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # e.g. `planner schema | head`
+        return EXIT_OK
+
+
+def entry() -> None:  # pragma: no cover
+    raise SystemExit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

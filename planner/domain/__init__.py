@@ -1,0 +1,1 @@
+"""Domain models, validation and time arithmetic (imports nothing else of planner's)."""

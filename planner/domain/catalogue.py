@@ -1,0 +1,124 @@
+"""The activity catalogue: templates in ``activities/*.toml`` that scenarios refer to.
+
+The catalogue ships inside the package (as ``planner._activities`` in a wheel) and is read
+from the source tree's ``activities/`` during development.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterator, Mapping
+from functools import cache
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from planner.domain.errors import InputError, Problem
+from planner.domain.models import Category, Id, Kind, Name, Setting, Tag, Text
+
+
+class ActivityTemplate(BaseModel):
+    """A ready-made activity an organiser can add with ``template = "id"``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: Id = Field(description="Template id; the file is activities/<id>.toml.")
+    name: Name = Field(description="Display name.")
+    description: Text = Field(description="What happens, for the invite.")
+    category: Category = Field(description="social, learning, collaboration, ...")
+    kind: Kind = Field(default=Kind.event, description="'event' or 'pairing'.")
+    duration_minutes: int = Field(gt=0, le=24 * 60, description="Default session length.")
+    min_participants: int = Field(ge=1, description="Default fewest attendees.")
+    max_participants: int = Field(ge=1, description="Default most attendees.")
+    setting: Setting = Field(description="indoor, outdoor or virtual.")
+    provides: list[Tag] = Field(default_factory=list, description="Tags it offers.")
+    after_hours: bool = Field(default=False, description="Usually held outside working hours.")
+    min_departments: int = Field(default=1, ge=1, description="Default department mix.")
+    inclusive_note: Text = Field(description="How to run it so that everyone can take part.")
+
+    def activity_defaults(self) -> dict[str, Any]:
+        """The fields a scenario activity inherits (the scenario's own values win)."""
+        defaults: dict[str, Any] = self.model_dump(
+            include={
+                "name",
+                "description",
+                "category",
+                "kind",
+                "duration_minutes",
+                "min_participants",
+                "max_participants",
+                "setting",
+                "provides",
+                "after_hours",
+                "min_departments",
+            },
+            mode="json",
+        )
+        if self.inclusive_note:
+            defaults["description"] = (
+                f"{self.description.rstrip()}\n\n{self.inclusive_note.strip()}"
+            )
+        if self.setting is Setting.virtual:
+            defaults["virtual"] = True
+        return defaults
+
+
+class Catalogue(Mapping[str, ActivityTemplate]):
+    """Templates by id."""
+
+    def __init__(self, templates: dict[str, ActivityTemplate]) -> None:
+        self._templates = dict(sorted(templates.items()))
+
+    def __getitem__(self, key: str) -> ActivityTemplate:
+        return self._templates[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._templates)
+
+    def __len__(self) -> int:
+        return len(self._templates)
+
+
+def _catalogue_dir() -> Traversable:
+    source_tree = Path(__file__).resolve().parents[2] / "activities"
+    if source_tree.is_dir():
+        return source_tree
+    return resources.files("planner._activities")
+
+
+def load_catalogue(directory: Traversable | Path | None = None) -> Catalogue:
+    """Read and validate every ``*.toml`` template; raise :class:`InputError` listing all faults."""
+    root = directory if directory is not None else _catalogue_dir()
+    templates: dict[str, ActivityTemplate] = {}
+    problems: list[Problem] = []
+    for entry in sorted(root.iterdir(), key=lambda e: e.name):
+        if not entry.name.endswith(".toml"):
+            continue
+        source = f"activities/{entry.name}"
+        try:
+            data = tomllib.loads(entry.read_text(encoding="utf-8"))
+            template = ActivityTemplate.model_validate(data)
+        except tomllib.TOMLDecodeError as exc:
+            problems.append(Problem(source, "", f"not valid TOML: {exc}"))
+            continue
+        except ValidationError as exc:
+            problems.extend(
+                Problem(source, ".".join(map(str, e["loc"])), e["msg"]) for e in exc.errors()
+            )
+            continue
+        if entry.name != f"{template.id}.toml":
+            problems.append(
+                Problem(source, "id", f"id {template.id!r} does not match the file name")
+            )
+        templates[template.id] = template
+    if problems:
+        raise InputError(problems)
+    return Catalogue(templates)
+
+
+@cache
+def default_catalogue() -> Catalogue:
+    return load_catalogue()

@@ -1,0 +1,200 @@
+"""Reading and writing scenario files (TOML or JSON, one schema) with precise errors.
+
+Every fault is reported at once where the format allows, each as
+``file: location: message`` — a dotted path such as ``people.3.email``, or
+``line L, column C`` for a syntax error.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+from pydantic import ValidationError
+
+from planner.domain.catalogue import Catalogue, default_catalogue
+from planner.domain.errors import InputError, Problem
+from planner.domain.models import CrossRecordErrors, Scenario
+
+MAX_INPUT_BYTES = 50 * 1024 * 1024
+"""Largest scenario, roster, poll or response file read (refused by size before parsing)."""
+
+_TYPE_TAGS = {"str", "int", "float", "bool", "list", "dict", "tuple", "date", "datetime", "[key]"}
+_MESSAGES = {
+    "Extra inputs are not permitted": "unknown key",
+    "Field required": "missing",
+}
+
+
+def read_text(path: Path, source: str | None = None, max_bytes: int = MAX_INPUT_BYTES) -> str:
+    """Read a user file as UTF-8, refusing oversized, unreadable or undecodable files."""
+    source = source or str(path)
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise InputError.single(
+                source, f"file is {size:,} bytes; the limit is {max_bytes:,} bytes"
+            )
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError.single(source, "no such file") from None
+    except IsADirectoryError:
+        raise InputError.single(source, "is a directory, not a file") from None
+    except OSError as exc:
+        raise InputError.single(source, f"cannot read: {exc.strerror or exc}") from None
+    if not data.strip():
+        raise InputError.single(source, "file is empty")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError.single(
+            source, "not UTF-8 text", f"line {line}, byte {exc.start}"
+        ) from None
+    return text
+
+
+def parse_document(text: str, source: str, fmt: str) -> dict[str, Any]:
+    """Parse TOML or JSON text into a dict, turning syntax errors into :class:`InputError`."""
+    try:
+        data = json.loads(text) if fmt == "json" else tomllib.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError.single(
+            source, f"not valid JSON: {exc.msg}", f"line {exc.lineno}, column {exc.colno}"
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        m = re.search(r"\(at line (\d+), column (\d+)\)", message)
+        location = f"line {m.group(1)}, column {m.group(2)}" if m else ""
+        message = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", message)
+        raise InputError.single(source, f"not valid TOML: {message}", location) from None
+    except RecursionError:
+        raise InputError.single(source, "nested too deeply") from None
+    if not isinstance(data, dict):
+        raise InputError.single(source, "the top level must be a table/object")
+    return data
+
+
+def format_of(path: Path) -> str:
+    return "json" if path.suffix.lower() == ".json" else "toml"
+
+
+def validation_problems(source: str, exc: ValidationError) -> list[Problem]:
+    """Render a pydantic error as problems with dotted locations."""
+    problems: list[Problem] = []
+    for err in exc.errors():
+        original = (err.get("ctx") or {}).get("error")
+        base = [str(p) for p in err["loc"] if not _is_type_tag(p)]
+        if isinstance(original, CrossRecordErrors):
+            problems.extend(
+                Problem(source, ".".join([*base, *map(str, loc)]), msg)
+                for loc, msg in original.errors
+            )
+            continue
+        message = err["msg"]
+        for prefix in ("Value error, ", "Assertion failed, "):
+            message = message.removeprefix(prefix)
+        message = _MESSAGES.get(message, message)
+        if err["type"] == "literal_error" and "input" in err:
+            message = f"{err['input']!r} is not allowed; {message[0].lower()}{message[1:]}"
+        problems.append(Problem(source, ".".join(base), message))
+    return problems
+
+
+def _is_type_tag(part: Any) -> bool:
+    return isinstance(part, str) and ("[" in part or part in _TYPE_TAGS)
+
+
+@dataclass(frozen=True)
+class LoadedScenario:
+    """A validated scenario and where it came from (calendars resolve against ``base_dir``)."""
+
+    scenario: Scenario
+    source: str
+    base_dir: Path
+
+    def calendar_paths(self) -> dict[str, list[Path]]:
+        return {
+            p.id: [(self.base_dir / c).resolve() for c in p.calendars]
+            for p in self.scenario.people
+            if p.calendars
+        }
+
+
+def validate_scenario(
+    data: Mapping[str, Any], source: str, catalogue: Catalogue | None = None
+) -> Scenario:
+    try:
+        return Scenario.model_validate(
+            data, context={"catalogue": catalogue or default_catalogue()}
+        )
+    except ValidationError as exc:
+        raise InputError(validation_problems(source, exc)) from None
+
+
+def load_scenario(path: Path, catalogue: Catalogue | None = None) -> LoadedScenario:
+    """Read, parse and validate a scenario file, including that its calendars are readable."""
+    source = str(path)
+    data = parse_document(read_text(path, source), source, format_of(path))
+    scenario = validate_scenario(data, source, catalogue)
+    base_dir = path.resolve().parent
+    problems: list[Problem] = []
+    for i, person in enumerate(scenario.people):
+        for j, rel in enumerate(person.calendars):
+            target = base_dir / rel
+            location = f"people.{i}.calendars.{j}"
+            if not target.is_file():
+                problems.append(Problem(source, location, f"calendar file {rel!r} not found"))
+            elif not _readable(target):
+                problems.append(Problem(source, location, f"calendar file {rel!r} is not readable"))
+    if problems:
+        raise InputError(problems)
+    return LoadedScenario(scenario, source, base_dir)
+
+
+def _readable(path: Path) -> bool:
+    try:
+        with path.open("rb") as fh:
+            fh.read(1)
+    except OSError:
+        return False
+    return True
+
+
+def scenario_document(scenario: Scenario) -> dict[str, Any]:
+    """The scenario as plain data, omitting defaults so a written file stays readable."""
+    data: dict[str, Any] = scenario.model_dump(mode="json", exclude_defaults=True)
+    data["team"] = scenario.team.model_dump(mode="json")
+    # Activities are written in full: a value equal to the model default may differ from the
+    # template's, and dropping it would let the template win on re-import.
+    if scenario.activities:
+        data["activities"] = [
+            a.model_dump(mode="json", exclude_none=True) for a in scenario.activities
+        ]
+    return data
+
+
+def dump_scenario(scenario: Scenario, fmt: str) -> str:
+    data = scenario_document(scenario)
+    if fmt == "json":
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return tomli_w.dumps(_toml_ready(data))
+
+
+def _toml_ready(value: Any) -> Any:
+    """TOML has no null: drop ``None`` values (they are defaults anyway)."""
+    if isinstance(value, dict):
+        return {k: _toml_ready(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_toml_ready(v) for v in value]
+    return value
+
+
+def render_problems(problems: Iterable[Problem]) -> str:
+    return "\n".join(p.render() for p in problems)

@@ -1,0 +1,249 @@
+"""Application operations shared by the CLI, the TUI and the tests.
+
+Each function takes validated inputs, calls the core (domain, store, solve, calendar) and
+returns results; none prints or exits. Files are validated completely before anything is
+written, so a bad file leaves the workspace untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from planner.domain.errors import InputError, Problem
+from planner.domain.io import (
+    LoadedScenario,
+    dump_scenario,
+    format_of,
+    load_scenario,
+    parse_document,
+    read_text,
+)
+from planner.domain.models import Scenario
+from planner.domain.planning import Interval, PlanningInput
+from planner.domain.schedule import Schedule
+from planner.store import Workspace
+
+# ---------------------------------------------------------------------- files we write
+
+
+def private_dir(path: Path) -> Path:
+    """Create ``path`` (and parents) owner-only; an existing directory is kept as it is."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
+def write_private(path: Path, content: str | bytes) -> Path:
+    """Write a file readable by its owner only (privacy invariant 5), atomically."""
+    private_dir(path.parent)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+# ---------------------------------------------------------------------- scenarios
+
+
+def horizon_bounds(scenario: Scenario) -> tuple[datetime, datetime]:
+    """Aware instants bounding the horizon (with a day's margin for other zones)."""
+    from datetime import timedelta
+
+    from planner.domain.timeutil import local_instant, zone
+
+    tz = zone(scenario.team.timezone)
+    start = local_instant(scenario.team.horizon.start, 0, tz) - timedelta(days=1)
+    end = local_instant(scenario.team.horizon.end + timedelta(days=2), 0, tz)
+    return start, end
+
+
+def read_calendars(loaded: LoadedScenario) -> dict[str, list[Interval]]:
+    """Busy blocks from every person's calendar files (start and end only)."""
+    from planner.calendar.busy import read_busy_blocks
+    from planner.domain.timeutil import zone
+
+    scenario = loaded.scenario
+    start, end = horizon_bounds(scenario)
+    blocks: dict[str, list[Interval]] = {}
+    errors: list[InputError] = []
+    for person in scenario.people:
+        for rel in person.calendars:
+            path = (loaded.base_dir / rel).resolve()
+            try:
+                found = read_busy_blocks(
+                    path,
+                    zone=zone(scenario.person_zone_name(person)),
+                    start=start,
+                    end=end,
+                    source=rel,
+                )
+            except InputError as exc:
+                errors.append(exc)
+                continue
+            blocks.setdefault(person.id, []).extend((b.start, b.end) for b in found)
+    if errors:
+        raise InputError.combine(errors)
+    return blocks
+
+
+def planning_input_from_file(path: Path, now: datetime) -> PlanningInput:
+    loaded = load_scenario(path)
+    return PlanningInput(scenario=loaded.scenario, now=now, busy=read_calendars(loaded))
+
+
+def export_scenario(ws: Workspace, out: Path) -> Path:
+    """Write the workspace's scenario; calendar paths become relative to the file written."""
+    scenario = ws.load_scenario()
+    base = out.resolve().parent
+    scenario = scenario.model_copy(
+        update={
+            "people": [
+                p.model_copy(update={"calendars": [_relative(Path(c), base) for c in p.calendars]})
+                for p in scenario.people
+            ]
+        }
+    )
+    return write_private(out, dump_scenario(scenario, format_of(out)))
+
+
+def _relative(path: Path, base: Path) -> str:
+    if not path.is_absolute():
+        return str(path)
+    return os.path.relpath(path, base)
+
+
+# ---------------------------------------------------------------------- import
+
+
+@dataclass
+class ImportResult:
+    messages: list[str] = field(default_factory=list)
+
+
+def classify(path: Path) -> str:
+    """What kind of file the user handed ``planner import``."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return "roster"
+    if suffix in {".ics", ".ical", ".ifb"}:
+        return "reply"
+    if suffix in {".toml", ".json"}:
+        data = parse_document(read_text(path), str(path), format_of(path))
+        if "response" in data:
+            return "response"
+        if "poll" in data:
+            return "poll"
+        return "scenario"
+    raise InputError.single(
+        str(path),
+        "unknown file type (expected .toml/.json scenario or response, .csv roster, .ics reply)",
+    )
+
+
+Importer = Callable[[Workspace, Path], Callable[[], str]]
+"""Validates one file completely, then returns the function that applies it."""
+
+
+def _import_scenario(ws: Workspace, path: Path) -> Callable[[], str]:
+    loaded = load_scenario(path)
+    blocks = read_calendars(loaded)
+    # The workspace keeps calendar paths absolute so it does not depend on where it was run.
+    scenario = loaded.scenario.model_copy(
+        update={
+            "people": [
+                p.model_copy(
+                    update={
+                        "calendars": [str((loaded.base_dir / c).resolve()) for c in p.calendars]
+                    }
+                )
+                for p in loaded.scenario.people
+            ]
+        }
+    )
+
+    def apply() -> str:
+        summary = ws.save_scenario(scenario, blocks)
+        return f"{path}: imported {summary.line()}"
+
+    return apply
+
+
+def _refuse_poll(ws: Workspace, path: Path) -> Callable[[], str]:
+    raise InputError.single(
+        str(path),
+        "this is a poll for participants: answer it with 'planner respond', then import the response",
+    )
+
+
+IMPORTERS: dict[str, Importer] = {
+    "scenario": _import_scenario,
+    "poll": _refuse_poll,
+}
+"""Kind -> importer; the calendar and respond modules register roster, reply and response."""
+
+
+def import_files(ws: Workspace, paths: Sequence[Path]) -> ImportResult:
+    """Validate every file first; apply them only when all are valid."""
+    _register_optional_importers()
+    appliers: list[Callable[[], str]] = []
+    errors: list[InputError] = []
+    for path in paths:
+        try:
+            kind = classify(path)
+            importer = IMPORTERS.get(kind)
+            if importer is None:
+                raise InputError.single(str(path), f"importing a {kind} file is not supported yet")
+            appliers.append(importer(ws, path))
+        except InputError as exc:
+            errors.append(exc)
+    if errors:
+        raise InputError.combine(errors)
+    return ImportResult([apply() for apply in appliers])
+
+
+def _register_optional_importers() -> None:
+    """Importers that live in other core packages register themselves on import."""
+    for module in ("planner.calendar.roster", "planner.calendar.replies", "planner.respond"):
+        try:
+            __import__(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+
+
+# ---------------------------------------------------------------------- schedule.json
+
+
+def schedule_json(schedule: Schedule) -> str:
+    data: dict[str, Any] = json.loads(schedule.model_dump_json(exclude={"generated_at"}))
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def write_schedule(schedule: Schedule, out_dir: Path) -> Path:
+    return write_private(private_dir(out_dir) / "schedule.json", schedule_json(schedule))
+
+
+def parse_now(text: str | None) -> datetime:
+    """``--now``: ISO date-time (naive means UTC); default the current time."""
+    if text is None:
+        return datetime.now(UTC)
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise InputError([Problem("--now", "", f"{text!r} is not an ISO date-time")]) from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

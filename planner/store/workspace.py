@@ -1,0 +1,655 @@
+"""The workspace: the organiser's durable state in one SQLite file (or a SQLAlchemy URL).
+
+Every change is one transaction that takes the write lock up front (``BEGIN IMMEDIATE``),
+so two processes writing one workspace serialise instead of losing an update; a writer that
+cannot get the lock within :data:`BUSY_TIMEOUT_SECONDS` gets :class:`WorkspaceBusy`. The
+file is created owner-only (0600), journaled with WAL, and carries a schema version that
+forward migrations raise without losing anything.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel
+from sqlalchemy import (
+    Connection,
+    Engine,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    inspect,
+    select,
+    update,
+)
+from sqlalchemy.exc import DatabaseError, OperationalError
+
+from planner.domain.errors import InputError, PlannerError, WorkspaceBusy
+from planner.domain.io import validate_scenario
+from planner.domain.models import Answer, History, Policy, Scenario, Team
+from planner.domain.planning import Interval, PlanningInput
+from planner.domain.schedule import PlannedSession, Schedule
+from planner.store import schema as t
+
+BUSY_TIMEOUT_SECONDS = 10.0
+RecordKind = Literal["people", "activities", "venues", "queues"]
+
+
+class WorkspaceError(PlannerError):
+    """The workspace cannot be used (not a workspace, newer schema, unreadable)."""
+
+    exit_code = 2
+    title = "Workspace"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat()
+
+
+def _from_iso(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@dataclass
+class ImportSummary:
+    people: int = 0
+    activities: int = 0
+    venues: int = 0
+    queues: int = 0
+    answers: int = 0
+    busy_blocks: int = 0
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        return (
+            f"{self.people} people, {self.activities} activities, {self.venues} venues, "
+            f"{self.queues} queues, {self.answers} answers, {self.busy_blocks} busy blocks"
+        )
+
+
+class Workspace:
+    """Open with :meth:`open`; use as a context manager or call :meth:`close`."""
+
+    def __init__(self, engine: Engine, location: str, warnings: list[str]) -> None:
+        self.engine = engine
+        self.location = location
+        self.warnings = warnings
+
+    # ------------------------------------------------------------------ opening
+
+    @classmethod
+    def open(cls, target: str | Path, *, create: bool = True) -> Workspace:
+        target_text = str(target)
+        warnings: list[str] = []
+        if "://" in target_text:
+            engine = create_engine(target_text)
+        else:
+            path = Path(target_text).expanduser()
+            if path.is_dir():
+                raise WorkspaceError(f"{path}: is a directory, not a workspace file")
+            if not path.exists():
+                if not create:
+                    raise WorkspaceError(f"{path}: no such workspace")
+                _create_private_file(path)
+            else:
+                warnings.extend(_permission_warnings(path))
+            engine = _sqlite_engine(path)
+            target_text = str(path)
+        ws = cls(engine, target_text, warnings)
+        ws._migrate()
+        return ws
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ transactions
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """One write transaction holding the lock from its first statement."""
+        try:
+            with (
+                self.engine.connect().execution_options(planner_immediate=True) as conn,
+                conn.begin(),
+            ):
+                yield conn
+        except OperationalError as exc:
+            if "locked" in str(exc.orig) or "busy" in str(exc.orig):
+                raise WorkspaceBusy(
+                    f"{self.location}: workspace busy (another planner is writing), try again"
+                ) from None
+            raise
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    def _migrate(self) -> None:
+        try:
+            with self.write() as conn:
+                version = self._version(conn)
+                if version > t.SCHEMA_VERSION:
+                    raise WorkspaceError(
+                        f"{self.location}: made by a newer planner (schema {version}, "
+                        f"this one reads up to {t.SCHEMA_VERSION})"
+                    )
+                for step in t.MIGRATIONS[version:]:
+                    step(conn)
+                if version == 0:
+                    conn.execute(insert(t.meta).values(key="workspace_id", value=str(uuid.uuid4())))
+                    conn.execute(
+                        insert(t.meta).values(key="created_at", value=_iso(datetime.now(UTC)))
+                    )
+                if version != t.SCHEMA_VERSION:
+                    self._set_meta(conn, "schema_version", str(t.SCHEMA_VERSION))
+        except WorkspaceError as exc:
+            raise WorkspaceError(f"{self.location}: {exc}") from None
+        except (OperationalError, DatabaseError) as exc:
+            raise WorkspaceError(f"{self.location}: not a planner workspace ({exc.orig})") from None
+
+    @staticmethod
+    def _version(conn: Connection) -> int:
+        names = set(inspect(conn).get_table_names())
+        if "meta" not in names:
+            if names:
+                raise WorkspaceError("this database is not a planner workspace")
+            return 0
+        row = conn.execute(select(t.meta.c.value).where(t.meta.c.key == "schema_version")).first()
+        return int(row[0]) if row else 0
+
+    @staticmethod
+    def _set_meta(conn: Connection, key: str, value: str) -> None:
+        if conn.execute(select(t.meta.c.key).where(t.meta.c.key == key)).first():
+            conn.execute(update(t.meta).where(t.meta.c.key == key).values(value=value))
+        else:
+            conn.execute(insert(t.meta).values(key=key, value=value))
+
+    def meta(self, key: str) -> str | None:
+        with self.read() as conn:
+            row = conn.execute(select(t.meta.c.value).where(t.meta.c.key == key)).first()
+        return row[0] if row else None
+
+    @property
+    def workspace_id(self) -> str:
+        value = self.meta("workspace_id")
+        assert value is not None
+        return value
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.meta("schema_version") or 0)
+
+    # ------------------------------------------------------------------ the scenario
+
+    def has_scenario(self) -> bool:
+        with self.read() as conn:
+            return (
+                conn.execute(select(t.documents.c.name).where(t.documents.c.name == "team")).first()
+                is not None
+            )
+
+    def load_scenario(self) -> Scenario:
+        with self.read() as conn:
+            return self._load_scenario(conn)
+
+    def _scenario_data(self, conn: Connection) -> dict[str, Any]:
+        docs = {
+            name: data
+            for name, data in conn.execute(select(t.documents.c.name, t.documents.c.data))
+        }
+        if "team" not in docs:
+            raise WorkspaceError(
+                f"{self.location}: the workspace holds no scenario yet (planner import SCENARIO)"
+            )
+        data: dict[str, Any] = {
+            "team": docs["team"],
+            "policy": docs.get("policy", {}),
+            "history": docs.get("history", {}),
+        }
+        for kind, table in t.RECORD_TABLES.items():
+            data[kind] = [
+                row.data for row in conn.execute(select(table.c.data).order_by(table.c.position))
+            ]
+        prefs: dict[str, dict[str, str]] = {}
+        for pid, aid, answer in conn.execute(
+            select(t.answers.c.person_id, t.answers.c.activity_id, t.answers.c.answer).order_by(
+                t.answers.c.person_id, t.answers.c.activity_id
+            )
+        ):
+            prefs.setdefault(pid, {})[aid] = answer
+        data["preferences"] = prefs
+        return data
+
+    def _load_scenario(self, conn: Connection) -> Scenario:
+        return validate_scenario(self._scenario_data(conn), self.location)
+
+    def save_scenario(
+        self,
+        scenario: Scenario,
+        calendar_busy: Mapping[str, Sequence[Interval]] | None = None,
+        *,
+        label: str = "import scenario",
+    ) -> ImportSummary:
+        """Replace the scenario (people, activities, answers, rules); keep plans and invites."""
+        summary = ImportSummary()
+        with self.write() as conn:
+            before = self._snapshot(conn)
+            old_people = {r.id for r in conn.execute(select(t.people.c.id))}
+            self._write_scenario(conn, scenario)
+            if calendar_busy is not None:
+                conn.execute(delete(t.calendar_busy).where(t.calendar_busy.c.source == "calendar"))
+                rows = [
+                    {"person_id": pid, "source": "calendar", "start": _iso(s), "end": _iso(e)}
+                    for pid, blocks in calendar_busy.items()
+                    for s, e in blocks
+                ]
+                if rows:
+                    conn.execute(insert(t.calendar_busy), rows)
+                summary.busy_blocks = len(rows)
+            new_people = {p.id for p in scenario.people}
+            summary.added = sorted(new_people - old_people)
+            summary.removed = sorted(old_people - new_people)
+            if summary.removed:
+                conn.execute(
+                    delete(t.calendar_busy).where(t.calendar_busy.c.person_id.in_(summary.removed))
+                )
+            self._log(conn, label, {"scenario": before})
+        summary.people = len(scenario.people)
+        summary.activities = len(scenario.activities)
+        summary.venues = len(scenario.venues)
+        summary.queues = len(scenario.queues)
+        summary.answers = sum(len(a) for a in scenario.preferences.values())
+        return summary
+
+    def _write_scenario(self, conn: Connection, scenario: Scenario) -> None:
+        conn.execute(delete(t.documents))
+        conn.execute(
+            insert(t.documents),
+            [
+                {"name": "team", "data": scenario.team.model_dump(mode="json")},
+                {"name": "policy", "data": scenario.policy.model_dump(mode="json")},
+                {"name": "history", "data": scenario.history.model_dump(mode="json")},
+            ],
+        )
+        for kind, table in t.RECORD_TABLES.items():
+            conn.execute(delete(table))
+            records: list[BaseModel] = getattr(scenario, kind)
+            if records:
+                conn.execute(
+                    insert(table),
+                    [
+                        {"id": r.id, "position": i, "data": _record_json(r)}  # type: ignore[attr-defined]
+                        for i, r in enumerate(records)
+                    ],
+                )
+        conn.execute(delete(t.answers))
+        rows = [
+            {"person_id": pid, "activity_id": aid, "answer": ans.value}
+            for pid, answers in scenario.preferences.items()
+            for aid, ans in answers.items()
+        ]
+        if rows:
+            conn.execute(insert(t.answers), rows)
+
+    def _snapshot(self, conn: Connection) -> dict[str, Any] | None:
+        try:
+            return self._scenario_data(conn)
+        except WorkspaceError:
+            return None
+
+    # ------------------------------------------------------------------ edits (one transaction each)
+
+    def put_record(self, kind: RecordKind, record: BaseModel, *, label: str | None = None) -> None:
+        """Add or replace one person/activity/venue/queue; the whole scenario must stay valid."""
+        record_id: str = record.id  # type: ignore[attr-defined]
+        with self.write() as conn:
+            data = self._scenario_data(conn)
+            items: list[dict[str, Any]] = data[kind]
+            new = _record_json(record)
+            before = next((r for r in items if r["id"] == record_id), None)
+            if before is None:
+                items.append(new)
+            else:
+                items[items.index(before)] = new
+            validate_scenario(data, self.location)
+            table = t.RECORD_TABLES[kind]
+            if before is None:
+                position = (
+                    conn.execute(select(func.coalesce(func.max(table.c.position), -1))).scalar_one()
+                    + 1
+                )
+                conn.execute(insert(table).values(id=record_id, position=position, data=new))
+            else:
+                conn.execute(update(table).where(table.c.id == record_id).values(data=new))
+            self._log(
+                conn,
+                label
+                or f"{'add' if before is None else 'edit'} {kind[:-1] if kind != 'people' else 'person'} {record_id}",
+                {"record": {"kind": kind, "id": record_id, "before": before}},
+            )
+
+    def delete_record(self, kind: RecordKind, record_id: str, *, label: str | None = None) -> None:
+        """Remove a record and what refers to it (answers; references in other records)."""
+        with self.write() as conn:
+            before = self._snapshot(conn)
+            data = self._scenario_data(conn)
+            data[kind] = [r for r in data[kind] if r["id"] != record_id]
+            _drop_references(data, kind, record_id)
+            scenario = validate_scenario(data, self.location)
+            self._write_scenario(conn, scenario)
+            if kind == "people":
+                conn.execute(
+                    delete(t.calendar_busy).where(t.calendar_busy.c.person_id == record_id)
+                )
+            self._log(conn, label or f"remove {record_id}", {"scenario": before})
+
+    def set_answer(self, person_id: str, activity_id: str, answer: Answer | None) -> None:
+        """Set one cell of the answers matrix (None clears it, which means ``no``)."""
+        with self.write() as conn:
+            data = self._scenario_data(conn)
+            if person_id not in {p["id"] for p in data["people"]}:
+                raise InputError.single(self.location, f"unknown person {person_id!r}")
+            if activity_id not in {a["id"] for a in data["activities"]}:
+                raise InputError.single(self.location, f"unknown activity {activity_id!r}")
+            before = data["preferences"].get(person_id, {}).get(activity_id)
+            conn.execute(
+                delete(t.answers).where(
+                    t.answers.c.person_id == person_id, t.answers.c.activity_id == activity_id
+                )
+            )
+            if answer is not None:
+                conn.execute(
+                    insert(t.answers).values(
+                        person_id=person_id, activity_id=activity_id, answer=Answer(answer).value
+                    )
+                )
+            self._log(
+                conn,
+                f"answer {person_id}/{activity_id}",
+                {"answer": {"person": person_id, "activity": activity_id, "before": before}},
+            )
+
+    def put_document(
+        self, name: Literal["team", "policy", "history"], value: Team | Policy | History
+    ) -> None:
+        with self.write() as conn:
+            data = self._scenario_data(conn)
+            before = data.get(name)
+            data[name] = value.model_dump(mode="json")
+            validate_scenario(data, self.location)
+            conn.execute(
+                update(t.documents).where(t.documents.c.name == name).values(data=data[name])
+            )
+            self._log(conn, f"edit {name}", {"document": {"name": name, "before": before}})
+
+    def _log(self, conn: Connection, label: str, changes: dict[str, Any]) -> None:
+        conn.execute(insert(t.edit_log).values(at=_now(), label=label, changes=changes))
+
+    def undo(self) -> str | None:
+        """Revert the last edit; returns its label, or None when there is nothing to undo."""
+        with self.write() as conn:
+            row = conn.execute(select(t.edit_log).order_by(t.edit_log.c.id.desc()).limit(1)).first()
+            if row is None:
+                return None
+            changes: dict[str, Any] = row.changes
+            if "scenario" in changes:
+                if changes["scenario"] is None:
+                    for table in (t.documents, t.answers, *t.RECORD_TABLES.values()):
+                        conn.execute(delete(table))
+                else:
+                    self._write_scenario(
+                        conn, validate_scenario(changes["scenario"], self.location)
+                    )
+            elif "record" in changes:
+                rec = changes["record"]
+                table = t.RECORD_TABLES[rec["kind"]]
+                if rec["before"] is None:
+                    conn.execute(delete(table).where(table.c.id == rec["id"]))
+                else:
+                    conn.execute(
+                        update(table).where(table.c.id == rec["id"]).values(data=rec["before"])
+                    )
+            elif "answer" in changes:
+                a = changes["answer"]
+                conn.execute(
+                    delete(t.answers).where(
+                        t.answers.c.person_id == a["person"],
+                        t.answers.c.activity_id == a["activity"],
+                    )
+                )
+                if a["before"] is not None:
+                    conn.execute(
+                        insert(t.answers).values(
+                            person_id=a["person"], activity_id=a["activity"], answer=a["before"]
+                        )
+                    )
+            elif "document" in changes:
+                d = changes["document"]
+                conn.execute(
+                    update(t.documents)
+                    .where(t.documents.c.name == d["name"])
+                    .values(data=d["before"])
+                )
+            conn.execute(delete(t.edit_log).where(t.edit_log.c.id == row.id))
+            return str(row.label)
+
+    def last_edit(self) -> str | None:
+        with self.read() as conn:
+            row = conn.execute(
+                select(t.edit_log.c.label).order_by(t.edit_log.c.id.desc()).limit(1)
+            ).first()
+        return row[0] if row else None
+
+    # ------------------------------------------------------------------ busy blocks
+
+    def set_busy_blocks(self, person_id: str, source: str, blocks: Sequence[Interval]) -> None:
+        """Replace one person's busy blocks from ``source`` ('calendar' or 'response')."""
+        with self.write() as conn:
+            conn.execute(
+                delete(t.calendar_busy).where(
+                    t.calendar_busy.c.person_id == person_id, t.calendar_busy.c.source == source
+                )
+            )
+            if blocks:
+                conn.execute(
+                    insert(t.calendar_busy),
+                    [
+                        {"person_id": person_id, "source": source, "start": _iso(s), "end": _iso(e)}
+                        for s, e in blocks
+                    ],
+                )
+
+    def busy_blocks(self, conn: Connection | None = None) -> dict[str, list[Interval]]:
+        def load(c: Connection) -> dict[str, list[Interval]]:
+            out: dict[str, list[Interval]] = {}
+            for pid, s, e in c.execute(
+                select(
+                    t.calendar_busy.c.person_id, t.calendar_busy.c.start, t.calendar_busy.c.end
+                ).order_by(t.calendar_busy.c.start)
+            ):
+                out.setdefault(pid, []).append((_from_iso(s), _from_iso(e)))
+            return out
+
+        if conn is not None:
+            return load(conn)
+        with self.read() as c:
+            return load(c)
+
+    # ------------------------------------------------------------------ plans
+
+    def save_plan(self, schedule: Schedule, *, published: bool = False) -> int:
+        with self.write() as conn:
+            result = conn.execute(
+                insert(t.plans).values(
+                    created_at=_now(),
+                    status=schedule.status.value,
+                    schedule=json.loads(schedule.model_dump_json()),
+                    published=published,
+                )
+            )
+            return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+    def latest_plan(self) -> Schedule | None:
+        with self.read() as conn:
+            row = conn.execute(
+                select(t.plans.c.schedule).order_by(t.plans.c.id.desc()).limit(1)
+            ).first()
+        return Schedule.model_validate(row[0]) if row else None
+
+    def published_sessions(self, conn: Connection | None = None) -> list[PlannedSession]:
+        def load(c: Connection) -> list[PlannedSession]:
+            rows = c.execute(
+                select(t.published_sessions.c.data).where(
+                    t.published_sessions.c.cancelled.is_(False)
+                )
+            )
+            return [PlannedSession.model_validate(r.data) for r in rows]
+
+        if conn is not None:
+            return load(conn)
+        with self.read() as c:
+            return load(c)
+
+    def declined(self, conn: Connection | None = None) -> frozenset[tuple[str, str]]:
+        """(person, activity) pairs whose latest reply to a published session is DECLINED."""
+
+        def load(c: Connection) -> frozenset[tuple[str, str]]:
+            rows = c.execute(
+                select(t.replies.c.person_id, t.published_sessions.c.data)
+                .join(t.published_sessions, t.published_sessions.c.uid == t.replies.c.uid)
+                .where(t.replies.c.partstat == "DECLINED")
+            )
+            return frozenset((pid, data["activity"]) for pid, data in rows)
+
+        if conn is not None:
+            return load(conn)
+        with self.read() as c:
+            return load(c)
+
+    def planning_input(self, now: datetime) -> PlanningInput:
+        with self.read() as conn:
+            scenario = self._load_scenario(conn)
+            return PlanningInput(
+                scenario=scenario,
+                now=now,
+                busy=self.busy_blocks(conn),
+                published=self.published_sessions(conn),
+                declined=self.declined(conn),
+            )
+
+    # ------------------------------------------------------------------ maintenance
+
+    def integrity_check(self) -> str:
+        with self.read() as conn:
+            if conn.dialect.name != "sqlite":
+                return "ok"
+            return str(conn.exec_driver_sql("PRAGMA integrity_check").scalar())
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _record_json(record: BaseModel) -> dict[str, Any]:
+    data: dict[str, Any] = record.model_dump(mode="json", exclude_none=True)
+    return data
+
+
+def _drop_references(data: dict[str, Any], kind: str, record_id: str) -> None:
+    """Remove every reference to a deleted record so the scenario stays valid."""
+    if kind == "people":
+        data["preferences"].pop(record_id, None)
+        for a in data["activities"]:
+            a["required"] = [r for r in a.get("required", []) if r != record_id]
+        hist = data.get("history") or {}
+        hist["pairs"] = [p for p in hist.get("pairs", []) if record_id not in p]
+        hist["missed_out"] = [p for p in hist.get("missed_out", []) if p != record_id]
+    elif kind == "activities":
+        for answers in data["preferences"].values():
+            answers.pop(record_id, None)
+    elif kind == "venues":
+        for a in data["activities"]:
+            a["venues"] = [v for v in a.get("venues", []) if v != record_id]
+    elif kind == "queues":
+        for p in data["people"]:
+            p["queues"] = [q for q in p.get("queues", []) if q != record_id]
+
+
+def _create_private_file(path: Path) -> None:
+    parent = path.parent
+    if not parent.exists():
+        parent.mkdir(parents=True, mode=0o700, exist_ok=True)
+    fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    os.close(fd)
+
+
+def _permission_warnings(path: Path) -> list[str]:
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return []
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        return [
+            f"{path}: readable by other users (mode {stat.filemode(mode)}); "
+            f"it holds people's answers and availability — consider chmod 600"
+        ]
+    return []
+
+
+def _sqlite_engine(path: Path) -> Engine:
+    engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": BUSY_TIMEOUT_SECONDS})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy's begin() emit our own BEGIN (pysqlite would defer it).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute("PRAGMA synchronous = FULL")
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get("planner_immediate", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def default_workspace_path() -> Path:
+    """``$PLANNER_HOME/workspace.db``, else the platform's user data directory."""
+    return data_home() / "workspace.db"
+
+
+def data_home() -> Path:
+    env = os.environ.get("PLANNER_HOME")
+    if env:
+        return Path(env)
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("planner", appauthor=False))
