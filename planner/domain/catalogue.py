@@ -6,15 +6,14 @@ from the source tree's ``activities/`` during development.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterator, Mapping
 from functools import cache
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from planner.domain.errors import InputError, Problem
 from planner.domain.models import Category, Id, Kind, Name, Setting, Tag, Text
@@ -38,6 +37,14 @@ class ActivityTemplate(BaseModel):
     after_hours: bool = Field(default=False, description="Usually held outside working hours.")
     min_departments: int = Field(default=1, ge=1, description="Default department mix.")
     inclusive_note: Text = Field(description="How to run it so that everyone can take part.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.min_participants > self.max_participants:
+            raise ValueError("min_participants is larger than max_participants")
+        if self.kind is Kind.pairing and self.max_participants > 8:
+            raise ValueError("pairing groups hold at most 8 people")
+        return self
 
     def activity_defaults(self) -> dict[str, Any]:
         """The fields a scenario activity inherits (the scenario's own values win)."""
@@ -92,22 +99,25 @@ def _catalogue_dir() -> Traversable:
 def load_catalogue(directory: Traversable | Path | None = None) -> Catalogue:
     """Read and validate every ``*.toml`` template; raise :class:`InputError` listing all faults."""
     root = directory if directory is not None else _catalogue_dir()
+    prefix = "activities" if directory is None else str(directory)
     templates: dict[str, ActivityTemplate] = {}
     problems: list[Problem] = []
     for entry in sorted(root.iterdir(), key=lambda e: e.name):
         if not entry.name.endswith(".toml"):
             continue
-        source = f"activities/{entry.name}"
+        source = f"{prefix}/{entry.name}"
+        from planner.domain.io import parse_document  # io imports this module
+
         try:
-            data = tomllib.loads(entry.read_text(encoding="utf-8"))
+            data = parse_document(entry.read_text(encoding="utf-8"), source, "toml")
             template = ActivityTemplate.model_validate(data)
-        except tomllib.TOMLDecodeError as exc:
-            problems.append(Problem(source, "", f"not valid TOML: {exc}"))
+        except InputError as exc:
+            problems.extend(exc.problems)
             continue
         except ValidationError as exc:
-            problems.extend(
-                Problem(source, ".".join(map(str, e["loc"])), e["msg"]) for e in exc.errors()
-            )
+            from planner.domain.io import validation_problems  # io imports this module
+
+            problems.extend(validation_problems(source, exc))
             continue
         if entry.name != f"{template.id}.toml":
             problems.append(

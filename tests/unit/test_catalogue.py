@@ -124,7 +124,7 @@ def test_bad_category_names_file_and_field(tmp_path: Path) -> None:
     with pytest.raises(InputError) as info:
         load_catalogue(tmp_path)
     text = info.value.render()
-    assert "activities/bad-category.toml" in text
+    assert f"{tmp_path}/bad-category.toml" in text
     assert "category" in text
     assert str(info.value) == text
 
@@ -135,7 +135,7 @@ def test_unknown_key_names_file_and_field(tmp_path: Path) -> None:
     with pytest.raises(InputError) as info:
         load_catalogue(tmp_path)
     rendered = info.value.render()
-    assert "activities/extra-key.toml" in rendered
+    assert f"{tmp_path}/extra-key.toml" in rendered
     assert "colour" in rendered
 
 
@@ -146,7 +146,7 @@ def test_missing_field_names_file_and_field(tmp_path: Path) -> None:
     _write(tmp_path, "no-setting.toml", text)
     with pytest.raises(InputError) as info:
         load_catalogue(tmp_path)
-    assert "activities/no-setting.toml: setting:" in info.value.render()
+    assert f"{tmp_path}/no-setting.toml: setting:" in info.value.render()
 
 
 def test_bad_toml_names_file_and_position(tmp_path: Path) -> None:
@@ -154,7 +154,7 @@ def test_bad_toml_names_file_and_position(tmp_path: Path) -> None:
     with pytest.raises(InputError) as info:
         load_catalogue(tmp_path)
     rendered = info.value.render()
-    assert "activities/broken.toml" in rendered
+    assert f"{tmp_path}/broken.toml" in rendered
     assert "not valid TOML" in rendered
     assert "line 2" in rendered
 
@@ -164,7 +164,7 @@ def test_id_must_match_file_name(tmp_path: Path) -> None:
     with pytest.raises(InputError) as info:
         load_catalogue(tmp_path)
     rendered = info.value.render()
-    assert "activities/one-name.toml: id:" in rendered
+    assert f"{tmp_path}/one-name.toml: id:" in rendered
     assert "other-name" in rendered
 
 
@@ -176,7 +176,7 @@ def test_all_faults_are_reported_together(tmp_path: Path) -> None:
     with pytest.raises(InputError) as info:
         load_catalogue(tmp_path)
     sources = {p.source for p in info.value.problems}
-    assert sources == {"activities/bad-category.toml", "activities/broken.toml"}
+    assert sources == {f"{tmp_path}/bad-category.toml", f"{tmp_path}/broken.toml"}
     assert info.value.exit_code == 2
 
 

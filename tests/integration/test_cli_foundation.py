@@ -1,0 +1,200 @@
+"""The CLI's contract for the foundation commands: output streams, messages, exit codes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from planner.cli import main
+from planner.domain.io import load_scenario
+from planner.store import Workspace
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def copy_example(shared_dir: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "example"
+    shutil.copytree(shared_dir / "examples", target)
+    return target / "support-team.toml"
+
+
+def test_validate_ok(capsys: pytest.CaptureFixture[str], example_scenario: Path) -> None:
+    code, out, err = run(capsys, "validate", str(example_scenario))
+    assert code == 0
+    assert "valid" in out and "8 people" in out
+    assert err == ""
+
+
+def test_validate_reports_every_problem_on_stderr(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "s.toml"
+    path.write_text(
+        "[team]\nname='T'\ntimezone='Europe/Nowhere'\nslot_minutes=30\n"
+        "organiser={name='O', email='o@example.com'}\n"
+        "horizon={start='2027-03-01', end='2027-03-05'}\n"
+        "[[people]]\nid='ann'\nname='Ann'\nemail='not-an-email'\ndepartment='S'\n"
+    )
+    code, out, err = run(capsys, "validate", str(path))
+    assert code == 2
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert f"{path}: team.timezone: unknown time zone 'Europe/Nowhere'" in lines[0] + lines[1]
+    assert any(line.startswith(f"{path}: people.0.email: not an email address") for line in lines)
+    assert "Traceback" not in err
+
+
+def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["validate"])
+    assert info.value.code == 2
+    assert "planner: the following arguments are required" in capsys.readouterr().err
+
+
+def test_schema_is_json(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "schema")
+    assert code == 0
+    assert json.loads(out)["title"] == "Scenario"
+
+
+def test_import_export_round_trip(
+    capsys: pytest.CaptureFixture[str], shared_dir: Path, tmp_path: Path
+) -> None:
+    scenario_path = copy_example(shared_dir, tmp_path)
+    db = tmp_path / "ws.db"
+    code, out, err = run(capsys, "import", str(scenario_path), "--workspace", str(db))
+    assert code == 0, err
+    assert "8 people" in out and "busy blocks" in out
+    exported = tmp_path / "out" / "again.toml"
+    code, out, err = run(
+        capsys, "export", "scenario", "--workspace", str(db), "--out", str(exported)
+    )
+    assert code == 0, err
+    assert load_scenario(exported).scenario == load_scenario(scenario_path).scenario.model_copy(
+        update={"people": load_scenario(exported).scenario.people}
+    )
+    # calendars stay resolvable from the exported file's directory
+    original = load_scenario(scenario_path)
+    again = load_scenario(exported)
+    assert again.calendar_paths() == original.calendar_paths()
+    for a, b in zip(original.scenario.people, again.scenario.people, strict=True):
+        assert a.model_dump(exclude={"calendars"}) == b.model_dump(exclude={"calendars"})
+    # and JSON works the same way
+    code, _, _ = run(
+        capsys, "export", "scenario", "--workspace", str(db), "--out", str(tmp_path / "s.json")
+    )
+    assert code == 0
+    assert load_scenario(tmp_path / "s.json").scenario == again.scenario.model_copy(
+        update={"people": load_scenario(tmp_path / "s.json").scenario.people}
+    )
+
+
+def _fingerprint(db: Path) -> tuple[str, int]:
+    with Workspace.open(db, create=False) as ws:
+        scenario = ws.load_scenario().model_dump_json()
+        with ws.read() as conn:
+            edits = conn.exec_driver_sql("SELECT count(*) FROM edit_log").scalar_one()
+    return hashlib.sha256(scenario.encode()).hexdigest(), edits
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("[team]\nname = \n", "line 2"),
+        ("", "file is empty"),
+        ('[team]\nname="T"\n', "team.timezone: missing"),
+    ],
+)
+def test_bad_import_leaves_workspace_untouched(
+    capsys: pytest.CaptureFixture[str],
+    shared_dir: Path,
+    tmp_path: Path,
+    content: str,
+    expected: str,
+) -> None:
+    db = tmp_path / "ws.db"
+    assert (
+        run(capsys, "import", str(copy_example(shared_dir, tmp_path)), "--workspace", str(db))[0]
+        == 0
+    )
+    before = _fingerprint(db)
+    bad = tmp_path / "bad.toml"
+    bad.write_text(content)
+    code, out, err = run(capsys, "import", str(bad), "--workspace", str(db))
+    assert code == 2
+    assert expected in err and str(bad) in err
+    assert out == ""
+    assert _fingerprint(db) == before
+
+
+def test_one_bad_file_means_nothing_is_imported(
+    capsys: pytest.CaptureFixture[str], shared_dir: Path, tmp_path: Path
+) -> None:
+    db = tmp_path / "ws.db"
+    good = copy_example(shared_dir, tmp_path)
+    bad = tmp_path / "bad.json"
+    bad.write_text("{")
+    code, _, err = run(capsys, "import", str(good), str(bad), "--workspace", str(db))
+    assert code == 2 and "bad.json: line 1" in err
+    with Workspace.open(db) as ws:
+        assert not ws.has_scenario()
+
+
+def test_unknown_file_type(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("hello")
+    code, _, err = run(capsys, "import", str(path), "--workspace", str(tmp_path / "w.db"))
+    assert code == 2 and "unknown file type" in err
+
+
+def test_export_from_missing_workspace(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, err = run(
+        capsys,
+        "export",
+        "scenario",
+        "--workspace",
+        str(tmp_path / "none.db"),
+        "--out",
+        str(tmp_path / "x.toml"),
+    )
+    assert code == 2 and "no such workspace" in err
+    assert not (tmp_path / "none.db").exists()
+
+
+def test_demo_workspace_without_tui(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    db = tmp_path / "demo.db"
+    code, out, _ = run(capsys, "demo", "--no-tui", "--workspace", str(db))
+    assert code == 0 and "40 people" in out
+    with Workspace.open(db) as ws:
+        scenario = ws.load_scenario()
+    assert len({p.department for p in scenario.people}) == 4
+    assert len(scenario.queues) == 2
+    assert len({p.timezone for p in scenario.people}) == 2  # team zone (None) and London
+    # deterministic: a second demo is identical
+    code, _, _ = run(capsys, "demo", "--no-tui", "--workspace", str(tmp_path / "demo2.db"))
+    with Workspace.open(tmp_path / "demo2.db") as ws:
+        assert ws.load_scenario() == scenario
+
+
+def test_real_process_exit_code_and_no_traceback(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_bytes(b"\xff\xfe\x00garbage")
+    proc = subprocess.run(
+        [sys.executable, "-m", "planner.cli", "validate", str(bad)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert proc.stderr.strip() == f"{bad}: line 1, byte 0: not UTF-8 text"

@@ -1,0 +1,343 @@
+"""Every validation rule of the scenario: one valid and one invalid case each."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from planner.domain.errors import InputError
+from planner.domain.models import Answer, Scenario
+from tests.factories import activity, build, person, scenario_data
+
+Mutation = Callable[[dict[str, Any]], None]
+
+
+def base() -> dict[str, Any]:
+    return scenario_data(
+        [
+            person("ann", queues=["phone"]),
+            person("bob", "Billing"),
+            person("cat", "Sales", timezone="America/New_York"),
+        ],
+        [activity("lunch", venues=["cafe"], required=["ann"]), activity("quiz")],
+        {"ann": {"lunch": "yes", "quiz": "maybe"}, "bob": {"lunch": "no"}},
+        queues=[{"id": "phone", "name": "Phone", "min_on_duty": 1}],
+        venues=[{"id": "cafe", "name": "Cafe", "capacity": 10, "provides": ["step-free"]}],
+        history={"pairs": [["ann", "bob"]], "missed_out": ["cat"]},
+    )
+
+
+def errors_of(data: dict[str, Any]) -> list[str]:
+    with pytest.raises(InputError) as info:
+        build(data)
+    return [p.render() for p in info.value.problems]
+
+
+def test_base_is_valid() -> None:
+    s = build(base())
+    assert isinstance(s, Scenario)
+    assert s.answer("bob", "lunch") is Answer.no
+    assert s.answer("cat", "lunch") is Answer.no  # absent means no
+
+
+def _set(path: str, value: Any) -> Mutation:
+    def mutate(data: dict[str, Any]) -> None:
+        *parents, last = path.split(".")
+        target: Any = data
+        for part in parents:
+            target = target[int(part)] if part.isdigit() else target[part]
+        if isinstance(target, list):
+            target[int(last)] = value
+        else:
+            target[last] = value
+
+    return mutate
+
+
+# (name, valid mutation, invalid mutation, expected "location: message" fragment)
+RULES: list[tuple[str, Mutation, Mutation, str]] = [
+    (
+        "unique person ids",
+        _set("people.2.id", "cat"),
+        _set("people.2.id", "ann"),
+        "people.2.id: duplicate id 'ann'",
+    ),
+    (
+        "unique activity ids",
+        _set("activities.1.name", "Quiz 2"),
+        _set("activities.1.id", "lunch"),
+        "activities.1.id: duplicate id 'lunch'",
+    ),
+    (
+        "unique emails",
+        _set("people.1.email", "bob2@example.com"),
+        _set("people.1.email", "ann@example.com"),
+        "people.1.email: email 'ann@example.com' is used twice",
+    ),
+    (
+        "queue reference",
+        _set("people.0.queues", ["phone"]),
+        _set("people.0.queues", ["mail"]),
+        "people.0.queues.0: unknown queue 'mail'",
+    ),
+    (
+        "venue reference",
+        _set("activities.0.venues", ["cafe"]),
+        _set("activities.0.venues", ["pub"]),
+        "activities.0.venues.0: unknown venue 'pub'",
+    ),
+    (
+        "required reference",
+        _set("activities.0.required", ["bob"]),
+        _set("activities.0.required", ["zed"]),
+        "activities.0.required.0: unknown person 'zed'",
+    ),
+    (
+        "preference person",
+        _set("preferences", {"cat": {"quiz": "yes"}}),
+        _set("preferences", {"zed": {"quiz": "yes"}}),
+        "preferences.zed: unknown person 'zed'",
+    ),
+    (
+        "preference activity",
+        _set("preferences", {"cat": {"quiz": "yes"}}),
+        _set("preferences", {"cat": {"karaoke": "yes"}}),
+        "preferences.cat.karaoke: unknown activity",
+    ),
+    (
+        "answers yes/maybe/no",
+        _set("preferences", {"cat": {"quiz": "maybe"}}),
+        _set("preferences", {"cat": {"quiz": "sure"}}),
+        "preferences.cat.quiz:",
+    ),
+    (
+        "history pair people",
+        _set("history", {"pairs": [["bob", "cat"]]}),
+        _set("history", {"pairs": [["bob", "zed"]]}),
+        "history.pairs.0.1: unknown person 'zed'",
+    ),
+    (
+        "history pair distinct",
+        _set("history", {"pairs": [["bob", "cat"]]}),
+        _set("history", {"pairs": [["bob", "bob"]]}),
+        "history.pairs.0: a pair needs two different",
+    ),
+    (
+        "missed_out people",
+        _set("history", {"missed_out": ["bob"]}),
+        _set("history", {"missed_out": ["zed"]}),
+        "history.missed_out.0: unknown person 'zed'",
+    ),
+    (
+        "template exists",
+        _set("activities.1.template", "quiz-night"),
+        _set("activities.1.template", "bungee"),
+        "activities.1.template: unknown template 'bungee'",
+    ),
+    (
+        "min <= max participants",
+        _set("activities.1.min_participants", 10),
+        _set("activities.1.min_participants", 11),
+        "activities.1: min_participants is larger",
+    ),
+    (
+        "duration positive",
+        _set("activities.1.duration_minutes", 30),
+        _set("activities.1.duration_minutes", 0),
+        "activities.1.duration_minutes:",
+    ),
+    (
+        "duration on the grid",
+        _set("activities.1.duration_minutes", 90),
+        _set("activities.1.duration_minutes", 45),
+        "activities.1.duration_minutes: 45 minutes is not a multiple",
+    ),
+    (
+        "working hours ordered",
+        _set("policy.working_hours", {"mon": ["08:00-12:00"]}),
+        _set("policy.working_hours", {"mon": ["12:00-08:00"]}),
+        "policy.working_hours.mon.0:",
+    ),
+    (
+        "working hours format",
+        _set("people.0.working_hours", {"tue": ["09:00-24:00"]}),
+        _set("people.0.working_hours", {"tue": ["9-17"]}),
+        "people.0.working_hours.tue.0:",
+    ),
+    (
+        "weekday names",
+        _set("people.0.working_hours", {"sun": ["09:00-10:00"]}),
+        _set("people.0.working_hours", {"sunday": ["09:00-10:00"]}),
+        "people.0.working_hours.sunday",
+    ),
+    (
+        "horizon ordered",
+        _set("team.horizon", {"start": "2027-03-01", "end": "2027-03-01"}),
+        _set("team.horizon", {"start": "2027-03-02", "end": "2027-03-01"}),
+        "team.horizon: horizon ends",
+    ),
+    (
+        "team zone",
+        _set("team.timezone", "Asia/Tokyo"),
+        _set("team.timezone", "Europe/Stockholmm"),
+        "team.timezone: unknown time zone 'Europe/Stockholmm'",
+    ),
+    (
+        "person zone",
+        _set("people.2.timezone", "America/Chicago"),
+        _set("people.2.timezone", "EST5"),
+        "people.2.timezone: unknown time zone",
+    ),
+    (
+        "email",
+        _set("people.1.email", "bob.b@example.org"),
+        _set("people.1.email", "bob@"),
+        "people.1.email: not an email address",
+    ),
+    (
+        "id is a slug",
+        _set("people.2.id", "cat"),
+        _set("people.2.id", "Cat 2"),
+        "people.2.id: 'Cat 2' is not an id",
+    ),
+    (
+        "one-line names",
+        _set("people.1.name", "Bob; Jr: B"),
+        _set("people.1.name", "Bob\r\nX-EVIL:1"),
+        "people.1.name: must be one line",
+    ),
+    (
+        "slot grid",
+        _set("team.slot_minutes", 15),
+        _set("team.slot_minutes", 20),
+        "team.slot_minutes:",
+    ),
+    (
+        "time range order",
+        _set("people.0.busy", [{"start": "2027-03-02T10:00", "end": "2027-03-02T11:00"}]),
+        _set("people.0.busy", [{"start": "2027-03-02T10:00", "end": "2027-03-02T10:00"}]),
+        "people.0.busy.0: end must be after start",
+    ),
+    (
+        "time range kinds",
+        _set("people.0.time_off", [{"start": "2027-03-02", "end": "2027-03-02"}]),
+        _set("people.0.time_off", [{"start": "2027-03-02", "end": "2027-03-02T12:00"}]),
+        "people.0.time_off.0: start and end must both be dates",
+    ),
+    (
+        "date syntax",
+        _set("people.0.time_off", [{"start": "2027-03-02", "end": "2027-03-04"}]),
+        _set("people.0.time_off", [{"start": "2027-13-02", "end": "2027-03-04"}]),
+        "people.0.time_off.0.start: '2027-13-02' is not an ISO date",
+    ),
+    (
+        "window needs days or date",
+        _set("policy.protected", [{"days": ["fri"], "time": "14:00-16:00"}]),
+        _set("policy.protected", [{"time": "14:00-16:00"}]),
+        "policy.protected.0: give either",
+    ),
+    (
+        "unknown keys",
+        _set("people.0.share_reasons", True),
+        _set("people.0.share_reason", True),
+        "people.0.share_reason: unknown key",
+    ),
+    (
+        "venue capacity positive",
+        _set("venues.0.capacity", 2),
+        _set("venues.0.capacity", 0),
+        "venues.0.capacity:",
+    ),
+    (
+        "queue floor non-negative",
+        _set("queues.0.min_on_duty", 0),
+        _set("queues.0.min_on_duty", -1),
+        "queues.0.min_on_duty:",
+    ),
+    (
+        "caps non-negative",
+        _set("people.0.max_events_per_week", 0),
+        _set("people.0.max_events_per_week", -2),
+        "people.0.max_events_per_week:",
+    ),
+    (
+        "department share range",
+        _set("activities.1.max_department_share", 0.5),
+        _set("activities.1.max_department_share", 1.5),
+        "activities.1.max_department_share:",
+    ),
+    (
+        "pairing group size",
+        (lambda d: d["activities"][1].update(kind="pairing", max_participants=8)),
+        (lambda d: d["activities"][1].update(kind="pairing", max_participants=9)),
+        "activities.1: pairing groups hold at most 8",
+    ),
+    (
+        "venue fits min participants",
+        _set("activities.0.min_participants", 10),
+        (lambda d: d["activities"][0].update(min_participants=11, max_participants=12)),
+        "activities.0.venues: no listed venue holds min_participants",
+    ),
+    (
+        "tags",
+        _set("people.0.needs", ["step-free"]),
+        _set("people.0.needs", ["step free!"]),
+        "people.0.needs.0:",
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "valid", "invalid", "expected"), RULES, ids=[r[0] for r in RULES])
+def test_rule(name: str, valid: Mutation, invalid: Mutation, expected: str) -> None:
+    good = copy.deepcopy(base())
+    valid(good)
+    build(good)
+    bad = copy.deepcopy(base())
+    invalid(bad)
+    rendered = errors_of(bad)
+    assert any(expected in line for line in rendered), rendered
+    assert all(line.startswith("test.toml: ") for line in rendered)
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    data = base()
+    data["people"][0]["email"] = "nope"
+    data["people"][1]["timezone"] = "Nowhere/City"
+    data["activities"][1]["duration_minutes"] = -5
+    rendered = errors_of(data)
+    assert len(rendered) == 3, rendered
+
+
+def test_template_fills_defaults_and_scenario_wins() -> None:
+    data = base()
+    data["activities"][1] = {"id": "quiz", "template": "quiz-night", "name": "Our quiz"}
+    quiz = build(data).activity("quiz")
+    assert quiz.name == "Our quiz"
+    assert quiz.after_hours is True  # from the template
+    assert quiz.duration_minutes % 30 == 0
+    data["activities"][1]["after_hours"] = False
+    assert build(data).activity("quiz").after_hours is False
+
+
+def test_stricter_limit_applies() -> None:
+    data = base()
+    data["people"][0]["max_events_per_week"] = 1
+    data["people"][1]["max_events_per_week"] = 9
+    data["policy"]["max_minutes_per_week"] = 120
+    s = build(data)
+    ann, bob, cat = s.people
+    assert s.weekly_events_cap(ann) == 1
+    assert s.weekly_events_cap(bob) == 2  # a person may tighten, never loosen
+    assert s.weekly_minutes_cap(cat) == 120
+    assert s.daily_events_cap(cat) == 1
+
+
+def test_shared_example_validates(example_scenario: Any) -> None:
+    from planner.domain.io import load_scenario
+
+    loaded = load_scenario(example_scenario)
+    assert len(loaded.scenario.people) == 8
+    assert loaded.calendar_paths()["dana"][0].name == "dana.ics"

@@ -1,0 +1,187 @@
+"""The SQLite workspace: round trips, edits with undo, permissions, versions."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from planner.domain.errors import InputError
+from planner.domain.models import Answer, Person
+from planner.store import Workspace, WorkspaceError
+from planner.store import schema as t
+from tests.factories import activity, build, person, scenario_data
+
+
+def small() -> dict:
+    return scenario_data(
+        [person("ann", queues=["phone"]), person("bob", "Billing"), person("cat", "Sales")],
+        [activity("lunch", required=["ann"]), activity("quiz")],
+        {"ann": {"lunch": "yes"}, "bob": {"lunch": "maybe", "quiz": "no"}},
+        queues=[{"id": "phone", "name": "Phone", "min_on_duty": 1}],
+        history={"pairs": [["ann", "bob"]], "missed_out": ["cat"]},
+    )
+
+
+@pytest.fixture
+def ws(tmp_path: Path):
+    workspace = Workspace.open(tmp_path / "w.db")
+    workspace.save_scenario(build(small()), {})
+    yield workspace
+    workspace.close()
+
+
+def test_round_trip_is_lossless(ws: Workspace) -> None:
+    assert ws.load_scenario() == build(small())
+
+
+def test_file_is_owner_only(tmp_path: Path) -> None:
+    path = tmp_path / "deep" / "w.db"
+    with Workspace.open(path) as workspace:
+        workspace.save_scenario(build(small()), {})
+    for p in tmp_path.joinpath("deep").iterdir():
+        assert stat.S_IMODE(p.stat().st_mode) == 0o600, p
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+
+
+def test_readable_by_others_warns(tmp_path: Path) -> None:
+    path = tmp_path / "w.db"
+    Workspace.open(path).close()
+    os.chmod(path, 0o644)
+    with Workspace.open(path) as workspace:
+        assert any("readable by other users" in w for w in workspace.warnings)
+
+
+def test_wal_and_schema_version(ws: Workspace) -> None:
+    with ws.read() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    assert ws.schema_version == t.SCHEMA_VERSION
+    assert ws.integrity_check() == "ok"
+    assert len(ws.workspace_id) == 36
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "w.db"
+    Workspace.open(path).close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    with pytest.raises(WorkspaceError, match="newer planner"):
+        Workspace.open(path)
+
+
+def test_foreign_sqlite_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "other.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE x (a)")
+    with pytest.raises(WorkspaceError, match="not a planner workspace"):
+        Workspace.open(path)
+    garbage = tmp_path / "garbage.db"
+    garbage.write_bytes(b"not a database at all" * 100)
+    with pytest.raises(WorkspaceError, match="not a planner workspace"):
+        Workspace.open(garbage)
+
+
+def test_open_without_create(tmp_path: Path) -> None:
+    with pytest.raises(WorkspaceError, match="no such workspace"):
+        Workspace.open(tmp_path / "missing.db", create=False)
+    assert not (tmp_path / "missing.db").exists()
+
+
+def test_reimport_updates_and_keeps_history(ws: Workspace) -> None:
+    with ws.write() as conn:
+        conn.execute(
+            t.published_sessions.insert().values(
+                session_id="lunch#1",
+                uid="u1",
+                sequence=0,
+                cancelled=False,
+                data={"id": "lunch#1"},
+                updated_at=datetime.now(UTC).replace(tzinfo=None),
+            )
+        )
+    data = small()
+    data["people"] = data["people"][:2]
+    data["history"]["missed_out"] = []
+    data["preferences"]["bob"]["quiz"] = "yes"
+    summary = ws.save_scenario(build(data), {})
+    assert summary.removed == ["cat"]
+    scenario = ws.load_scenario()
+    assert [p.id for p in scenario.people] == ["ann", "bob"]
+    assert scenario.answer("bob", "quiz") is Answer.yes
+    with ws.read() as conn:
+        assert conn.execute(t.published_sessions.select()).first().uid == "u1"
+
+
+def test_edit_person_validates_and_undoes(ws: Workspace) -> None:
+    ann = ws.load_scenario().person("ann")
+    ws.put_record("people", ann.model_copy(update={"department": "Quality"}))
+    assert ws.load_scenario().person("ann").department == "Quality"
+    bad = ann.model_copy(update={"queues": ["nope"]})
+    with pytest.raises(InputError, match="unknown queue 'nope'"):
+        ws.put_record("people", bad)
+    assert ws.load_scenario().person("ann").department == "Quality"
+    assert ws.undo() == "edit person ann"
+    assert ws.load_scenario().person("ann").department == "Support"
+
+
+def test_add_person_then_undo(ws: Workspace) -> None:
+    new = Person.model_validate(person("dan", "Sales"))
+    ws.put_record("people", new)
+    assert [p.id for p in ws.load_scenario().people] == ["ann", "bob", "cat", "dan"]
+    ws.undo()
+    assert [p.id for p in ws.load_scenario().people] == ["ann", "bob", "cat"]
+
+
+def test_delete_person_drops_references_and_undo_restores(ws: Workspace) -> None:
+    ws.delete_record("people", "ann")
+    scenario = ws.load_scenario()
+    assert "ann" not in {p.id for p in scenario.people}
+    assert scenario.activity("lunch").required == []
+    assert scenario.history.pairs == []
+    ws.undo()
+    assert ws.load_scenario() == build(small())
+
+
+def test_answer_cycle_and_undo(ws: Workspace) -> None:
+    ws.set_answer("cat", "quiz", Answer.maybe)
+    assert ws.load_scenario().answer("cat", "quiz") is Answer.maybe
+    ws.set_answer("cat", "quiz", None)
+    assert "cat" not in ws.load_scenario().preferences
+    ws.undo()
+    assert ws.load_scenario().answer("cat", "quiz") is Answer.maybe
+    with pytest.raises(InputError, match="unknown activity"):
+        ws.set_answer("cat", "karaoke", Answer.yes)
+
+
+def test_policy_edit(ws: Workspace) -> None:
+    policy = ws.load_scenario().policy.model_copy(update={"max_events_per_week": 1})
+    ws.put_document("policy", policy)
+    assert ws.load_scenario().policy.max_events_per_week == 1
+    assert ws.undo() == "edit policy"
+    assert ws.load_scenario().policy.max_events_per_week == 2
+
+
+def test_undo_with_nothing_to_undo(tmp_path: Path) -> None:
+    with Workspace.open(tmp_path / "w.db") as workspace:
+        assert workspace.undo() is None
+
+
+def test_busy_blocks_keep_only_times(ws: Workspace) -> None:
+    block = (datetime(2027, 3, 2, 8, tzinfo=UTC), datetime(2027, 3, 2, 9, tzinfo=UTC))
+    ws.set_busy_blocks("bob", "calendar", [block])
+    assert ws.busy_blocks() == {"bob": [block]}
+    problem = ws.planning_input(datetime(2027, 2, 1, tzinfo=UTC))
+    assert problem.busy == {"bob": [block]}
+    assert problem.published == []
+    assert problem.declined == frozenset()
+
+
+def test_empty_workspace_has_no_scenario(tmp_path: Path) -> None:
+    with Workspace.open(tmp_path / "w.db") as workspace:
+        assert not workspace.has_scenario()
+        with pytest.raises(WorkspaceError, match="holds no scenario"):
+            workspace.load_scenario()
