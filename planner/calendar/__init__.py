@@ -1,0 +1,1 @@
+"""Calendar files in and out: a person's own .ics files become busy blocks (``busy``)."""

@@ -1,0 +1,836 @@
+"""A person's own calendar files become busy blocks — and nothing else (SPEC §2, invariant 1).
+
+The pipeline is: size check -> decode -> line-structure check -> parse (icalendar) ->
+**scrub** (every event keeps only the properties that place it in time; titles,
+descriptions, locations, attendees, alarms are deleted before anything else looks at
+them) -> resolve time zones per file -> X-WR-TIMEZONE -> clamp recurrence rules to the
+horizon -> expand (recurring-ical-events) -> convert to UTC -> merge and clip.
+
+Privacy rule for errors: a message names the file, a line number or "event N" and a
+reason written here. Library exception texts are never passed on, because icalendar
+quotes the offending input in them; exceptions are also raised outside the ``except``
+block so no library exception hangs on as ``__context__`` for a logger to print.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from functools import cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, available_timezones
+
+import icalendar
+import recurring_ical_events
+import x_wr_timezone
+from icalendar.timezone import tzp
+from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
+
+from planner.calendar.windows_zones import iana_for
+from planner.domain.errors import InputError
+from planner.domain.timeutil import local_instant
+
+__all__ = [
+    "MAX_OCCURRENCES",
+    "MAX_RULE_STEPS",
+    "BusyBlock",
+    "parse_busy_blocks",
+    "read_busy_blocks",
+]
+
+MAX_OCCURRENCES = 100_000
+"""Occurrences inside the horizon above which a file is refused (a runaway RRULE)."""
+
+MAX_RULE_STEPS = 1_000_000
+"""Recurrence steps from DTSTART to the horizon's end above which a rule is refused.
+
+dateutil walks every step from DTSTART, also the ones before the horizon: a minutely rule
+started years ago would take minutes. One million steps take about 4 s.
+"""
+
+_MARGIN = timedelta(days=2)
+"""Expansion reaches this far beyond the horizon, so that floating and all-day times (read
+in the person's zone after expansion) are not cut off; the exact clip comes last."""
+
+_KEEP = frozenset(
+    {
+        "UID",
+        "DTSTART",
+        "DTEND",
+        "DURATION",
+        "RRULE",
+        "RDATE",
+        "EXDATE",
+        "RECURRENCE-ID",
+        "SEQUENCE",
+        "TRANSP",
+        "STATUS",
+        "X-MICROSOFT-CDO-BUSYSTATUS",
+    }
+)
+"""The only event properties that survive parsing: what places an event in time, what
+tells whether it blocks time, and UID/SEQUENCE, which tie overrides to their series."""
+
+_DATE_PROPS = ("DTSTART", "DTEND", "RECURRENCE-ID", "RDATE", "EXDATE")
+_CHECKED_PROPS = frozenset({*_DATE_PROPS, "DURATION", "RRULE"})
+_BUSY_FBTYPES = frozenset({"BUSY", "BUSY-UNAVAILABLE", "BUSY-TENTATIVE"})
+_FREQ_SECONDS = {
+    "SECONDLY": 1,
+    "MINUTELY": 60,
+    "HOURLY": 3600,
+    "DAILY": 86_400,
+    "WEEKLY": 7 * 86_400,
+    "MONTHLY": 28 * 86_400,
+    "YEARLY": 365 * 86_400,
+}
+_NAME = re.compile(r"^[A-Za-z0-9-]+$")
+
+# Exceptions the parsing and expansion libraries raise for malformed input. They are
+# caught only around calls into those libraries, never around our own logic.
+_LIBRARY_ERRORS: tuple[type[Exception], ...] = (
+    ValueError,  # includes icalendar.InvalidCalendar, recurring_ical_events.InvalidCalendar
+    TypeError,  # mixed date / date-time values, broken property types
+    KeyError,  # includes ZoneInfoNotFoundError
+    IndexError,
+    AttributeError,  # a property of the wrong value type (e.g. vBroken) reached a library
+    OverflowError,  # dates beyond year 9999
+)
+
+
+@dataclass(frozen=True, slots=True)
+class BusyBlock:
+    """A time a person is busy: start and end only, both aware UTC, ``end > start``."""
+
+    start: datetime
+    end: datetime
+
+
+def read_busy_blocks(
+    path: Path,
+    *,
+    zone: ZoneInfo,
+    start: datetime,
+    end: datetime,
+    source: str | None = None,
+    max_bytes: int = 10 * 1024 * 1024,
+) -> list[BusyBlock]:
+    """Read the calendar file ``path`` and return its busy blocks within ``[start, end)``.
+
+    The size is checked before reading, so a huge file costs nothing; ``source`` names
+    the file in error messages (default: ``path`` as given).
+    """
+    name = str(path) if source is None else source
+    data = _read_limited(path, name, max_bytes)
+    return parse_busy_blocks(data, zone=zone, start=start, end=end, source=name)
+
+
+def parse_busy_blocks(
+    data: bytes, *, zone: ZoneInfo, start: datetime, end: datetime, source: str
+) -> list[BusyBlock]:
+    """Turn iCalendar ``data`` into sorted, merged busy blocks clipped to ``[start, end)``.
+
+    ``zone`` is the person's zone: floating times and all-day events are read in it.
+    Raises :class:`InputError` for anything wrong with the data.
+    """
+    if start.tzinfo is None or end.tzinfo is None:
+        raise ValueError("start and end must be timezone-aware")
+    if end <= start:
+        return []
+    text = _decode(data, source)
+    suspect = _check_lines(text, source)
+    calendars = _parse(text, source, suspect)
+    blocks: list[BusyBlock] = []
+    first_event = 1
+    for calendar in calendars:
+        events = calendar.walk("VEVENT")
+        _scrub(calendar)
+        blocks.extend(_calendar_blocks(calendar, events, first_event, zone, start, end, source))
+        first_event += len(events)
+    return _merge_and_clip(blocks, start, end)
+
+
+# --- reading and decoding ----------------------------------------------------------------
+
+
+def _read_limited(path: Path, source: str, max_bytes: int) -> bytes:
+    """Read at most ``max_bytes`` (checked by size first, then while reading)."""
+    reason = ""
+    data = b""
+    try:
+        if not path.is_file():
+            reason = "no such file" if not path.exists() else "not a regular file"
+        elif path.stat().st_size > max_bytes:
+            reason = f"file is larger than the limit of {_size(max_bytes)}; refused unread"
+        else:
+            with path.open("rb") as handle:
+                data = handle.read(max_bytes + 1)
+            if len(data) > max_bytes:
+                reason = f"file is larger than the limit of {_size(max_bytes)}"
+    except OSError as exc:
+        reason = f"cannot read the file ({exc.strerror or type(exc).__name__})"
+    if reason:
+        raise InputError.single(source, reason)
+    return data
+
+
+def _size(n: int) -> str:
+    if n >= 1024 * 1024 and n % (1024 * 1024) == 0:
+        return f"{n // (1024 * 1024)} MiB"
+    if n >= 1024 and n % 1024 == 0:
+        return f"{n // 1024} KiB"
+    return f"{n} bytes"
+
+
+def _decode(data: bytes, source: str) -> str:
+    """Decode as UTF-8, the only charset RFC 5545 §3.1.4 knows for a bare file.
+
+    A UTF-8 byte-order mark is skipped, and UTF-16 with a byte-order mark (some Windows
+    tools write it) is accepted. Nothing is guessed beyond that: a file in another charset
+    is refused with the line of the first bad byte, so the user can re-export it.
+    """
+    if not data.strip():
+        raise InputError.single(source, "the file is empty")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
+        raise InputError.single(source, "not valid UTF-16 text despite its byte-order mark")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        position = exc.start
+    line = data.count(b"\n", 0, position) + 1
+    raise InputError.single(
+        source,
+        "not UTF-8 text (iCalendar files must be UTF-8); re-export or convert the file",
+        f"line {line}",
+    )
+
+
+def _check_lines(text: str, source: str) -> int | None:
+    """Check the line structure ourselves, to report faults with a line number.
+
+    Only names and the BEGIN/END nesting are looked at — never a property's value, so a
+    message can never quote event content. A malformed line inside a component is left to
+    icalendar (it drops such lines in events, e.g. a badly folded DESCRIPTION); its number
+    is returned so that, should icalendar refuse the file, the message can point at it.
+    """
+    suspect: int | None = None
+    stack: list[str] = []
+    seen_calendar = False
+    physical = 0
+    for number, line in _logical_lines(text):
+        physical = number
+        if not line.strip():
+            continue
+        name, sep, value = _split_line(line)
+        if not sep or not _NAME.match(name):
+            if not seen_calendar:
+                raise InputError.single(source, "not an iCalendar file (no BEGIN:VCALENDAR)")
+            if stack:
+                suspect = suspect or number
+                continue
+            raise InputError.single(source, "not a valid iCalendar content line", f"line {number}")
+        upper = name.upper()
+        if upper == "BEGIN":
+            component = value.strip().upper()
+            if not stack and component != "VCALENDAR":
+                raise InputError.single(
+                    source, "not an iCalendar file (no BEGIN:VCALENDAR)", f"line {number}"
+                )
+            seen_calendar = True
+            stack.append(component)
+        elif upper == "END":
+            component = value.strip().upper()
+            if not stack or stack[-1] != component:
+                expected = f"END:{_known(stack[-1])}" if stack else "nothing"
+                raise InputError.single(
+                    source,
+                    f"END:{_known(component)} does not close the open component "
+                    f"(expected {expected})",
+                    f"line {number}",
+                )
+            stack.pop()
+        elif not stack and upper != "X-COMMENT":  # icalendar accepts X-COMMENT after the end
+            raise InputError.single(
+                source,
+                "property outside of BEGIN:VCALENDAR ... END:VCALENDAR"
+                if seen_calendar
+                else "not an iCalendar file (no BEGIN:VCALENDAR)",
+                f"line {number}",
+            )
+    if not seen_calendar:
+        raise InputError.single(source, "not an iCalendar file (no BEGIN:VCALENDAR)")
+    if stack:
+        raise InputError.single(
+            source,
+            f"file ends inside {_known(stack[-1])} (missing END:{_known(stack[-1])})",
+            f"line {physical}",
+        )
+    return suspect
+
+
+def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
+    """Unfold RFC 5545 continuation lines; yield (first physical line number, line)."""
+    current: list[str] = []
+    start = 0
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if raw[:1] in (" ", "\t") and current:
+            current.append(raw[1:])
+            continue
+        if current:
+            yield start, "".join(current)
+        current, start = [raw], number
+    if current:
+        yield start, "".join(current)
+
+
+def _split_line(line: str) -> tuple[str, str, str]:
+    """Split a content line into name, separator and value (parameters are skipped)."""
+    match = re.match(r"[^;:]*", line)
+    name = match.group(0) if match else ""
+    rest = line[len(name) :]
+    in_quotes = False
+    for index, char in enumerate(rest):
+        if char == '"':
+            in_quotes = not in_quotes
+        elif char == ":" and not in_quotes:
+            return name.strip(), ":", rest[index + 1 :]
+    return name.strip(), "", ""
+
+
+_COMPONENTS = frozenset(
+    {
+        "VCALENDAR",
+        "VEVENT",
+        "VTODO",
+        "VJOURNAL",
+        "VFREEBUSY",
+        "VTIMEZONE",
+        "STANDARD",
+        "DAYLIGHT",
+        "VALARM",
+        "VAVAILABILITY",
+        "AVAILABLE",
+        "PARTICIPANT",
+        "VLOCATION",
+        "VRESOURCE",
+    }
+)
+
+
+def _known(component: str) -> str:
+    """A component name for a message: only standard names are echoed, never user text."""
+    return component if component in _COMPONENTS else "(unknown component)"
+
+
+def _parse(text: str, source: str, suspect: int | None) -> list[icalendar.Calendar]:
+    """Parse with icalendar; its messages quote input, so only ours are shown."""
+    payload = text.encode("utf-8")  # bytes: icalendar never mistakes them for a path
+    calendars: list[icalendar.Calendar] | None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            calendars = icalendar.Calendar.from_ical(payload, multiple=True)
+    except _LIBRARY_ERRORS:
+        calendars = None
+    if calendars is None:
+        if suspect is not None:
+            raise InputError.single(source, "not a valid iCalendar content line", f"line {suspect}")
+        raise InputError.single(source, "not a valid iCalendar file (a property cannot be read)")
+    result = [c for c in calendars if isinstance(c, icalendar.Calendar)]
+    if not result:
+        raise InputError.single(source, "not an iCalendar file (no VCALENDAR)")
+    return result
+
+
+# --- privacy: drop everything but time ---------------------------------------------------
+
+
+def _scrub(calendar: icalendar.Calendar) -> None:
+    """Delete every event property that does not place the event in time, and its alarms.
+
+    Runs right after parsing, before any other code sees the events. VFREEBUSY carries only
+    times already; other components (VTODO, VJOURNAL, ...) are never read.
+    """
+    for event in calendar.walk("VEVENT"):
+        for key in [k for k in event if k.upper() not in _KEEP]:
+            del event[key]
+        event.subcomponents = []
+        event.errors = [(name, "") for name, _ in event.errors if name in _CHECKED_PROPS]
+    for key in [k for k in calendar if k.upper() not in {"X-WR-TIMEZONE", "CALSCALE"}]:
+        del calendar[key]
+
+
+# --- one calendar ------------------------------------------------------------------------
+
+
+def _calendar_blocks(
+    calendar: icalendar.Calendar,
+    events: list[Any],
+    first_event: int,
+    zone: ZoneInfo,
+    start: datetime,
+    end: datetime,
+    source: str,
+) -> list[BusyBlock]:
+    """Busy blocks of one VCALENDAR: its events, then its VFREEBUSY periods."""
+    resolver = _ZoneResolver(calendar, source)
+    numbers = []
+    for number, event in enumerate(events, start=first_event):
+        if _check_event(event, number, source):
+            _bind_zones(event, resolver)
+            numbers.append(number)
+    calendar.subcomponents = [
+        c for c in calendar.subcomponents if c.name != "VEVENT" or "DTSTART" in c
+    ]
+    calendar = _apply_x_wr_timezone(calendar, resolver, source)
+    numbered = list(zip(numbers, calendar.walk("VEVENT"), strict=True))
+    for number, event in numbered:
+        _clamp_rules(event, number, zone, end, source)
+    blocks = list(_event_blocks(calendar, numbered, zone, start, end, source))
+    blocks.extend(_freebusy_blocks(calendar, resolver, zone, source))
+    return blocks
+
+
+def _check_event(event: Any, number: int, source: str) -> bool:
+    """Refuse events whose times cannot be read, naming the event by its position.
+
+    An event without DTSTART places nothing in time (RFC 5545 allows that only in
+    scheduling messages): it is skipped (False) rather than refusing the whole file.
+    """
+    where = f"event {number}"
+    for name, _ in event.errors:
+        raise InputError.single(source, f"{name} cannot be read (broken date or rule)", where)
+    if "DTSTART" not in event:
+        return False
+    rules = event.get("RRULE")
+    if rules is not None and not any(rules if isinstance(rules, list) else [rules]):
+        del event["RRULE"]  # "RRULE:" with nothing after it (seen in holiday feeds)
+    for name in ("DTSTART", "DTEND", "RECURRENCE-ID"):
+        value = event.get(name)
+        if value is not None and not _is_time(getattr(value, "dt", None)):
+            raise InputError.single(source, f"{name} is not a date or date-time", where)
+    if "DURATION" in event and not isinstance(getattr(event["DURATION"], "dt", None), timedelta):
+        raise InputError.single(source, "DURATION is not a duration", where)
+    for value in _dt_list_values(event):
+        if not _is_time(value.dt) and not isinstance(value.dt, tuple):
+            raise InputError.single(source, "RDATE or EXDATE is not a date or date-time", where)
+    return True
+
+
+def _is_time(value: object) -> bool:
+    return isinstance(value, date)
+
+
+def _dt_list_values(event: Any) -> Iterator[Any]:
+    """Every single value of the event's RDATE and EXDATE properties."""
+    for name in ("RDATE", "EXDATE"):
+        prop = event.get(name)
+        for item in prop if isinstance(prop, list) else [prop] if prop is not None else []:
+            yield from getattr(item, "dts", [])
+
+
+# --- time zones --------------------------------------------------------------------------
+
+
+@cache
+def _iana_names() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+class _ZoneResolver:
+    """Resolve TZIDs for one file, independently of every other file.
+
+    icalendar keeps VTIMEZONEs it has seen in a process-wide cache keyed by TZID, so two
+    files that both define "Customized Time Zone" (Outlook) would share the first one's
+    offsets. We therefore re-resolve every TZID ourselves: an IANA name; a Windows name
+    (icalendar's CLDR table, then ours); a "globally unique" /vendor/Area/City id; this
+    file's own VTIMEZONE; else the value is floating and read in the person's zone.
+    """
+
+    def __init__(self, calendar: icalendar.Calendar, source: str) -> None:
+        self._source = source
+        self._components = {
+            str(tz.get("TZID", "")).strip(): tz for tz in calendar.walk("VTIMEZONE")
+        }
+        self._resolved: dict[str, tzinfo | None] = {}
+
+    def zone(self, tzid: str) -> tzinfo | None:
+        if tzid not in self._resolved:
+            self._resolved[tzid] = self._lookup(tzid)
+        return self._resolved[tzid]
+
+    def _lookup(self, tzid: str) -> tzinfo | None:
+        name = _iana_name(tzid)
+        if name is not None:
+            return ZoneInfo(name)
+        component: Any = self._components.get(tzid.strip())
+        if component is None:
+            return None
+        result: tzinfo | None
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                result = component.to_tz(tzp, lookup_tzid=False)
+        except _LIBRARY_ERRORS:
+            result = None
+        if result is None:
+            raise InputError.single(self._source, "a VTIMEZONE cannot be read")
+        return result
+
+
+def _iana_name(tzid: str) -> str | None:
+    """The IANA zone a TZID names, without looking at any VTIMEZONE."""
+    clean = tzid.strip().strip("/")
+    if clean in _iana_names():
+        return clean
+    if clean.upper() in ("UTC", "Z", "GMT"):
+        return "UTC"
+    if clean in WINDOWS_TO_OLSON:
+        return WINDOWS_TO_OLSON[clean]
+    mapped = iana_for(clean)
+    if mapped is not None:
+        return mapped
+    if tzid.strip().startswith("/"):
+        parts = clean.split("/")
+        for first in range(1, len(parts)):
+            candidate = "/".join(parts[first:])
+            if candidate in _iana_names():
+                return candidate
+    return None
+
+
+def _bind_zones(event: Any, resolver: _ZoneResolver) -> None:
+    """Give every date-time with a TZID the zone of *this* file's reading of that TZID."""
+    for name in ("DTSTART", "DTEND", "RECURRENCE-ID"):
+        prop = event.get(name)
+        if prop is not None:
+            _rebind(prop, prop.params.get("TZID"), resolver)
+    for name in ("RDATE", "EXDATE"):
+        prop = event.get(name)
+        for item in prop if isinstance(prop, list) else [prop] if prop is not None else []:
+            tzid = item.params.get("TZID")
+            for value in getattr(item, "dts", []):
+                _rebind(value, tzid, resolver)
+
+
+def _rebind(prop: Any, tzid: object, resolver: _ZoneResolver) -> None:
+    value = prop.dt
+    if not isinstance(tzid, str) or not tzid:
+        return
+    if isinstance(value, tuple):  # an RDATE period
+        prop.dt = tuple(_rezone(v, tzid, resolver) for v in value)
+    else:
+        prop.dt = _rezone(value, tzid, resolver)
+
+
+def _rezone(value: Any, tzid: str, resolver: _ZoneResolver) -> Any:
+    if not isinstance(value, datetime):
+        return value
+    return value.replace(tzinfo=resolver.zone(tzid))
+
+
+def _apply_x_wr_timezone(
+    calendar: icalendar.Calendar, resolver: _ZoneResolver, source: str
+) -> icalendar.Calendar:
+    """Google's X-WR-TIMEZONE: UTC and floating times mean wall time in that zone.
+
+    Done before expansion, so that a weekly 09:00 event stays at 09:00 across DST.
+    """
+    name = calendar.get("X-WR-TIMEZONE")
+    if name is None:
+        return calendar
+    zone = resolver.zone(str(name))
+    if zone is None:
+        raise InputError.single(source, "X-WR-TIMEZONE is not a known time zone")
+    result: icalendar.Calendar | None
+    try:
+        result = x_wr_timezone.to_standard(calendar, timezone=zone)
+    except _LIBRARY_ERRORS:
+        result = None
+    if result is None:
+        raise InputError.single(source, "times cannot be converted to the X-WR-TIMEZONE zone")
+    return result
+
+
+# --- recurrence --------------------------------------------------------------------------
+
+
+def _clamp_rules(event: Any, number: int, zone: ZoneInfo, end: datetime, source: str) -> None:
+    """Bound every RRULE by the horizon's end, and refuse rules too dense to walk.
+
+    Nothing after the horizon matters, and dateutil, asked for the occurrences in a span,
+    walks a rule until it passes the span — for a rule that never matches (BYMONTHDAY=30
+    in February) that means up to year 9999. An UNTIL at the horizon's end (plus a margin)
+    stops it there without changing any occurrence we keep.
+    """
+    rules = event.get("RRULE")
+    if rules is None:
+        return
+    dtstart = event["DTSTART"].dt
+    limit = _limit_like(dtstart, end + _MARGIN, zone)
+    first = _as_utc(dtstart, zone)
+    rule_list = rules if isinstance(rules, list) else [rules]
+    if not any(
+        _can_match(rule, first.astimezone(zone).date(), _limit_day(limit)) for rule in rule_list
+    ):
+        del event["RRULE"]  # no day can match: only DTSTART itself occurs
+        return
+    for rule in rule_list:
+        freq = str((rule.get("FREQ") or [""])[0]).upper()
+        if freq not in _FREQ_SECONDS:
+            raise InputError.single(source, "RRULE has no valid FREQ", f"event {number}")
+        _check_steps(rule, freq, first, _as_utc(limit, zone), number, source)
+        if rule.get("COUNT"):
+            continue  # COUNT bounds the rule already; RFC 5545 forbids UNTIL beside it
+        until = (rule.get("UNTIL") or [None])[0]
+        if until is None or not _is_time(until) or _as_utc(until, zone) > _as_utc(limit, zone):
+            rule["UNTIL"] = [limit]
+
+
+def _limit_day(value: date) -> date:
+    return value.date() if isinstance(value, datetime) else value
+
+
+def _ints(rule: Any, key: str) -> set[int] | None:
+    values = rule.get(key)
+    if not values:
+        return None
+    try:
+        return {int(v) for v in values}
+    except (TypeError, ValueError):
+        return None  # dateutil will report it
+
+
+def _can_match(rule: Any, first: date, last: date) -> bool:
+    """Whether any day in ``[first, last]`` passes the rule's day filters.
+
+    dateutil, asked for a rule no day can satisfy (BYMONTH=2;BYMONTHDAY=30), searches
+    until year 9999 — seconds per event — and an UNTIL does not stop it. The test is a
+    superset (BYDAY ordinals and BYWEEKNO are ignored), so False means truly impossible;
+    a matching rule returns within about a year of days.
+    """
+    months, monthdays = _ints(rule, "BYMONTH"), _ints(rule, "BYMONTHDAY")
+    yeardays = _ints(rule, "BYYEARDAY")
+    if monthdays is None and yeardays is None:
+        return True
+    day = first
+    while day <= last:
+        if _day_matches(day, months, monthdays, yeardays):
+            return True
+        day += timedelta(days=1)
+    return False
+
+
+def _day_matches(
+    day: date, months: set[int] | None, monthdays: set[int] | None, yeardays: set[int] | None
+) -> bool:
+    if months is not None and day.month not in months:
+        return False
+    if monthdays is not None:
+        length = ((day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)).day
+        if day.day not in monthdays and day.day - length - 1 not in monthdays:
+            return False
+    if yeardays is not None:
+        number = day.timetuple().tm_yday
+        length = 366 if date(day.year, 12, 31).timetuple().tm_yday == 366 else 365
+        if number not in yeardays and number - length - 1 not in yeardays:
+            return False
+    return True
+
+
+def _check_steps(
+    rule: Any, freq: str, first: datetime, last: datetime, number: int, source: str
+) -> None:
+    try:
+        interval = max(1, int((rule.get("INTERVAL") or [1])[0]))
+    except (TypeError, ValueError):
+        interval = 0
+    if interval == 0:
+        raise InputError.single(source, "RRULE has an invalid INTERVAL", f"event {number}")
+    steps = (last - first).total_seconds() / (_FREQ_SECONDS[freq] * interval)
+    count = (rule.get("COUNT") or [None])[0]
+    filters = [k for k in rule if str(k).upper().startswith("BY")]
+    if isinstance(count, int) and not filters:
+        steps = min(steps, count)
+    if steps > MAX_RULE_STEPS:
+        raise InputError.single(
+            source,
+            f"RRULE repeats {freq.lower()} from long before the planning horizon; expanding "
+            f"it would take over {MAX_RULE_STEPS:,} steps (refused)",
+            f"event {number}",
+        )
+
+
+def _limit_like(sample: date, instant: datetime, zone: ZoneInfo) -> date:
+    """``instant`` in the same kind as ``sample``: a date, a naive or an aware date-time."""
+    local = instant.astimezone(zone)
+    if not isinstance(sample, datetime):
+        return local.date()
+    if sample.tzinfo is None:
+        return local.replace(tzinfo=None)
+    return instant.astimezone(UTC)
+
+
+def _as_utc(value: date, zone: ZoneInfo) -> datetime:
+    """An instant for any iCalendar time: dates and floating times are read in ``zone``."""
+    if not isinstance(value, datetime):
+        return local_instant(value, 0, zone).astimezone(UTC)
+    if value.tzinfo is None or value.utcoffset() is None:
+        return value.replace(tzinfo=zone).astimezone(UTC)
+    return value.astimezone(UTC)
+
+
+def _event_blocks(
+    calendar: icalendar.Calendar,
+    numbered: list[tuple[int, Any]],
+    zone: ZoneInfo,
+    start: datetime,
+    end: datetime,
+    source: str,
+) -> Iterator[BusyBlock]:
+    """Expand the events inside the horizon (with a margin) and keep the busy ones."""
+    if not numbered:
+        return
+    span_start, span_end = (start - _MARGIN).astimezone(zone), (end + _MARGIN).astimezone(zone)
+    _neutralise_free_events(calendar)
+    occurrences: list[tuple[date, date]] = []
+    failed = False
+    try:
+        query = recurring_ical_events.CalendarQuery(calendar, components=["VEVENT"])
+        for series in query.series:
+            for occurrence in series.between(span_start, span_end):
+                occurrences.append((occurrence.start, occurrence.end))
+                if len(occurrences) > MAX_OCCURRENCES:
+                    break
+            if len(occurrences) > MAX_OCCURRENCES:
+                break
+    except _LIBRARY_ERRORS:
+        failed = True
+    if failed:
+        raise _locate_expansion_error(numbered, zone, start, end, source)
+    if len(occurrences) > MAX_OCCURRENCES:
+        raise InputError.single(
+            source,
+            f"more than {MAX_OCCURRENCES:,} event occurrences in the planning horizon (refused)",
+        )
+    for begin, finish in occurrences:
+        block = _block(begin, finish, zone)
+        if block is not None:
+            yield block
+
+
+def _locate_expansion_error(
+    numbered: list[tuple[int, Any]], zone: ZoneInfo, start: datetime, end: datetime, source: str
+) -> InputError:
+    """Expand event by event to name the one that fails (only on the error path)."""
+    span_start, span_end = (start - _MARGIN).astimezone(zone), (end + _MARGIN).astimezone(zone)
+    for number, event in numbered:
+        single = icalendar.Calendar()
+        single.add_component(event)
+        try:
+            query = recurring_ical_events.CalendarQuery(single, components=["VEVENT"])
+            for series in query.series:
+                for _ in series.between(span_start, span_end):
+                    break
+        except _LIBRARY_ERRORS:
+            return InputError.single(
+                source, "event times or recurrence cannot be expanded", f"event {number}"
+            )
+    return InputError.single(
+        source, "recurring events cannot be expanded (an override does not match its series)"
+    )
+
+
+def _neutralise_free_events(calendar: icalendar.Calendar) -> None:
+    """Make events that do not block time vanish from the expansion, cheaply.
+
+    A free master goes (its busy overrides stand on their own). A free *override* must
+    stay, because it replaces its master's occurrence (a cancelled instance of a weekly
+    meeting); it becomes zero-length, and zero-length occurrences yield no block.
+    """
+    kept = []
+    for component in calendar.subcomponents:
+        if component.name == "VEVENT" and not _blocks_time(component):
+            if "RECURRENCE-ID" not in component:
+                continue
+            component["DTEND"] = component["DTSTART"]
+            component.pop("DURATION", None)
+        kept.append(component)
+    calendar.subcomponents = kept
+
+
+def _blocks_time(component: Any) -> bool:
+    """Transparent, cancelled and Outlook "free" events do not make a person busy."""
+    if str(component.get("TRANSP", "")).strip().upper() == "TRANSPARENT":
+        return False
+    if str(component.get("STATUS", "")).strip().upper() == "CANCELLED":
+        return False
+    return str(component.get("X-MICROSOFT-CDO-BUSYSTATUS", "")).strip().upper() != "FREE"
+
+
+def _block(begin: date, finish: date, zone: ZoneInfo) -> BusyBlock | None:
+    """A block in UTC; zero-length and inverted spans (DTSTART without DTEND) give none."""
+    first, last = _as_utc(begin, zone), _as_utc(finish, zone)
+    return BusyBlock(first, last) if last > first else None
+
+
+# --- VFREEBUSY ---------------------------------------------------------------------------
+
+
+def _freebusy_blocks(
+    calendar: icalendar.Calendar, resolver: _ZoneResolver, zone: ZoneInfo, source: str
+) -> Iterator[BusyBlock]:
+    """FREEBUSY periods typed BUSY (the default), BUSY-UNAVAILABLE or BUSY-TENTATIVE."""
+    for number, component in enumerate(calendar.walk("VFREEBUSY"), start=1):
+        props = component.get("FREEBUSY")
+        for prop in props if isinstance(props, list) else [props] if props is not None else []:
+            fbtype = str(prop.params.get("FBTYPE", "BUSY")).strip().upper()
+            if fbtype not in _BUSY_FBTYPES:
+                continue
+            period = _period(prop)
+            if period is None:
+                raise InputError.single(
+                    source,
+                    "FREEBUSY is not a period (start/end or start/duration)",
+                    f"free/busy {number}",
+                )
+            tzid = prop.params.get("TZID")
+            begin, finish = period
+            if isinstance(tzid, str) and tzid:
+                begin, finish = _rezone(begin, tzid, resolver), _rezone(finish, tzid, resolver)
+            block = _block(begin, finish, zone)
+            if block is not None:
+                yield block
+
+
+def _period(prop: Any) -> tuple[datetime, datetime] | None:
+    begin, finish = getattr(prop, "start", None), getattr(prop, "end", None)
+    if not isinstance(begin, datetime) or not isinstance(finish, datetime):
+        return None
+    return begin, finish
+
+
+# --- result ------------------------------------------------------------------------------
+
+
+def _merge_and_clip(blocks: Iterable[BusyBlock], start: datetime, end: datetime) -> list[BusyBlock]:
+    """Sort, clip to ``[start, end)`` and join overlapping or touching blocks."""
+    low, high = start.astimezone(UTC), end.astimezone(UTC)
+    clipped = sorted(
+        (max(b.start, low), min(b.end, high)) for b in blocks if b.end > low and b.start < high
+    )
+    merged: list[BusyBlock] = []
+    for first, last in clipped:
+        if merged and first <= merged[-1].end:
+            if last > merged[-1].end:
+                merged[-1] = BusyBlock(merged[-1].start, last)
+        else:
+            merged.append(BusyBlock(first, last))
+    return merged
