@@ -42,7 +42,8 @@ from planner.domain.planning import Interval, PlanningInput
 from planner.domain.schedule import PlannedSession, Schedule
 from planner.store import schema as t
 
-BUSY_TIMEOUT_SECONDS = 10.0
+BUSY_TIMEOUT_SECONDS = float(os.environ.get("PLANNER_BUSY_TIMEOUT", "10"))
+"""How long a writer waits for another planner's transaction before giving up."""
 RecordKind = Literal["people", "activities", "venues", "queues"]
 
 
