@@ -1,0 +1,1 @@
+"""Benchmarks of planner's solver against public instances."""
