@@ -260,19 +260,31 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     console = Console()
     if args.meetings:
-        from planner.bench.meetings import run_meetings
+        from planner.bench.meetings import meetings_table, run_meetings
 
         if not args.out:
             raise InputError.single("planner bench", "--meetings needs --out SOLVED.json")
-        result = run_meetings(
-            Path(args.meetings),
-            Path(args.out),
-            time_limit=args.time_limit or 60.0,
-            workers=args.workers,
-            seed=args.seed,
-            progress=err,
-        )
-        out(result.summary_line())
+        source = Path(args.meetings)
+        # A directory of instances gives the side-by-side table; --out is then a directory.
+        if source.is_dir():
+            instances = sorted(source.glob("*meetings*.json"), key=lambda p: int(p.name.split("m")[0]))
+            targets = [Path(args.out) / f"{p.stem}-solved.json" for p in instances]
+        else:
+            instances, targets = [source], [Path(args.out)]
+        results = []
+        for instance, target in zip(instances, targets, strict=True):
+            result = run_meetings(
+                instance,
+                target,
+                time_limit=args.time_limit or 60.0,
+                workers=args.workers,
+                seed=args.seed,
+                progress=err,
+            )
+            out(result.summary_line())
+            results.append(result)
+        if len(results) > 1:
+            console.print(meetings_table(results))
         return EXIT_OK
     from planner.bench.table import bench_table, run_bench
 

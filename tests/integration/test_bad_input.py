@@ -1,0 +1,208 @@
+"""A table of broken inputs for every file type planner reads.
+
+Each is refused with exit code 2 and ``file: place: reason`` on stderr — never a
+traceback — and the workspace it was imported into stays exactly as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from planner.cli import main
+from planner.domain.io import dump_scenario
+from planner.store import Workspace
+from tests.factories import activity, build, person, scenario_data
+
+
+def valid_data() -> dict[str, Any]:
+    return scenario_data(
+        [person("ann", queues=["phone"]), person("bob", "Billing")],
+        [activity("lunch", venues=["cafe"])],
+        {"ann": {"lunch": "yes"}, "bob": {"lunch": "maybe"}},
+        queues=[{"id": "phone", "name": "Phone", "min_on_duty": 1}],
+        venues=[{"id": "cafe", "name": "Cafe", "capacity": 10}],
+    )
+
+
+def toml_of(data: dict[str, Any]) -> bytes:
+    return dump_scenario(build(data), "toml").encode()
+
+
+def mutate(fn: Callable[[dict[str, Any]], None]) -> bytes:
+    data = valid_data()
+    fn(data)
+    return json.dumps(data).encode()
+
+
+# (case, file name, content, expected location/reason fragment)
+SCENARIO_CASES: list[tuple[str, str, bytes, str]] = [
+    ("toml syntax", "s.toml", b'[team]\nname = "x\n', "line 2"),
+    ("json syntax", "s.json", b'{"team": [}', "line 1, column 11: not valid JSON"),
+    (
+        "wrong type",
+        "s.json",
+        mutate(lambda d: d["venues"][0].update(capacity="ten")),
+        "venues.0.capacity",
+    ),
+    (
+        "unknown key",
+        "s.json",
+        mutate(lambda d: d["people"][0].update(nickname="A")),
+        "people.0.nickname: unknown key",
+    ),
+    (
+        "dangling reference",
+        "s.json",
+        mutate(lambda d: d["activities"][0].update(venues=["pub"])),
+        "activities.0.venues.0: unknown venue 'pub'",
+    ),
+    (
+        "impossible range",
+        "s.json",
+        mutate(lambda d: d["activities"][0].update(min_participants=9, max_participants=3)),
+        "activities.0: min_participants is larger",
+    ),
+    (
+        "reversed horizon",
+        "s.json",
+        mutate(lambda d: d["team"].update(horizon={"start": "2027-03-09", "end": "2027-03-01"})),
+        "team.horizon: horizon ends before it starts",
+    ),
+    (
+        "unknown zone",
+        "s.json",
+        mutate(lambda d: d["people"][1].update(timezone="Europe/Atlantis")),
+        "people.1.timezone: unknown time zone",
+    ),
+    (
+        "windows zone name in scenario",
+        "s.json",
+        mutate(lambda d: d["team"].update(timezone="W. Europe Standard Time")),
+        "team.timezone: unknown time zone",
+    ),
+    ("non-UTF-8", "s.toml", b'[team]\nname = "Caf\xe9"\n', "not UTF-8 text"),
+    ("empty", "s.toml", b"", "file is empty"),
+    ("only whitespace", "s.json", b"\n \n", "file is empty"),
+    (
+        "deeply nested",
+        "s.json",
+        b'{"team":' + b"[" * 50_000 + b"]" * 50_000 + b"}",
+        "nested too deeply",
+    ),
+    (
+        "CRLF injection in a name",
+        "s.json",
+        mutate(lambda d: d["people"][0].update(name="Ann\r\nATTENDEE:mailto:evil@example.com")),
+        "people.0.name: must be one line",
+    ),
+    (
+        "newline in an id",
+        "s.json",
+        mutate(lambda d: d["people"][0].update(id="ann\nx")),
+        "people.0.id:",
+    ),
+    (
+        "control character in a department",
+        "s.json",
+        mutate(lambda d: d["people"][1].update(department="Bill\x00ing")),
+        "people.1.department: must be one line",
+    ),
+    ("top level is a list", "s.json", b"[]", "the top level must be a table/object"),
+    (
+        "answer not yes/maybe/no",
+        "s.json",
+        mutate(lambda d: d["preferences"]["ann"].update(lunch="absolutely")),
+        "preferences.ann.lunch",
+    ),
+    (
+        "duration off the grid",
+        "s.json",
+        mutate(lambda d: d["activities"][0].update(duration_minutes=50)),
+        "activities.0.duration_minutes: 50 minutes is not a multiple",
+    ),
+    (
+        "bad email",
+        "s.json",
+        mutate(lambda d: d["people"][0].update(email="ann at example.com")),
+        "people.0.email: not an email address",
+    ),
+    (
+        "semicolon-colon name is fine but a missing field is not",
+        "s.json",
+        mutate(lambda d: d["people"][0].pop("department")),
+        "people.0.department: missing",
+    ),
+]
+
+
+def _fingerprint(db: Path) -> str:
+    with Workspace.open(db, create=False) as ws, ws.read() as conn:
+        rows = [
+            conn.exec_driver_sql(f"SELECT * FROM {table} ORDER BY 1").fetchall()
+            for table in (
+                "documents",
+                "people",
+                "activities",
+                "venues",
+                "queues",
+                "answers",
+                "edit_log",
+            )
+        ]
+    return hashlib.sha256(repr(rows).encode()).hexdigest()
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    db = tmp_path / "ws.db"
+    with Workspace.open(db) as ws:
+        ws.save_scenario(build(valid_data()), {})
+    return db
+
+
+@pytest.mark.parametrize(
+    ("case", "name", "content", "expected"), SCENARIO_CASES, ids=[c[0] for c in SCENARIO_CASES]
+)
+def test_broken_scenario(
+    case: str,
+    name: str,
+    content: bytes,
+    expected: str,
+    tmp_path: Path,
+    workspace: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    before = _fingerprint(workspace)
+    for argv in (["validate", str(path)], ["import", str(path), "--workspace", str(workspace)]):
+        code = main(argv)
+        captured = capsys.readouterr()
+        assert code == 2, (case, captured)
+        assert captured.out == ""
+        assert captured.err.startswith(f"{path}: "), captured.err
+        assert expected in captured.err, captured.err
+        assert "Traceback" not in captured.err
+    assert _fingerprint(workspace) == before
+
+
+def test_oversized_scenario_is_refused_by_size(
+    tmp_path: Path,
+    workspace: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import planner.domain.io as io
+
+    monkeypatch.setattr(io, "MAX_INPUT_BYTES", 1000)
+    monkeypatch.setattr(io.read_text, "__defaults__", (None, 1000))
+    path = tmp_path / "big.toml"
+    path.write_bytes(toml_of(valid_data()) + b"#" * 2000)
+    assert main(["validate", str(path)]) == 2
+    assert "the limit is 1,000 bytes" in capsys.readouterr().err
