@@ -267,7 +267,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
         source = Path(args.meetings)
         # A directory of instances gives the side-by-side table; --out is then a directory.
         if source.is_dir():
-            instances = sorted(source.glob("*meetings*.json"), key=lambda p: int(p.name.split("m")[0]))
+            instances = sorted(
+                source.glob("*meetings*.json"), key=lambda p: int(p.name.split("m")[0])
+            )
             targets = [Path(args.out) / f"{p.stem}-solved.json" for p in instances]
         else:
             instances, targets = [source], [Path(args.out)]

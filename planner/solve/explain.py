@@ -1,0 +1,497 @@
+"""Why someone was or was not placed, and why a session was not held.
+
+``annotate`` fills ``unplaced`` and the reasons of ``not_held`` in a solver's schedule;
+``explain_person`` answers ``planner explain``. Reasons are derived by asking the
+independent checker (:mod:`planner.solve.verify`) what would break if the person were
+added to each held session of the activity: the reasons are therefore the hard rules
+themselves, not a story told by the solver.
+
+Privacy (SPEC §2, invariant 4):
+
+* Only yes/maybe opt-ins are ever listed; a ``no`` never appears anywhere.
+* ``time_off`` and ``busy`` are shown as ``unavailable`` (with no dates) unless the person
+  set ``share_reasons``.
+* When the organiser explicitly asks about an activity the person did not opt in to, the
+  answer is "has not opted in" — the same words for an explicit ``no``, no answer at all,
+  and an RSVP decline, so the wording never tells a ``no`` apart from silence.
+* A required person who said no is reported as "unavailable", never as having said no.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from planner.domain.errors import InputError
+from planner.domain.models import Activity, Person
+from planner.domain.planning import PlanningInput
+from planner.domain.schedule import NotHeld, PlannedSession, Reason, Schedule, Unplaced
+from planner.solve.verify import (
+    ATTENDANCE_RULES,
+    PERSON_RULES,
+    Facts,
+    Focus,
+    PlanView,
+    Ranges,
+    RuleFn,
+    rule_activity_window,
+    rule_capacity,
+    rule_coverage_floor,
+    rule_department_mix,
+    rule_horizon,
+    rule_min_notice,
+    rule_protected_window,
+    rule_venue_capacity,
+)
+
+UNAVAILABLE = "unavailable"
+"""Rule id shown instead of ``time_off``/``busy`` for people who keep their reasons private."""
+
+OUTRANKED = "outranked"
+"""No hard rule stops the placement: the seat went elsewhere by the objective's priorities."""
+
+NOT_HELD = "not_held"
+"""The activity has no held session the person could join."""
+
+NOT_OPTED_IN = "not_opted_in"
+"""Shown only when the organiser asks about one activity explicitly (never says 'no')."""
+
+_JOIN_RULES: dict[str, RuleFn] = {
+    **ATTENDANCE_RULES,
+    **PERSON_RULES,
+    "capacity": rule_capacity,
+    "department_mix": rule_department_mix,
+    "venue_capacity": rule_venue_capacity,
+    "coverage_floor": rule_coverage_floor,
+}
+"""The rules adding one attendee to an existing session can break (times and venues stay)."""
+
+_CHEAP_RULES: dict[str, RuleFn] = {
+    "capacity": rule_capacity,
+    "venue_capacity": rule_venue_capacity,
+    **ATTENDANCE_RULES,
+    **PERSON_RULES,
+}
+_COSTLY_RULES: dict[str, RuleFn] = {
+    "department_mix": rule_department_mix,
+    "coverage_floor": rule_coverage_floor,
+}
+
+_PLACEMENT_RULES: tuple[RuleFn, ...] = (
+    rule_min_notice,
+    rule_protected_window,
+    rule_activity_window,
+    rule_horizon,
+)
+"""Rules about where a session may start, whoever attends."""
+
+_MAX_LISTED = 4
+
+
+def _sessions_text(ids: Sequence[str]) -> str:
+    shown = ", ".join(ids[:_MAX_LISTED])
+    more = len(ids) - _MAX_LISTED
+    return f"{shown} and {more} more" if more > 0 else shown
+
+
+_DETAILS: dict[str, Callable[[str], str]] = {
+    UNAVAILABLE: lambda s: f"not available at the time of {s}",
+    "time_off": lambda s: f"on time off during {s}",
+    "busy": lambda s: f"busy during {s}",
+    "working_hours": lambda s: f"{s} falls outside their working hours",
+    "needs_unmet": lambda s: f"{s} does not provide something they need",
+    "weekly_events_cap": lambda s: f"joining {s} would exceed their weekly event limit",
+    "weekly_minutes_cap": lambda s: f"joining {s} would exceed their weekly minutes limit",
+    "daily_cap": lambda s: f"they already have an event on the day of {s}",
+    "overlap": lambda s: f"they are in another session at the time of {s}",
+    "one_session_per_activity": lambda s: f"they already attend another session than {s}",
+    "opted_out": lambda s: f"they cannot be placed in {s}",
+    "capacity": lambda s: f"{s} is full",
+    "department_mix": lambda s: f"{s} would have too many people from their department",
+    "venue_capacity": lambda s: f"the venue of {s} is full",
+    "coverage_floor": lambda s: f"their queue would be short-staffed during {s}",
+    OUTRANKED: lambda s: (
+        f"no rule stops them joining {s}; the places went to colleagues with fewer "
+        "placements first, or the search stopped before adding them"
+    ),
+}
+
+
+def _shown_rule(rule: str, person: Person) -> str:
+    if rule in ("time_off", "busy") and not person.share_reasons:
+        return UNAVAILABLE
+    return rule
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Whether one person was placed in one activity, where, and if not, why."""
+
+    activity: str
+    placed: bool
+    sessions: tuple[str, ...] = ()
+    reasons: tuple[Reason, ...] = field(default_factory=tuple)
+
+
+class _Explainer:
+    """Shared state of one annotate/explain call: facts, the plan, cached session checks."""
+
+    def __init__(self, problem: PlanningInput, schedule: Schedule) -> None:
+        self.facts = Facts(problem)
+        self.schedule = schedule
+        self.plan = PlanView(schedule.sessions)
+        self.held: dict[str, list[PlannedSession]] = defaultdict(list)
+        for s in schedule.sessions:
+            self.held[s.activity].append(s)
+        self._before: dict[str, set[str]] = {}
+        self._venue_taken: dict[str, Ranges] = {}
+
+    def _existing(self, sid: str) -> set[str]:
+        """Rules the session breaks already (only possible for a faulty schedule)."""
+        if sid not in self._before:
+            focus = Focus("", sid)
+            self._before[sid] = {
+                v.rule for fn in _JOIN_RULES.values() for v in fn(self.facts, self.plan, focus)
+            }
+        return self._before[sid]
+
+    def join_breaks(self, pid: str, s: PlannedSession) -> list[str]:
+        """Rule ids that adding ``pid`` to ``s`` would break (empty: they could join).
+
+        Cheap rules run first; the queue-cover and department-mix checks, which look at
+        other people, run only when nothing cheaper already blocks the seat. The list is
+        therefore every blocking rule found, not always every rule that would block.
+        """
+        view = self.plan.with_attendee(s.id, pid)
+        focus = Focus(pid, s.id)
+        broken: list[str] = []
+        for tier in (_CHEAP_RULES, _COSTLY_RULES):
+            for rule, fn in tier.items():
+                if rule in self._existing(s.id):
+                    continue
+                if any(True for _ in fn(self.facts, view, focus)):
+                    broken.append(rule)
+            if broken:
+                break
+        return broken
+
+    def unplaced_reasons(self, person: Person, activity: Activity) -> list[Reason]:
+        sessions = self.held.get(activity.id, [])
+        if not sessions:
+            what = "no group was formed" if activity.kind == "pairing" else "it was not held"
+            return [Reason(rule=NOT_HELD, detail=f"{activity.id}: {what}")]
+        by_rule: dict[str, list[str]] = defaultdict(list)
+        for s in sorted(sessions, key=lambda s: (s.start, s.id)):
+            broken = self.join_breaks(person.id, s) or [OUTRANKED]
+            for rule in dict.fromkeys(_shown_rule(r, person) for r in broken):
+                by_rule[rule].append(s.id)
+        order = {rule: i for i, rule in enumerate(_DETAILS)}
+        return [
+            Reason(rule=rule, detail=_DETAILS.get(rule, lambda s: s)(_sessions_text(ids)))
+            for rule, ids in sorted(by_rule.items(), key=lambda kv: order.get(kv[0], 99))
+        ]
+
+    def opted_in(self, person: Person, activity: Activity) -> bool:
+        """yes or maybe, not declined, and not a required person (they attend regardless)."""
+        return person.id not in activity.required and self.facts.may_attend(person.id, activity.id)
+
+    def unplaced(self) -> list[Unplaced]:
+        out: list[Unplaced] = []
+        for activity in self.facts.scenario.activities:
+            attending = {p for s in self.held.get(activity.id, []) for p in s.attendees}
+            for person in self.facts.scenario.people:
+                if person.id in attending or not self.opted_in(person, activity):
+                    continue
+                out.append(
+                    Unplaced(
+                        person=person.id,
+                        activity=activity.id,
+                        reasons=self.unplaced_reasons(person, activity),
+                    )
+                )
+        return out
+
+    # -- sessions that were not held ---------------------------------------------------
+
+    def allowed_starts(self, activity: Activity) -> list[datetime]:
+        """Grid starts where the session's own time rules hold (windows, notice, horizon)."""
+        facts = self.facts
+        h0, h1 = facts.horizon
+        length = timedelta(minutes=activity.duration_minutes)
+        out: list[datetime] = []
+        t = h0
+        while t + length <= h1:
+            probe = PlannedSession(
+                id="probe", activity=activity.id, start=t, end=t + length, attendees=[]
+            )
+            view = PlanView([probe])
+            if not any(any(True for _ in fn(facts, view, None)) for fn in _PLACEMENT_RULES):
+                out.append(t)
+            t += facts.slot
+        return out
+
+    def venue_free(self, activity: Activity, start: datetime, end: datetime) -> bool:
+        """Some listed venue that holds the minimum is neither busy nor used at that time."""
+        if not activity.venues:
+            return True
+        for vid in activity.venues:
+            if self.facts.venues[vid].capacity < activity.min_participants:
+                continue
+            if vid not in self._venue_taken:
+                venue = self.facts.venues[vid]
+                spans = [self.facts.range_instants(r, self.facts.tz) for r in venue.busy]
+                spans += [(s.start, s.end) for s in self.plan.sessions if s.venue == vid]
+                self._venue_taken[vid] = Ranges(spans)
+            if not self._venue_taken[vid].overlaps(start, end):
+                return True
+        return False
+
+    def can_join_at(self, pid: str, activity: Activity, start: datetime, end: datetime) -> bool:
+        """Attendance and per-person rules for ``pid`` in a new session at ``start``."""
+        probe = PlannedSession(
+            id="probe#0", activity=activity.id, start=start, end=end, attendees=[pid]
+        )
+        view = PlanView([*self.plan.sessions_of(pid), probe])
+        focus = Focus(pid, probe.id)
+        rules = [*ATTENDANCE_RULES.values(), *PERSON_RULES.values()]
+        for fn in rules:
+            for v in fn(self.facts, view, focus):
+                if v.rule == "needs_unmet" and self._venue_meets(pid, activity):
+                    continue
+                return False
+        return True
+
+    def _venue_meets(self, pid: str, activity: Activity) -> bool:
+        needs = set(self.facts.people[pid].needs) - set(activity.provides)
+        return any(needs <= set(self.facts.venues[v].provides) for v in activity.venues)
+
+    def not_held_reasons(self, activity: Activity) -> list[Reason]:
+        """Cheap, honest reasons a session of ``activity`` could not be held."""
+        facts = self.facts
+        reasons: list[Reason] = []
+        for r in activity.required:
+            if not facts.may_attend(r, activity.id):
+                reasons.append(
+                    Reason(rule="required_attendee", detail=f"required person {r} is unavailable")
+                )
+        if reasons:
+            return reasons
+        starts = self.allowed_starts(activity)
+        if not starts:
+            return [
+                Reason(
+                    rule="activity_window" if activity.windows else "protected_window",
+                    detail="no start time in the horizon fits the activity's windows, the "
+                    "protected windows and the notice period",
+                )
+            ]
+        length = timedelta(minutes=activity.duration_minutes)
+        starts = [t for t in starts if self.venue_free(activity, t, t + length)]
+        if not starts:
+            return [
+                Reason(
+                    rule="venue_conflict",
+                    detail="no listed venue is free at any allowed time",
+                )
+            ]
+        placed = {p for s in self.held.get(activity.id, []) for p in s.attendees}
+        opted = [p.id for p in facts.scenario.people if self.opted_in(p, activity)]
+        eligible = [p for p in opted if p not in placed]
+        need = activity.min_participants - len(activity.required)
+        if len(eligible) < need:
+            if len(opted) > len(eligible):
+                return [
+                    Reason(
+                        rule="one_session_per_activity",
+                        detail=f"only {len(eligible)} opted-in people are not already in "
+                        f"another session of {activity.id}; {need} more needed",
+                    )
+                ]
+            return [
+                Reason(
+                    rule="capacity",
+                    detail=f"only {len(opted)} people opted in; {activity.min_participants} needed",
+                )
+            ]
+        best, best_at, best_people = -1, starts[0], list[str]()
+        for t in starts:
+            if not all(self.can_join_at(r, activity, t, t + length) for r in activity.required):
+                continue
+            free = [p for p in eligible if self.can_join_at(p, activity, t, t + length)]
+            if len(free) > best:
+                best, best_at, best_people = len(free), t, free
+            if best >= need + 2 * activity.min_departments:
+                break
+        if best < 0:
+            names = ", ".join(activity.required)
+            return [
+                Reason(
+                    rule="required_attendee",
+                    detail=f"required people ({names}) are unavailable at every allowed time",
+                )
+            ]
+        if best < need:
+            return [
+                Reason(
+                    rule="capacity",
+                    detail=f"at most {best + len(activity.required)} opted-in people can make "
+                    f"any one allowed time; {activity.min_participants} needed",
+                )
+            ]
+        departments = {facts.people[p].department for p in [*eligible, *activity.required]}
+        if len(departments) < activity.min_departments:
+            return [
+                Reason(
+                    rule="department_mix",
+                    detail=f"opted-in people come from {len(departments)} departments; "
+                    f"{activity.min_departments} needed",
+                )
+            ]
+        take = [*activity.required, *best_people][: activity.max_participants]
+        probe = PlannedSession(
+            id=f"{activity.id}#probe",
+            activity=activity.id,
+            start=best_at,
+            end=best_at + length,
+            attendees=take,
+        )
+        cover = list(rule_coverage_floor(facts, PlanView([*self.plan.sessions, probe]), None))
+        when = best_at.astimezone(facts.tz).strftime("%a %Y-%m-%d %H:%M")
+        if cover:
+            return [
+                Reason(
+                    rule="coverage_floor",
+                    detail=f"{best + len(activity.required)} opted-in people are free at "
+                    f"{when}, but taking them would leave a queue short-staffed",
+                )
+            ]
+        return [
+            Reason(
+                rule=OUTRANKED,
+                detail=f"it could be held (e.g. {when}), but its opted-in people were placed "
+                "where more opt-ins fit, or the search stopped first",
+            )
+        ]
+
+    def not_held(self) -> list[NotHeld]:
+        out: list[NotHeld] = []
+        cache: dict[str, list[Reason]] = {}
+        for entry in self.schedule.not_held:
+            if entry.reasons or entry.activity not in self.facts.activities:
+                out.append(entry)
+                continue
+            if entry.activity not in cache:
+                cache[entry.activity] = self.not_held_reasons(self.facts.activities[entry.activity])
+            out.append(entry.model_copy(update={"reasons": cache[entry.activity]}))
+        return out
+
+
+def annotate(problem: PlanningInput, schedule: Schedule) -> Schedule:
+    """A copy of ``schedule`` with ``unplaced`` filled and reasons on every ``not_held``.
+
+    ``unplaced`` lists every person × activity with a yes or maybe (not declined, not a
+    required person) who attends no session of it, in scenario order.
+    """
+    ex = _Explainer(problem, schedule)
+    return schedule.model_copy(update={"unplaced": ex.unplaced(), "not_held": ex.not_held()})
+
+
+def explain_person(
+    problem: PlanningInput,
+    schedule: Schedule,
+    person_id: str,
+    activity_id: str | None = None,
+) -> list[Explanation]:
+    """Why ``person_id`` was or was not placed, per activity they opted in to.
+
+    Without ``activity_id`` only activities with a yes/maybe (or where the person is placed
+    or required) are listed, so a ``no`` never shows up. With ``activity_id`` an activity
+    they did not opt in to gets the single reason ``not_opted_in`` ("has not opted in"),
+    worded alike for ``no``, no answer and an RSVP decline.
+    """
+    ex = _Explainer(problem, schedule)
+    if person_id not in ex.facts.people:
+        raise InputError.single("--person", f"unknown person {person_id!r}")
+    if activity_id is not None and activity_id not in ex.facts.activities:
+        raise InputError.single("--activity", f"unknown activity {activity_id!r}")
+    person = ex.facts.people[person_id]
+    out: list[Explanation] = []
+    for activity in ex.facts.scenario.activities:
+        if activity_id is not None and activity.id != activity_id:
+            continue
+        mine = [s.id for s in ex.held.get(activity.id, []) if person_id in s.attendees]
+        if mine:
+            reasons: tuple[Reason, ...] = ()
+            if person_id in activity.required:
+                reasons = (Reason(rule="required_attendee", detail="attends every session"),)
+            out.append(Explanation(activity.id, True, tuple(mine), reasons))
+        elif person_id in activity.required:
+            out.append(
+                Explanation(
+                    activity.id,
+                    False,
+                    (),
+                    (Reason(rule=NOT_HELD, detail=f"{activity.id} was not held"),),
+                )
+            )
+        elif ex.opted_in(person, activity):
+            out.append(
+                Explanation(activity.id, False, (), tuple(ex.unplaced_reasons(person, activity)))
+            )
+        elif activity_id is not None:
+            out.append(
+                Explanation(
+                    activity.id,
+                    False,
+                    (),
+                    (Reason(rule=NOT_OPTED_IN, detail="has not opted in to this activity"),),
+                )
+            )
+    return out
+
+
+def render_explanations(
+    problem: PlanningInput,
+    schedule: Schedule,
+    person_id: str,
+    explanations: Sequence[Explanation],
+) -> str:
+    """Plain text for ``planner explain``: one block per activity."""
+    facts = Facts(problem)
+    person = facts.people.get(person_id)
+    title = f"{person_id} ({person.name})" if person else person_id
+    if not explanations:
+        return f"{title}: no activities to explain (nothing opted in to)."
+    by_id = {s.id: s for s in schedule.sessions}
+    lines = [f"{title}:"]
+    for e in explanations:
+        a = facts.activities.get(e.activity)
+        name = f"{e.activity} ({a.name})" if a else e.activity
+        if e.placed:
+            where = []
+            for sid in e.sessions:
+                s = by_id.get(sid)
+                if s is None:
+                    where.append(sid)
+                    continue
+                start, end = s.start.astimezone(facts.tz), s.end.astimezone(facts.tz)
+                where.append(f"{sid} {start:%a %Y-%m-%d %H:%M}-{end:%H:%M}")
+            lines.append(f"  {name}: placed in {'; '.join(where)}")
+        else:
+            lines.append(f"  {name}: not placed")
+        lines.extend(f"    - {r.rule}: {r.detail}" for r in e.reasons)
+    return "\n".join(lines)
+
+
+__all__ = [
+    "NOT_HELD",
+    "NOT_OPTED_IN",
+    "OUTRANKED",
+    "UNAVAILABLE",
+    "Explanation",
+    "annotate",
+    "explain_person",
+    "render_explanations",
+]

@@ -1,0 +1,211 @@
+"""Explanations: honest reasons from the checker, and privacy (no 'no', no private reasons)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from planner.domain.errors import InputError
+from planner.domain.planning import PlanningInput
+from planner.domain.schedule import NotHeld, Objective, PlannedSession, Schedule
+from planner.solve.explain import (
+    NOT_HELD,
+    NOT_OPTED_IN,
+    OUTRANKED,
+    UNAVAILABLE,
+    annotate,
+    explain_person,
+    render_explanations,
+)
+from planner.solve.verify import verify
+from tests.factories import activity, person, planning_input, scenario_data
+
+
+def at(day: int, hhmm: str) -> datetime:
+    return datetime.fromisoformat(f"2027-03-{day:02d}T{hhmm}:00+01:00")
+
+
+def sess(sid: str, day: int, hhmm: str, attendees: list[str]) -> PlannedSession:
+    return PlannedSession(
+        id=sid,
+        activity=sid.split("#")[0],
+        start=at(day, hhmm),
+        end=at(day, hhmm) + timedelta(minutes=60),
+        attendees=sorted(attendees),
+    )
+
+
+def schedule(*sessions: PlannedSession, not_held: list[NotHeld] | None = None) -> Schedule:
+    return Schedule(
+        status="feasible",
+        objective=Objective(value=0, bound=0, gap=0),
+        sessions=list(sessions),
+        not_held=not_held or [],
+    )
+
+
+OFF = [{"start": "2027-03-02T09:00", "end": "2027-03-02T12:00"}]
+
+
+def team(**acts: Any) -> PlanningInput:
+    people = [
+        person("alice", "Support"),
+        person("bob", "Billing"),
+        person("carol", "Sales", time_off=OFF),  # private reasons
+        person("dave", "Sales", busy=OFF, share_reasons=True),
+        person("erin", "Support"),
+        person("frank", "Billing"),
+        person("gina", "Sales"),
+    ]
+    activities = [
+        activity("lunch", max_participants=3, **acts),
+        activity("quiz", min_participants=3),
+    ]
+    prefs = {
+        "alice": {"lunch": "yes"},
+        "bob": {"lunch": "yes"},
+        "carol": {"lunch": "yes", "quiz": "maybe"},
+        "dave": {"lunch": "maybe", "quiz": "yes"},
+        "erin": {"lunch": "no", "quiz": "no"},
+        "frank": {"lunch": "yes"},
+        # gina answered nothing
+    }
+    return planning_input(scenario_data(people, activities, prefs))
+
+
+def reasons(plan: Schedule, pid: str, aid: str) -> dict[str, str]:
+    entry = next(u for u in plan.unplaced if u.person == pid and u.activity == aid)
+    return {r.rule: r.detail for r in entry.reasons}
+
+
+def test_unplaced_lists_only_opt_ins_and_respects_privacy() -> None:
+    p = team()
+    base = schedule(sess("lunch#1", 2, "10:00", ["alice", "bob"]))
+    assert verify(p, base) == []
+    plan = annotate(p, base)
+    listed = {(u.person, u.activity) for u in plan.unplaced}
+    # erin said no, gina never answered: neither ever appears.
+    assert listed == {
+        ("carol", "lunch"),
+        ("dave", "lunch"),
+        ("frank", "lunch"),
+        ("carol", "quiz"),
+        ("dave", "quiz"),
+    }
+    carol = reasons(plan, "carol", "lunch")
+    assert set(carol) == {UNAVAILABLE}
+    assert "2027" not in carol[UNAVAILABLE] and "time off" not in carol[UNAVAILABLE]
+    assert set(reasons(plan, "dave", "lunch")) == {"busy"}  # dave shares reasons
+    assert set(reasons(plan, "carol", "quiz")) == {NOT_HELD}
+    # The annotated plan still passes the checker; the input was not modified.
+    assert verify(p, plan) == []
+    assert base.unplaced == []
+
+
+def test_outranked_when_nothing_stops_the_placement() -> None:
+    plan = annotate(team(), schedule(sess("lunch#1", 2, "10:00", ["alice", "bob"])))
+    assert set(reasons(plan, "frank", "lunch")) == {OUTRANKED}
+
+
+def test_full_session_is_capacity() -> None:
+    full = schedule(sess("lunch#1", 2, "13:00", ["alice", "bob", "dave"]))
+    plan = annotate(team(), full)
+    frank = reasons(plan, "frank", "lunch")
+    assert set(frank) == {"capacity"}
+    assert "lunch#1 is full" in frank["capacity"]
+
+
+def test_reasons_aggregate_over_sessions() -> None:
+    p = team(sessions=2)
+    plan = annotate(
+        p,
+        schedule(
+            sess("lunch#1", 2, "10:00", ["alice", "bob"]),
+            sess("lunch#2", 3, "10:00", ["frank", "dave"]),
+        ),
+    )
+    carol = reasons(plan, "carol", "lunch")
+    assert set(carol) == {UNAVAILABLE, OUTRANKED}
+    assert "lunch#1" in carol[UNAVAILABLE] and "lunch#2" in carol[OUTRANKED]
+
+
+def test_caps_and_coverage_reasons() -> None:
+    people = [
+        person("alice", queues=["phone"]),
+        person("bob", queues=["phone"]),
+        person("carol", max_events_per_week=1),
+    ]
+    acts = [activity("lunch", min_participants=1), activity("talk", min_participants=1)]
+    prefs = {"alice": {"lunch": "yes"}, "bob": {"lunch": "yes"}, "carol": {"lunch": "yes"}}
+    prefs["carol"]["talk"] = "yes"
+    queues = [{"id": "phone", "name": "Phone", "min_on_duty": 1}]
+    p = planning_input(scenario_data(people, acts, prefs, queues=queues))
+    base = schedule(sess("lunch#1", 2, "10:00", ["alice"]), sess("talk#1", 3, "10:00", ["carol"]))
+    assert verify(p, base) == []
+    plan = annotate(p, base)
+    assert set(reasons(plan, "bob", "lunch")) == {"coverage_floor"}
+    assert set(reasons(plan, "carol", "lunch")) == {"weekly_events_cap"}
+
+
+def test_not_held_reasons() -> None:
+    p = team()
+    nh = [NotHeld(activity="quiz", session=1)]
+    plan = annotate(p, schedule(sess("lunch#1", 2, "10:00", ["alice", "bob"]), not_held=nh))
+    (entry,) = plan.not_held
+    assert [r.rule for r in entry.reasons] == ["capacity"]
+    assert "only 2 people opted in; 3 needed" in entry.reasons[0].detail
+
+
+def test_not_held_required_no_is_unavailable() -> None:
+    people = [person("alice"), person("bob"), person("carol")]
+    acts = [activity("talk", required=["carol"])]
+    prefs = {"alice": {"talk": "yes"}, "bob": {"talk": "yes"}, "carol": {"talk": "no"}}
+    p = planning_input(scenario_data(people, acts, prefs))
+    plan = annotate(p, schedule(not_held=[NotHeld(activity="talk", session=1)]))
+    (reason,) = plan.not_held[0].reasons
+    assert reason.rule == "required_attendee"
+    assert "unavailable" in reason.detail and "no" not in reason.detail.split()
+
+
+def test_not_held_when_people_cannot_meet() -> None:
+    people = [
+        person("alice", working_hours={"mon": ["09:00-10:00"]}),
+        person("bob", working_hours={"tue": ["09:00-10:00"]}),
+    ]
+    prefs = {"alice": {"talk": "yes"}, "bob": {"talk": "yes"}}
+    p = planning_input(scenario_data(people, [activity("talk")], prefs))
+    plan = annotate(p, schedule(not_held=[NotHeld(activity="talk", session=1)]))
+    (reason,) = plan.not_held[0].reasons
+    assert reason.rule == "capacity"
+    assert "at most 1" in reason.detail
+
+
+def test_explain_person() -> None:
+    p = team()
+    plan = schedule(sess("lunch#1", 2, "10:00", ["alice", "bob"]))
+    alice = explain_person(p, plan, "alice")
+    assert [(e.activity, e.placed, e.sessions) for e in alice] == [("lunch", True, ("lunch#1",))]
+    carol = explain_person(p, plan, "carol")
+    assert [e.activity for e in carol] == ["lunch", "quiz"]
+    assert [r.rule for r in carol[0].reasons] == [UNAVAILABLE]
+    # erin said no to everything: nothing is listed unless asked for explicitly, and then
+    # the wording is the same as for gina, who never answered.
+    assert explain_person(p, plan, "erin") == []
+    erin = explain_person(p, plan, "erin", "lunch")
+    gina = explain_person(p, plan, "gina", "lunch")
+    assert [r.rule for r in erin[0].reasons] == [NOT_OPTED_IN]
+    assert erin[0].reasons == gina[0].reasons
+    text = render_explanations(p, plan, "carol", carol)
+    assert "lunch (Lunch): not placed" in text and "unavailable" in text
+    assert "placed in lunch#1 Tue 2027-03-02 10:00-11:00" in render_explanations(
+        p, plan, "alice", alice
+    )
+    assert "nothing opted in" in render_explanations(p, plan, "erin", [])
+    assert not re.search(r"\bno\b", render_explanations(p, plan, "erin", erin))
+    with pytest.raises(InputError):
+        explain_person(p, plan, "zed")
+    with pytest.raises(InputError):
+        explain_person(p, plan, "alice", "nope")
