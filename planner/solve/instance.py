@@ -1,0 +1,507 @@
+"""Precomputed tables the model is built from: the slot grid, masks, candidates, eligibility.
+
+Everything that does not depend on a decision is settled here, with numpy, once: which
+slots a person can attend an activity in (own working hours, time off, busy blocks, queue
+floors that cannot be met at all), which starts fit an activity's static rules (horizon,
+notice, protected windows, activity windows, venue busy, required people, enough opted-in
+people), and who is eligible at all (opt-in, needs, caps above zero). The model then only
+holds variables for combinations that can happen (STYLE point 12).
+
+Times are integer *slot indices* into one grid over the horizon. The grid is built per
+team-zone day from local midnight in steps of ``slot_minutes`` of absolute time, so a
+23- or 25-hour day simply has fewer or more slots and 09:00 stays at 09:00 across a
+daylight-saving change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from fractions import Fraction
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import numpy.typing as npt
+
+from planner.domain.models import Activity, Answer, Kind, Person, Scenario, TimeRange, Window
+from planner.domain.planning import PlanningInput
+from planner.domain.timeutil import WEEKDAYS, daterange, iso_week, local_instant, zone
+
+BoolArray = npt.NDArray[np.bool_]
+IntArray = npt.NDArray[np.int64]
+
+
+def _minutes(instant: datetime) -> int:
+    """Minutes since the epoch of an aware instant: the unit of every interval below."""
+    return int(instant.timestamp()) // 60
+
+
+def _range_minutes(tr: TimeRange, tz: ZoneInfo) -> tuple[int, int]:
+    """A scenario time range as epoch minutes; whole days are read in ``tz``."""
+    if isinstance(tr.start, datetime) and isinstance(tr.end, datetime):
+        start = tr.start if tr.start.tzinfo else tr.start.replace(tzinfo=tz)
+        end = tr.end if tr.end.tzinfo else tr.end.replace(tzinfo=tz)
+        return _minutes(start), _minutes(end)
+    assert isinstance(tr.start, date) and isinstance(tr.end, date)
+    return (
+        _minutes(local_instant(tr.start, 0, tz)),
+        _minutes(local_instant(tr.end + timedelta(days=1), 0, tz)),
+    )
+
+
+def run_all(mask: BoolArray, length: int) -> BoolArray:
+    """``out[..., t]`` is true when ``mask[..., t : t + length]`` is all true (false near the end)."""
+    n = mask.shape[-1]
+    out = np.zeros(mask.shape, dtype=bool)
+    if length > n:
+        return out
+    c = np.concatenate(
+        [
+            np.zeros((*mask.shape[:-1], 1), dtype=np.int32),
+            np.cumsum(mask, axis=-1, dtype=np.int32),
+        ],
+        axis=-1,
+    )
+    out[..., : n - length + 1] = (c[..., length:] - c[..., : n - length + 1]) == length
+    return out
+
+
+@dataclass
+class Grid:
+    """The slot grid: slot ``t`` is ``[start[t], end[t])`` in epoch minutes."""
+
+    tz: ZoneInfo
+    slot_minutes: int
+    days: list[date]
+    start: IntArray
+    end: IntArray
+    day: IntArray
+    """Team-zone day index of each slot."""
+    week: IntArray
+    """Index of the ISO week (team zone) of each slot."""
+    weeks: list[tuple[int, int]]
+
+    @property
+    def size(self) -> int:
+        return len(self.start)
+
+    def instant(self, t: int) -> datetime:
+        return datetime.fromtimestamp(int(self.start[t]) * 60, UTC).astimezone(self.tz)
+
+    def slot_at(self, instant: datetime) -> int | None:
+        """The slot starting exactly at ``instant``, if any."""
+        m = _minutes(instant)
+        t = int(np.searchsorted(self.start, m))
+        return t if t < self.size and int(self.start[t]) == m else None
+
+    def mask_overlapping(self, intervals: Iterable[tuple[int, int]]) -> BoolArray:
+        """Slots that intersect any of the half-open minute intervals."""
+        out = np.zeros(self.size, dtype=bool)
+        for a, b in intervals:
+            lo = int(np.searchsorted(self.end, a, side="right"))
+            hi = int(np.searchsorted(self.start, b, side="left"))
+            if hi > lo:
+                out[lo:hi] = True
+        return out
+
+    def mask_inside(self, intervals: Iterable[tuple[int, int]]) -> BoolArray:
+        """Slots that lie wholly inside one of the half-open minute intervals."""
+        out = np.zeros(self.size, dtype=bool)
+        for a, b in intervals:
+            lo = int(np.searchsorted(self.start, a, side="left"))
+            hi = int(np.searchsorted(self.end, b, side="right"))
+            if hi > lo:
+                out[lo:hi] = True
+        return out
+
+
+def build_grid(scenario: Scenario) -> Grid:
+    tz = zone(scenario.team.timezone)
+    step = scenario.team.slot_minutes
+    days = list(daterange(scenario.team.horizon.start, scenario.team.horizon.end))
+    starts: list[int] = []
+    day_idx: list[int] = []
+    week_idx: list[int] = []
+    weeks: list[tuple[int, int]] = []
+    for i, d in enumerate(days):
+        w = iso_week(d)
+        if not weeks or weeks[-1] != w:
+            weeks.append(w)
+        a = _minutes(local_instant(d, 0, tz))
+        b = _minutes(local_instant(d + timedelta(days=1), 0, tz))
+        for m in range(a, b - step + 1, step):
+            starts.append(m)
+            day_idx.append(i)
+            week_idx.append(len(weeks) - 1)
+    start = np.array(starts, dtype=np.int64)
+    return Grid(
+        tz=tz,
+        slot_minutes=step,
+        days=days,
+        start=start,
+        end=start + step,
+        day=np.array(day_idx, dtype=np.int64),
+        week=np.array(week_idx, dtype=np.int64),
+        weeks=weeks,
+    )
+
+
+def working_intervals(
+    hours: dict[str, list[str]] | dict, tz: ZoneInfo, first: date, last: date
+) -> list[tuple[int, int]]:
+    """Working hours as epoch-minute intervals, read per calendar day in ``tz``."""
+    from planner.domain.timeutil import parse_clock_range
+
+    out: list[tuple[int, int]] = []
+    for d in daterange(first - timedelta(days=1), last + timedelta(days=1)):
+        for text in hours.get(WEEKDAYS[d.weekday()], []):
+            s, e = parse_clock_range(text)
+            out.append((_minutes(local_instant(d, s, tz)), _minutes(local_instant(d, e, tz))))
+    return out
+
+
+def window_intervals(
+    windows: Sequence[Window], tz: ZoneInfo, days: Sequence[date]
+) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for d in days:
+        for w in windows:
+            if w.applies_to(d):
+                s, e = w.minutes
+                out.append((_minutes(local_instant(d, s, tz)), _minutes(local_instant(d, e, tz))))
+    return out
+
+
+@dataclass
+class PersonData:
+    """One person's static facts on the grid."""
+
+    index: int
+    person: Person
+    work: BoolArray
+    """Inside own working hours."""
+    off: BoolArray
+    """On time off."""
+    busy: BoolArray
+    """Busy (scenario busy blocks and calendars)."""
+    queue_ban: BoolArray
+    """A queue of theirs is below its floor even with nobody away: no event may take them."""
+    daily_cap: int
+    weekly_cap: int
+    minutes_cap: int | None
+
+    @property
+    def free(self) -> BoolArray:
+        return ~self.off & ~self.busy & ~self.queue_ban
+
+
+@dataclass
+class QueueData:
+    """A staffed queue: members and, per slot, how many of them may be at events."""
+
+    id: str
+    members: list[int]
+    floor: int
+    service: BoolArray
+    limit: IntArray
+    """Members allowed away at each slot (``len(members)`` outside service hours)."""
+
+
+@dataclass
+class SessionData:
+    """One session (event) or group (pairing) of an activity."""
+
+    index: int
+    activity: int
+    number: int
+    """1-based number within the activity."""
+
+
+@dataclass
+class ActivityData:
+    index: int
+    activity: Activity
+    duration: int
+    """In slots."""
+    min_size: int
+    max_size: int
+    candidates: IntArray
+    """Slot indices where a session may start (every static rule holds)."""
+    eligible: list[int]
+    """Person indices who opted in (yes/maybe), not declined, needs met, caps above zero."""
+    answers: dict[int, Answer]
+    avail: dict[int, IntArray]
+    """Per eligible person: positions into ``candidates`` they can attend."""
+    venues: list[int]
+    venue_ok: dict[int, BoolArray]
+    """Per venue: which candidates leave it free for the whole session."""
+    person_venues: dict[int, list[int]]
+    """People whose needs only some venues meet: those venues."""
+    required: list[int]
+    required_blocked: list[tuple[int, str]]
+    """Required people who can never attend (person, rule id)."""
+    sessions: list[int] = field(default_factory=list)
+    share: Fraction = Fraction(1)
+    links: dict[int, list[int]] | None = None
+    """Pairing at scale: the groups each person may join (``None``: every group)."""
+
+    @property
+    def is_pairing(self) -> bool:
+        return self.activity.kind is Kind.pairing
+
+
+@dataclass
+class Instance:
+    """The whole precomputed problem."""
+
+    problem: PlanningInput
+    grid: Grid
+    people: list[PersonData]
+    person_index: dict[str, int]
+    departments: list[str]
+    dept_of: list[int]
+    activities: list[ActivityData]
+    sessions: list[SessionData]
+    venues: list[tuple[str, str, int, BoolArray]]
+    """(id, name, capacity, busy mask) per venue."""
+    venue_index: dict[str, int]
+    queues: list[QueueData]
+    protected: BoolArray
+    notice_ok: BoolArray
+    history_pairs: list[tuple[int, int]]
+    missed_out: set[int]
+
+    @property
+    def scenario(self) -> Scenario:
+        return self.problem.scenario
+
+    def day_of(self, a: ActivityData) -> IntArray:
+        return self.grid.day[a.candidates]
+
+
+def _explicit_answer(s: Scenario, pid: str, aid: str) -> Answer | None:
+    return s.preferences.get(pid, {}).get(aid)
+
+
+def build_instance(problem: PlanningInput) -> Instance:
+    """Precompute every static table of ``problem``."""
+    s = problem.scenario
+    grid = build_grid(s)
+    tz = grid.tz
+    first, last = s.team.horizon.start, s.team.horizon.end
+
+    people: list[PersonData] = []
+    for i, p in enumerate(s.people):
+        ptz = zone(s.person_zone_name(p))
+        work = grid.mask_inside(working_intervals(s.person_hours(p), ptz, first, last))
+        off_iv = []
+        for tr in p.time_off:
+            off_iv.append(_range_minutes(tr, ptz if tr.all_day else tz))
+        busy_iv = [_range_minutes(tr, tz) for tr in p.busy]
+        busy_iv += [(_minutes(a), _minutes(b)) for a, b in problem.busy.get(p.id, ())]
+        people.append(
+            PersonData(
+                index=i,
+                person=p,
+                work=work,
+                off=grid.mask_overlapping(off_iv),
+                busy=grid.mask_overlapping(busy_iv),
+                queue_ban=np.zeros(grid.size, dtype=bool),
+                daily_cap=s.daily_events_cap(p),
+                weekly_cap=s.weekly_events_cap(p),
+                minutes_cap=s.weekly_minutes_cap(p),
+            )
+        )
+    person_index = {p.person.id: p.index for p in people}
+    departments = sorted({p.department for p in s.people})
+    dept_pos = {d: i for i, d in enumerate(departments)}
+    dept_of = [dept_pos[p.department] for p in s.people]
+
+    # Queues: a slot in service hours where fewer than the floor are working bans every member.
+    queues: list[QueueData] = []
+    for q in s.queues:
+        members = [p.index for p in people if q.id in p.person.queues]
+        if q.service_hours is not None:
+            service = grid.mask_inside(working_intervals(q.service_hours, tz, first, last))
+        else:
+            service = np.zeros(grid.size, dtype=bool)
+            for m in members:
+                service |= people[m].work
+        if members:
+            working = np.sum(
+                [people[m].work & ~people[m].off & ~people[m].busy for m in members], axis=0
+            )
+        else:
+            working = np.zeros(grid.size, dtype=np.int64)
+        short = service & (working < q.min_on_duty)
+        limit = np.where(service, np.maximum(working - q.min_on_duty, 0), len(members))
+        limit = np.where(short, 0, limit).astype(np.int64)
+        for m in members:
+            people[m].queue_ban |= short
+        queues.append(QueueData(q.id, members, q.min_on_duty, service, limit))
+
+    protected = grid.mask_overlapping(window_intervals(s.policy.protected, tz, grid.days))
+    notice_from = _minutes(problem.now) + round(s.policy.min_notice_hours * 60)
+    notice_ok = grid.start >= notice_from
+
+    venues = [
+        (v.id, v.name, v.capacity, grid.mask_overlapping(_range_minutes(b, tz) for b in v.busy))
+        for v in s.venues
+    ]
+    venue_index = {v[0]: i for i, v in enumerate(venues)}
+
+    same_day_cache: dict[int, BoolArray] = {}
+    activities: list[ActivityData] = []
+    sessions: list[SessionData] = []
+    free_all = np.array([p.free for p in people]) if people else np.zeros((0, grid.size), bool)
+    work_all = np.array([p.work for p in people]) if people else np.zeros((0, grid.size), bool)
+    for ai, a in enumerate(s.activities):
+        d = a.duration_minutes // s.team.slot_minutes
+        if d not in same_day_cache:
+            ok = np.zeros(grid.size, dtype=bool)
+            n = grid.size - d + 1
+            if n > 0:
+                ok[:n] = grid.day[:n] == grid.day[d - 1 :]
+            same_day_cache[d] = ok
+        base = ~protected
+        if a.windows:
+            base = base & grid.mask_inside(window_intervals(a.windows, tz, grid.days))
+        run_ok = run_all(base, d) & same_day_cache[d] & notice_ok
+        venue_ids = [venue_index[v] for v in a.venues]
+        venue_free = {v: run_all(~venues[v][3], d) for v in venue_ids}
+        if venue_ids:
+            any_venue = np.zeros(grid.size, dtype=bool)
+            for v in venue_ids:
+                any_venue |= venue_free[v]
+            run_ok &= any_venue
+
+        provides = set(a.provides)
+        eligible: list[int] = []
+        answers: dict[int, Answer] = {}
+        person_venues: dict[int, list[int]] = {}
+        required = [person_index[r] for r in dict.fromkeys(a.required)]
+        required_blocked: list[tuple[int, str]] = []
+        for pd in people:
+            pid = pd.person.id
+            explicit = _explicit_answer(s, pid, a.id)
+            is_req = pd.index in required
+            if (pid, a.id) in problem.declined or explicit is Answer.no:
+                if is_req:
+                    required_blocked.append((pd.index, "opted_out"))
+                continue
+            answer = explicit or Answer.no
+            if answer is Answer.no and not is_req:
+                continue
+            if (
+                pd.weekly_cap == 0
+                or pd.daily_cap == 0
+                or (pd.minutes_cap is not None and pd.minutes_cap < a.duration_minutes)
+            ):
+                if is_req:
+                    rule = (
+                        "weekly_events_cap"
+                        if pd.weekly_cap == 0
+                        else ("daily_cap" if pd.daily_cap == 0 else "weekly_minutes_cap")
+                    )
+                    required_blocked.append((pd.index, rule))
+                continue
+            missing = set(pd.person.needs) - provides
+            if missing:
+                ok_v = [v for v in venue_ids if missing <= set(s.venues[v].provides)]
+                if not ok_v:
+                    if is_req:
+                        required_blocked.append((pd.index, "needs_unmet"))
+                    continue
+                if len(ok_v) < len(venue_ids):
+                    person_venues[pd.index] = ok_v
+            eligible.append(pd.index)
+            answers[pd.index] = answer
+
+        min_size = a.min_participants
+        if a.kind is Kind.pairing:
+            min_size = max(2, min_size)
+        max_size = a.max_participants
+        if venue_ids:
+            max_size = min(max_size, max(venues[v][2] for v in venue_ids))
+
+        if eligible:
+            idx = np.array(eligible)
+            avail_mask = free_all[idx]
+            if not a.after_hours:
+                avail_mask = avail_mask & work_all[idx]
+            else:
+                loose = np.array([people[i].person.after_hours for i in eligible])
+                avail_mask = avail_mask & (work_all[idx] | loose[:, None])
+            runs = run_all(avail_mask, d)
+        else:
+            runs = np.zeros((0, grid.size), dtype=bool)
+        row = {p: k for k, p in enumerate(eligible)}
+        if required_blocked:
+            run_ok[:] = False
+        for r in required:
+            if r in row:
+                run_ok &= runs[row[r]]
+        if eligible:
+            counts = runs[:, run_ok].sum(axis=0)
+            depts = np.zeros((len(departments), int(run_ok.sum())), dtype=bool)
+            for k, pi in enumerate(eligible):
+                depts[dept_of[pi]] |= runs[k, run_ok]
+            good = (counts >= min_size) & (depts.sum(axis=0) >= a.min_departments)
+            cand = np.flatnonzero(run_ok)[good]
+        else:
+            cand = np.zeros(0, dtype=np.int64)
+        cand = cand.astype(np.int64)
+        avail = {p: np.flatnonzero(runs[row[p], cand]) for p in eligible}
+        # Without a single start they could make, a person is not eligible for this activity.
+        eligible = [p for p in eligible if len(avail[p]) or p in required]
+        share = Fraction(a.max_department_share).limit_denominator(1000)
+        ad = ActivityData(
+            index=ai,
+            activity=a,
+            duration=d,
+            min_size=min_size,
+            max_size=max_size,
+            candidates=cand,
+            eligible=eligible,
+            answers={p: answers[p] for p in eligible},
+            avail={p: avail[p] for p in eligible},
+            venues=venue_ids,
+            venue_ok={v: venue_free[v][cand] for v in venue_ids},
+            person_venues={p: v for p, v in person_venues.items() if p in avail},
+            required=required,
+            required_blocked=required_blocked,
+            share=share,
+        )
+        n_sessions = a.sessions
+        if a.kind is Kind.pairing:
+            n_sessions = min(n_sessions, len(eligible) // max(1, min_size))
+        for k in range(n_sessions):
+            sd = SessionData(index=len(sessions), activity=ai, number=k + 1)
+            sessions.append(sd)
+            ad.sessions.append(sd.index)
+        activities.append(ad)
+
+    history_pairs = sorted(
+        {
+            (min(person_index[x], person_index[y]), max(person_index[x], person_index[y]))
+            for x, y in s.history.pairs
+        }
+    )
+    return Instance(
+        problem=problem,
+        grid=grid,
+        people=people,
+        person_index=person_index,
+        departments=departments,
+        dept_of=dept_of,
+        activities=activities,
+        sessions=sessions,
+        venues=venues,
+        venue_index=venue_index,
+        queues=queues,
+        protected=protected,
+        notice_ok=notice_ok,
+        history_pairs=history_pairs,
+        missed_out={person_index[x] for x in s.history.missed_out},
+    )

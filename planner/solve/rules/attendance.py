@@ -1,0 +1,72 @@
+"""Who attends: ``opted_out``, ``time_off``, ``busy``, ``working_hours``, ``needs_unmet``,
+``one_session_per_activity``, ``required_attendee`` and ``capacity``.
+
+Attendance variables exist only for eligible people (opted in, not declined, needs
+satisfiable, caps above zero) and only for days on which they can make some candidate
+start, so ``opted_out`` and the availability rules hold by construction. The link
+"attending implies the chosen start is one the person can make" is
+``x[p,s,day] <= sum(y[s,k] for k in avail(p) on day)``. People with the same available
+starts on a day share one literal for that sum, which turns most links into binary
+implications (cheap to build and strong in propagation).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from planner.solve.instance import Instance
+from planner.solve.variables import Term, Vars
+
+
+def _starts_literal(
+    model: cp_model.CpModel, vars: Vars, s: int, day: int, positions: tuple[int, ...]
+) -> cp_model.IntVar:
+    """A literal equal to "session ``s`` starts at one of ``positions``" (shared)."""
+    if len(positions) == 1:
+        return vars.y[s][positions[0]]
+    key = (s, day, positions)
+    lit = vars.day_start.get(key)
+    if lit is None:
+        lit = model.new_bool_var(f"starts[s{s},d{day},n{len(positions)}]")
+        model.add(lit == sum(vars.y[s][k] for k in positions))
+        vars.day_start[key] = lit
+    return lit
+
+
+def build(instance: Instance, model: cp_model.CpModel, vars: Vars) -> list[Term]:
+    grid = instance.grid
+    for a in instance.activities:
+        if not a.sessions or not len(a.candidates):
+            continue
+        cand_day = grid.day[a.candidates]
+        links = a.links or {}
+        for p in a.eligible:
+            pos = a.avail[p]
+            days = cand_day[pos]
+            uniq = [int(d) for d in np.unique(days)]
+            per_day = {d: tuple(int(k) for k in pos[days == d]) for d in uniq}
+            for s in links.get(p, a.sessions) if a.links is not None else a.sessions:
+                vars.add_attendance(model, p, s, uniq)
+                for d, lits in vars.x[p, s].items():
+                    model.add_implication(lits, _starts_literal(model, vars, s, d, per_day[d]))
+        for p in a.eligible:
+            if p in a.required:
+                for s in a.sessions:
+                    if (p, s) in vars.x:
+                        model.add(vars.attend(p, s) == vars.held[s])
+                    else:
+                        model.add(vars.held[s] == 0)
+            else:
+                mine = [v for s in a.sessions for v in vars.attend_vars(p, s)]
+                if len(mine) > 1:
+                    model.add_at_most_one(mine)
+        for s in a.sessions:
+            size = vars.size(s)
+            model.add(size >= a.min_size * vars.held[s])
+            model.add(size <= a.max_size * vars.held[s])
+        for r in a.required:
+            if r not in a.eligible:
+                for s in a.sessions:
+                    model.add(vars.held[s] == 0)
+    return []

@@ -1,0 +1,65 @@
+"""``coverage_floor``: staffed queues keep ``min_on_duty`` working members off events.
+
+Per queue, ``limit[t]`` members may be away at slot ``t`` (working members minus the
+floor; 0 where fewer than the floor work, and those slots were already removed from every
+member's availability). The rule is a cumulative constraint: each session is an interval
+whose demand is the number of queue members attending it, against a constant capacity
+``len(members)`` from which fixed "reserved" intervals of height ``len(members) - limit[t]``
+are taken. That is exact, needs no per-slot variables, and CP-SAT propagates it with its
+scheduling machinery. Members attending after hours are counted even when they are not
+working then, which can only make the rule stricter, never break it.
+"""
+
+from __future__ import annotations
+
+from ortools.sat.python import cp_model
+
+from planner.solve.instance import Instance
+from planner.solve.variables import Term, Vars, session_activity
+
+
+def build(instance: Instance, model: cp_model.CpModel, vars: Vars) -> list[Term]:
+    for q in instance.queues:
+        members = set(q.members)
+        cap = len(members)
+        if not cap:
+            continue
+        intervals: list[cp_model.IntervalVar] = []
+        demands: list[cp_model.LinearExprT] = []
+        lo, hi = instance.grid.size, 0
+        total = 0
+        for sd in instance.sessions:
+            s = sd.index
+            who = [p for p in vars.attendees(s) if p in members]
+            if not who:
+                continue
+            a = session_activity(instance, s)
+            most = min(len(who), a.max_size)
+            total += most
+            lo = min(lo, int(a.candidates.min()))
+            hi = max(hi, int(a.candidates.max()) + a.duration)
+            m = model.new_int_var(0, most, f"away[q{q.id},s{s}]")
+            model.add(m == sum(vars.attend(p, s) for p in who))
+            intervals.append(
+                model.new_optional_fixed_size_interval_var(
+                    vars.start[s], a.duration, vars.held[s], f"iv[q{q.id},s{s}]"
+                )
+            )
+            demands.append(m)
+        if not intervals:
+            continue
+        limit = q.limit
+        if int(limit[lo:hi].min()) >= total:
+            continue  # even everyone who could be away at once leaves the floor covered
+        t = lo
+        while t < hi:
+            reserved = cap - int(limit[t])
+            u = t + 1
+            while u < hi and int(limit[u]) == int(limit[t]):
+                u += 1
+            if reserved > 0:
+                intervals.append(model.new_fixed_size_interval_var(t, u - t, f"res[q{q.id},t{t}]"))
+                demands.append(reserved)
+            t = u
+        model.add_cumulative(intervals, demands, cap)
+    return []

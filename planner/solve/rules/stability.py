@@ -1,0 +1,60 @@
+"""Objective term 4, stability: a published session stays at its start (and venue) with
+its attendees.
+
+Ids are not tied to session numbers (sessions of an activity are interchangeable and kept
+in start order); a published session counts as kept when *some* session of its activity
+is held at the same start and venue, and the plan then reuses its id. Kept sessions score
+:data:`KEEP_UNITS`, each published attendee still in it one unit.
+"""
+
+from __future__ import annotations
+
+from ortools.sat.python import cp_model
+
+from planner.solve.instance import Instance
+from planner.solve.variables import Term, Vars
+
+KEEP_UNITS = 5
+
+
+def build(instance: Instance, model: cp_model.CpModel, vars: Vars) -> list[Term]:
+    terms: list[Term] = []
+    by_id = {a.activity.id: a for a in instance.activities}
+    for pub in instance.problem.published:
+        a = by_id.get(pub.activity)
+        if a is None or not a.sessions:
+            continue
+        t0 = instance.grid.slot_at(pub.start)
+        if t0 is None:
+            continue
+        where = [k for k, t in enumerate(a.candidates) if int(t) == t0]
+        if not where:
+            continue
+        k = where[0]
+        venue = instance.venue_index.get(pub.venue) if pub.venue else None
+        if a.venues and venue not in a.venues:
+            continue
+        holders = []
+        for s in a.sessions:
+            h = model.new_bool_var(f"keeps[{pub.id},s{s}]")
+            model.add_implication(h, vars.y[s][k])
+            if venue is not None and a.venues:
+                model.add_implication(h, vars.venue[s][venue])
+            holders.append((s, h))
+        kept = model.new_bool_var(f"kept[{pub.id}]")
+        model.add(kept == sum(h for _, h in holders))
+        vars.kept[pub.id] = (kept, holders)
+        terms.append(Term(kept, KEEP_UNITS, 4, f"keep:{pub.id}"))
+        for pid in pub.attendees:
+            p = instance.person_index.get(pid)
+            if p is None:
+                continue
+            stays = model.new_bool_var(f"stays[{pub.id},{pid}]")
+            model.add_implication(stays, kept)
+            for s, h in holders:
+                if (p, s) in vars.x:
+                    model.add(stays + h - vars.attend(p, s) <= 1)
+                else:
+                    model.add_bool_or([~stays, ~h])
+            terms.append(Term(stays, 1, 4, f"keep:{pub.id}:{pid}"))
+    return terms

@@ -1,0 +1,69 @@
+"""Infeasible plans: a ``must_hold`` activity that cannot be held names the rules behind it."""
+
+from __future__ import annotations
+
+from planner.domain.schedule import PlanStatus
+from tests.factories import activity, everyone_yes, person, scenario_data
+from tests.solve.test_rules import plan
+
+
+def _people(n: int = 3) -> list[dict]:
+    return [person(f"p{i}", ("Support", "Billing", "Sales")[i % 3]) for i in range(n)]
+
+
+def test_required_person_on_time_off() -> None:
+    people = _people()
+    people[2]["time_off"] = [{"start": "2027-03-01", "end": "2027-03-12"}]
+    acts = [activity("a", must_hold=True, required=["p2"])]
+    s = plan(scenario_data(people, acts, everyone_yes(people, "a")))
+    assert s.status is PlanStatus.infeasible and s.sessions == []
+    assert s.conflicts[0].rules == ["required_attendee", "unavailable"]  # reason kept private
+    assert "p2" in s.conflicts[0].detail and "a" in s.conflicts[0].detail
+    people[2]["share_reasons"] = True
+    s = plan(scenario_data(people, acts, everyone_yes(people, "a")))
+    assert s.conflicts[0].rules == ["required_attendee", "time_off"]
+
+
+def test_required_person_said_no_is_not_revealed() -> None:
+    people = _people()
+    prefs = everyone_yes(people, "a")
+    prefs["p1"]["a"] = "no"
+    s = plan(scenario_data(people, [activity("a", must_hold=True, required=["p1"])], prefs))
+    assert s.status is PlanStatus.infeasible
+    assert s.conflicts[0].rules == ["required_attendee", "unavailable"]
+    assert "opted_out" not in str(s.conflicts) and "no" not in s.conflicts[0].rules
+
+
+def test_min_notice_leaves_no_start() -> None:
+    from datetime import datetime
+
+    people = _people()
+    data = scenario_data(people, [activity("a", must_hold=True)], everyone_yes(people, "a"),
+                         policy={"min_notice_hours": 24 * 30})  # fmt: skip
+    s = plan(data, now=datetime.fromisoformat("2027-03-01T08:00:00+01:00"))
+    assert s.status is PlanStatus.infeasible
+    assert s.conflicts[0].rules == ["min_notice"]
+
+
+def test_window_outside_everyone_hours() -> None:
+    people = _people()
+    acts = [activity("a", must_hold=True, windows=[{"days": ["sat"], "time": "10:00-12:00"}])]
+    s = plan(scenario_data(people, acts, everyone_yes(people, "a")))
+    assert s.status is PlanStatus.infeasible
+    assert "activity_window" in s.conflicts[0].rules
+    assert "working_hours" in s.conflicts[0].rules
+
+
+def test_too_few_opted_in() -> None:
+    people = _people(2)
+    s = plan(scenario_data(people, [activity("a", must_hold=True, min_participants=3)],
+                           everyone_yes(people, "a")))  # fmt: skip
+    assert s.status is PlanStatus.infeasible
+    assert s.conflicts[0].rules == ["capacity"]
+
+
+def test_must_hold_feasible_is_held() -> None:
+    people = _people(4)
+    s = plan(scenario_data(people, [activity("a", must_hold=True, sessions=2)],
+                           everyone_yes(people, "a")))  # fmt: skip
+    assert s.status is PlanStatus.optimal and len(s.sessions) == 2

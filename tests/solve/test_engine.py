@@ -1,0 +1,137 @@
+"""The engine end to end: the shared example, pairing, stability, determinism, stop()."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from planner.domain.io import load_scenario
+from planner.domain.planning import PlanningInput
+from planner.domain.schedule import PlanStatus
+from planner.solve import PlanSolver, SolveOptions, SolveProgress
+from tests.factories import activity, everyone_yes, person, planning_input, scenario_data
+from tests.solve.test_rules import checked, plan, solve
+
+
+def _example_input(path: Path) -> PlanningInput:
+    loaded = load_scenario(path)
+    s = loaded.scenario
+    busy: dict[str, list[tuple[datetime, datetime]]] = {}
+    try:
+        from planner.calendar.busy import read_busy_blocks
+        from planner.domain.timeutil import zone
+    except ImportError:  # pragma: no cover - written in parallel
+        read_busy_blocks = None
+    if read_busy_blocks is not None:
+        tz = zone(s.team.timezone)
+        start = datetime.combine(s.team.horizon.start, datetime.min.time(), tz)
+        end = datetime.combine(s.team.horizon.end + timedelta(days=1), datetime.min.time(), tz)
+        for pid, paths in loaded.calendar_paths().items():
+            for p in paths:
+                blocks = read_busy_blocks(p, zone=tz, start=start, end=end)
+                busy.setdefault(pid, []).extend((b.start, b.end) for b in blocks)
+    return PlanningInput(scenario=s, now=datetime(2027, 3, 15, 9, 0, tzinfo=UTC), busy=busy)
+
+
+def test_shared_example_plans_without_violations(example_scenario: Path) -> None:
+    problem = _example_input(example_scenario)
+    result = PlanSolver(problem, SolveOptions(time_limit=10)).solve()
+    s = result.schedule
+    assert s.status is PlanStatus.optimal
+    checked(problem, s)
+    assert s.sessions and s.objective.gap == 0
+    assert result.first_solution_seconds is not None and result.build_seconds < 2
+    lunch = [x for x in s.sessions if x.activity == "team-lunch"]
+    assert all(x.venue == "cafe" and x.location == "Cafeteria" for x in lunch)
+    assert all("fatima" not in x.attendees for x in lunch)  # her 'no'
+    quiz = [x for x in s.sessions if x.activity == "quiz-night"]
+    assert all(x.start.weekday() == 3 and x.location == "The Anchor pub" for x in quiz)
+    ids = [x.id for x in s.sessions]
+    assert len(ids) == len(set(ids))
+
+
+def _pairing_people() -> list[dict]:
+    return [person(f"p{i}", ("Support", "Billing")[i % 2]) for i in range(6)]
+
+
+def test_pairing_avoids_history_and_never_leaves_one_alone() -> None:
+    people = _pairing_people()
+    coffee = activity("coffee", kind="pairing", duration_minutes=30, sessions=3,
+                      min_participants=2, max_participants=2, min_departments=2)  # fmt: skip
+    pairs = [["p0", "p1"], ["p2", "p3"], ["p4", "p5"]]
+    data = scenario_data(people, [coffee], everyone_yes(people, "coffee"),
+                         history={"pairs": pairs})  # fmt: skip
+    s = plan(data)
+    groups = [x for x in s.sessions if x.activity == "coffee"]
+    assert len(groups) == 3 and all(len(g.attendees) == 2 for g in groups)
+    assert all(g.id.startswith("coffee#g") for g in groups)
+    met = {tuple(sorted(g.attendees)) for g in groups}
+    assert met.isdisjoint({tuple(p) for p in pairs})
+    # Five people in pairs: someone stays out rather than alone.
+    data = scenario_data(people[:5], [coffee], everyone_yes(people[:5], "coffee"))
+    s = plan(data)
+    assert all(len(g.attendees) == 2 for g in s.sessions)
+    assert sum(len(g.attendees) for g in s.sessions) == 4
+
+
+def test_published_session_stays() -> None:
+    people = [person(f"p{i}", ("Support", "Billing")[i % 2]) for i in range(4)]
+    data = scenario_data(people, [activity("a")], everyone_yes(people, "a"))
+    first = plan(data)
+    published = first.sessions[0].model_copy(update={"id": "a#7"})
+    # Nothing changed: the published session comes back unchanged under its id.
+    again = solve(planning_input(data, published=[published]))
+    assert again.sessions[0].id == "a#7"
+    assert again.sessions[0].start == published.start
+    # Published at another (valid) time: it stays there rather than moving.
+    wednesday = datetime.fromisoformat("2027-03-03T10:00:00+01:00")
+    moved = published.model_copy(update={"start": wednesday,
+                                         "end": wednesday + timedelta(hours=1)})  # fmt: skip
+    again = solve(planning_input(data, published=[moved]))
+    assert again.sessions[0].id == "a#7" and again.sessions[0].start == moved.start
+
+
+def test_deterministic_with_one_worker() -> None:
+    people = [person(f"p{i}", ("Support", "Billing", "Sales")[i % 3]) for i in range(12)]
+    acts = [activity("a", sessions=2, max_participants=4), activity("b"), activity("c")]
+    prefs = everyone_yes(people, "a", "b", "c")
+    data = scenario_data(people, acts, prefs)
+    opts = SolveOptions(time_limit=10, workers=1, seed=3)
+    runs = [plan(data, opts) for _ in range(2)]
+    assert runs[0].sessions == runs[1].sessions
+    assert runs[0].objective == runs[1].objective
+    # Two workers may pick a different plan of the same quality.
+    other = plan(data, SolveOptions(time_limit=10, workers=2, seed=3))
+    assert other.objective.value == runs[0].objective.value
+
+
+def test_progress_and_stop() -> None:
+    people = [person(f"p{i}", ("Support", "Billing", "Sales")[i % 3]) for i in range(30)]
+    acts = [activity(f"a{i}", sessions=3, max_participants=5) for i in range(6)]
+    problem = planning_input(
+        scenario_data(people, acts, everyone_yes(people, *[a["id"] for a in acts]))
+    )
+    solver = PlanSolver(problem, SolveOptions(time_limit=30))
+    seen: list[SolveProgress] = []
+    timer = threading.Timer(2.0, solver.stop)
+    timer.start()
+    result = solver.solve(seen.append)
+    timer.cancel()
+    assert result.schedule.solve_seconds < 10
+    assert result.schedule.status in (PlanStatus.feasible, PlanStatus.optimal)
+    checked(problem, result.schedule)
+    if result.stopped:
+        assert result.schedule.status is PlanStatus.feasible
+    for p in seen:
+        assert p.bound >= p.objective and 0 <= p.gap <= 1
+
+
+def test_stop_before_solve_returns_unknown() -> None:
+    people = [person(f"p{i}") for i in range(3)]
+    problem = planning_input(scenario_data(people, [activity("a")], everyone_yes(people, "a")))
+    solver = PlanSolver(problem, SolveOptions(time_limit=5))
+    solver.stop()
+    result = solver.solve()
+    assert result.stopped and result.schedule.status is PlanStatus.unknown
+    assert result.schedule.sessions == []
