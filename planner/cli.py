@@ -251,7 +251,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
         options = SolveOptions(time_limit=args.time_limit, workers=args.workers, seed=args.seed)
         schedule = PlanSolver(problem, options).solve().schedule
     schedule = annotate(problem, schedule)
-    out(render_explanations(explain_person(problem, schedule, args.person, args.activity)))
+    explanations = explain_person(problem, schedule, args.person, args.activity)
+    out(render_explanations(problem, schedule, args.person, explanations))
     return EXIT_OK
 
 

@@ -218,7 +218,7 @@ def import_files(ws: Workspace, paths: Sequence[Path]) -> ImportResult:
 
 def _register_optional_importers() -> None:
     """Importers that live in other core packages register themselves on import."""
-    for module in ("planner.calendar.roster", "planner.calendar.replies", "planner.respond"):
+    for module in ("planner.roster", "planner.calendar.replies", "planner.respond"):
         try:
             __import__(module)
         except ModuleNotFoundError as exc:
