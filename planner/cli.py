@@ -155,19 +155,14 @@ def cmd_solve(args: argparse.Namespace) -> int:
         raise PlannerError("the plan failed the independent check; nothing was written")
     path = service.write_schedule(schedule, out_dir)
     written: list[str] = [str(path)]
+    held = schedule.status.value in {"optimal", "feasible"}
+    # With a workspace a plan that drops every session still goes out: it cancels invites.
+    if held and (schedule.sessions or ws is not None):
+        from planner.calendar.publish import publish_plan
+
+        written.extend(str(p) for p in publish_plan(problem, schedule, out_dir, workspace=ws, now=now))
     if ws is not None:
-        ws.save_plan(schedule)
-    if schedule.status.value in {"optimal", "feasible"} and schedule.sessions:
-        try:
-            from planner.calendar.publish import publish_plan
-        except ModuleNotFoundError as exc:
-            if exc.name != "planner.calendar.publish":
-                raise
-        else:
-            written.extend(
-                str(p) for p in publish_plan(problem, schedule, out_dir, workspace=ws, now=now)
-            )
-    if ws is not None:
+        ws.save_plan(schedule, published=held)
         ws.close()
     placed = {p for s in schedule.sessions for p in s.attendees}
     out(

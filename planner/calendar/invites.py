@@ -1,0 +1,305 @@
+"""Building the VCALENDARs that go out: invites, cancellations, the team calendar.
+
+Everything a VEVENT says is first assembled as an :class:`EventInfo` — plain data, computed
+from the scenario and one planned session *for one viewer* — and only then rendered with
+icalendar 7. The split exists for two reasons:
+
+* privacy (SPEC §2, invariants 2 and 3) is decided in one place, :func:`describe_session`:
+  an invite lists the organiser, the invitee and the colleagues who consented to be listed;
+  the team calendar lists only consenting people. Nothing else about a person (answers,
+  calendars, limits) is ever read here.
+* the re-plan diff compares :func:`digest` values of what each person *sees*, so a change
+  nobody can see sends no update, and a change one person sees reaches exactly that person.
+
+Output is RFC 5545 as icalendar writes it: CRLF line ends, lines folded at 75 octets
+(never inside a UTF-8 sequence), times with the team zone's TZID and its VTIMEZONE.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Literal
+
+from icalendar import Alarm, Calendar, Event, vCalAddress
+
+from planner.domain.models import Activity, Person, Scenario
+from planner.domain.schedule import PlannedSession
+from planner.domain.timeutil import zone
+
+__all__ = [
+    "PRODID",
+    "AttendeeInfo",
+    "EventInfo",
+    "build_calendar",
+    "calendar_bytes",
+    "describe_session",
+    "digest",
+    "make_uid",
+    "scenario_uid_key",
+]
+
+PRODID = "-//planner//team-building planner//EN"
+
+DECLINE_SENTENCE = "Taking part is voluntary: declining is fine and needs no reason."
+"""Every invite says so (SPEC: activities are opt-in; a boundary needs no justification)."""
+
+ALARM_BEFORE = timedelta(minutes=15)
+
+_UID_NAMESPACE = uuid.UUID("5b0e5c8e-4f2a-4c7e-9a41-3f1d2c6b7a10")
+"""Fixed namespace: the same workspace and session always give the same UID."""
+
+Method = Literal["REQUEST", "CANCEL", "PUBLISH"]
+Role = Literal["REQ-PARTICIPANT", "OPT-PARTICIPANT"]
+
+
+# ------------------------------------------------------------------------------ identity
+
+
+def make_uid(key: str, session_id: str) -> str:
+    """A UID that depends only on the workspace (or scenario) key and the session id.
+
+    A name-based UUID keeps it opaque (no team or person names leak into a UID that
+    calendar servers log) and URL-safe (a CalDAV resource is named ``<uid>.ics``).
+    """
+    name = key + "\x00" + session_id
+    return f"{uuid.uuid5(_UID_NAMESPACE, name)}@planner"
+
+
+def scenario_uid_key(scenario: Scenario) -> str:
+    """The UID key without a workspace: team name and organiser email, hashed.
+
+    Re-running ``planner solve scenario.toml`` for the same team gives the same UIDs, so a
+    recipient's calendar updates an event instead of duplicating it.
+    """
+    text = f"{scenario.team.name}\x00{scenario.team.organiser.email.lower()}"
+    return "scenario-" + hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+# ------------------------------------------------------------------------------ content
+
+
+@dataclass(frozen=True)
+class AttendeeInfo:
+    email: str
+    name: str
+    role: Role
+
+
+@dataclass(frozen=True)
+class EventInfo:
+    """Everything one VEVENT says except DTSTAMP (which changes on every write)."""
+
+    uid: str
+    sequence: int
+    start: datetime
+    end: datetime
+    summary: str
+    description: str
+    location: str | None
+    url: str | None
+    organiser_name: str
+    organiser_email: str
+    attendees: tuple[AttendeeInfo, ...]
+    cancelled: bool = False
+
+
+def describe_session(
+    scenario: Scenario,
+    session: PlannedSession,
+    *,
+    uid: str,
+    sequence: int,
+    viewer: str | None,
+    cancelled: bool = False,
+) -> EventInfo:
+    """What ``viewer`` (a person id; ``None`` = the team calendar) may see of ``session``.
+
+    Privacy lives here: the viewer is listed (an invitee must find themself), other
+    attendees only with ``show_in_attendee_lists``. A cancellation names only the viewer
+    (RFC 5546 asks for the attendees being removed; that is them).
+    """
+    people = {p.id: p for p in scenario.people}
+    activity = _activity(scenario, session)
+    required = set(activity.required) if activity is not None else set()
+    listed: list[Person] = []
+    if cancelled and viewer is not None:
+        # Only the person being removed; they are named even if the plan no longer lists them.
+        listed = [people[viewer]] if viewer in people else []
+    else:
+        for pid in sorted(set(session.attendees)):
+            person = people.get(pid)
+            if person is not None and (pid == viewer or person.show_in_attendee_lists):
+                listed.append(person)
+    attendees = tuple(
+        AttendeeInfo(
+            email=p.email,
+            name=p.name,
+            role="REQ-PARTICIPANT" if p.id in required else "OPT-PARTICIPANT",
+        )
+        for p in listed
+    )
+    location, url = _where(scenario, session, activity)
+    tz = zone(scenario.team.timezone)
+    return EventInfo(
+        uid=uid,
+        sequence=sequence,
+        start=session.start.astimezone(tz),
+        end=session.end.astimezone(tz),
+        summary=activity.name if activity is not None else session.activity,
+        description=_description(scenario, activity, url),
+        location=location,
+        url=url,
+        organiser_name=scenario.team.organiser.name,
+        organiser_email=scenario.team.organiser.email,
+        attendees=attendees,
+        cancelled=cancelled,
+    )
+
+
+def _activity(scenario: Scenario, session: PlannedSession) -> Activity | None:
+    return next((a for a in scenario.activities if a.id == session.activity), None)
+
+
+def _where(
+    scenario: Scenario, session: PlannedSession, activity: Activity | None
+) -> tuple[str | None, str | None]:
+    """LOCATION and URL: the venue's current name, else the plan's location, else the link."""
+    url = activity.url if activity is not None and activity.url else None
+    venue = next((v for v in scenario.venues if v.id == session.venue), None)
+    if venue is not None:
+        return venue.name, url
+    if session.location:
+        return session.location, url
+    if activity is not None and activity.location:
+        return activity.location, url
+    return url, url
+
+
+def _description(scenario: Scenario, activity: Activity | None, url: str | None) -> str:
+    parts: list[str] = []
+    if activity is not None and activity.description.strip():
+        parts.append(activity.description.strip())
+    if url:
+        parts.append(f"Join online: {url}")
+    parts.append(DECLINE_SENTENCE)
+    parts.append(f"Organised by {scenario.team.organiser.name} for {scenario.team.name}.")
+    return "\n\n".join(parts)
+
+
+def digest(info: EventInfo) -> str:
+    """A fingerprint of what the recipient sees, without SEQUENCE and DTSTAMP.
+
+    Two plans that give a person the same digest for a session need not send them anything.
+    """
+    data = {
+        "uid": info.uid,
+        "start": info.start.astimezone(UTC).isoformat(),
+        "end": info.end.astimezone(UTC).isoformat(),
+        "summary": info.summary,
+        "description": info.description,
+        "location": info.location,
+        "url": info.url,
+        "organiser": [info.organiser_name, info.organiser_email.lower()],
+        "attendees": sorted([a.email.lower(), a.name, a.role] for a in info.attendees),
+        "cancelled": info.cancelled,
+    }
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# ------------------------------------------------------------------------------ rendering
+
+
+def build_calendar(
+    method: Method | None,
+    events: Sequence[EventInfo],
+    *,
+    now: datetime,
+    alarm: bool = False,
+    rsvp: bool = False,
+    schedule_agent_client: bool = False,
+) -> Calendar:
+    """A VCALENDAR holding ``events`` (and the VTIMEZONE of the team zone).
+
+    ``method`` None leaves METHOD out (a CalDAV object resource must not carry one, RFC 4791
+    §4.1). ``rsvp`` marks attendees PARTSTAT=NEEDS-ACTION, RSVP=TRUE (a REQUEST).
+    ``schedule_agent_client`` adds SCHEDULE-AGENT=CLIENT (RFC 6638 §7.1) so a CalDAV
+    server with implicit scheduling does not e-mail anyone on its own.
+    """
+    stamp = now.astimezone(UTC).replace(microsecond=0)
+    components = [
+        _event(e, stamp, alarm=alarm, rsvp=rsvp, agent_client=schedule_agent_client) for e in events
+    ]
+    cal = Calendar.new(prodid=PRODID, method=method, subcomponents=components)
+    # RFC 7986 calendar UID that icalendar adds by itself: random, so drop it to keep files
+    # reproducible (the same plan and DTSTAMP give the same bytes).
+    cal.pop("UID", None)
+    if events:
+        first, last = _zone_range(events)
+        cal.add_missing_timezones(first, last)
+    return cal
+
+
+def _zone_range(events: Iterable[EventInfo]) -> tuple[date, date]:
+    """Dates the VTIMEZONE must cover: a year's margin keeps the component small."""
+    days = [d for e in events for d in (e.start.date(), e.end.date())]
+    return date(min(days).year - 1, 1, 1), date(max(days).year + 2, 1, 1)
+
+
+def _event(
+    info: EventInfo,
+    stamp: datetime,
+    *,
+    alarm: bool,
+    rsvp: bool,
+    agent_client: bool,
+) -> Event:
+    organizer = vCalAddress.new(info.organiser_email, cn=info.organiser_name)
+    if agent_client:
+        organizer.params["SCHEDULE-AGENT"] = "CLIENT"
+    attendees: list[vCalAddress] = []
+    for a in info.attendees:
+        address = vCalAddress.new(
+            a.email,
+            cn=a.name,
+            role=a.role,
+            partstat="NEEDS-ACTION" if rsvp else None,
+            rsvp=True if rsvp else None,
+        )
+        if agent_client:
+            address.params["SCHEDULE-AGENT"] = "CLIENT"
+        attendees.append(address)
+    subcomponents = []
+    if alarm and not info.cancelled:
+        reminder = Alarm.new(description=f"Reminder: {info.summary}")
+        reminder.add("ACTION", "DISPLAY")
+        reminder.add("TRIGGER", -ALARM_BEFORE)
+        subcomponents.append(reminder)
+    event = Event.new(
+        uid=info.uid,
+        stamp=stamp,
+        sequence=info.sequence,
+        start=info.start,
+        end=info.end,
+        summary=info.summary,
+        description=info.description,
+        location=info.location,
+        url=info.url,
+        organizer=organizer,
+        attendees=attendees or None,
+        subcomponents=subcomponents or None,
+    )
+    event.add("STATUS", "CANCELLED" if info.cancelled else "CONFIRMED")
+    event.add("TRANSP", "OPAQUE")
+    return event
+
+
+def calendar_bytes(cal: Calendar) -> bytes:
+    """The wire form: CRLF line ends, folded at 75 octets (icalendar's serializer)."""
+    data: bytes = cal.to_ical()
+    return data
