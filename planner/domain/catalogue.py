@@ -16,7 +16,7 @@ from typing import Any, Self
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from planner.domain.errors import InputError, Problem
-from planner.domain.models import Category, Id, Kind, Name, Setting, Tag, Text
+from planner.domain.models import Category, Id, Kind, Name, Setting, Tag, Text, Window
 
 
 class ActivityTemplate(BaseModel):
@@ -36,6 +36,9 @@ class ActivityTemplate(BaseModel):
     provides: list[Tag] = Field(default_factory=list, description="Tags it offers.")
     after_hours: bool = Field(default=False, description="Usually held outside working hours.")
     min_departments: int = Field(default=1, ge=1, description="Default department mix.")
+    windows: list[Window] = Field(
+        default_factory=list, description="Default placement windows (e.g. lunch time)."
+    )
     inclusive_note: Text = Field(description="How to run it so that everyone can take part.")
 
     @model_validator(mode="after")
@@ -61,9 +64,12 @@ class ActivityTemplate(BaseModel):
                 "provides",
                 "after_hours",
                 "min_departments",
+                "windows",
             },
             mode="json",
         )
+        if not self.windows:
+            defaults.pop("windows", None)
         if self.inclusive_note:
             defaults["description"] = (
                 f"{self.description.rstrip()}\n\n{self.inclusive_note.strip()}"

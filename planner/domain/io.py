@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import tomli_w
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from planner.domain.catalogue import Catalogue, default_catalogue
 from planner.domain.errors import InputError, Problem
-from planner.domain.models import CrossRecordErrors, Scenario
+from planner.domain.models import Activity, CrossRecordErrors, Scenario
 
 MAX_INPUT_BYTES = 50 * 1024 * 1024
 """Largest scenario, roster, poll or response file read (refused by size before parsing)."""
@@ -174,9 +174,15 @@ def scenario_document(scenario: Scenario) -> dict[str, Any]:
     # Activities are written in full: a value equal to the model default may differ from the
     # template's, and dropping it would let the template win on re-import.
     if scenario.activities:
-        data["activities"] = [
-            a.model_dump(mode="json", exclude_none=True) for a in scenario.activities
-        ]
+        data["activities"] = [record_document(a) for a in scenario.activities]
+    return data
+
+
+def record_document(record: BaseModel) -> dict[str, Any]:
+    """One record as written to files and the workspace; derived values are left out."""
+    data: dict[str, Any] = record.model_dump(mode="json", exclude_none=True)
+    if isinstance(record, Activity) and "sessions" not in record.model_fields_set:
+        data.pop("sessions", None)
     return data
 
 

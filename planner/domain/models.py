@@ -571,7 +571,24 @@ class Scenario(Strict):
                 errors.append((("history", "missed_out", i), f"unknown person {pid!r}"))
         if errors:
             raise CrossRecordErrors(errors)
+        self._default_pairing_groups()
         return self
+
+    def _default_pairing_groups(self) -> None:
+        """A pairing without ``sessions`` gets enough groups for everyone who opted in.
+
+        The value is derived, not set: it is left out when the scenario is written back, so
+        it follows later changes of the answers.
+        """
+        for a in self.activities:
+            if a.kind is Kind.pairing and "sessions" not in a.model_fields_set:
+                opted_in = sum(
+                    1
+                    for answers in self.preferences.values()
+                    if answers.get(a.id) in (Answer.yes, Answer.maybe)
+                )
+                # Bypass validate_assignment so the field stays "unset".
+                a.__dict__["sessions"] = max(1, opted_in // a.min_participants)
 
 
 def _stricter(team: int, own: int | None) -> int:

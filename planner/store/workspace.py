@@ -36,7 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import DatabaseError, OperationalError
 
 from planner.domain.errors import InputError, PlannerError, WorkspaceBusy
-from planner.domain.io import validate_scenario
+from planner.domain.io import record_document, validate_scenario
 from planner.domain.models import Answer, History, Policy, Scenario, Team
 from planner.domain.planning import Interval, PlanningInput
 from planner.domain.schedule import PlannedSession, Schedule
@@ -575,8 +575,7 @@ class Workspace:
 
 
 def _record_json(record: BaseModel) -> dict[str, Any]:
-    data: dict[str, Any] = record.model_dump(mode="json", exclude_none=True)
-    return data
+    return record_document(record)
 
 
 def _drop_references(data: dict[str, Any], kind: str, record_id: str) -> None:
