@@ -160,7 +160,9 @@ def cmd_solve(args: argparse.Namespace) -> int:
     if held and (schedule.sessions or ws is not None):
         from planner.calendar.publish import publish_plan
 
-        written.extend(str(p) for p in publish_plan(problem, schedule, out_dir, workspace=ws, now=now))
+        written.extend(
+            str(p) for p in publish_plan(problem, schedule, out_dir, workspace=ws, now=now)
+        )
     if ws is not None:
         ws.save_plan(schedule, published=held)
         ws.close()
@@ -185,22 +187,27 @@ def cmd_solve(args: argparse.Namespace) -> int:
 def run_interruptible(work: Callable[[], T], stop: Callable[[], None]) -> tuple[T, bool]:
     """Run ``work`` in a thread; Ctrl+C calls ``stop`` and waits for the best result so far."""
     box: dict[str, Any] = {}
+    done = threading.Event()
 
     def target() -> None:
         try:
             box["value"] = work()
         except BaseException as exc:  # re-raised in the main thread
             box["error"] = exc
+        finally:
+            done.set()
 
+    # An Event, not Thread.join: a KeyboardInterrupt inside join() can leave the thread
+    # looking finished while it still runs.
     thread = threading.Thread(target=target, name="planner-solve", daemon=True)
     interrupted = False
     previous = signal.getsignal(signal.SIGINT)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         thread.start()
-        while thread.is_alive():
+        while not done.is_set():
             try:
-                thread.join(0.1)
+                done.wait(0.1)
             except KeyboardInterrupt:
                 if not interrupted:
                     interrupted = True
