@@ -174,7 +174,7 @@ def test_workspace_replan_writes_only_changes(
         == 0
     )
     first = tmp_path / "first"
-    code, out, err = run(
+    code, _out, err = run(
         capsys,
         "solve",
         "--workspace",
@@ -252,7 +252,7 @@ def test_ctrl_c_keeps_the_best_plan(tmp_path: Path) -> None:
         if "objective" in line:
             break
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=120)
+    _out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
     assert "interrupted" in err
     schedule = json.loads((out_dir / "schedule.json").read_text())
