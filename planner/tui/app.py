@@ -1,0 +1,931 @@
+"""The organiser's terminal UI: one app over one workspace.
+
+:func:`make_app` is the only way the CLI and the tests build it. The app owns the
+workspace; every edit a pane asks for is one workspace transaction, saved at once (closing
+the terminal loses nothing) and undoable with ctrl+z. After each edit the app loads a
+fresh :class:`Snapshot` and hands it down to the panes (attributes down, messages up).
+Solving, explaining and exporting run in thread workers that post typed messages; the
+solver itself releases the GIL, so the UI stays live while it searches.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, ClassVar, Literal, Protocol, cast
+
+from pydantic import BaseModel
+from rich.text import Text
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Button, Footer, Input, Label, Static, TabbedContent, TabPane
+from textual.worker import Worker, WorkerState
+
+from planner import service
+from planner.domain.catalogue import default_catalogue
+from planner.domain.errors import InputError, PlannerError
+from planner.domain.models import Activity, Person, Policy, Queue, Team, Venue
+from planner.domain.planning import Interval, PlanningInput
+from planner.domain.schedule import Schedule
+from planner.domain.timeutil import zone
+from planner.store import Workspace
+from planner.tui.commands import PlannerCommands
+from planner.tui.screens.dialogs import ConfirmDialog, PathPrompt, PickDialog
+from planner.tui.screens.forms import PersonForm, RecordEditor, problems_by_field, to_toml
+from planner.tui.screens.help import HelpScreen, binding_rows
+from planner.tui.screens.preview import BusyPreview
+from planner.tui.widgets.activities import ActivitiesPane
+from planner.tui.widgets.answers import AnswersPane
+from planner.tui.widgets.base import Pane, Snapshot
+from planner.tui.widgets.export import ExportPane
+from planner.tui.widgets.overview import OverviewPane
+from planner.tui.widgets.people import PeoplePane
+from planner.tui.widgets.plan import PlanPane, Progress
+from planner.tui.widgets.rules import RulesPane, rule_data
+from planner.tui.widgets.week_grid import WeekGrid
+
+DEFAULT_TIME_LIMIT = 10.0
+"""Seconds: short, so that a newcomer sees a plan quickly; adjustable on the Plan tab."""
+
+TABS: list[tuple[str, str]] = [
+    ("overview", "Overview"),
+    ("people", "People"),
+    ("activities", "Activities"),
+    ("answers", "Answers"),
+    ("rules", "Rules"),
+    ("plan", "Plan"),
+    ("export", "Export"),
+]
+
+
+class SolverLike(Protocol):
+    def solve(self, on_progress: Callable[[Any], None] | None = None) -> Any: ...
+
+    def stop(self) -> None: ...
+
+
+SolverFactory = Callable[[PlanningInput, float, int], SolverLike]
+"""(problem, time limit, workers) -> a solver with ``solve(on_progress)`` and ``stop()``."""
+
+
+def default_workers() -> int:
+    """Solver threads: all cores but one. The UI thread needs a core of its own: with every
+    core busy searching, a keypress took up to a second to show on a 2-core machine."""
+    return max(1, (os.cpu_count() or 2) - 1)
+
+
+def default_solver(problem: PlanningInput, time_limit: float, workers: int) -> SolverLike:
+    from planner.solve import PlanSolver, SolveOptions
+
+    return cast(
+        SolverLike,
+        PlanSolver(problem, SolveOptions(time_limit=time_limit, workers=workers, seed=0)),
+    )
+
+
+# ---------------------------------------------------------------------- worker messages
+
+
+@dataclass
+class SolveProgressed(Message):
+    """The solver's latest numbers; a burst collapses to the newest (``can_replace``)."""
+
+    progress: Progress
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, SolveProgressed)
+
+
+@dataclass
+class SolveFinished(Message):
+    schedule: Schedule
+    problem: PlanningInput
+    stopped: bool
+
+
+@dataclass
+class ExplainReady(Message):
+    person_id: str
+    text: Text
+
+
+@dataclass
+class ExportFinished(Message):
+    lines: list[str]
+    files: list[Path]
+
+
+# ---------------------------------------------------------------------- the welcome screen
+
+
+class Welcome(ModalScreen[str]):
+    """Shown on an empty workspace: import a scenario or start from the demo."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "quit_app", "Quit", tooltip="Leave planner.", id="welcome-quit")
+    ]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label("This workspace is empty", classes="dialog-title")
+            yield Static(
+                "Import a scenario file (TOML or JSON, see `planner schema`), or start from the "
+                "demo organisation to look around.",
+                classes="hint",
+            )
+            with Horizontal(classes="buttons"):
+                yield Button("Import…", variant="primary", id="import")
+                yield Button("Demo", id="demo")
+                yield Button("Quit", id="quit")
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id or "quit")
+
+    def action_quit_app(self) -> None:
+        self.dismiss("quit")
+
+
+# ---------------------------------------------------------------------- the app
+
+
+class PlannerApp(App[int]):
+    """The organiser's app. Build it with :func:`make_app`."""
+
+    CSS_PATH = "planner.tcss"
+    TITLE = "planner"
+    COMMANDS = App.COMMANDS | {PlannerCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "ctrl+q",
+            "quit",
+            "Quit",
+            tooltip="Leave planner (everything is saved).",
+            id="quit",
+            priority=True,
+        ),
+        Binding(
+            "ctrl+z", "undo", "Undo", tooltip="Undo the last edit in the workspace.", id="undo"
+        ),
+        Binding("f5", "solve", "Solve", tooltip="Plan the round in the background.", id="solve"),
+        Binding(
+            "question_mark", "help", "Help", key_display="?", tooltip="List every key.", id="help"
+        ),
+        Binding("f2", "toggle_theme", "Theme", tooltip="Switch light and dark.", id="theme"),
+        *(
+            Binding(
+                str(i + 1),
+                f"tab('{tab}')",
+                title,
+                show=False,
+                tooltip=f"Go to the {title} tab.",
+                id=f"tab-{tab}",
+            )
+            for i, (tab, title) in enumerate(TABS)
+        ),
+    ]
+
+    def __init__(
+        self,
+        workspace: str,
+        *,
+        now: Callable[[], datetime] | None = None,
+        time_limit: float = DEFAULT_TIME_LIMIT,
+        workers: int | None = None,
+        solver_factory: SolverFactory | None = None,
+        keymap: Mapping[str, str] | None = None,
+        out_dir: Path | None = None,
+        check_plans: bool = True,
+    ) -> None:
+        super().__init__()
+        self.check_plans = check_plans
+        self.workspace_target = workspace
+        self.ws: Workspace | None = None
+        self.now = now or (lambda: datetime.now(UTC))
+        self.time_limit = time_limit
+        self.solver_workers = workers or default_workers()
+        self.solver_factory = solver_factory or default_solver
+        self.keymap_overrides = dict(keymap or {})
+        self.out_dir = out_dir or _default_out(workspace)
+        self.snapshot: Snapshot | None = None
+        self._solver: SolverLike | None = None
+        self._stop_requested = False
+        self._problem: PlanningInput | None = None
+        self._version = 0
+
+    # ------------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        with TabbedContent(initial="overview", id="tabs"):
+            with TabPane("Overview", id="overview"):
+                yield OverviewPane(id="overview-pane")
+            with TabPane("People", id="people"):
+                yield PeoplePane(id="people-pane")
+            with TabPane("Activities", id="activities"):
+                yield ActivitiesPane(id="activities-pane")
+            with TabPane("Answers", id="answers"):
+                yield AnswersPane(id="answers-pane")
+            with TabPane("Rules", id="rules"):
+                yield RulesPane(id="rules-pane")
+            with TabPane("Plan", id="plan"):
+                yield PlanPane(time_limit=self.time_limit, id="plan-pane")
+            with TabPane("Export", id="export"):
+                yield ExportPane(out_dir=self.out_dir, id="export-pane")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if self.keymap_overrides:
+            self.set_keymap(self.keymap_overrides)
+        try:
+            self.ws = Workspace.open(self.workspace_target)
+        except PlannerError as exc:
+            self.exit(return_code=exc.exit_code, message=str(exc))
+            return
+        for warning in self.ws.warnings:
+            self.notify(warning, severity="warning", timeout=10)
+        if self.ws.has_scenario():
+            self.reload()
+        else:
+            self.push_screen(Welcome(), self._welcome_done)
+
+    def on_unmount(self) -> None:
+        if self._solver is not None:
+            self._solver.stop()
+        if self.ws is not None:
+            self.ws.close()
+
+    def _welcome_done(self, choice: str | None) -> None:
+        assert self.ws is not None
+        if choice == "demo":
+            from planner.demo import demo_scenario
+
+            self.ws.save_scenario(demo_scenario(), {}, label="create demo")
+            self.reload()
+        elif choice == "import":
+            self._ask_import(then_welcome=True)
+        else:
+            self.exit(0)
+
+    # ------------------------------------------------------------------ data down
+
+    @property
+    def workspace(self) -> Workspace:
+        assert self.ws is not None, "the workspace is opened on mount"
+        return self.ws
+
+    def reload(self) -> None:
+        """Load the workspace and hand the snapshot to every pane."""
+        ws = self.workspace
+        if not ws.has_scenario():
+            return
+        self._version += 1
+        self.snapshot = Snapshot(
+            scenario=ws.load_scenario(),
+            plan=ws.latest_plan(),
+            replies=self._replies(),
+            location=Path(ws.location).name,
+            version=self._version,
+        )
+        for pane in self.query(Pane):
+            pane.show_snapshot(self.snapshot)
+
+    def _replies(self) -> list[str]:
+        """RSVP replies received (organiser's eyes only), newest state per person."""
+        try:
+            from planner.store.invites import list_replies
+        except ModuleNotFoundError:
+            return []
+        return [
+            f"{r.person_id} {r.partstat.lower()} {r.session_id or r.uid}"
+            for r in list_replies(self.workspace)
+        ]
+
+    def _pane(self, kind: type[Pane]) -> Any:
+        return self.query_one(kind)
+
+    # ------------------------------------------------------------------ edits (messages up)
+
+    def _edit(self, action: Callable[[], object], done: str | None = None) -> bool:
+        """Run one workspace edit; report a refusal with the workspace's own words."""
+        try:
+            action()
+        except InputError as exc:
+            self.notify(str(exc), title=exc.title, severity="error", timeout=8)
+            return False
+        except PlannerError as exc:
+            self.notify(str(exc), title=exc.title, severity="error", timeout=8)
+            return False
+        if done:
+            self.notify(done, timeout=3)
+        self.reload()
+        return True
+
+    def action_undo(self) -> None:
+        label = self.workspace.undo()
+        self.notify(f"Undone: {label}" if label else "Nothing to undo.", timeout=3)
+        self.reload()
+
+    # -- people
+
+    def _open_person_form(
+        self, initial: dict[str, Any], editing: bool, errors: dict[str, str] | None = None
+    ) -> None:
+        scenario = self.snapshot.scenario if self.snapshot else None
+        departments = sorted({p.department for p in scenario.people}) if scenario else []
+
+        def done(person: Person | None) -> None:
+            if person is None:
+                return
+            try:
+                self.workspace.put_record("people", person)
+            except InputError as exc:
+                errs = problems_by_field([(p.location, p.message) for p in exc.problems])
+                self._open_person_form(
+                    person.model_dump(mode="json", exclude_none=True), editing, errs
+                )
+                return
+            self.notify(f"Saved {person.name}.", timeout=3)
+            self.reload()
+
+        self.push_screen(
+            PersonForm(initial, editing=editing, errors=errors, departments=departments), done
+        )
+
+    @on(PeoplePane.AddRequested)
+    def action_add_person(self) -> None:
+        self._open_person_form({}, editing=False)
+
+    @on(PeoplePane.EditRequested)
+    def _edit_person(self, event: PeoplePane.EditRequested) -> None:
+        assert self.snapshot is not None
+        person = self.snapshot.scenario.person(event.person_id)
+        self._open_person_form(person.model_dump(mode="json", exclude_none=True), editing=True)
+
+    @on(PeoplePane.RemoveRequested)
+    def _remove_person(self, event: PeoplePane.RemoveRequested) -> None:
+        self._confirm_remove("people", event.person_id)
+
+    @on(PeoplePane.CalendarRequested)
+    def _person_calendar(self, event: PeoplePane.CalendarRequested) -> None:
+        assert self.snapshot is not None
+        person = self.snapshot.scenario.person(event.person_id)
+
+        def chosen(paths: list[Path] | None) -> None:
+            if paths:
+                self._preview_calendar(person, paths[0])
+
+        self.push_screen(
+            PathPrompt(
+                f"Calendar of {person.name}",
+                "An .ics file. Only start and end times are read; titles are never stored.",
+            ),
+            chosen,
+        )
+
+    def _preview_calendar(self, person: Person, path: Path) -> None:
+        assert self.snapshot is not None
+        scenario = self.snapshot.scenario
+        try:
+            from planner.calendar.busy import read_busy_blocks
+
+            start, end = service.horizon_bounds(scenario)
+            found = read_busy_blocks(
+                path, zone=zone(scenario.person_zone_name(person)), start=start, end=end
+            )
+        except InputError as exc:
+            self.notify(str(exc), title=exc.title, severity="error", timeout=8)
+            return
+        blocks: list[Interval] = [(b.start, b.end) for b in found]
+        days = (scenario.team.horizon.start, scenario.team.horizon.end)
+
+        def keep(ok: bool | None) -> None:
+            if ok:
+                self._edit(
+                    lambda: self.workspace.set_busy_blocks(person.id, "calendar", blocks),
+                    f"Kept {len(blocks)} busy blocks for {person.name}.",
+                )
+
+        self.push_screen(
+            BusyPreview(
+                f"{person.name}: {path.name}",
+                blocks,
+                zone(scenario.team.timezone),
+                days,
+                keep="Keep these blocks",
+            ),
+            keep,
+        )
+
+    # -- imports
+
+    @on(PeoplePane.ImportRequested)
+    @on(ExportPane.ImportRequested)
+    def action_import_files(self) -> None:
+        self._ask_import()
+
+    def _ask_import(self, *, then_welcome: bool = False) -> None:
+        def chosen(paths: list[Path] | None) -> None:
+            if paths:
+                self.import_paths(paths)
+            if then_welcome and not self.workspace.has_scenario():
+                self.push_screen(Welcome(), self._welcome_done)
+
+        self.push_screen(
+            PathPrompt(
+                "Import files",
+                "Scenario (.toml/.json), roster (.csv), responses (response-*.toml) or RSVP "
+                "replies (.ics); several paths separated by spaces. All are checked first.",
+            ),
+            chosen,
+        )
+
+    def import_paths(self, paths: Sequence[Path]) -> bool:
+        """Import files through the core's importers (all validated before any is applied)."""
+        result: list[str] = []
+
+        def run() -> None:
+            result.extend(service.import_files(self.workspace, list(paths)).messages)
+
+        ok = self._edit(run)
+        for line in result:
+            self.notify(line, timeout=5)
+        return ok
+
+    # -- activities
+
+    @on(ActivitiesPane.AddRequested)
+    def action_add_activity(self) -> None:
+        catalogue = default_catalogue()
+        items = [
+            (t.id, f"{t.name} ({t.category.value}, {t.duration_minutes} min)", _template_text(t))
+            for t in catalogue.values()
+        ]
+
+        def chosen(template_id: str | None) -> None:
+            if not template_id:
+                return
+            existing = {a.id for a in self.snapshot.scenario.activities} if self.snapshot else set()
+            new_id, n = template_id, 2
+            while new_id in existing:
+                new_id, n = f"{template_id}-{n}", n + 1
+            text = (
+                f'id = "{new_id}"\ntemplate = "{template_id}"\nsessions = 1\n'
+                "# Every other field comes from the template; add a line to override it:\n"
+                + "".join(
+                    f"# {line}\n"
+                    for line in to_toml(catalogue[template_id].activity_defaults()).splitlines()
+                    if not line.startswith(("description", '"""'))
+                )
+            )
+            self._edit_record("activities", "Add activity", text)
+
+        self.push_screen(PickDialog("Add an activity from a template", items), chosen)
+
+    @on(ActivitiesPane.EditRequested)
+    def _edit_activity(self, event: ActivitiesPane.EditRequested) -> None:
+        assert self.snapshot is not None
+        activity = self.snapshot.scenario.activity(event.activity_id)
+        self._edit_record(
+            "activities",
+            f"Edit {activity.name}",
+            to_toml(activity.model_dump(mode="json", exclude_none=True)),
+        )
+
+    @on(ActivitiesPane.RemoveRequested)
+    def _remove_activity(self, event: ActivitiesPane.RemoveRequested) -> None:
+        self._confirm_remove("activities", event.activity_id)
+
+    # -- rules
+
+    @on(RulesPane.EditRequested)
+    def _edit_rule(self, event: RulesPane.EditRequested) -> None:
+        self.action_edit_rule(event.kind, event.record_id)
+
+    def action_edit_rule(self, kind: str, record_id: str = "") -> None:
+        assert self.snapshot is not None
+        rk = cast(Literal["team", "policy", "queues", "venues"], kind)
+        data = rule_data(self.snapshot.scenario, rk, record_id or kind)
+        self._edit_record(
+            kind, f"Edit {kind if kind in ('team', 'policy') else record_id}", to_toml(data)
+        )
+
+    @on(RulesPane.AddRequested)
+    def _add_rule(self, event: RulesPane.AddRequested) -> None:
+        self.action_add_rule(event.kind)
+
+    def action_add_rule(self, kind: str) -> None:
+        template = (
+            'id = "new-queue"\nname = "New queue"\nmin_on_duty = 1\n'
+            if kind == "queues"
+            else 'id = "new-room"\nname = "New room"\ncapacity = 10\nprovides = []\n'
+        )
+        self._edit_record(kind, f"Add {kind[:-1]}", template)
+
+    @on(RulesPane.RemoveRequested)
+    def _remove_rule(self, event: RulesPane.RemoveRequested) -> None:
+        self._confirm_remove(event.kind, event.record_id)
+
+    _MODELS: ClassVar[dict[str, type[BaseModel]]] = {
+        "activities": Activity,
+        "queues": Queue,
+        "venues": Venue,
+        "team": Team,
+        "policy": Policy,
+    }
+
+    def _edit_record(
+        self, kind: str, title: str, text: str, errors: list[str] | None = None
+    ) -> None:
+        model = self._MODELS[kind]
+
+        def done(data: dict[str, Any] | None) -> None:
+            if data is None:
+                return
+            try:
+                record = model.model_validate(data)
+                if kind in ("team", "policy"):
+                    self.workspace.put_document(kind, record)  # type: ignore[arg-type]
+                else:
+                    self.workspace.put_record(kind, record)  # type: ignore[arg-type]
+            except InputError as exc:
+                self._edit_record(kind, title, to_toml(data), [p.render() for p in exc.problems])
+                return
+            self.notify(f"Saved {title.lower()}.", timeout=3)
+            self.reload()
+
+        self.push_screen(
+            RecordEditor(title, text, model, errors=errors, help_text="TOML; ctrl+s saves."), done
+        )
+
+    def _confirm_remove(self, kind: str, record_id: str) -> None:
+        def confirmed(ok: bool | None) -> None:
+            if ok:
+                self._edit(
+                    lambda: self.workspace.delete_record(kind, record_id),  # type: ignore[arg-type]
+                    f"Removed {record_id} (ctrl+z undoes).",
+                )
+
+        self.push_screen(ConfirmDialog(f"Remove {record_id} and every reference to it?"), confirmed)
+
+    # -- answers
+
+    @on(AnswersPane.AnswerChanged)
+    def _answer(self, event: AnswersPane.AnswerChanged) -> None:
+        self._edit(
+            lambda: self.workspace.set_answer(event.person_id, event.activity_id, event.answer)
+        )
+
+    # ------------------------------------------------------------------ solving
+
+    @on(PlanPane.SolveRequested)
+    def _solve_requested(self, event: PlanPane.SolveRequested) -> None:
+        self.start_solve(event.time_limit)
+
+    def action_solve(self) -> None:
+        self.action_tab("plan")
+        pane = self._pane(PlanPane)
+        self.start_solve(pane.time_limit)
+
+    def start_solve(self, time_limit: float) -> None:
+        pane = self._pane(PlanPane)
+        if pane.solving:
+            self.notify("A solve is already running (x stops it).")
+            return
+        pane.explanation = None
+        pane.progress = None
+        pane.time_limit = time_limit
+        pane.solving = True
+        self._stop_requested = False
+        self._solve(time_limit)
+
+    @on(PlanPane.CancelRequested)
+    def action_cancel_solve(self) -> None:
+        self._stop_requested = True
+        if self._solver is not None:
+            self._solver.stop()
+            self.notify("Stopping: keeping the best plan found so far…", timeout=3)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="solve")
+    def _solve(self, time_limit: float) -> None:
+        """Runs in a thread: build the problem, solve, explain, save. Posts messages only."""
+        problem = self.workspace.planning_input(self.now())
+        solver = self.solver_factory(problem, time_limit, self.solver_workers)
+        self._solver = solver
+        if self._stop_requested:
+            solver.stop()
+
+        def progress(p: Any) -> None:
+            self.post_message(
+                SolveProgressed(
+                    Progress(
+                        float(p.objective),
+                        float(p.bound),
+                        float(p.gap),
+                        float(p.elapsed),
+                        int(p.solutions),
+                    )
+                )
+            )
+
+        try:
+            result = solver.solve(progress)
+        finally:
+            self._solver = None
+        schedule: Schedule = result.schedule
+        try:
+            from planner.solve.explain import annotate
+        except ModuleNotFoundError:
+            pass
+        else:
+            schedule = annotate(problem, schedule)
+        try:
+            from planner.solve.verify import verify
+        except ModuleNotFoundError:
+            pass
+        else:
+            violations = verify(problem, schedule) if self.check_plans else []
+            if violations:  # a bug, never a user mistake: do not keep a plan that breaks a rule
+                raise PlannerError(
+                    "the plan failed the independent check: "
+                    + "; ".join(v.render() for v in violations[:3])
+                )
+        if schedule.generated_at is None:
+            schedule = schedule.model_copy(update={"generated_at": self.now()})
+        self.workspace.save_plan(schedule)
+        self.post_message(SolveFinished(schedule, problem, self._stop_requested))
+
+    @on(SolveProgressed)
+    def _progressed(self, message: SolveProgressed) -> None:
+        self._pane(PlanPane).progress = message.progress
+
+    @on(SolveFinished)
+    def _finished(self, message: SolveFinished) -> None:
+        pane = self._pane(PlanPane)
+        pane.solving = False
+        pane.progress = None
+        self._problem = message.problem
+        status = message.schedule.status.value
+        self.notify(
+            f"Plan {status}{' (stopped early)' if message.stopped else ''}: "
+            f"{len(message.schedule.sessions)} sessions.",
+            severity="error" if status == "infeasible" else "information",
+            timeout=5,
+        )
+        self.reload()
+
+    @on(Worker.StateChanged)
+    def _worker_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is not WorkerState.ERROR:
+            return
+        error = event.worker.error
+        if event.worker.group == "solve":
+            self._pane(PlanPane).solving = False
+            self._pane(PlanPane).progress = None
+        if isinstance(error, ModuleNotFoundError):
+            text = f"not available yet: {error.name}"
+        else:
+            text = str(error)
+        title = error.title if isinstance(error, PlannerError) else (event.worker.group or "Error")
+        self.notify(text, title=title, severity="error", timeout=10)
+
+    # -- explanations
+
+    @on(PlanPane.ExplainRequested)
+    def _explain_requested(self, event: PlanPane.ExplainRequested) -> None:
+        self._explain(event.person_id)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="explain")
+    def _explain(self, person_id: str) -> None:
+        from planner.solve.explain import explain_person
+
+        plan = self.snapshot.plan if self.snapshot else None
+        if plan is None:
+            return
+        problem = self._problem or self.workspace.planning_input(self.now())
+        explanations = explain_person(problem, plan, person_id)
+        self.post_message(
+            ExplainReady(person_id, explanation_text(problem, plan, person_id, explanations))
+        )
+
+    @on(ExplainReady)
+    def _explained(self, message: ExplainReady) -> None:
+        pane = self._pane(PlanPane)
+        pane.explanation = (message.person_id, message.text)
+
+    # ------------------------------------------------------------------ export
+
+    @on(ExportPane.ExportRequested)
+    def _export_requested(self, event: ExportPane.ExportRequested) -> None:
+        if event.what == "poll":
+            self.export_poll(event.out)
+        else:
+            self._export_invites(event.out, event.caldav, event.smtp)
+
+    def action_export(self, what: str) -> None:
+        pane = self._pane(ExportPane)
+        self.action_tab("export")
+        if what == "poll":
+            pane.action_poll()
+        elif what == "send":
+            pane.action_push()
+        else:
+            pane.action_write()
+
+    def export_poll(self, out: Path) -> None:
+        from planner.respond import export_poll
+
+        try:
+            path = export_poll(self.workspace, out)
+        except PlannerError as exc:
+            self.notify(str(exc), title=exc.title, severity="error")
+            return
+        except OSError as exc:
+            self.notify(f"{out}: {exc.strerror}", severity="error")
+            return
+        self.notify(f"Wrote {path}", timeout=5)
+        pane = self._pane(ExportPane)
+        pane.files = (path,)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="export")
+    def _export_invites(self, out: Path, caldav: str | None, smtp: str | None) -> None:
+        """Publish the latest plan (only changed invites are written), then deliver."""
+        from planner.calendar.publish import export_invites, publish_plan
+
+        ws = self.workspace
+        plan = ws.latest_plan()
+        if plan is None or plan.status.value == "infeasible" or not plan.sessions:
+            raise PlannerError("there is no plan with sessions to send: solve first")
+        now = self.now()
+        written = publish_plan(ws.planning_input(now), plan, out, workspace=ws, now=now)
+        lines = [
+            f"wrote {len(written)} files to {out}"
+            if written
+            else f"no invite changed since the last export ({out})"
+        ]
+        if caldav or smtp:
+            lines.extend(export_invites(ws, out, caldav=caldav, smtp=smtp, now=now).lines())
+        files = sorted((out / "invites").glob("*.ics"))
+        if (out / "calendar.ics").exists():
+            files.insert(0, out / "calendar.ics")
+        self.post_message(ExportFinished(lines, files))
+
+    @on(ExportFinished)
+    def _exported(self, message: ExportFinished) -> None:
+        pane = self._pane(ExportPane)
+        pane.report = tuple(message.lines)
+        pane.files = tuple(message.files)
+        for line in message.lines[:3]:
+            self.notify(line, timeout=5)
+        self.reload()
+
+    # ------------------------------------------------------------------ navigation and help
+
+    def action_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+        self._focus_tab(tab)
+
+    @on(TabbedContent.TabActivated)
+    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        for pane in event.pane.query(Pane):
+            pane.refresh_if_stale()
+        if event.pane.id:
+            self._focus_tab(event.pane.id)
+
+    def _focus_tab(self, tab: str) -> None:
+        pane = self.query_one(f"#{tab}", TabPane)
+        targets = [w for w in pane.query("*") if w.focusable and not isinstance(w, Input)]
+        if targets:
+            targets[0].focus()
+
+    def action_toggle_theme(self) -> None:
+        self.theme = "textual-light" if self.theme != "textual-light" else "textual-dark"
+
+    def help_sections(self) -> list[tuple[str, Sequence[Any]]]:
+        palette = Binding(
+            "ctrl+p", "command_palette", "Commands", tooltip="Search every action by name."
+        )
+        return [
+            ("App", [*self.BINDINGS, palette]),
+            ("People", PeoplePane.BINDINGS),
+            ("Activities", ActivitiesPane.BINDINGS),
+            ("Answers", AnswersPane.BINDINGS),
+            ("Rules", RulesPane.BINDINGS),
+            ("Plan", PlanPane.BINDINGS),
+            ("Week grid", WeekGrid.BINDINGS),
+            ("Export", ExportPane.BINDINGS),
+            ("Forms", [*PersonForm.BINDINGS]),
+        ]
+
+    def action_help(self) -> None:
+        self.push_screen(
+            HelpScreen(
+                binding_rows(self.help_sections()),
+                "Every edit is saved at once; ctrl+z undoes it. Esc closes this list.",
+            )
+        )
+
+    def palette_commands(self) -> list[tuple[str, str, str]]:
+        """(title, help, action) for the command palette: every action of the app."""
+        commands = [
+            ("Solve", "Plan the round in the background (F5)", "solve"),
+            ("Stop solving", "Keep the best plan found so far", "cancel_solve"),
+            ("Export invites", "Write the invites as .ics files", "export('invites')"),
+            ("Send invites", "Push to CalDAV / send mail when configured", "export('send')"),
+            ("Export poll", "Write the poll for participants", "export('poll')"),
+            ("Import…", "Scenario, roster CSV, responses, RSVP replies", "import_files"),
+            ("Add person", "Open the person form", "add_person"),
+            ("Add activity", "From a catalogue template", "add_activity"),
+            ("Add queue", "A staffed line with a floor", "add_rule('queues')"),
+            ("Add venue", "A room or place", "add_rule('venues')"),
+            ("Edit team", "Name, zone, organiser, horizon, slot", "edit_rule('team')"),
+            ("Edit policy", "Limits and protected windows", "edit_rule('policy')"),
+            ("Undo", "Undo the last edit (ctrl+z)", "undo"),
+            ("Toggle theme", "Light or dark (F2)", "toggle_theme"),
+            ("Keys", "List every key binding (?)", "help"),
+            ("Quit", "Everything is already saved (ctrl+q)", "quit"),
+        ]
+        commands += [(f"Go to {title}", f"The {title} tab", f"tab('{tab}')") for tab, title in TABS]
+        return commands
+
+
+def _template_text(t: Any) -> str:
+    return (
+        f"{t.name}\n{t.category.value} · {t.kind.value} · {t.duration_minutes} min · "
+        f"{t.min_participants}–{t.max_participants} people · {t.setting.value}\n\n"
+        f"{t.description}\n\n{t.inclusive_note}"
+    )
+
+
+def explanation_text(
+    problem: PlanningInput, plan: Schedule, person_id: str, explanations: Sequence[Any]
+) -> Text:
+    """The person view: their sessions and, per opted-in activity, why (not)."""
+    scenario = problem.scenario
+    tz = zone(scenario.team.timezone)
+    person = scenario.person(person_id)
+    names = {a.id: a.name for a in scenario.activities}
+    by_id = {s.id: s for s in plan.sessions}
+    text = Text()
+    text.append(f"{person.name}  (x: back to sessions)\n", style="bold")
+    if not explanations:
+        text.append("No activities to explain: nothing opted in to.\n")
+    for e in explanations:
+        name = names.get(e.activity, e.activity)
+        if e.placed:
+            when = ", ".join(
+                f"{by_id[s].start.astimezone(tz):%a %d %H:%M}" if s in by_id else s
+                for s in e.sessions
+            )
+            text.append(f"✓ {name}: {when}\n")
+        else:
+            reasons = "; ".join(r.detail or r.rule for r in e.reasons) or "no reason recorded"
+            text.append(f"✗ {name}: {reasons}\n")
+    return text
+
+
+def _default_out(workspace: str) -> Path:
+    if "://" in workspace:
+        return Path.cwd() / "planner-out"
+    return Path(workspace).expanduser().resolve().parent / "planner-out"
+
+
+def _keymap_from_env() -> dict[str, str]:
+    """``PLANNER_KEYMAP="solve=f6,undo=ctrl+u"``: remap bindings by their ids."""
+    raw = os.environ.get("PLANNER_KEYMAP", "")
+    pairs = (item.split("=", 1) for item in raw.split(",") if "=" in item)
+    return {k.strip(): v.strip() for k, v in pairs if k.strip() and v.strip()}
+
+
+def make_app(
+    workspace: str,
+    *,
+    now: Callable[[], datetime] | None = None,
+    time_limit: float = DEFAULT_TIME_LIMIT,
+    workers: int | None = None,
+    solver_factory: SolverFactory | None = None,
+    keymap: Mapping[str, str] | None = None,
+    out_dir: Path | None = None,
+    check_plans: bool = True,
+) -> PlannerApp:
+    """The one way to build the organiser's app (used by the CLI and the tests).
+
+    ``check_plans`` runs the independent checker on every plan before it is kept (on by
+    default; tests with a fake solver turn it off).
+    """
+    return PlannerApp(
+        workspace,
+        now=now,
+        time_limit=time_limit,
+        workers=workers,
+        solver_factory=solver_factory,
+        keymap=keymap if keymap is not None else _keymap_from_env(),
+        out_dir=out_dir,
+        check_plans=check_plans,
+    )

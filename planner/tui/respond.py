@@ -1,0 +1,331 @@
+"""``planner respond POLL``: the participant's small app.
+
+The participant sees the poll's activities, answers yes / maybe / no, sets their own
+limits, reads their own calendar *on their own machine* and sees exactly the busy blocks
+that will be shared — whole slots of the grid, nothing else — before the response file is
+written. They never see a colleague's name or answers: the poll holds none
+(:mod:`planner.respond`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import (
+    Checkbox,
+    DataTable,
+    Footer,
+    Input,
+    Label,
+    Static,
+    TabbedContent,
+    TabPane,
+)
+
+from planner.domain.errors import InputError
+from planner.domain.models import Answer
+from planner.domain.planning import Interval
+from planner.respond import Limits, Poll, build_response, load_poll, snap_to_grid, write_response
+from planner.tui.screens.help import HelpScreen, binding_rows
+from planner.tui.widgets.answers import cell
+from planner.tui.widgets.tick import Tick
+from planner.tui.widgets.week_grid import GridItem, WeekGrid
+
+ACTIVITY_BINDINGS: list[BindingType] = [
+    Binding("y", "answer('yes')", "Yes", tooltip="I'd like to join.", id="respond-yes"),
+    Binding("m", "answer('maybe')", "Maybe", tooltip="I might join.", id="respond-maybe"),
+    Binding(
+        "n",
+        "answer('no')",
+        "No",
+        tooltip="Not for me (never shown to colleagues).",
+        id="respond-no",
+    ),
+    Binding("x", "answer('')", "Clear", tooltip="No answer (counts as no).", id="respond-clear"),
+]
+
+
+class ActivityTable(DataTable[Text | str]):
+    """The poll's activities with the participant's answer per row."""
+
+    BINDINGS: ClassVar[list[BindingType]] = ACTIVITY_BINDINGS
+
+    def action_answer(self, word: str) -> None:
+        app = self.app
+        if isinstance(app, RespondApp):
+            app.set_answer(self.cursor_row, Answer(word) if word else None)
+
+
+class RespondApp(App[int]):
+    """Build with :func:`make_respond_app`."""
+
+    CSS_PATH = "respond.tcss"
+    TITLE = "planner respond"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "ctrl+s",
+            "write",
+            "Write response",
+            tooltip="Write response-<id>.toml.",
+            id="respond-write",
+        ),
+        Binding(
+            "ctrl+q", "quit", "Quit", tooltip="Leave without writing.", id="quit", priority=True
+        ),
+        Binding(
+            "question_mark", "help", "Help", key_display="?", tooltip="List every key.", id="help"
+        ),
+        Binding("f2", "toggle_theme", "Theme", tooltip="Switch light and dark.", id="theme"),
+        *(
+            Binding(
+                str(i + 1),
+                f"tab('{tab}')",
+                title,
+                show=False,
+                tooltip=f"Go to the {title} tab.",
+                id=f"tab-{tab}",
+            )
+            for i, (tab, title) in enumerate(
+                [("r-activities", "Activities"), ("r-limits", "You"), ("r-calendar", "Calendar")]
+            )
+        ),
+    ]
+
+    def __init__(
+        self,
+        poll: Poll,
+        *,
+        person: str | None = None,
+        calendars: Sequence[Path] = (),
+        out: Path | None = None,
+    ) -> None:
+        super().__init__()
+        self.poll = poll
+        self.person = person or ""
+        self.calendar_paths = list(calendars)
+        self.out = out or Path.cwd()
+        self.answers: dict[str, Answer | None] = {a.id: None for a in poll.activities}
+        self.raw_blocks: list[Interval] = []
+        self.written: Path | None = None
+
+    def compose(self) -> ComposeResult:
+        p = self.poll
+        yield Static(
+            Text.assemble(
+                (f"{p.team}", "bold"),
+                f" — poll from {p.organiser.name} <{p.organiser.email}>, "
+                f"{p.horizon.start:%d %b} – {p.horizon.end:%d %b %Y}. "
+                "Your answers go to the organiser only.",
+            ),
+            id="respond-header",
+        )
+        with TabbedContent(initial="r-activities"):
+            with TabPane("1 Activities", id="r-activities"), Horizontal(classes="split"):
+                yield ActivityTable(id="r-table", cursor_type="row", zebra_stripes=True)
+                with VerticalScroll(classes="detail"):
+                    yield Static(id="r-detail")
+            with TabPane("2 You", id="r-limits"), VerticalScroll(classes="form-body"):
+                for fid, label, value in self._limit_fields():
+                    with Horizontal(classes="form-row"):
+                        yield Label(label, classes="form-label")
+                        yield Input(value, id=fid, compact=True)
+                yield Tick("May be planned outside my working hours", id="r-after", compact=True)
+                yield Tick("Colleagues' invites may list my name", id="r-show", compact=True)
+                yield Tick(
+                    "The organiser may see 'time off'/'busy' as my reason",
+                    id="r-share",
+                    compact=True,
+                )
+                yield Static("", id="r-limit-errors", classes="field-error")
+            with TabPane("3 Calendar", id="r-calendar"), Vertical():
+                with Horizontal(classes="form-row"):
+                    yield Label(".ics file", classes="form-label")
+                    yield Input(
+                        " ".join(str(c) for c in self.calendar_paths),
+                        placeholder="path/to/your-calendar.ics (read here, never sent)",
+                        id="r-ics",
+                        compact=True,
+                    )
+                yield Static("", id="r-shared", classes="status")
+                yield WeekGrid(self.poll.tz, empty="nothing will be shared", id="r-grid")
+        yield Footer()
+
+    def _limit_fields(self) -> list[tuple[str, str, str]]:
+        pol = self.poll.policy
+        minutes = f" (team: {pol.max_minutes_per_week})" if pol.max_minutes_per_week else ""
+        return [
+            ("r-person", "Your id", self.person),
+            ("r-events", f"Max events / week (team: {pol.max_events_per_week})", ""),
+            ("r-minutes", f"Max minutes / week{minutes}", ""),
+            ("r-needs", "Needs (e.g. step-free)", ""),
+        ]
+
+    def on_mount(self) -> None:
+        table = self.query_one("#r-table", ActivityTable)
+        table.add_column("Activity", key="name")
+        table.add_column("Min", key="minutes")
+        table.add_column("Answer", key="answer")
+        for a in self.poll.activities:
+            table.add_row(a.name, str(a.duration_minutes), cell(None), key=a.id)
+        table.focus()
+        self._describe()
+        if self.calendar_paths:
+            self.read_calendars(self.calendar_paths)
+        self._show_shared()
+
+    # ------------------------------------------------------------------ answers
+
+    def set_answer(self, row: int, answer: Answer | None) -> None:
+        if not (0 <= row < len(self.poll.activities)):
+            return
+        aid = self.poll.activities[row].id
+        self.answers[aid] = answer
+        table = self.query_one("#r-table", ActivityTable)
+        table.update_cell(aid, "answer", cell(answer))
+        if row + 1 < table.row_count:
+            table.move_cursor(row=row + 1)
+
+    @on(DataTable.RowHighlighted, "#r-table")
+    def _describe(self) -> None:
+        table = self.query_one("#r-table", ActivityTable)
+        row = table.cursor_row
+        if not (0 <= row < len(self.poll.activities)):
+            return
+        a = self.poll.activities[row]
+        text = Text()
+        text.append(f"{a.name}\n", style="bold")
+        text.append(
+            f"{a.category.value} · {a.duration_minutes} min"
+            + (f" · {a.sessions} sessions" if a.sessions > 1 else "")
+            + (" · online" if a.virtual else "")
+            + (" · may be after hours" if a.after_hours else "")
+            + "\n"
+        )
+        if a.location:
+            text.append(f"where: {a.location}\n")
+        if a.provides:
+            text.append(f"provides: {', '.join(a.provides)}\n")
+        if a.facilitators:
+            text.append(f"run by: {', '.join(a.facilitators)}\n")
+        text.append(f"\n{a.description}\n")
+        self.query_one("#r-detail", Static).update(text)
+
+    # ------------------------------------------------------------------ calendar
+
+    @on(Input.Submitted, "#r-ics")
+    def _ics_submitted(self, event: Input.Submitted) -> None:
+        paths = [Path(p).expanduser() for p in event.value.split()]
+        self.raw_blocks = []
+        self.read_calendars(paths)
+        self._show_shared()
+
+    def read_calendars(self, paths: Sequence[Path]) -> None:
+        """Read the participant's own calendars here; only slot-grid blocks will leave."""
+        from planner.calendar.busy import read_busy_blocks
+
+        start, end = self.poll.window()
+        for path in paths:
+            try:
+                found = read_busy_blocks(path, zone=self.poll.tz, start=start, end=end)
+            except InputError as exc:
+                self.notify(str(exc), title=exc.title, severity="error", timeout=8)
+                continue
+            self.raw_blocks.extend((b.start, b.end) for b in found)
+
+    def shared_blocks(self) -> list[Interval]:
+        return snap_to_grid(
+            self.raw_blocks, self.poll.tz, self.poll.slot_minutes, self.poll.window()
+        )
+
+    def _show_shared(self) -> None:
+        blocks = self.shared_blocks()
+        self.query_one("#r-shared", Static).update(
+            f"{len(blocks)} busy blocks on the {self.poll.slot_minutes}-minute grid will be shared "
+            "(start and end only; nothing else leaves this machine)."
+        )
+        self.query_one("#r-grid", WeekGrid).show(
+            [GridItem(s, e, "busy") for s, e in blocks],
+            self.poll.tz,
+            (self.poll.horizon.start, self.poll.horizon.end),
+        )
+
+    # ------------------------------------------------------------------ writing
+
+    def limits(self) -> Limits:
+        def number(fid: str) -> int | None:
+            raw = self.query_one(f"#{fid}", Input).value.strip()
+            return int(raw) if raw else None
+
+        needs = [n.strip() for n in self.query_one("#r-needs", Input).value.split(",") if n.strip()]
+        return Limits(
+            max_events_per_week=number("r-events"),
+            max_minutes_per_week=number("r-minutes"),
+            after_hours=self.query_one("#r-after", Checkbox).value,
+            needs=needs,
+            show_in_attendee_lists=self.query_one("#r-show", Checkbox).value,
+            share_reasons=self.query_one("#r-share", Checkbox).value,
+        )
+
+    def action_write(self) -> None:
+        errors = self.query_one("#r-limit-errors", Static)
+        person = self.query_one("#r-person", Input).value.strip()
+        try:
+            limits = self.limits()
+            response = build_response(self.poll, person, self.answers, limits, self.raw_blocks)
+        except InputError as exc:
+            errors.update(Text("\n".join(f"⚠ {p.location}: {p.message}" for p in exc.problems)))
+            self.query_one(TabbedContent).active = "r-limits"
+            self.notify("Check the 'You' tab.", severity="error")
+            return
+        except ValueError as exc:
+            errors.update(f"⚠ {exc}")
+            self.query_one(TabbedContent).active = "r-limits"
+            self.notify("Check the 'You' tab.", severity="error")
+            return
+        try:
+            self.written = write_response(response, self.out)
+        except OSError as exc:
+            self.notify(f"{self.out}: {exc.strerror}", severity="error")
+            return
+        self.exit(0, message=f"wrote {self.written} — send it to {self.poll.organiser.email}")
+
+    def action_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+        pane = self.query_one(f"#{tab}", TabPane)
+        targets = [w for w in pane.query("*") if w.focusable]
+        if targets:
+            targets[0].focus()
+
+    def action_help(self) -> None:
+        self.push_screen(
+            HelpScreen(binding_rows([("App", self.BINDINGS), ("Activities", ACTIVITY_BINDINGS)]))
+        )
+
+    def action_toggle_theme(self) -> None:
+        self.theme = "textual-light" if self.theme != "textual-light" else "textual-dark"
+
+
+def make_respond_app(
+    poll: Path,
+    person: str | None = None,
+    calendars: Sequence[Path] = (),
+    out: Path | None = None,
+) -> RespondApp:
+    """The one way to build the participant's app; raises InputError for a bad poll file."""
+    return RespondApp(load_poll(poll), person=person, calendars=calendars, out=out)
+
+
+def run_respond(
+    poll: Path, person: str | None, calendars: list[Path], out: Path | None = None
+) -> int:
+    """Run the participant's app; 0 when a response was written, 1 when left without one."""
+    app = make_respond_app(poll, person, calendars, out)
+    code = app.run()
+    return 0 if app.written is not None else int(code if code is not None else 1) or 1

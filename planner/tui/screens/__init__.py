@@ -1,0 +1,1 @@
+"""Modal screens: forms, pickers, previews and the help screen."""

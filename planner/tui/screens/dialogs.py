@@ -1,0 +1,179 @@
+"""Small modal dialogs: confirm, ask for a path, pick one of several items, show text.
+
+Each returns its answer through ``dismiss`` (the caller passes a callback to
+``push_screen``); none touches the workspace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+CANCEL = Binding(
+    "escape", "cancel", "Cancel", tooltip="Close without changing anything.", id="dialog-cancel"
+)
+
+
+class ConfirmDialog(ModalScreen[bool]):
+    """Yes/no question; ``True`` when confirmed."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [CANCEL]
+
+    def __init__(self, question: str, confirm: str = "Remove") -> None:
+        super().__init__()
+        self.question = question
+        self.confirm = confirm
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.question, classes="dialog-title")
+            with Horizontal(classes="buttons"):
+                yield Button(self.confirm, variant="error", id="confirm")
+                yield Button("Cancel", id="cancel")
+
+    @on(Button.Pressed, "#confirm")
+    def _yes(self) -> None:
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+
+class PathPrompt(ModalScreen[list[Path] | None]):
+    """Ask for one or more file paths (separated by spaces); checks that they exist."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [CANCEL]
+
+    def __init__(
+        self, title: str, hint: str, *, default: str = "", must_exist: bool = True
+    ) -> None:
+        super().__init__()
+        self.title_text = title
+        self.hint = hint
+        self.default = default
+        self.must_exist = must_exist
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.title_text, classes="dialog-title")
+            yield Static(self.hint, classes="hint")
+            yield Input(self.default, placeholder="path/to/file", id="path")
+            yield Static("", classes="error", id="path-error")
+            with Horizontal(classes="buttons"):
+                yield Button("OK", variant="primary", id="ok")
+                yield Button("Cancel", id="cancel")
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#ok")
+    def _ok(self) -> None:
+        text = self.query_one("#path", Input).value.strip()
+        paths = [Path(p).expanduser() for p in text.split()]
+        error = self.query_one("#path-error", Static)
+        if not paths:
+            error.update("give a path")
+            return
+        missing = [str(p) for p in paths if self.must_exist and not p.exists()]
+        if missing:
+            error.update(f"no such file: {', '.join(missing)}")
+            return
+        self.dismiss(paths)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class PickDialog(ModalScreen[str | None]):
+    """Pick one item (id, label, description); the description of the highlighted item shows
+    beside the list."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [CANCEL]
+
+    def __init__(self, title: str, items: Sequence[tuple[str, str, str]]) -> None:
+        super().__init__()
+        self.title_text = title
+        self.items = list(items)
+        self._descriptions = {i: d for i, _, d in self.items}
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog wide"):
+            yield Label(self.title_text, classes="dialog-title")
+            yield Input(placeholder="type to filter", id="filter")
+            with Horizontal(classes="pick"):
+                yield OptionList(*[Option(label, id=i) for i, label, _ in self.items], id="options")
+                with VerticalScroll(classes="pick-description"):
+                    yield Static("", id="description")
+
+    def on_mount(self) -> None:
+        self.query_one("#options", OptionList).focus()
+        if self.items:
+            self._describe(self.items[0][0])
+
+    @on(Input.Changed, "#filter")
+    def _filter(self, event: Input.Changed) -> None:
+        needle = event.value.lower()
+        options = self.query_one("#options", OptionList)
+        options.clear_options()
+        options.add_options(
+            [
+                Option(label, id=i)
+                for i, label, desc in self.items
+                if needle in f"{i} {label} {desc}".lower()
+            ]
+        )
+
+    @on(Input.Submitted, "#filter")
+    def _submit_filter(self) -> None:
+        options = self.query_one("#options", OptionList)
+        if options.option_count:
+            option = options.get_option_at_index(options.highlighted or 0)
+            self.dismiss(option.id)
+
+    @on(OptionList.OptionHighlighted)
+    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option.id:
+            self._describe(event.option.id)
+
+    def _describe(self, item_id: str) -> None:
+        self.query_one("#description", Static).update(Text(self._descriptions.get(item_id, "")))
+
+    @on(OptionList.OptionSelected)
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class TextDialog(ModalScreen[None]):
+    """Read-only text (an invite preview, explanations)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [CANCEL]
+
+    def __init__(self, title: str, text: str) -> None:
+        super().__init__()
+        self.title_text = title
+        self.text = text
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog wide"):
+            yield Label(self.title_text, classes="dialog-title")
+            with VerticalScroll(classes="text-body"):
+                yield Static(Text(self.text))
+            with Horizontal(classes="buttons"):
+                yield Button("Close", id="close")
+
+    @on(Button.Pressed, "#close")
+    def action_cancel(self) -> None:
+        self.dismiss(None)

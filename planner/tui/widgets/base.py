@@ -1,0 +1,56 @@
+"""What the app hands down to its panes, and the pane base class.
+
+Attributes down, messages up: the app owns the workspace, loads a :class:`Snapshot` after
+every edit and gives it to each pane with :meth:`Pane.show_snapshot`; panes post messages
+asking for edits and never touch the workspace or a sibling.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from textual.containers import Vertical
+from textual.widget import Widget
+
+from planner.domain.models import Scenario
+from planner.domain.schedule import Schedule
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The workspace as the panes see it after the last edit."""
+
+    scenario: Scenario
+    plan: Schedule | None = None
+    replies: list[str] = field(default_factory=list)
+    location: str = ""
+    version: int = 0
+
+
+class Pane(Vertical):
+    """One tab's content. Only the visible pane renders a new snapshot at once; the others
+    render when their tab is shown (first paint of a 2,000-person workspace stays fast)."""
+
+    snapshot: Snapshot | None = None
+    _rendered: int = -1
+
+    def show_snapshot(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+        if self.is_mounted and self._shown():
+            self.refresh_if_stale()
+
+    def _shown(self) -> bool:
+        parent = self.parent
+        return not isinstance(parent, Widget) or parent.display
+
+    def refresh_if_stale(self) -> None:
+        if self.snapshot is not None and self._rendered != self.snapshot.version:
+            self._rendered = self.snapshot.version
+            self.render_snapshot(self.snapshot)
+
+    def on_mount(self) -> None:
+        if self._shown():
+            self.refresh_if_stale()
+
+    def render_snapshot(self, snapshot: Snapshot) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError

@@ -1,0 +1,75 @@
+"""Every screen at 80×24, pinned. Update with --snapshot-update only after looking."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from planner.respond import export_poll
+from planner.store import Workspace
+from planner.tui.app import make_app
+from planner.tui.respond import make_respond_app
+from tests.tui.conftest import NOW, fake_factory
+
+SIZE = (80, 24)
+
+
+def organiser(path: Path, **kwargs: Any) -> Any:
+    return make_app(
+        str(path),
+        now=lambda: NOW,
+        out_dir=Path("planner-out"),
+        solver_factory=fake_factory(block=False),
+        check_plans=False,
+        **kwargs,
+    )
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [
+        pytest.param((), id="overview"),
+        pytest.param(("2",), id="people"),
+        pytest.param(("3", "down"), id="activities"),
+        pytest.param(("4", "right"), id="answers"),
+        pytest.param(("5", "down"), id="rules"),
+        pytest.param(("7",), id="export"),
+        pytest.param(("2", "a"), id="person-form"),
+        pytest.param(("question_mark",), id="help"),
+    ],
+)
+def test_screens(snap_compare: Any, demo_ws: Path, keys: tuple[str, ...]) -> None:
+    async def run_before(pilot: Pilot[int]) -> None:
+        await pilot.press(*keys)
+        await pilot.pause()
+
+    assert snap_compare(organiser(demo_ws), terminal_size=SIZE, run_before=run_before)
+
+
+def test_plan(snap_compare: Any, demo_ws: Path) -> None:
+    async def run_before(pilot: Pilot[int]) -> None:
+        await pilot.press("f5")
+        app = pilot.app
+        for _ in range(200):
+            if getattr(app, "snapshot", None) is not None and app.snapshot.plan is not None:
+                break
+            await asyncio.sleep(0.05)
+        await pilot.pause()
+
+    assert snap_compare(organiser(demo_ws), terminal_size=SIZE, run_before=run_before)
+
+
+def test_respond(snap_compare: Any, demo_ws: Path, tmp_path: Path) -> None:
+    with Workspace.open(demo_ws) as ws:
+        poll = export_poll(ws, tmp_path / "poll.toml")
+
+    async def run_before(pilot: Pilot[int]) -> None:
+        await pilot.press("y", "m")
+        await pilot.pause()
+
+    app = make_respond_app(poll, "ali-haddad", [], tmp_path)
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

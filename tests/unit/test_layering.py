@@ -1,0 +1,39 @@
+"""The core never imports Textual (STYLE 1): checked in a fresh interpreter per package."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+
+import pytest
+
+CORE = [
+    "planner.domain",
+    "planner.store",
+    "planner.solve",
+    "planner.calendar",
+    "planner.bench",
+    "planner.service",
+    "planner.respond",
+    "planner.overview",
+    "planner.demo",
+    "planner.cli",  # imports the TUI lazily, only when a TUI command runs
+]
+
+
+@pytest.mark.parametrize("module", CORE)
+def test_core_does_not_import_textual(module: str) -> None:
+    if importlib.util.find_spec(module) is None:
+        pytest.skip(f"{module} does not exist yet")
+    code = (
+        "import importlib, pkgutil, sys\n"
+        f"m = importlib.import_module({module!r})\n"
+        "for info in pkgutil.walk_packages(getattr(m, '__path__', []), m.__name__ + '.'):\n"
+        "    importlib.import_module(info.name)\n"
+        "bad = sorted(n for n in sys.modules if n == 'textual' or n.startswith('textual.'))\n"
+        "print(bad[:3])\n"
+        "sys.exit(1 if bad else 0)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, f"{module} pulls in textual: {result.stdout}{result.stderr}"

@@ -1,0 +1,137 @@
+"""The poll/response core: what leaves a participant's machine, and how it comes back."""
+
+from __future__ import annotations
+
+import stat
+import tomllib
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from planner import service
+from planner.domain.errors import InputError
+from planner.domain.models import Answer
+from planner.respond import (
+    Limits,
+    build_response,
+    export_poll,
+    load_poll,
+    load_response,
+    snap_to_grid,
+    write_response,
+)
+from planner.store import Workspace
+from tests.factories import activity, build, person, scenario_data
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+PEOPLE = [person("ann"), person("bob", "Billing"), person("cat")]
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Workspace:
+    data = scenario_data(
+        PEOPLE,
+        [activity("lunch"), activity("quiz", required=["cat"])],
+        {"ann": {"lunch": "no"}},
+    )
+    ws = Workspace.open(tmp_path / "ws.db")
+    ws.save_scenario(build(data), {})
+    return ws
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+def test_blocks_are_rounded_outwards_merged_and_clipped() -> None:
+    window = (utc(2027, 3, 1), utc(2027, 3, 2))
+    blocks = [
+        (utc(2027, 3, 1, 8, 10), utc(2027, 3, 1, 8, 40)),  # 09:10-09:40 local
+        (utc(2027, 3, 1, 8, 45), utc(2027, 3, 1, 9, 5)),  # touches the first after rounding
+        (utc(2027, 2, 27, 8), utc(2027, 2, 27, 9)),  # before the window: never shared
+    ]
+    assert snap_to_grid(blocks, STOCKHOLM, 30, window) == [
+        (utc(2027, 3, 1, 8, 0), utc(2027, 3, 1, 9, 30))
+    ]
+
+
+def test_poll_names_nobody_but_organiser_and_facilitators(ws: Workspace, tmp_path: Path) -> None:
+    path = export_poll(ws, tmp_path / "poll.toml")
+    text = path.read_text()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert "Cat" in text  # the facilitator of the quiz
+    for other in ("Ann", "Bob", "ann@", "bob@", '"no"'):
+        assert other not in text
+    poll = load_poll(path)
+    assert poll.activity_ids() == ["lunch", "quiz"]
+    # Re-exporting in the same round keeps the poll id, so earlier responses still import.
+    assert load_poll(export_poll(ws, tmp_path / "again.toml")).id == poll.id
+
+
+def test_response_round_trip_and_import(ws: Workspace, tmp_path: Path) -> None:
+    poll = load_poll(export_poll(ws, tmp_path / "poll.toml"))
+    busy = [(utc(2027, 3, 2, 9, 7), utc(2027, 3, 2, 9, 50))]
+    response = build_response(
+        poll, "bob", {"lunch": "yes", "quiz": Answer.maybe}, Limits(max_events_per_week=1), busy
+    )
+    path = write_response(response, tmp_path)
+    assert path.name == "response-bob.toml"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    data = tomllib.loads(path.read_text())
+    assert set(data) == {"response"}
+    assert load_response(path) == response
+    assert [(b.start, b.end) for b in response.busy] == [
+        (utc(2027, 3, 2, 9, 0), utc(2027, 3, 2, 10, 0))
+    ]
+    result = service.import_files(ws, [path])
+    assert "bob" in result.messages[0]
+    s = ws.load_scenario()
+    assert s.answer("bob", "lunch") is Answer.yes and s.answer("bob", "quiz") is Answer.maybe
+    assert s.person("bob").max_events_per_week == 1
+    assert ws.busy_blocks()["bob"] == [(utc(2027, 3, 2, 9, 0), utc(2027, 3, 2, 10, 0))]
+    assert ws.undo() == "import response bob"
+
+
+def test_response_for_unknown_person_or_other_poll_is_refused(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    poll = load_poll(export_poll(ws, tmp_path / "poll.toml"))
+    stranger = write_response(build_response(poll, "zed", {}, Limits(), []), tmp_path)
+    with pytest.raises(InputError, match="unknown person 'zed'") as exc:
+        service.import_files(ws, [stranger])
+    assert exc.value.exit_code == 2
+    other = poll.model_copy(update={"id": poll.id.__class__(int=1)})
+    foreign = write_response(build_response(other, "bob", {}, Limits(), []), tmp_path)
+    with pytest.raises(InputError, match="another poll"):
+        service.import_files(ws, [foreign])
+
+
+def test_bad_files_say_where(tmp_path: Path) -> None:
+    path = tmp_path / "response-x.toml"
+    path.write_text('[response]\npoll = "nope"\nperson = "Bad Id"\nextra = 1\n')
+    with pytest.raises(InputError) as exc:
+        load_response(path)
+    rendered = str(exc.value)
+    assert f"{path}: response.poll:" in rendered
+    assert f"{path}: response.person:" in rendered
+    assert f"{path}: response.extra: unknown key" in rendered
+
+
+def test_off_grid_blocks_are_refused_on_import(ws: Workspace, tmp_path: Path) -> None:
+    poll = load_poll(export_poll(ws, tmp_path / "poll.toml"))
+    path = write_response(build_response(poll, "bob", {}, Limits(), []), tmp_path)
+    text = path.read_text().replace(
+        "busy = []",
+        "[[response.busy]]\nstart = 2027-03-02T09:10:00Z\nend = 2027-03-02T10:00:00Z",
+    )
+    path.write_text(text)
+    with pytest.raises(InputError, match="slot grid"):
+        service.import_files(ws, [path])
+
+
+def test_answers_for_other_activities_are_refused(ws: Workspace, tmp_path: Path) -> None:
+    poll = load_poll(export_poll(ws, tmp_path / "poll.toml"))
+    with pytest.raises(InputError, match="not an activity of this poll"):
+        build_response(poll, "bob", {"karaoke": "yes"}, Limits(), [])
