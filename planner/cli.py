@@ -343,7 +343,12 @@ def run_tui(workspace: str) -> int:
 def cmd_respond(args: argparse.Namespace) -> int:
     from planner.tui.respond import run_respond
 
-    return run_respond(Path(args.poll), person=args.as_, calendars=[Path(c) for c in args.calendar])
+    return run_respond(
+        Path(args.poll),
+        person=args.as_,
+        calendars=[Path(c) for c in args.calendar],
+        out=Path(args.out) if args.out else None,
+    )
 
 
 def open_workspace(args: argparse.Namespace, *, create: bool = True) -> Any:
@@ -435,6 +440,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("poll")
     p.add_argument("--as", dest="as_", help="your person id")
     p.add_argument("--calendar", action="append", default=[], help="your own .ics (read locally)")
+    p.add_argument("--out", help="directory for response-<id>.toml (default: the current one)")
     return parser
 
 

@@ -240,11 +240,7 @@ def _round_poll_id(ws: Workspace, scenario: Scenario) -> uuid.UUID:
     if existing and ws.meta(_META_POLL_HORIZON) == horizon:
         return uuid.UUID(existing)
     poll_id = uuid.uuid4()
-    # The workspace has no public meta setter yet (asked for in the report); the private
-    # one runs inside a proper write transaction.
-    with ws.write() as conn:
-        Workspace._set_meta(conn, _META_POLL_ID, str(poll_id))
-        Workspace._set_meta(conn, _META_POLL_HORIZON, horizon)
+    ws.set_meta({_META_POLL_ID: str(poll_id), _META_POLL_HORIZON: horizon})
     return poll_id
 
 
@@ -496,8 +492,12 @@ def _import_response(ws: Workspace, path: Path) -> Callable[[], str]:
         # Re-applied to the current state: several responses in one import build on each other.
         current = ws.load_scenario()
         new, skipped = apply_response(current, response)
-        ws.set_busy_blocks(response.person, "response", blocks)
-        ws.save_scenario(new, None, label=f"import response {response.person}")
+        ws.save_scenario(
+            new,
+            None,
+            label=f"import response {response.person}",
+            busy_updates={(response.person, "response"): blocks},
+        )
         note = f" ({skipped} answers for removed activities skipped)" if skipped else ""
         return (
             f"{path}: imported the response of {response.person}: "

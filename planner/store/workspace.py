@@ -189,6 +189,12 @@ class Workspace:
         else:
             conn.execute(insert(t.meta).values(key=key, value=value))
 
+    def set_meta(self, values: Mapping[str, str]) -> None:
+        """Store small workspace facts (e.g. the current poll id) in one transaction."""
+        with self.write() as conn:
+            for key, value in values.items():
+                self._set_meta(conn, key, value)
+
     def meta(self, key: str) -> str | None:
         with self.read() as conn:
             row = conn.execute(select(t.meta.c.value).where(t.meta.c.key == key)).first()
@@ -254,8 +260,14 @@ class Workspace:
         calendar_busy: Mapping[str, Sequence[Interval]] | None = None,
         *,
         label: str = "import scenario",
+        busy_updates: Mapping[tuple[str, str], Sequence[Interval]] | None = None,
     ) -> ImportSummary:
-        """Replace the scenario (people, activities, answers, rules); keep plans and invites."""
+        """Replace the scenario (people, activities, answers, rules); keep plans and invites.
+
+        ``calendar_busy`` replaces every person's calendar blocks (None keeps them);
+        ``busy_updates`` replaces the blocks of single (person, source) pairs — both in the
+        same transaction as the scenario.
+        """
         summary = ImportSummary()
         with self.write() as conn:
             before = self._snapshot(conn)
@@ -271,6 +283,8 @@ class Workspace:
                 if rows:
                     conn.execute(insert(t.calendar_busy), rows)
                 summary.busy_blocks = len(rows)
+            for (pid, source), blocks in (busy_updates or {}).items():
+                self._replace_busy(conn, pid, source, blocks)
             new_people = {p.id for p in scenario.people}
             summary.added = sorted(new_people - old_people)
             summary.removed = sorted(old_people - new_people)
@@ -470,19 +484,25 @@ class Workspace:
     def set_busy_blocks(self, person_id: str, source: str, blocks: Sequence[Interval]) -> None:
         """Replace one person's busy blocks from ``source`` ('calendar' or 'response')."""
         with self.write() as conn:
-            conn.execute(
-                delete(t.calendar_busy).where(
-                    t.calendar_busy.c.person_id == person_id, t.calendar_busy.c.source == source
-                )
+            self._replace_busy(conn, person_id, source, blocks)
+
+    @staticmethod
+    def _replace_busy(
+        conn: Connection, person_id: str, source: str, blocks: Sequence[Interval]
+    ) -> None:
+        conn.execute(
+            delete(t.calendar_busy).where(
+                t.calendar_busy.c.person_id == person_id, t.calendar_busy.c.source == source
             )
-            if blocks:
-                conn.execute(
-                    insert(t.calendar_busy),
-                    [
-                        {"person_id": person_id, "source": source, "start": _iso(s), "end": _iso(e)}
-                        for s, e in blocks
-                    ],
-                )
+        )
+        if blocks:
+            conn.execute(
+                insert(t.calendar_busy),
+                [
+                    {"person_id": person_id, "source": source, "start": _iso(s), "end": _iso(e)}
+                    for s, e in blocks
+                ],
+            )
 
     def busy_blocks(self, conn: Connection | None = None) -> dict[str, list[Interval]]:
         def load(c: Connection) -> dict[str, list[Interval]]:

@@ -9,6 +9,7 @@ written. They never see a colleague's name or answers: the poll holds none
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import ClassVar
@@ -325,7 +326,11 @@ def make_respond_app(
 def run_respond(
     poll: Path, person: str | None, calendars: list[Path], out: Path | None = None
 ) -> int:
-    """Run the participant's app; 0 when a response was written, 1 when left without one."""
+    """Run the participant's app. Leaving without writing is a choice, not an error (exit 0)."""
     app = make_respond_app(poll, person, calendars, out)
-    code = app.run()
-    return 0 if app.written is not None else int(code if code is not None else 1) or 1
+    app.run()
+    if app.written is None:
+        print("no response written", file=sys.stderr)
+    else:
+        print(f"wrote {app.written}")
+    return 0
