@@ -206,3 +206,134 @@ def test_oversized_scenario_is_refused_by_size(
     path.write_bytes(toml_of(valid_data()) + b"#" * 2000)
     assert main(["validate", str(path)]) == 2
     assert "the limit is 1,000 bytes" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------- other file types
+
+ROSTER_HEADER = "name,email,department,queues,timezone\n"
+OTHER_CASES: list[tuple[str, str, bytes, str]] = [
+    (
+        "roster: bad email",
+        "roster.csv",
+        (ROSTER_HEADER + "Cy Doe,cy-at-example.com,Sales,,\n").encode(),
+        "row 2: email: not an email address",
+    ),
+    (
+        "roster: unknown queue",
+        "roster.csv",
+        (ROSTER_HEADER + "Cy Doe,cy@example.com,Sales,mail,\n").encode(),
+        "row 2",
+    ),
+    (
+        "roster: unknown zone",
+        "roster.csv",
+        (ROSTER_HEADER + "Cy Doe,cy@example.com,Sales,,Mars/Olympus\n").encode(),
+        "row 2: timezone",
+    ),
+    ("roster: missing column", "roster.csv", b"name,email\nCy,cy@example.com\n", "department"),
+    (
+        "roster: non-UTF-8",
+        "roster.csv",
+        (ROSTER_HEADER + "Jos\xe9,jose@example.com,Sales,,\n").encode("latin-1"),
+        "UTF-8",
+    ),
+    ("roster: empty", "roster.csv", b"", "empty"),
+    (
+        "roster: injection in a name",
+        "roster.csv",
+        (ROSTER_HEADER + '"Cy\rATTENDEE:x",cy@example.com,Sales,,\n').encode(),
+        "row 2: name",
+    ),
+    ("reply: not iCalendar", "reply.ics", b"hello", "reply.ics"),
+    (
+        "reply: unknown UID",
+        "reply.ics",
+        (
+            b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nMETHOD:REPLY\r\nPRODID:-//x//EN\r\nBEGIN:VEVENT\r\n"
+            b"UID:never-sent@example.com\r\nDTSTAMP:20270201T000000Z\r\n"
+            b"ATTENDEE;PARTSTAT=DECLINED:mailto:ann@example.com\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+        ),
+        "reply.ics",
+    ),
+    ("reply: empty", "reply.ics", b"", "reply.ics"),
+    (
+        "response: wrong poll",
+        "response-ann.toml",
+        (
+            b'[response]\npoll = "00000000-0000-4000-8000-000000000000"\nperson = "ann"\n'
+            b'[response.answers]\nlunch = "yes"\n'
+        ),
+        "response",
+    ),
+    (
+        "response: unknown key",
+        "response-ann.toml",
+        b'[response]\npoll = "x"\nperson = "ann"\nsecret = 1\n',
+        "response",
+    ),
+    ("response: syntax", "response-ann.toml", b"[response\n", "line 1"),
+    ("poll handed to import", "poll.toml", b'[poll]\nid = "x"\n', "planner respond"),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "name", "content", "expected"), OTHER_CASES, ids=[c[0] for c in OTHER_CASES]
+)
+def test_broken_other_files(
+    case: str,
+    name: str,
+    content: bytes,
+    expected: str,
+    tmp_path: Path,
+    workspace: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    before = _fingerprint(workspace)
+    code = main(["import", str(path), "--workspace", str(workspace)])
+    captured = capsys.readouterr()
+    assert code == 2, (case, captured)
+    assert captured.out == ""
+    assert captured.err.startswith(f"{path}"), captured.err
+    assert expected in captured.err, captured.err
+    assert "Traceback" not in captured.err
+    assert _fingerprint(workspace) == before
+
+
+CALENDAR_CASES: list[tuple[str, bytes, str]] = [
+    ("empty calendar", b"", "cal.ics"),
+    ("not a calendar", b"BEGIN:VCARD\r\nEND:VCARD\r\n", "cal.ics"),
+    (
+        "broken date",
+        b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:1\r\nDTSTART:2027-99-99\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+        "cal.ics",
+    ),
+    ("unterminated", b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:1\r\n", "cal.ics"),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "content", "expected"), CALENDAR_CASES, ids=[c[0] for c in CALENDAR_CASES]
+)
+def test_broken_personal_calendar(
+    case: str,
+    content: bytes,
+    expected: str,
+    tmp_path: Path,
+    workspace: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    (tmp_path / "cal.ics").write_bytes(content)
+    data = valid_data()
+    data["people"][1]["calendars"] = ["cal.ics"]
+    path = tmp_path / "s.toml"
+    path.write_bytes(toml_of(data))
+    before = _fingerprint(workspace)
+    for argv in (["validate", str(path)], ["import", str(path), "--workspace", str(workspace)]):
+        code = main(argv)
+        captured = capsys.readouterr()
+        assert code == 2, (case, captured)
+        assert captured.err.startswith(expected), captured.err
+        assert "Traceback" not in captured.err
+    assert _fingerprint(workspace) == before
