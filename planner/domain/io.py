@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from planner.domain.catalogue import Catalogue, default_catalogue
 from planner.domain.errors import InputError, Problem
-from planner.domain.models import Activity, CrossRecordErrors, Scenario
+from planner.domain.models import Activity, CrossRecordErrors, Scenario, reference_errors
 
 MAX_INPUT_BYTES = 50 * 1024 * 1024
 """Largest scenario, roster, poll or response file read (refused by size before parsing)."""
@@ -135,7 +135,20 @@ def validate_scenario(
             data, context={"catalogue": catalogue or default_catalogue()}
         )
     except ValidationError as exc:
-        raise InputError(validation_problems(source, exc)) from None
+        problems = validation_problems(source, exc)
+        # Field errors stop pydantic before the rules across records run: check those on the
+        # raw data too, so one run of `planner validate` reports every problem.
+        if isinstance(data, dict) and not any(_is_cross(e) for e in exc.errors()):
+            seen = {p.location for p in problems}
+            for path, message in reference_errors(data):
+                location = ".".join(map(str, path))
+                if location not in seen:
+                    problems.append(Problem(source, location, message))
+        raise InputError(problems) from None
+
+
+def _is_cross(error: Any) -> bool:
+    return isinstance((error.get("ctx") or {}).get("error"), CrossRecordErrors)
 
 
 def load_scenario(path: Path, catalogue: Catalogue | None = None) -> LoadedScenario:

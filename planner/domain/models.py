@@ -510,65 +510,7 @@ class Scenario(Strict):
 
     @model_validator(mode="after")
     def _cross_record(self) -> Self:
-        errors: list[tuple[tuple[str | int, ...], str]] = []
-
-        def unique(kind: str, items: list[Any]) -> set[str]:
-            seen: set[str] = set()
-            for i, item in enumerate(items):
-                if item.id in seen:
-                    errors.append(((kind, i, "id"), f"duplicate id {item.id!r}"))
-                seen.add(item.id)
-            return seen
-
-        queue_ids = unique("queues", self.queues)
-        venue_ids = unique("venues", self.venues)
-        person_ids = unique("people", self.people)
-        activity_ids = unique("activities", self.activities)
-        emails: dict[str, int] = {}
-        for i, p in enumerate(self.people):
-            if p.email.lower() in emails:
-                errors.append((("people", i, "email"), f"email {p.email!r} is used twice"))
-            emails.setdefault(p.email.lower(), i)
-            for j, q in enumerate(p.queues):
-                if q not in queue_ids:
-                    errors.append((("people", i, "queues", j), f"unknown queue {q!r}"))
-        slot = self.team.slot_minutes
-        venues = {v.id: v for v in self.venues}
-        for i, a in enumerate(self.activities):
-            if a.duration_minutes % slot:
-                errors.append(
-                    (
-                        ("activities", i, "duration_minutes"),
-                        f"{a.duration_minutes} minutes is not a multiple of the {slot}-minute slot",
-                    )
-                )
-            for j, v in enumerate(a.venues):
-                if v not in venue_ids:
-                    errors.append((("activities", i, "venues", j), f"unknown venue {v!r}"))
-            for j, r in enumerate(a.required):
-                if r not in person_ids:
-                    errors.append((("activities", i, "required", j), f"unknown person {r!r}"))
-            if a.venues and all(
-                v in venues and venues[v].capacity < a.min_participants for v in a.venues
-            ):
-                errors.append(
-                    (("activities", i, "venues"), "no listed venue holds min_participants people")
-                )
-        for pid, answers in self.preferences.items():
-            if pid not in person_ids:
-                errors.append((("preferences", pid), f"unknown person {pid!r}"))
-            for aid in answers:
-                if aid not in activity_ids:
-                    errors.append((("preferences", pid, aid), f"unknown activity {aid!r}"))
-        for i, (first, second) in enumerate(self.history.pairs):
-            for j, pid in enumerate((first, second)):
-                if pid not in person_ids:
-                    errors.append((("history", "pairs", i, j), f"unknown person {pid!r}"))
-            if first == second:
-                errors.append((("history", "pairs", i), "a pair needs two different people"))
-        for i, pid in enumerate(self.history.missed_out):
-            if pid not in person_ids:
-                errors.append((("history", "missed_out", i), f"unknown person {pid!r}"))
+        errors = reference_errors(self)
         if errors:
             raise CrossRecordErrors(errors)
         self._default_pairing_groups()
@@ -591,6 +533,102 @@ class Scenario(Strict):
                 a.__dict__["sessions"] = max(1, opted_in // a.min_participants)
 
 
+Location = tuple[str | int, ...]
+
+
+def _get(obj: Any, key: str, default: Any = None) -> Any:
+    """A field of a validated model or of raw data, whichever ``obj`` is."""
+    if isinstance(obj, BaseModel):
+        return getattr(obj, key, default)
+    if isinstance(obj, dict):
+        return obj.get(key, default)
+    return default
+
+
+def _list(obj: Any, key: str) -> list[Any]:
+    value = _get(obj, key)
+    return value if isinstance(value, list) else []
+
+
+def reference_errors(scenario: Any) -> list[tuple[Location, str]]:
+    """Rules across records: unique ids, references that exist, durations on the grid.
+
+    Works on a validated :class:`Scenario` and, tolerantly, on raw file data — so that
+    ``planner validate`` can report these faults together with field errors.
+    """
+    errors: list[tuple[Location, str]] = []
+
+    def ids(kind: str) -> set[str]:
+        seen: set[str] = set()
+        for i, item in enumerate(_list(scenario, kind)):
+            item_id = _get(item, "id")
+            if not isinstance(item_id, str):
+                continue
+            if item_id in seen:
+                errors.append(((kind, i, "id"), f"duplicate id {item_id!r}"))
+            seen.add(item_id)
+        return seen
+
+    def refs(kind: str, i: int, item: Any, field: str, known: set[str], noun: str) -> None:
+        for j, ref in enumerate(_list(item, field)):
+            if isinstance(ref, str) and ref not in known:
+                errors.append(((kind, i, field, j), f"unknown {noun} {ref!r}"))
+
+    queue_ids, venue_ids = ids("queues"), ids("venues")
+    person_ids, activity_ids = ids("people"), ids("activities")
+    emails: set[str] = set()
+    for i, p in enumerate(_list(scenario, "people")):
+        email = _get(p, "email")
+        if isinstance(email, str):
+            if email.lower() in emails:
+                errors.append((("people", i, "email"), f"email {email!r} is used twice"))
+            emails.add(email.lower())
+        refs("people", i, p, "queues", queue_ids, "queue")
+    slot = _get(_get(scenario, "team"), "slot_minutes", 30)
+    capacity = {
+        _get(v, "id"): _get(v, "capacity")
+        for v in _list(scenario, "venues")
+        if isinstance(_get(v, "capacity"), int)
+    }
+    for i, a in enumerate(_list(scenario, "activities")):
+        duration = _get(a, "duration_minutes")
+        if isinstance(duration, int) and isinstance(slot, int) and slot > 0 and duration % slot:
+            errors.append(
+                (
+                    ("activities", i, "duration_minutes"),
+                    f"{duration} minutes is not a multiple of the {slot}-minute slot",
+                )
+            )
+        refs("activities", i, a, "venues", venue_ids, "venue")
+        refs("activities", i, a, "required", person_ids, "person")
+        listed = [v for v in _list(a, "venues") if v in capacity]
+        least = _get(a, "min_participants", 2)
+        if listed and isinstance(least, int) and all(capacity[v] < least for v in listed):
+            errors.append(
+                (("activities", i, "venues"), "no listed venue holds min_participants people")
+            )
+    prefs = _get(scenario, "preferences")
+    for pid, answers in prefs.items() if isinstance(prefs, dict) else []:
+        if pid not in person_ids:
+            errors.append((("preferences", pid), f"unknown person {pid!r}"))
+        for aid in answers if isinstance(answers, dict) else []:
+            if aid not in activity_ids:
+                errors.append((("preferences", pid, aid), f"unknown activity {aid!r}"))
+    history = _get(scenario, "history")
+    for i, pair in enumerate(_list(history, "pairs")):
+        if not isinstance(pair, list | tuple) or len(pair) != 2:
+            continue
+        for j, pid in enumerate(pair):
+            if isinstance(pid, str) and pid not in person_ids:
+                errors.append((("history", "pairs", i, j), f"unknown person {pid!r}"))
+        if pair[0] == pair[1]:
+            errors.append((("history", "pairs", i), "a pair needs two different people"))
+    for i, pid in enumerate(_list(history, "missed_out")):
+        if isinstance(pid, str) and pid not in person_ids:
+            errors.append((("history", "missed_out", i), f"unknown person {pid!r}"))
+    return errors
+
+
 def _stricter(team: int, own: int | None) -> int:
     return team if own is None else min(team, own)
 
@@ -603,6 +641,6 @@ def _stricter_optional(team: int | None, own: int | None) -> int | None:
 class CrossRecordErrors(ValueError):
     """Several faults across records, each with its own location (rendered by ``io``)."""
 
-    def __init__(self, errors: list[tuple[tuple[str | int, ...], str]]) -> None:
+    def __init__(self, errors: list[tuple[Location, str]]) -> None:
         super().__init__("; ".join(f"{'.'.join(map(str, loc))}: {msg}" for loc, msg in errors))
         self.errors = errors

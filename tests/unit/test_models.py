@@ -311,6 +311,17 @@ def test_every_problem_is_reported_at_once() -> None:
     assert len(rendered) == 3, rendered
 
 
+def test_field_and_reference_errors_come_together() -> None:
+    data = base()
+    data["people"][0]["email"] = "nope"  # a field error
+    data["people"][1]["queues"] = ["mail"]  # and a dangling reference
+    data["activities"][1]["id"] = "lunch"  # and a duplicate id
+    rendered = errors_of(data)
+    assert any("people.0.email: not an email address" in line for line in rendered)
+    assert any("people.1.queues.0: unknown queue 'mail'" in line for line in rendered)
+    assert any("activities.1.id: duplicate id 'lunch'" in line for line in rendered)
+
+
 def test_template_fills_defaults_and_scenario_wins() -> None:
     data = base()
     data["activities"][1] = {"id": "quiz", "template": "quiz-night", "name": "Our quiz"}
