@@ -512,6 +512,9 @@ class PlanSolver:
         params.num_workers = max(1, self.options.workers)
         params.random_seed = self.options.seed
         params.log_search_progress = False
+        # The caller owns Ctrl+C (the CLI turns it into stop()); CP-SAT's own SIGINT handler
+        # would replace Python's and abort the process from the solver thread.
+        params.catch_sigint_signal = False
         # Presolve probing spends seconds deriving binary clauses from the start/attendance
         # links on these models before any search; the search learns what it needs.
         params.cp_model_probing_level = 0
