@@ -291,6 +291,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
         if len(results) > 1:
             console.print(meetings_table(results))
         return EXIT_OK
+    if args.scale:
+        from planner.bench.scale import run_scale
+
+        out(run_scale().line())
+        return EXIT_OK
     from planner.bench.table import bench_table, run_bench
 
     sizes = tuple(s.strip().upper() for s in args.sizes.split(",") if s.strip())
@@ -426,6 +431,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoints", default="10,60", help="seconds at which to record the gap")
     p.add_argument("--meetings", help="an OptaPlanner/Timefold meeting-scheduling JSON instance")
     p.add_argument("--out", help="where --meetings writes the solved instance")
+    p.add_argument(
+        "--scale", action="store_true", help="time validating and importing 5,000 people"
+    )
     p.add_argument("--time-limit", type=float, default=None)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--workers", type=int, default=2)
