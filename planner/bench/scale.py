@@ -67,7 +67,10 @@ def large_scenario(people: int = 5000, activities: int = 60, seed: int = 0) -> d
             p["busy"] = [{"start": "2027-05-04T10:00", "end": "2027-05-04T11:30"}]
         persons.append(p)
     preferences = {
-        p["id"]: {a["id"]: rng.choice(["yes", "maybe", "no"]) for a in rng.sample(acts, 12)}
+        p["id"]: {
+            a["id"]: rng.choice(["yes", "maybe", "no"])
+            for a in rng.sample(acts, min(12, len(acts)))
+        }
         for p in persons
     }
     return {
