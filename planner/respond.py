@@ -39,6 +39,7 @@ from planner.domain.io import (
     format_of,
     parse_document,
     read_text,
+    toml_ready,
     validate_scenario,
     validation_problems,
 )
@@ -257,15 +258,7 @@ def dump_poll(poll: Poll) -> str:
         "# Answer it with:  planner respond THIS-FILE --as YOUR-ID\n"
         "# It contains no information about your colleagues.\n\n"
     )
-    return header + tomli_w.dumps({"poll": _toml_ready(poll.model_dump(mode="json"))})
-
-
-def _toml_ready(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _toml_ready(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [_toml_ready(v) for v in value]
-    return value
+    return header + tomli_w.dumps({"poll": toml_ready(poll.model_dump(mode="json"))})
 
 
 # ---------------------------------------------------------------------- reading files
@@ -394,7 +387,7 @@ def response_filename(person_id: str) -> str:
 
 
 def dump_response(response: Response) -> str:
-    data = _toml_ready(response.model_dump(mode="json"))
+    data = toml_ready(response.model_dump(mode="json"))
     data["busy"] = [
         {"start": b.start.astimezone(UTC), "end": b.end.astimezone(UTC)} for b in response.busy
     ]

@@ -30,7 +30,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from planner.domain.errors import InputError, Problem
-from planner.domain.io import MAX_INPUT_BYTES, validate_scenario, validation_problems
+from planner.domain.io import MAX_INPUT_BYTES, read_bytes, validate_scenario, validation_problems
 from planner.domain.models import Person, Scenario
 from planner.service import IMPORTERS
 from planner.store import Workspace
@@ -301,24 +301,10 @@ def _row_location(problem: Problem, people: list[dict[str, Any]], rows: list[Ros
 # ------------------------------------------------------------------------------ importing
 
 
-def _read_bytes(path: Path, source: str) -> bytes:
-    try:
-        size = path.stat().st_size
-        if size > MAX_INPUT_BYTES:
-            raise InputError.single(source, f"file is larger than {MAX_INPUT_BYTES:,} bytes")
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise InputError.single(source, "no such file") from None
-    except IsADirectoryError:
-        raise InputError.single(source, "is a directory, not a file") from None
-    except OSError as exc:
-        raise InputError.single(source, f"cannot read: {exc.strerror or exc}") from None
-
-
 def import_roster(ws: Workspace, path: Path) -> Callable[[], str]:
     """Validate the roster against the workspace's scenario; return the apply step."""
     source = str(path)
-    data = _read_bytes(path, source)
+    data = read_bytes(path, source)
     rows = read_roster(data, source)
     has_timezone = "timezone" in _header_columns(data)
     merge_roster(ws.load_scenario(), rows, source, has_timezone=has_timezone)

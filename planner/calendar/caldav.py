@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import base64
 import http.client
-import ipaddress
 import os
 import ssl
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit
 
+from planner.calendar.net import is_local
 from planner.domain.errors import InputError, PlannerError
 
 __all__ = ["CalDAVResult", "DeliveryError", "check_url", "resource_url", "store_events"]
@@ -99,21 +99,12 @@ def _resource_name(uid: str) -> str:
     return quote(uid, safe="") + ".ics"
 
 
-def _is_local(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 class _Client:
     def __init__(self, target: _Target, user: str | None, password: str | None) -> None:
         self.target = target
         self.headers: dict[str, str] = {"User-Agent": "planner"}
         if user:
-            if target.scheme != "https" and not _is_local(target.host):
+            if target.scheme != "https" and not is_local(target.host):
                 raise InputError.single(
                     "--caldav",
                     "refusing to send the CalDAV password over plain http; use an https URL",

@@ -13,7 +13,6 @@ never stored or printed.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import smtplib
 import ssl
@@ -23,6 +22,7 @@ from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
 
 from planner.calendar.caldav import DeliveryError
+from planner.calendar.net import is_local
 from planner.domain.errors import InputError
 
 __all__ = ["Mail", "build_message", "parse_server", "send_mails"]
@@ -82,15 +82,6 @@ def build_message(mail: Mail, *, from_name: str, from_email: str) -> EmailMessag
     return msg
 
 
-def _is_local(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def send_mails(
     server: str,
     mails: Sequence[Mail],
@@ -118,7 +109,7 @@ def send_mails(
                 smtp.ehlo()
                 secure = True
             if user:
-                if not secure and not _is_local(host):
+                if not secure and not is_local(host):
                     raise DeliveryError(
                         f"smtp {host}:{port}: the server offers no STARTTLS; "
                         "refusing to send the password in the clear"

@@ -32,32 +32,36 @@ _MESSAGES = {
 }
 
 
-def read_text(path: Path, source: str | None = None, max_bytes: int = MAX_INPUT_BYTES) -> str:
-    """Read a user file as UTF-8, refusing oversized, unreadable or undecodable files."""
+def read_bytes(path: Path, source: str | None = None, max_bytes: int | None = None) -> bytes:
+    """Read a user file, refusing oversized (by size, before reading) or unreadable ones."""
     source = source or str(path)
+    limit = MAX_INPUT_BYTES if max_bytes is None else max_bytes
     try:
         size = path.stat().st_size
-        if size > max_bytes:
-            raise InputError.single(
-                source, f"file is {size:,} bytes; the limit is {max_bytes:,} bytes"
-            )
-        data = path.read_bytes()
+        if size > limit:
+            raise InputError.single(source, f"file is {size:,} bytes; the limit is {limit:,} bytes")
+        return path.read_bytes()
     except FileNotFoundError:
         raise InputError.single(source, "no such file") from None
     except IsADirectoryError:
         raise InputError.single(source, "is a directory, not a file") from None
     except OSError as exc:
         raise InputError.single(source, f"cannot read: {exc.strerror or exc}") from None
+
+
+def read_text(path: Path, source: str | None = None, max_bytes: int | None = None) -> str:
+    """Read a user file as UTF-8 text (a BOM is skipped); empty files are refused."""
+    source = source or str(path)
+    data = read_bytes(path, source, max_bytes)
     if not data.strip():
         raise InputError.single(source, "file is empty")
     try:
-        text = data.decode("utf-8-sig")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise InputError.single(
             source, "not UTF-8 text", f"line {line}, byte {exc.start}"
         ) from None
-    return text
 
 
 def parse_document(text: str, source: str, fmt: str) -> dict[str, Any]:
@@ -203,15 +207,15 @@ def dump_scenario(scenario: Scenario, fmt: str) -> str:
     data = scenario_document(scenario)
     if fmt == "json":
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    return tomli_w.dumps(_toml_ready(data))
+    return tomli_w.dumps(toml_ready(data))
 
 
-def _toml_ready(value: Any) -> Any:
+def toml_ready(value: Any) -> Any:
     """TOML has no null: drop ``None`` values (they are defaults anyway)."""
     if isinstance(value, dict):
-        return {k: _toml_ready(v) for k, v in value.items() if v is not None}
+        return {k: toml_ready(v) for k, v in value.items() if v is not None}
     if isinstance(value, list):
-        return [_toml_ready(v) for v in value]
+        return [toml_ready(v) for v in value]
     return value
 
 

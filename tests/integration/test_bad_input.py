@@ -201,7 +201,6 @@ def test_oversized_scenario_is_refused_by_size(
     import planner.domain.io as io
 
     monkeypatch.setattr(io, "MAX_INPUT_BYTES", 1000)
-    monkeypatch.setattr(io.read_text, "__defaults__", (None, 1000))
     path = tmp_path / "big.toml"
     path.write_bytes(toml_of(valid_data()) + b"#" * 2000)
     assert main(["validate", str(path)]) == 2
