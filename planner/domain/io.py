@@ -94,7 +94,7 @@ def validation_problems(source: str, exc: ValidationError) -> list[Problem]:
     problems: list[Problem] = []
     for err in exc.errors():
         original = (err.get("ctx") or {}).get("error")
-        base = [str(p) for p in err["loc"] if not _is_type_tag(p)]
+        base = [_printable(p) for p in err["loc"] if not _is_type_tag(p)]
         if isinstance(original, CrossRecordErrors):
             problems.extend(
                 Problem(source, ".".join([*base, *map(str, loc)]), msg)
@@ -109,6 +109,12 @@ def validation_problems(source: str, exc: ValidationError) -> list[Problem]:
             message = f"{err['input']!r} is not allowed; {message[0].lower()}{message[1:]}"
         problems.append(Problem(source, ".".join(base), message))
     return problems
+
+
+def _printable(part: Any) -> str:
+    """A location part as one safe line (a key may hold a line break or a control code)."""
+    text = str(part)
+    return repr(text) if any(ord(c) < 32 or ord(c) == 127 for c in text) else text
 
 
 def _is_type_tag(part: Any) -> bool:

@@ -39,8 +39,8 @@ def _slug(value: str) -> str:
     if not _SLUG.match(value):
         raise PydanticCustomError(
             "slug",
-            "'{value}' is not an id: use lowercase letters, digits, '-' and '_' (at most 64)",
-            {"value": value},
+            "{value} is not an id: use lowercase letters, digits, '-' and '_' (at most 64)",
+            {"value": repr(value)},
         )
     return value
 
@@ -91,7 +91,7 @@ def _tag(value: str) -> str:
     value = value.strip().lower()
     if not re.match(r"^[a-z0-9][a-z0-9-]{0,39}$", value):
         raise PydanticCustomError(
-            "tag", "'{value}' is not a tag like 'step-free'", {"value": value}
+            "tag", "{value} is not a tag like 'step-free'", {"value": repr(value)}
         )
     return value
 
@@ -117,7 +117,7 @@ def _date_or_datetime(value: Any) -> Any:
             return date.fromisoformat(text)
         except ValueError:
             raise PydanticCustomError(
-                "datetime", "'{value}' is not an ISO date or date-time", {"value": value}
+                "datetime", "{value} is not an ISO date or date-time", {"value": repr(value)}
             ) from None
     return value
 
@@ -348,7 +348,7 @@ class Person(Strict):
     def _paths(cls, value: list[str]) -> list[str]:
         for p in value:
             if not p.strip() or _CONTROL.search(p):
-                raise PydanticCustomError("path", "'{path}' is not a file path", {"path": p})
+                raise PydanticCustomError("path", "{path} is not a file path", {"path": repr(p)})
         return value
 
 
@@ -426,8 +426,8 @@ class Activity(Strict):
         if value not in catalogue:
             raise PydanticCustomError(
                 "template",
-                "unknown template '{value}' (see the catalogue in activities/)",
-                {"value": value},
+                "unknown template {value} (see the catalogue in activities/)",
+                {"value": repr(value)},
             )
         return value
 
