@@ -185,3 +185,25 @@ def test_empty_workspace_has_no_scenario(tmp_path: Path) -> None:
         assert not workspace.has_scenario()
         with pytest.raises(WorkspaceError, match="holds no scenario"):
             workspace.load_scenario()
+
+
+def test_forward_migration_keeps_everything(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "w.db"
+    with Workspace.open(path) as workspace:
+        workspace.save_scenario(build(small()), {})
+        workspace_id = workspace.workspace_id
+
+    def v2(conn) -> None:  # a later release adds a column
+        conn.exec_driver_sql("ALTER TABLE people ADD COLUMN note TEXT")
+
+    monkeypatch.setattr(t, "MIGRATIONS", [*t.MIGRATIONS, v2])
+    monkeypatch.setattr(t, "SCHEMA_VERSION", 2)
+    with Workspace.open(path) as workspace:
+        assert workspace.schema_version == 2
+        assert workspace.workspace_id == workspace_id
+        assert workspace.load_scenario() == build(small())
+        with workspace.read() as conn:
+            columns = [row[1] for row in conn.exec_driver_sql("PRAGMA table_info(people)")]
+        assert "note" in columns
