@@ -229,6 +229,7 @@ class _Diagnosis:
         solver = cp_model.CpSolver()
         solver.parameters.max_time_in_seconds = max(0.05, seconds)
         solver.parameters.num_workers = 1
+        solver.parameters.catch_sigint_signal = False  # the caller owns Ctrl+C
         status = solver.solve(m)
         core = (
             list(solver.sufficient_assumptions_for_infeasibility())

@@ -19,15 +19,16 @@ Privacy (SPEC §2, invariant 4):
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from planner.domain.errors import InputError
 from planner.domain.models import Activity, Person
 from planner.domain.planning import PlanningInput
 from planner.domain.schedule import NotHeld, PlannedSession, Reason, Schedule, Unplaced
+from planner.domain.timeutil import iso_week
 from planner.solve.verify import (
     ATTENDANCE_RULES,
     PERSON_RULES,
@@ -78,6 +79,13 @@ _COSTLY_RULES: dict[str, RuleFn] = {
     "department_mix": rule_department_mix,
     "coverage_floor": rule_coverage_floor,
 }
+
+_SESSION_ONLY = frozenset({"capacity", "venue_capacity"})
+"""Cheap rules that look at the session's head count only, never at who joins: the same
+answer for every newcomer to a session."""
+
+_FILTERED = frozenset({*ATTENDANCE_RULES, *PERSON_RULES})
+"""Rules :meth:`_Explainer._may_break` can rule out before asking the checker."""
 
 _PLACEMENT_RULES: tuple[RuleFn, ...] = (
     rule_min_notice,
@@ -135,6 +143,19 @@ class Explanation:
     reasons: tuple[Reason, ...] = field(default_factory=tuple)
 
 
+@dataclass
+class _Own:
+    """One person's sessions in the plan and how they load each day and week."""
+
+    sessions: list[PlannedSession]
+    daily_cap: int
+    weekly_cap: int
+    minutes_cap: int | None
+    per_day: Counter[date] = field(default_factory=Counter)
+    per_week: Counter[tuple[int, int]] = field(default_factory=Counter)
+    minutes: Counter[tuple[int, int]] = field(default_factory=Counter)
+
+
 class _Explainer:
     """Shared state of one annotate/explain call: facts, the plan, cached session checks."""
 
@@ -147,6 +168,10 @@ class _Explainer:
             self.held[s.activity].append(s)
         self._before: dict[str, set[str]] = {}
         self._venue_taken: dict[str, Ranges] = {}
+        self._session_only: dict[tuple[str, str], bool] = {}
+        self._owns: dict[str, _Own] = {}
+        self._attend_cache: dict[tuple[str, str], bool] = {}
+        self._sessions_facts: dict[str, tuple[date, tuple[int, int], int, Activity, set[str]]] = {}
 
     def _existing(self, sid: str) -> set[str]:
         """Rules the session breaks already (only possible for a faulty schedule)."""
@@ -163,19 +188,111 @@ class _Explainer:
         Cheap rules run first; the queue-cover and department-mix checks, which look at
         other people, run only when nothing cheaper already blocks the seat. The list is
         therefore every blocking rule found, not always every rule that would block.
+
+        Speed (the answer is the checker's): a rule is skipped only when a quick test shows
+        it cannot fire (:meth:`_may_break`); rules about the session alone (capacity, venue
+        capacity) give the same answer for every newcomer and are asked once per session.
         """
-        view = self.plan.with_attendee(s.id, pid)
+        view: PlanView | None = None
         focus = Focus(pid, s.id)
+        existing = self._existing(s.id)
+        maybe = self._may_break(pid, s)
         broken: list[str] = []
         for tier in (_CHEAP_RULES, _COSTLY_RULES):
             for rule, fn in tier.items():
-                if rule in self._existing(s.id):
+                if rule in existing or (rule in _FILTERED and rule not in maybe):
                     continue
-                if any(True for _ in fn(self.facts, view, focus)):
+                key = (rule, s.id)
+                if rule in _SESSION_ONLY and key in self._session_only:
+                    hit = self._session_only[key]
+                else:
+                    if view is None:
+                        view = self.plan.with_attendee(s.id, pid)
+                    hit = any(True for _ in fn(self.facts, view, focus))
+                    if rule in _SESSION_ONLY:
+                        self._session_only[key] = hit
+                if hit:
                     broken.append(rule)
             if broken:
                 break
         return broken
+
+    def _may_break(self, pid: str, s: PlannedSession) -> set[str]:
+        """The rules of :data:`_FILTERED` that may fire with ``pid`` added to ``s``.
+
+        Each test is the rule's own condition on the facts the checker uses (or a looser
+        one); a rule left out here certainly holds. Rules outside :data:`_FILTERED` are
+        always asked.
+        """
+        facts = self.facts
+        day, week, minutes, activity, offered = self._session_facts(s)
+        person = facts.people[pid]
+        own = self._own(pid)
+        out: set[str] = set()
+        if facts.time_off(pid).overlaps(s.start, s.end):
+            out.add("time_off")
+        if facts.busy(pid).overlaps(s.start, s.end):
+            out.add("busy")
+        if not (person.after_hours and activity.after_hours) and not facts.working(pid).contains(
+            s.start, s.end
+        ):
+            out.add("working_hours")
+        if person.needs and not set(person.needs) <= offered:
+            out.add("needs_unmet")
+        if not self._may_attend(pid, s.activity):
+            out.add("opted_out")
+        if any(o.start < s.end and s.start < o.end for o in own.sessions):
+            out.add("overlap")
+        if any(o.activity == s.activity for o in own.sessions):
+            out.add("one_session_per_activity")
+        if own.per_day[day] + 1 > own.daily_cap:
+            out.add("daily_cap")
+        if own.per_week[week] + 1 > own.weekly_cap:
+            out.add("weekly_events_cap")
+        if own.minutes_cap is not None and own.minutes[week] + minutes > own.minutes_cap:
+            out.add("weekly_minutes_cap")
+        return out
+
+    def _session_facts(
+        self, s: PlannedSession
+    ) -> tuple[date, tuple[int, int], int, Activity, set[str]]:
+        """(team-zone day, ISO week, minutes, activity, tags offered) of a session, cached."""
+        got = self._sessions_facts.get(s.id)
+        if got is None:
+            facts = self.facts
+            day = facts.local_date(s.start)
+            activity = facts.activities[s.activity]
+            offered = set(activity.provides)
+            if s.venue in facts.venues:
+                offered |= set(facts.venues[s.venue].provides)
+            minutes = int((s.end - s.start).total_seconds() // 60)
+            got = (day, iso_week(day), minutes, activity, offered)
+            self._sessions_facts[s.id] = got
+        return got
+
+    def _own(self, pid: str) -> _Own:
+        """``pid``'s sessions in the plan, counted per team-zone day and ISO week (cached).
+
+        Every session counts, also those of unknown activities the checker skips: counts
+        only err upwards, which only makes :meth:`_may_break` ask the checker more often.
+        """
+        own = self._owns.get(pid)
+        if own is None:
+            person = self.facts.people[pid]
+            scenario = self.facts.scenario
+            own = _Own(
+                self.plan.sessions_of(pid),
+                scenario.daily_events_cap(person),
+                scenario.weekly_events_cap(person),
+                scenario.weekly_minutes_cap(person),
+            )
+            for o in own.sessions:
+                day = self.facts.local_date(o.start)
+                own.per_day[day] += 1
+                own.per_week[iso_week(day)] += 1
+                own.minutes[iso_week(day)] += int((o.end - o.start).total_seconds() // 60)
+            self._owns[pid] = own
+        return own
 
     def unplaced_reasons(self, person: Person, activity: Activity) -> list[Reason]:
         sessions = self.held.get(activity.id, [])
@@ -195,7 +312,15 @@ class _Explainer:
 
     def opted_in(self, person: Person, activity: Activity) -> bool:
         """yes or maybe, not declined, and not a required person (they attend regardless)."""
-        return person.id not in activity.required and self.facts.may_attend(person.id, activity.id)
+        return person.id not in activity.required and self._may_attend(person.id, activity.id)
+
+    def _may_attend(self, pid: str, aid: str) -> bool:
+        """The checker's ``may_attend``, cached per person and activity."""
+        key = (pid, aid)
+        got = self._attend_cache.get(key)
+        if got is None:
+            got = self._attend_cache[key] = self.facts.may_attend(pid, aid)
+        return got
 
     def unplaced(self) -> list[Unplaced]:
         out: list[Unplaced] = []

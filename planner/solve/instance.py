@@ -292,9 +292,18 @@ def build_instance(problem: PlanningInput) -> Instance:
     first, last = s.team.horizon.start, s.team.horizon.end
 
     people: list[PersonData] = []
+    # Most people share the policy's hours and one of a few zones: one mask per pair.
+    work_cache: dict[tuple[str, tuple[tuple[str, tuple[str, ...]], ...]], BoolArray] = {}
     for i, p in enumerate(s.people):
-        ptz = zone(s.person_zone_name(p))
-        work = grid.mask_inside(working_intervals(s.person_hours(p), ptz, first, last))
+        zone_name = s.person_zone_name(p)
+        ptz = zone(zone_name)
+        hours = s.person_hours(p)
+        key = (zone_name, tuple(sorted((str(d), tuple(r)) for d, r in hours.items())))
+        work = work_cache.get(key)
+        if work is None:
+            work = grid.mask_inside(working_intervals(hours, ptz, first, last))
+            work_cache[key] = work
+        work = work.copy()
         off_iv = []
         for tr in p.time_off:
             off_iv.append(_range_minutes(tr, ptz if tr.all_day else tz))
@@ -351,11 +360,18 @@ def build_instance(problem: PlanningInput) -> Instance:
     ]
     venue_index = {v[0]: i for i, v in enumerate(venues)}
 
+    answered: dict[str, list[int]] = {}
+    for pid, per in s.preferences.items():
+        if pid in person_index:
+            for aid in per:
+                answered.setdefault(aid, []).append(person_index[pid])
+    runs_cache: dict[tuple[int, bool], BoolArray] = {}
     same_day_cache: dict[int, BoolArray] = {}
     activities: list[ActivityData] = []
     sessions: list[SessionData] = []
     free_all = np.array([p.free for p in people]) if people else np.zeros((0, grid.size), bool)
     work_all = np.array([p.work for p in people]) if people else np.zeros((0, grid.size), bool)
+    loose_all = np.array([p.person.after_hours for p in people], dtype=bool)
     for ai, a in enumerate(s.activities):
         d = a.duration_minutes // s.team.slot_minutes
         if d not in same_day_cache:
@@ -382,7 +398,9 @@ def build_instance(problem: PlanningInput) -> Instance:
         person_venues: dict[int, list[int]] = {}
         required = [person_index[r] for r in dict.fromkeys(a.required)]
         required_blocked: list[tuple[int, str]] = []
-        for pd in people:
+        # Only people with an explicit answer or a required seat can attend (absent = no).
+        for pi in sorted(set(answered.get(a.id, ())) | set(required)):
+            pd = people[pi]
             pid = pd.person.id
             explicit = _explicit_answer(s, pid, a.id)
             is_req = pd.index in required
@@ -426,14 +444,14 @@ def build_instance(problem: PlanningInput) -> Instance:
             max_size = min(max_size, max(venues[v][2] for v in venue_ids))
 
         if eligible:
-            idx = np.array(eligible)
-            avail_mask = free_all[idx]
-            if not a.after_hours:
-                avail_mask = avail_mask & work_all[idx]
-            else:
-                loose = np.array([people[i].person.after_hours for i in eligible])
-                avail_mask = avail_mask & (work_all[idx] | loose[:, None])
-            runs = run_all(avail_mask, d)
+            # Whole-session availability of everyone, once per (duration, after_hours).
+            key_runs = (d, bool(a.after_hours))
+            if key_runs not in runs_cache:
+                if a.after_hours:
+                    runs_cache[key_runs] = run_all(free_all & (work_all | loose_all[:, None]), d)
+                else:
+                    runs_cache[key_runs] = run_all(free_all & work_all, d)
+            runs = runs_cache[key_runs][np.array(eligible)]
         else:
             runs = np.zeros((0, grid.size), dtype=bool)
         row = {p: k for k, p in enumerate(eligible)}
@@ -444,15 +462,22 @@ def build_instance(problem: PlanningInput) -> Instance:
                 run_ok &= runs[row[r]]
         if eligible:
             counts = runs[:, run_ok].sum(axis=0)
-            depts = np.zeros((len(departments), int(run_ok.sum())), dtype=bool)
-            for k, pi in enumerate(eligible):
-                depts[dept_of[pi]] |= runs[k, run_ok]
+            onehot = np.zeros((len(departments), len(eligible)), dtype=np.int32)
+            onehot[[dept_of[pi] for pi in eligible], np.arange(len(eligible))] = 1
+            depts = (onehot @ runs[:, run_ok].astype(np.int32)) > 0
             good = (counts >= min_size) & (depts.sum(axis=0) >= a.min_departments)
             cand = np.flatnonzero(run_ok)[good]
         else:
             cand = np.zeros(0, dtype=np.int64)
         cand = cand.astype(np.int64)
-        avail = {p: np.flatnonzero(runs[row[p], cand]) for p in eligible}
+        sub = runs[:, cand] if eligible else np.zeros((0, len(cand)), dtype=bool)
+        rows, cols = np.nonzero(sub)
+        cuts = np.searchsorted(rows, np.arange(1, len(eligible)))
+        avail: dict[int, IntArray] = (
+            dict(zip(eligible, np.split(cols.astype(np.int64), cuts), strict=True))
+            if eligible
+            else {}
+        )
         # Without a single start they could make, a person is not eligible for this activity.
         eligible = [p for p in eligible if len(avail[p]) or p in required]
         share = Fraction(a.max_department_share).limit_denominator(1000)

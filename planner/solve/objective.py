@@ -1,4 +1,4 @@
-"""The objective: SPEC's four terms in order of importance, as exact integer weights.
+"""The objective: SPEC's four terms in order of importance, solved lexicographically.
 
 Levels (1 = most important) and their units:
 
@@ -10,24 +10,45 @@ Levels (1 = most important) and their units:
 4. stability: 5 units per published session kept at its start and venue, 1 unit per
    published attendee still in it.
 
-Weights are lexicographic and computed from the instance: with ``R_l`` the largest
-possible absolute total of level ``l`` (terms in one group count once),
-``W3 = 1``, ``W2 = R3 + 1``, ``W4 = R2*W2 + R3 + 1``, ``W1 = R4*W4 + R2*W2 + R3 + 1``. So one
-more person with a ``yes`` beats anything below it; keeping published sessions beats any
-gain in satisfaction or mixing — moving a published session is only worth it to place
-more people with a ``yes`` (the brief's order, stability costing a lot); satisfaction beats
-mixing.
+Order of importance: 1, 4, 2, 3 (:data:`LEVEL_ORDER`): one more person with a ``yes``
+beats anything below it; keeping published sessions beats any gain in satisfaction or
+mixing — moving a published session is only worth it to place more people with a ``yes``
+(stability "costs a lot"); satisfaction beats mixing.
+
+Solving (see :class:`planner.solve.engine.PlanSolver`): in phases, not with one big-M
+sum — maximise level 1; add ``level 1 >= best`` and maximise level 4 from that solution;
+then 2; then 3. On large models the levels after the first share one phase whose
+objective is their weighted sum below.
+
+Reported value: one number, ``Σ W_l × level_l``, with weights from the real problem's
+ranges ``R_l = upper_l - lower_l`` (:func:`level_bounds`, :func:`level_lower`):
+``W3 = 1``, ``W2 = R3 + 1``, ``W4 = R2·W2 + R3·W3 + 1``, ``W1 = R4·W4 + R2·W2 + R3·W3 + 1``
+(:func:`weights_from_bounds`), so the number orders plans exactly as the lexicographic
+order does.
+
+Reported bound (:func:`lexicographic_bound`): the levels proven optimal (a prefix of the
+order) at their values, the first unproven one at ``min(combinatorial bound, CP-SAT's
+bound of its phase)`` (CP-SAT's only when the model is the full problem, not the
+neighbourhood-restricted one used at scale), every later level at its combinatorial
+bound. Gap: ``(bound - value) / max(1, |bound|)`` on those weighted numbers; it is
+therefore dominated by the most important unproven level, i.e. at scale it is essentially
+the relative gap in level-1 units (people with a ``yes`` placed).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 
+import numpy as np
+from ortools.graph.python import min_cost_flow
 from ortools.sat.python import cp_model
 
 from planner.domain.models import Answer
-from planner.solve.instance import Instance
+from planner.solve.instance import ActivityData, Instance
+from planner.solve.rules.pairing import REPEAT_UNITS
+from planner.solve.rules.stability import KEEP_UNITS
 from planner.solve.variables import Term, Vars
 
 YES_UNITS = 2
@@ -71,33 +92,235 @@ class Weights:
     ranges: dict[int, int]
 
 
-def weights(terms: list[Term]) -> Weights:
-    """Lexicographic weights from the largest possible total of each level."""
-    ranges: dict[int, int] = defaultdict(int)
-    grouped: dict[tuple[int, object], int] = {}
+def level_expr(terms: list[Term], level: int) -> cp_model.LinearExprT:
+    """The terms of one level in their units (one phase's objective)."""
+    coeffs: dict[int, int] = defaultdict(int)
+    lits: dict[int, cp_model.IntVar] = {}
     for t in terms:
-        if t.group is None:
-            ranges[t.level] += abs(t.units)
-        else:
-            key = (t.level, t.group)
-            grouped[key] = max(grouped.get(key, 0), abs(t.units))
-    for (level, _), u in grouped.items():
-        ranges[level] += u
+        if t.level != level:
+            continue
+        var = t.expr
+        assert isinstance(var, cp_model.IntVar)
+        coeffs[var.index] += t.units
+        lits[var.index] = var
+    keep = [i for i, c in coeffs.items() if c]
+    return cp_model.LinearExpr.weighted_sum([lits[i] for i in keep], [coeffs[i] for i in keep])
+
+
+# --------------------------------------------------------------------------- upper bounds
+
+
+def _holdable(a: ActivityData) -> bool:
+    """Whether any session of ``a`` can be held at all (static facts only)."""
+    return (
+        bool(a.sessions)
+        and len(a.candidates) > 0
+        and not a.required_blocked
+        and all(r in a.avail for r in a.required)
+    )
+
+
+def _seat_cap(a: ActivityData, who: list[int]) -> int:
+    """Most of ``who`` that the sessions of ``a`` can seat together.
+
+    Each session takes at most ``max_size`` people, and only people who can make its start:
+    at most ``max_k |{p in who : k in avail(p)}|`` (sessions may share a start, so the best
+    start bounds every session).
+    """
+    if not who or not len(a.candidates):
+        return 0
+    counts = np.zeros(len(a.candidates), dtype=np.int64)
+    for p in who:
+        counts[a.avail[p]] += 1
+    per_session = min(a.max_size, int(counts.max()))
+    return min(len(who), len(a.sessions) * per_session)
+
+
+def _max_weight_flow(
+    n_people: int,
+    person_cap: list[int],
+    arcs: list[tuple[int, int, int, int]],
+    activity_cap: list[int],
+) -> int:
+    """Largest total weight of a person -> activity transportation (an exact LP optimum).
+
+    ``arcs`` are ``(person, activity, capacity, weight)``; each person sends at most
+    ``person_cap`` units, each activity takes at most ``activity_cap``. A zero-weight
+    bypass arc per person makes "max flow at min cost" equal to "max weight".
+    """
+    n_acts = len(activity_cap)
+    source, sink = 0, 1 + n_people + n_acts
+    flow = min_cost_flow.SimpleMinCostFlow()
+    total = 0
+    for p in range(n_people):
+        cap = person_cap[p]
+        if cap <= 0:
+            continue
+        total += cap
+        flow.add_arc_with_capacity_and_unit_cost(source, 1 + p, cap, 0)
+        flow.add_arc_with_capacity_and_unit_cost(1 + p, sink, cap, 0)
+    if not arcs:
+        return 0
+    for p, a, cap, w in arcs:
+        flow.add_arc_with_capacity_and_unit_cost(1 + p, 1 + n_people + a, cap, -w)
+    for a, cap in enumerate(activity_cap):
+        if cap > 0:
+            flow.add_arc_with_capacity_and_unit_cost(1 + n_people + a, sink, cap, 0)
+    flow.set_node_supply(source, total)
+    flow.set_node_supply(sink, -total)
+    status = flow.solve()
+    if status != flow.OPTIMAL:  # pragma: no cover - the network is always well-formed
+        return sum(w * c for _, _, c, w in arcs)
+    return -int(flow.optimal_cost())
+
+
+def _yes_flow(instance: Instance, units: list[int]) -> int:
+    """Level 1's transportation bound with ``units[p]`` per person (see :func:`level_bounds`)."""
+    arcs: list[tuple[int, int, int, int]] = []
+    caps: list[int] = []
+    for j, a in enumerate(a for a in instance.activities if _holdable(a)):
+        yes = [p for p in a.eligible if a.answers.get(p) is Answer.yes and len(a.avail[p])]
+        caps.append(_seat_cap(a, yes))
+        arcs.extend((p, j, 1, units[p]) for p in yes)
+    n = len(instance.people)
+    return _max_weight_flow(n, [1] * n, arcs, caps)
+
+
+def yes_people_bound(instance: Instance) -> int:
+    """Most people with a ``yes`` any plan can place in one of their ``yes`` activities.
+
+    Level 1's bound counted in people (1 each): what ``planner bench`` compares the engine
+    and the greedy baseline against.
+    """
+    return _yes_flow(instance, [1] * len(instance.people))
+
+
+def level_lower(instance: Instance) -> dict[int, int]:
+    """The lowest value each level can take in any plan (only repeated pairs are negative:
+    a pair meets at most once per pairing activity)."""
+    repeats = 0
+    for a in instance.activities:
+        if a.is_pairing:
+            eligible = set(a.eligible)
+            repeats += sum(1 for p1, p2 in instance.history_pairs if {p1, p2} <= eligible)
+    return {1: 0, 2: 0, 3: -REPEAT_UNITS * repeats, 4: 0}
+
+
+def weights_from_bounds(upper: dict[int, int], lower: dict[int, int]) -> Weights:
+    """Lexicographic weights from each level's range ``R_l = upper_l - lower_l``.
+
+    ``W`` of the least important level is 1 and each level's weight is one more than the
+    largest possible swing of all the levels below it (``Σ W_k R_k``), so one unit of a
+    level outweighs everything beneath it. The ranges are the real problem's bounds
+    (:func:`level_bounds`), known before the model is built.
+    """
+    ranges = {lv: max(0, upper.get(lv, 0) - lower.get(lv, 0)) for lv in LEVEL_ORDER}
     by_level: dict[int, int] = {}
     below = 0
     for level in reversed(LEVEL_ORDER):
         by_level[level] = below + 1
-        below += ranges.get(level, 0) * by_level[level]
-    return Weights(by_level, dict(ranges))
+        below += ranges[level] * by_level[level]
+    return Weights(by_level, ranges)
 
 
-def objective_expr(terms: list[Term], w: Weights) -> cp_model.LinearExprT:
-    coeffs: dict[int, int] = defaultdict(int)
-    lits: dict[int, cp_model.IntVar] = {}
-    for t in terms:
-        var = t.expr
-        assert isinstance(var, cp_model.IntVar)
-        coeffs[var.index] += t.units * w.by_level[t.level]
-        lits[var.index] = var
-    keep = [i for i, c in coeffs.items() if c]
-    return cp_model.LinearExpr.weighted_sum([lits[i] for i in keep], [coeffs[i] for i in keep])
+def level_bounds(instance: Instance) -> dict[int, int]:
+    """An upper bound per objective level that holds for the REAL problem.
+
+    Independent of the CP-SAT model (which may be restricted to neighbourhoods at scale),
+    from static facts only:
+
+    * level 1: a max-weight transportation problem: each person with a ``yes`` (worth 2, or
+      3 if missed out) may go to one ``yes`` activity that can be held and whose candidate
+      starts include one they can make; activity ``a`` seats at most
+      ``sessions × min(max_size, most yes-people able to make one start)``. Every plan gives
+      such an assignment (pick one ``yes`` placement per placed person), so its optimum
+      bounds level 1. Time clashes, caps, queue floors and mixing are relaxed.
+    * level 2: the same network with every yes/maybe opt-in as an arc (2 / 1 units, one
+      session per activity, all sessions for required people), each person sending at most
+      ``min(weekly cap × weeks, daily cap × days, weekly minutes / shortest duration ×
+      weeks)`` placements and each activity taking at most ``sessions × max_size``.
+    * level 3: per session of a mixing activity, ``min(max_size, departments among its
+      eligible people)``; repeated pairs only subtract, so they add nothing.
+    * level 4: every published session of an activity that can be held kept with all its
+      attendees.
+    """
+    n = len(instance.people)
+    holdable = [a for a in instance.activities if _holdable(a)]
+    bounds: dict[int, int] = {}
+
+    # Level 1.
+    units = [MISSED_OUT_UNITS if p in instance.missed_out else PERSON_UNITS for p in range(n)]
+    bounds[1] = _yes_flow(instance, units)
+
+    # Level 2.
+    weeks = len(instance.grid.weeks)
+    arcs, caps = [], []
+    shortest: dict[int, int] = {}
+    days: dict[int, set[int]] = {}
+    for j, a in enumerate(holdable):
+        req = set(a.required)
+        cand_day = instance.grid.day[a.candidates]
+        caps.append(len(a.sessions) * a.max_size)
+        for p in a.eligible:
+            ans = a.answers.get(p)
+            if ans not in (Answer.yes, Answer.maybe) or not len(a.avail[p]):
+                continue
+            w = YES_UNITS if ans is Answer.yes else MAYBE_UNITS
+            arcs.append((p, j, len(a.sessions) if p in req else 1, w))
+            dur = a.activity.duration_minutes
+            shortest[p] = min(shortest.get(p, dur), dur)
+            days.setdefault(p, set()).update(int(d) for d in cand_day[a.avail[p]])
+    person_cap = []
+    for pd in instance.people:
+        p = pd.index
+        if p not in shortest:
+            person_cap.append(0)
+            continue
+        per_week = pd.weekly_cap
+        if pd.minutes_cap is not None:
+            per_week = min(per_week, pd.minutes_cap // shortest[p])
+        person_cap.append(min(per_week * weeks, pd.daily_cap * len(days[p])))
+    bounds[2] = _max_weight_flow(n, person_cap, arcs, caps)
+
+    # Level 3 and 4: the positive terms, tightened per mixing session.
+    level3 = 0
+    for a in holdable:
+        act = a.activity
+        if act.min_departments > 1 or a.share < 1:
+            depts = len({instance.dept_of[p] for p in a.eligible})
+            level3 += len(a.sessions) * min(a.max_size, depts)
+    bounds[3] = level3
+    bounds[4] = sum(
+        KEEP_UNITS + len(pub.attendees)
+        for pub in instance.problem.published
+        if any(a.activity.id == pub.activity for a in holdable)
+    )
+    return bounds
+
+
+def weighted(values: dict[int, int], w: Weights) -> int:
+    """The single objective value of per-level values (the documented weights)."""
+    return sum(w.by_level[level] * v for level, v in values.items())
+
+
+def lexicographic_bound(
+    values: dict[int, int],
+    proven: Collection[int],
+    upper: dict[int, int],
+    w: Weights,
+) -> int:
+    """An upper bound of the weighted objective over every plan of the real problem.
+
+    ``values`` are the incumbent's per-level values; ``proven`` the levels proven
+    lexicographically optimal (each the maximum given the ones before; always a prefix of
+    :data:`LEVEL_ORDER` among the levels that have terms); ``upper`` a valid bound per
+    level. The bound is every proven level at its value and every other level at its
+    bound. It is valid because a plan that loses on a proven level loses at least that
+    level's weight, which exceeds the whole range of every level after it (the weights
+    are built that way); a plan that ties on them is bounded level by level.
+    """
+    return sum(
+        w.by_level[lv]
+        * (values.get(lv, 0) if lv in proven else max(values.get(lv, 0), upper.get(lv, 0)))
+        for lv in LEVEL_ORDER
+    )

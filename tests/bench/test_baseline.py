@@ -64,6 +64,7 @@ def test_bench_table_renders_rows() -> None:
             peak_mb=150.0,
             greedy_yes_placed=32,
             greedy_violations=0,
+            yes_bound=35,
         ),
         BenchRow(size="M", people=300, activities=20, keen=290, error="engine unavailable"),
     ]
@@ -72,3 +73,4 @@ def test_bench_table_renders_rows() -> None:
     text = console.export_text()
     assert "900 / 950 / 5.0%" in text and "no plan yet" in text
     assert "34 of 36" in text and "32 of 36" in text and "engine unavailable" in text
+    assert "≤ 35" in text

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from planner.domain.io import load_scenario
 from planner.domain.planning import PlanningInput
@@ -135,3 +136,86 @@ def test_stop_before_solve_returns_unknown() -> None:
     result = solver.solve()
     assert result.stopped and result.schedule.status is PlanStatus.unknown
     assert result.schedule.sessions == []
+
+
+def _mixed_problem() -> PlanningInput:
+    people = [person(f"p{i}", ("Support", "Billing", "Sales")[i % 3]) for i in range(14)]
+    acts = [
+        activity("a", sessions=2, max_participants=4, min_departments=2),
+        activity("b", max_participants=5),
+        activity("c", max_participants=3),
+    ]
+    prefs = everyone_yes(people, "a", "b", "c")
+    for i, p in enumerate(people):
+        if i % 4 == 0:
+            prefs[p["id"]]["b"] = "maybe"
+        if i % 5 == 0:
+            prefs[p["id"]]["c"] = "no"
+    return planning_input(scenario_data(people, acts, prefs))
+
+
+def test_reported_bounds_hold_for_the_real_problem(monkeypatch: Any) -> None:
+    """Every bound reported on the way (greedy plan, restricted model) is >= the optimum."""
+    from planner.solve import engine, objective
+
+    problem = _mixed_problem()
+    best = PlanSolver(problem, SolveOptions(time_limit=20, workers=2, seed=1))
+    optimum = best.solve().schedule
+    assert optimum.status is PlanStatus.optimal and optimum.objective.gap == 0
+    values = best.evaluate(best.placements)[0]
+    assert all(values[lv] <= best.level_upper[lv] for lv in objective.LEVEL_ORDER)
+    # Stopped at the greedy plan: the bound is the combinatorial one.
+    early = PlanSolver(problem, SolveOptions(time_limit=20, workers=2, seed=1))
+    seen: list[SolveProgress] = []
+
+    def halt(p: SolveProgress) -> None:
+        seen.append(p)
+        early.stop()
+
+    result = early.solve(halt)
+    assert seen and result.first_solution_seconds is not None
+    assert result.first_solution_seconds <= result.build_seconds
+    assert result.schedule.status is PlanStatus.feasible
+    assert result.schedule.objective.bound >= optimum.objective.value
+    assert all(p.bound >= optimum.objective.value for p in seen)
+    # Neighbourhoods on a small model: CP-SAT's bound is not used, the result stays honest.
+    monkeypatch.setattr(engine, "LINK_LIMIT", 0)
+    monkeypatch.setattr(engine, "LINK_FACTOR", 1)
+    small = PlanSolver(problem, SolveOptions(time_limit=5, workers=2, seed=1))
+    restricted = small.solve().schedule
+    assert small.restricted
+    checked(problem, restricted)
+    assert restricted.objective.bound >= optimum.objective.value
+    assert restricted.objective.value <= optimum.objective.value
+
+
+def test_phases_keep_the_lexicographic_order() -> None:
+    """Level 1 (people with a yes placed) is never traded for satisfaction or mixing."""
+    problem = _mixed_problem()
+    solver = PlanSolver(problem, SolveOptions(time_limit=20, workers=2, seed=1))
+    s = solver.solve().schedule
+    checked(problem, s)
+    values = solver.evaluate(solver.placements)[0]
+    assert values[1] == solver.level_upper[1] or s.status is PlanStatus.optimal
+    greedy_values = solver.evaluate(solver.hint)[0]
+    order = (1, 4, 2, 3)
+    assert tuple(values[lv] for lv in order) >= tuple(greedy_values[lv] for lv in order)
+
+
+def test_bench_plan_stays_under_the_combinatorial_bounds() -> None:
+    """On a generated organisation every level of the plan is within its bound, and the
+    people-with-a-yes bound the bench prints holds for the engine's plan."""
+    from planner.bench.baseline import yes_placed
+    from planner.bench.orgs import generate
+    from planner.solve.objective import LEVEL_ORDER, yes_people_bound
+
+    problem = generate("S")
+    solver = PlanSolver(problem, SolveOptions(time_limit=3, workers=2, seed=0))
+    result = solver.solve()
+    checked(problem, result.schedule)
+    values = solver.evaluate(solver.placements)[0]
+    assert all(values[lv] <= solver.level_upper[lv] for lv in LEVEL_ORDER)
+    assert solver.instance is not None
+    assert yes_placed(problem, result.schedule) <= yes_people_bound(solver.instance)
+    assert result.schedule.objective.bound >= result.schedule.objective.value
+    assert result.first_solution_seconds is not None and result.first_solution_seconds < 1

@@ -42,11 +42,14 @@ def build(instance: Instance, model: cp_model.CpModel, vars: Vars) -> list[Term]
         cand_day = grid.day[a.candidates]
         links = a.links or {}
         for p in a.eligible:
+            linked = links.get(p, a.sessions) if a.links is not None else a.sessions
+            if not linked:
+                continue
             pos = a.avail[p]
             days = cand_day[pos]
             uniq = [int(d) for d in np.unique(days)]
             per_day = {d: tuple(int(k) for k in pos[days == d]) for d in uniq}
-            for s in links.get(p, a.sessions) if a.links is not None else a.sessions:
+            for s in linked:
                 vars.add_attendance(model, p, s, uniq)
                 for d, lits in vars.x[p, s].items():
                     model.add_implication(lits, _starts_literal(model, vars, s, d, per_day[d]))
@@ -61,10 +64,22 @@ def build(instance: Instance, model: cp_model.CpModel, vars: Vars) -> list[Term]
                 mine = [v for s in a.sessions for v in vars.attend_vars(p, s)]
                 if len(mine) > 1:
                     model.add_at_most_one(mine)
+        # Seats per start: a session at candidate ``k`` holds at most the people linked to
+        # it who can make ``k`` (and its maximum). Tighter than ``size <= max * held`` in
+        # the LP, where the starts are fractional.
         for s in a.sessions:
             size = vars.size(s)
             model.add(size >= a.min_size * vars.held[s])
-            model.add(size <= a.max_size * vars.held[s])
+            counts = np.zeros(len(a.candidates), dtype=np.int64)
+            for p in vars.attendees(s):
+                counts[a.avail[p]] += 1
+            seats = np.minimum(counts, a.max_size)
+            if len(seats) and int(seats.min()) < a.max_size:
+                model.add(
+                    size <= cp_model.LinearExpr.weighted_sum(vars.y[s], [int(c) for c in seats])
+                )
+            else:
+                model.add(size <= a.max_size * vars.held[s])
         for r in a.required:
             if r not in a.eligible:
                 for s in a.sessions:
