@@ -82,11 +82,14 @@ def default_workers() -> int:
 
 
 def default_solver(problem: PlanningInput, time_limit: float, workers: int) -> SolverLike:
-    from planner.solve import PlanSolver, SolveOptions
+    # A child process: model building and explanations are Python that would otherwise hold
+    # the GIL for seconds next to the UI thread.
+    from planner.solve import SolveOptions
+    from planner.solve.process import ProcessSolver
 
     return cast(
         SolverLike,
-        PlanSolver(problem, SolveOptions(time_limit=time_limit, workers=workers, seed=0)),
+        ProcessSolver(problem, SolveOptions(time_limit=time_limit, workers=workers, seed=0)),
     )
 
 
@@ -666,23 +669,18 @@ class PlannerApp(App[int]):
         finally:
             self._solver = None
         schedule: Schedule = result.schedule
-        try:
+        if getattr(result, "annotated", False):
+            # Explained and checked in the solver's own process already.
+            rendered: list[str] = list(getattr(result, "violations", []))
+        else:
             from planner.solve.explain import annotate
-        except ModuleNotFoundError:
-            pass
-        else:
-            schedule = annotate(problem, schedule)
-        try:
             from planner.solve.verify import verify
-        except ModuleNotFoundError:
-            pass
-        else:
-            violations = verify(problem, schedule) if self.check_plans else []
-            if violations:  # a bug, never a user mistake: do not keep a plan that breaks a rule
-                raise PlannerError(
-                    "the plan failed the independent check: "
-                    + "; ".join(v.render() for v in violations[:3])
-                )
+
+            schedule = annotate(problem, schedule)
+            rendered = [v.render() for v in verify(problem, schedule)]
+        if rendered and self.check_plans:
+            # A bug, never a user mistake: do not keep a plan that breaks a rule.
+            raise PlannerError("the plan failed the independent check: " + "; ".join(rendered[:3]))
         if schedule.generated_at is None:
             schedule = schedule.model_copy(update={"generated_at": self.now()})
         self.workspace.save_plan(schedule)
@@ -705,7 +703,15 @@ class PlannerApp(App[int]):
             severity="error" if status == "infeasible" else "information",
             timeout=5,
         )
-        self.reload()
+        if self.snapshot is None:
+            self.reload()
+            return
+        # Solving changes only the plan: hand the new one over instead of re-reading (and
+        # re-validating) the whole workspace on the UI thread.
+        self._version += 1
+        self.snapshot = replace(self.snapshot, plan=message.schedule, version=self._version)
+        for pane in self.query(Pane):
+            pane.show_snapshot(self.snapshot)
 
     @on(Worker.StateChanged)
     def _worker_changed(self, event: Worker.StateChanged) -> None:
@@ -946,6 +952,10 @@ def make_app(
     ``check_plans`` runs the independent checker on every plan before it is kept (on by
     default; tests with a fake solver turn it off).
     """
+    if solver_factory is None:
+        from planner.solve.process import prepare
+
+        prepare()  # the solver's child process needs this before the UI owns stderr
     return PlannerApp(
         workspace,
         now=now,
