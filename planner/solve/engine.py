@@ -51,6 +51,7 @@ from planner.solve.instance import ActivityData, Instance, build_instance, run_a
 from planner.solve.rules import MODULES
 from planner.solve.rules import pairing as pairing_rule
 from planner.solve.rules import stability as stability_rule
+from planner.solve.rules.stability import Keepable, keepable
 from planner.solve.variables import Term, Vars
 
 
@@ -658,27 +659,10 @@ class PlanSolver:
             )
         return values, kept_ids
 
-    def _published_keys(self) -> list[tuple[PlannedSession, ActivityData, int, int | None]]:
+    def _published_keys(self) -> list[Keepable]:
         """Published sessions the stability terms can keep: (session, activity, start, venue)."""
-        instance = self.instance
-        assert instance is not None
-        by_id = {a.activity.id: a for a in instance.activities}
-        out = []
-        for pub in self.problem.published:
-            a = by_id.get(pub.activity)
-            if a is None or not a.sessions:
-                continue
-            t0 = instance.grid.slot_at(pub.start)
-            if t0 is None:
-                continue
-            where = [k for k, t in enumerate(a.candidates) if int(t) == t0]
-            if not where:
-                continue
-            venue = instance.venue_index.get(pub.venue) if pub.venue else None
-            if a.venues and venue not in a.venues:
-                continue
-            out.append((pub, a, where[0], venue if a.venues else None))
-        return out
+        assert self.instance is not None
+        return keepable(self.instance)
 
     def _weighted(self, values: dict[int, int]) -> int:
         return objective_mod.weighted(values, self.weights)

@@ -11,15 +11,21 @@ from __future__ import annotations
 
 from ortools.sat.python import cp_model
 
-from planner.solve.instance import Instance
+from planner.domain.schedule import PlannedSession
+from planner.solve.instance import ActivityData, Instance
 from planner.solve.variables import Term, Vars
 
 KEEP_UNITS = 5
 
+Keepable = tuple[PlannedSession, ActivityData, int, int | None]
+"""(published session, its activity, candidate index of its start, venue index or None)."""
 
-def build(instance: Instance, model: cp_model.CpModel, vars: Vars) -> list[Term]:
-    terms: list[Term] = []
+
+def keepable(instance: Instance) -> list[Keepable]:
+    """Published sessions that could be kept: the activity still runs, its start is still a
+    candidate and its venue still allowed."""
     by_id = {a.activity.id: a for a in instance.activities}
+    out: list[Keepable] = []
     for pub in instance.problem.published:
         a = by_id.get(pub.activity)
         if a is None or not a.sessions:
@@ -30,15 +36,21 @@ def build(instance: Instance, model: cp_model.CpModel, vars: Vars) -> list[Term]
         where = [k for k, t in enumerate(a.candidates) if int(t) == t0]
         if not where:
             continue
-        k = where[0]
         venue = instance.venue_index.get(pub.venue) if pub.venue else None
         if a.venues and venue not in a.venues:
             continue
+        out.append((pub, a, where[0], venue if a.venues else None))
+    return out
+
+
+def build(instance: Instance, model: cp_model.CpModel, vars: Vars) -> list[Term]:
+    terms: list[Term] = []
+    for pub, a, k, venue in keepable(instance):
         holders = []
         for s in a.sessions:
             h = model.new_bool_var(f"keeps[{pub.id},s{s}]")
             model.add_implication(h, vars.y[s][k])
-            if venue is not None and a.venues:
+            if venue is not None:
                 model.add_implication(h, vars.venue[s][venue])
             holders.append((s, h))
         kept = model.new_bool_var(f"kept[{pub.id}]")
