@@ -299,7 +299,16 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from planner.bench.table import bench_table, run_bench
 
     sizes = tuple(s.strip().upper() for s in args.sizes.split(",") if s.strip())
-    checkpoints = tuple(float(c) for c in args.checkpoints.split(","))
+    if not sizes or any(s not in {"S", "M", "L"} for s in sizes):
+        raise InputError.single("--sizes", f"{args.sizes!r}: give sizes from S, M, L, e.g. S,M")
+    try:
+        checkpoints = tuple(float(c) for c in args.checkpoints.split(","))
+    except ValueError:
+        checkpoints = ()
+    if not checkpoints or any(c <= 0 for c in checkpoints):
+        raise InputError.single(
+            "--checkpoints", f"{args.checkpoints!r}: give seconds such as 10,60"
+        )
     rows = run_bench(
         sizes, seed=args.seed, workers=args.workers, checkpoints=checkpoints, progress=err
     )

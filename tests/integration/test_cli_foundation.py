@@ -198,3 +198,19 @@ def test_real_process_exit_code_and_no_traceback(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert proc.stdout == ""
     assert proc.stderr.strip() == f"{bad}: line 1, byte 0: not UTF-8 text"
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["bench", "--sizes", "XL"], "--sizes: 'XL'"),
+        (["bench", "--checkpoints", "ten"], "--checkpoints: 'ten'"),
+        (["bench", "--meetings", "/nonexistent.json", "--out", "x.json"], "/nonexistent.json"),
+        (["bench", "--meetings", "/nonexistent.json"], "--meetings needs --out"),
+    ],
+)
+def test_bench_arguments_are_checked(
+    capsys: pytest.CaptureFixture[str], argv: list[str], expected: str
+) -> None:
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == "" and expected in err
