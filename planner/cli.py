@@ -46,10 +46,11 @@ class _Parser(argparse.ArgumentParser):
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from planner import service
     from planner.domain.io import load_scenario
 
     loaded = load_scenario(Path(args.scenario))
-    read_calendars_if_possible(loaded)
+    service.read_calendars(loaded)  # calendar files are validated too
     s = loaded.scenario
     answers = sum(len(a) for a in s.preferences.values())
     out(
@@ -58,17 +59,6 @@ def cmd_validate(args: argparse.Namespace) -> int:
         f"{answers} answers, horizon {s.team.horizon.start}..{s.team.horizon.end}"
     )
     return EXIT_OK
-
-
-def read_calendars_if_possible(loaded: Any) -> None:
-    """Validate calendar files too when the calendar reader is installed."""
-    from planner import service
-
-    try:
-        service.read_calendars(loaded)
-    except ModuleNotFoundError as exc:  # pragma: no cover - during bootstrap only
-        if exc.name != "planner.calendar.busy":
-            raise
 
 
 def cmd_schema(args: argparse.Namespace) -> int:

@@ -217,13 +217,11 @@ def import_files(ws: Workspace, paths: Sequence[Path]) -> ImportResult:
 
 
 def _register_optional_importers() -> None:
-    """Importers that live in other core packages register themselves on import."""
-    for module in ("planner.roster", "planner.calendar.replies", "planner.respond"):
-        try:
-            __import__(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
+    """Importers that live in other core packages register themselves on import (they
+    import this module, so they are loaded here, late, rather than at the top)."""
+    import planner.calendar.replies
+    import planner.respond
+    import planner.roster  # noqa: F401
 
 
 # ---------------------------------------------------------------------- schedule.json

@@ -33,7 +33,6 @@ class CheckedResult:
     first_solution_seconds: float | None
     stopped: bool
     violations: list[str] = field(default_factory=list)
-    annotated: bool = True
 
 
 def prepare() -> None:

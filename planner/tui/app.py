@@ -29,6 +29,7 @@ from textual.widgets import Button, Footer, Input, Label, Static, TabbedContent,
 from textual.worker import Worker, WorkerState
 
 from planner import service
+from planner.calendar.busy import read_busy_blocks
 from planner.domain.catalogue import default_catalogue
 from planner.domain.errors import InputError, PlannerError
 from planner.domain.models import Activity, Person, Policy, Queue, Team, Venue
@@ -36,6 +37,7 @@ from planner.domain.planning import Interval, PlanningInput
 from planner.domain.schedule import Schedule
 from planner.domain.timeutil import zone
 from planner.store import Workspace
+from planner.store.invites import list_replies
 from planner.tui.commands import PlannerCommands
 from planner.tui.screens.dialogs import ConfirmDialog, PathPrompt, PickDialog
 from planner.tui.screens.forms import PersonForm, RecordEditor, problems_by_field, to_toml
@@ -301,10 +303,6 @@ class PlannerApp(App[int]):
 
     def _replies(self) -> list[str]:
         """RSVP replies received (organiser's eyes only), newest state per person."""
-        try:
-            from planner.store.invites import list_replies
-        except ModuleNotFoundError:
-            return []
         return [
             f"{r.person_id} {r.partstat.lower()} {r.session_id or r.uid}"
             for r in list_replies(self.workspace)
@@ -399,8 +397,6 @@ class PlannerApp(App[int]):
         assert self.snapshot is not None
         scenario = self.snapshot.scenario
         try:
-            from planner.calendar.busy import read_busy_blocks
-
             start, end = service.horizon_bounds(scenario)
             found = read_busy_blocks(
                 path, zone=zone(scenario.person_zone_name(person)), start=start, end=end
@@ -668,10 +664,12 @@ class PlannerApp(App[int]):
             result = solver.solve(progress)
         finally:
             self._solver = None
+        from planner.solve.process import CheckedResult  # the engine loads on first solve
+
         schedule: Schedule = result.schedule
-        if getattr(result, "annotated", False):
+        if isinstance(result, CheckedResult):
             # Explained and checked in the solver's own process already.
-            rendered: list[str] = list(getattr(result, "violations", []))
+            rendered: list[str] = result.violations
         else:
             from planner.solve.explain import annotate
             from planner.solve.verify import verify
@@ -721,10 +719,7 @@ class PlannerApp(App[int]):
         if event.worker.group == "solve":
             self._pane(PlanPane).solving = False
             self._pane(PlanPane).progress = None
-        if isinstance(error, ModuleNotFoundError):
-            text = f"not available yet: {error.name}"
-        else:
-            text = str(error)
+        text = str(error)
         title = error.title if isinstance(error, PlannerError) else (event.worker.group or "Error")
         self.notify(text, title=title, severity="error", timeout=10)
 

@@ -25,7 +25,6 @@ def test_child_process_plans_explains_and_checks() -> None:
     assert result.schedule.status in (PlanStatus.optimal, PlanStatus.feasible)
     assert result.schedule.sessions
     assert result.violations == []
-    assert result.annotated
     assert all(p.bound >= p.objective for p in seen)
 
 
