@@ -271,6 +271,7 @@ class Workspace:
         summary = ImportSummary()
         with self.write() as conn:
             before = self._snapshot(conn)
+            busy_before = self._busy_rows(conn)
             old_people = {r.id for r in conn.execute(select(t.people.c.id))}
             self._write_scenario(conn, scenario)
             if calendar_busy is not None:
@@ -292,7 +293,9 @@ class Workspace:
                 conn.execute(
                     delete(t.calendar_busy).where(t.calendar_busy.c.person_id.in_(summary.removed))
                 )
-            self._log(conn, label, {"scenario": before})
+            self._log(
+                conn, label, {"scenario": before, "busy": {"scope": None, "rows": busy_before}}
+            )
         summary.people = len(scenario.people)
         summary.activities = len(scenario.activities)
         summary.venues = len(scenario.venues)
@@ -376,11 +379,14 @@ class Workspace:
             _drop_references(data, kind, record_id)
             scenario = validate_scenario(data, self.location)
             self._write_scenario(conn, scenario)
+            changes: dict[str, Any] = {"scenario": before}
             if kind == "people":
+                rows = self._busy_rows(conn, record_id)
+                changes["busy"] = {"scope": [record_id, None], "rows": rows}
                 conn.execute(
                     delete(t.calendar_busy).where(t.calendar_busy.c.person_id == record_id)
                 )
-            self._log(conn, label or f"remove {record_id}", {"scenario": before})
+            self._log(conn, label or f"remove {record_id}", changes)
 
     def set_answer(self, person_id: str, activity_id: str, answer: Answer | None) -> None:
         """Set one cell of the answers matrix (None clears it, which means ``no``)."""
@@ -482,6 +488,8 @@ class Workspace:
                     .where(t.documents.c.name == d["name"])
                     .values(data=d["before"])
                 )
+            if "busy" in changes:
+                self._restore_busy(conn, changes["busy"])
             conn.execute(delete(t.edit_log).where(t.edit_log.c.id == row.id))
             return str(row.label)
 
@@ -494,10 +502,57 @@ class Workspace:
 
     # ------------------------------------------------------------------ busy blocks
 
-    def set_busy_blocks(self, person_id: str, source: str, blocks: Sequence[Interval]) -> None:
-        """Replace one person's busy blocks from ``source`` ('calendar' or 'response')."""
+    def set_busy_blocks(
+        self, person_id: str, source: str, blocks: Sequence[Interval], *, label: str | None = None
+    ) -> None:
+        """Replace one person's busy blocks from ``source`` as one undoable edit.
+
+        Sources: 'calendar' (the scenario's calendar files, replaced on every scenario import),
+        'response' (the person's own response), 'organiser' (a calendar the organiser
+        previewed and kept in the TUI).
+        """
         with self.write() as conn:
+            rows = self._busy_rows(conn, person_id, source)
             self._replace_busy(conn, person_id, source, blocks)
+            self._log(
+                conn,
+                label or f"busy blocks of {person_id}",
+                {"busy": {"scope": [person_id, source], "rows": rows}},
+            )
+
+    @staticmethod
+    def _busy_rows(
+        conn: Connection, person_id: str | None = None, source: str | None = None
+    ) -> list[list[str]]:
+        query = select(
+            t.calendar_busy.c.person_id,
+            t.calendar_busy.c.source,
+            t.calendar_busy.c.start,
+            t.calendar_busy.c.end,
+        )
+        if person_id is not None:
+            query = query.where(t.calendar_busy.c.person_id == person_id)
+        if source is not None:
+            query = query.where(t.calendar_busy.c.source == source)
+        return [list(row) for row in conn.execute(query)]
+
+    @staticmethod
+    def _restore_busy(conn: Connection, saved: dict[str, Any]) -> None:
+        query = delete(t.calendar_busy)
+        if saved["scope"] is not None:
+            person_id, source = saved["scope"]
+            query = query.where(t.calendar_busy.c.person_id == person_id)
+            if source is not None:
+                query = query.where(t.calendar_busy.c.source == source)
+        conn.execute(query)
+        if saved["rows"]:
+            conn.execute(
+                insert(t.calendar_busy),
+                [
+                    dict(zip(("person_id", "source", "start", "end"), r, strict=True))
+                    for r in saved["rows"]
+                ],
+            )
 
     @staticmethod
     def _replace_busy(

@@ -410,7 +410,10 @@ class PlannerApp(App[int]):
         def keep(ok: bool | None) -> None:
             if ok:
                 self._edit(
-                    lambda: self.workspace.set_busy_blocks(person.id, "calendar", blocks),
+                    # Not 'calendar': those are re-read from the scenario's files on import.
+                    lambda: self.workspace.set_busy_blocks(
+                        person.id, "organiser", blocks, label=f"calendar of {person.name}"
+                    ),
                     f"Kept {len(blocks)} busy blocks for {person.name}.",
                 )
 

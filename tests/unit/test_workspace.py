@@ -207,3 +207,22 @@ def test_forward_migration_keeps_everything(
         with workspace.read() as conn:
             columns = [row[1] for row in conn.exec_driver_sql("PRAGMA table_info(people)")]
         assert "note" in columns
+
+
+def test_busy_block_edits_undo_and_survive_reimport(ws: Workspace) -> None:
+    first = (datetime(2027, 3, 2, 8, tzinfo=UTC), datetime(2027, 3, 2, 9, tzinfo=UTC))
+    second = (datetime(2027, 3, 3, 8, tzinfo=UTC), datetime(2027, 3, 3, 9, tzinfo=UTC))
+    ws.set_busy_blocks("bob", "organiser", [first])
+    ws.set_busy_blocks("bob", "organiser", [second])
+    assert ws.busy_blocks() == {"bob": [second]}
+    assert ws.undo() == "busy blocks of bob"
+    assert ws.busy_blocks() == {"bob": [first]}
+    # a scenario import replaces the blocks of calendar files, not what the organiser kept
+    ws.save_scenario(build(small()), {"ann": [second]})
+    assert ws.busy_blocks() == {"ann": [second], "bob": [first]}
+    ws.undo()  # the import, including its calendar blocks
+    assert ws.busy_blocks() == {"bob": [first]}
+    ws.delete_record("people", "bob")
+    assert ws.busy_blocks() == {}
+    ws.undo()
+    assert ws.busy_blocks() == {"bob": [first]}
