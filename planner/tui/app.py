@@ -38,6 +38,7 @@ from planner.domain.schedule import Schedule
 from planner.domain.timeutil import zone
 from planner.store import Workspace
 from planner.store.invites import list_replies
+from planner.tui.bindings import shared_bindings
 from planner.tui.commands import PlannerCommands
 from planner.tui.screens.dialogs import ConfirmDialog, PathPrompt, PickDialog
 from planner.tui.screens.forms import PersonForm, RecordEditor, problems_by_field, to_toml
@@ -180,21 +181,7 @@ class PlannerApp(App[int]):
             "ctrl+z", "undo", "Undo", tooltip="Undo the last edit in the workspace.", id="undo"
         ),
         Binding("f5", "solve", "Solve", tooltip="Plan the round in the background.", id="solve"),
-        Binding(
-            "question_mark", "help", "Help", key_display="?", tooltip="List every key.", id="help"
-        ),
-        Binding("f2", "toggle_theme", "Theme", tooltip="Switch light and dark.", id="theme"),
-        *(
-            Binding(
-                str(i + 1),
-                f"tab('{tab}')",
-                title,
-                show=False,
-                tooltip=f"Go to the {title} tab.",
-                id=f"tab-{tab}",
-            )
-            for i, (tab, title) in enumerate(TABS)
-        ),
+        *shared_bindings(TABS),
     ]
 
     def __init__(

@@ -34,6 +34,7 @@ from planner.domain.errors import InputError
 from planner.domain.models import Answer
 from planner.domain.planning import Interval
 from planner.respond import Limits, Poll, build_response, load_poll, snap_to_grid, write_response
+from planner.tui.bindings import shared_bindings
 from planner.tui.screens.help import HelpScreen, binding_rows
 from planner.tui.widgets.answers import cell
 from planner.tui.widgets.tick import Tick
@@ -80,22 +81,8 @@ class RespondApp(App[int]):
         Binding(
             "ctrl+q", "quit", "Quit", tooltip="Leave without writing.", id="quit", priority=True
         ),
-        Binding(
-            "question_mark", "help", "Help", key_display="?", tooltip="List every key.", id="help"
-        ),
-        Binding("f2", "toggle_theme", "Theme", tooltip="Switch light and dark.", id="theme"),
-        *(
-            Binding(
-                str(i + 1),
-                f"tab('{tab}')",
-                title,
-                show=False,
-                tooltip=f"Go to the {title} tab.",
-                id=f"tab-{tab}",
-            )
-            for i, (tab, title) in enumerate(
-                [("r-activities", "Activities"), ("r-limits", "You"), ("r-calendar", "Calendar")]
-            )
+        *shared_bindings(
+            [("r-activities", "Activities"), ("r-limits", "You"), ("r-calendar", "Calendar")]
         ),
     ]
 
