@@ -112,13 +112,14 @@ def cmd_solve(args: argparse.Namespace) -> int:
 
     now = service.parse_now(args.now)
     ws = None
-    if args.workspace and not args.scenario:
+    if bool(args.workspace) == bool(args.scenario):
+        # Both would be ambiguous: which one's invites and history should the plan update?
+        raise InputError.single("planner solve", "give a SCENARIO file or --workspace DB, not both")
+    if args.workspace:
         ws = open_workspace(args, create=False)
         problem = ws.planning_input(now)
-    elif args.scenario:
-        problem = service.planning_input_from_file(Path(args.scenario), now)
     else:
-        raise InputError.single("planner solve", "give a SCENARIO file or --workspace DB")
+        problem = service.planning_input_from_file(Path(args.scenario), now)
     options = SolveOptions(time_limit=args.time_limit, workers=args.workers, seed=args.seed)
     solver = PlanSolver(problem, options)
 

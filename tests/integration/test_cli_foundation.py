@@ -214,3 +214,15 @@ def test_bench_arguments_are_checked(
 ) -> None:
     code, out, err = run(capsys, *argv)
     assert code == 2 and out == "" and expected in err
+
+
+@pytest.mark.parametrize("both", [True, False])
+def test_solve_needs_exactly_one_source(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, example_scenario: Path, both: bool
+) -> None:
+    argv = ["solve", "--out", str(tmp_path / "out")]
+    if both:
+        argv += [str(example_scenario), "--workspace", str(tmp_path / "w.db")]
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == "" and "not both" in err
+    assert not (tmp_path / "out").exists()
