@@ -602,6 +602,11 @@ class Workspace:
             )
             return int(result.inserted_primary_key[0])  # type: ignore[index]
 
+    def latest_plan_id(self) -> int | None:
+        """Id of the newest plan: a cheap way to tell whether it changed."""
+        with self.read() as conn:
+            return conn.execute(select(func.max(t.plans.c.id))).scalar()
+
     def latest_plan(self) -> Schedule | None:
         with self.read() as conn:
             row = conn.execute(

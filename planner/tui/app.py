@@ -211,6 +211,8 @@ class PlannerApp(App[int]):
         self._stop_requested = False
         self._problem: PlanningInput | None = None
         self._version = 0
+        self._plan_id: int | None = None
+        self._plan: Schedule | None = None
 
     # ------------------------------------------------------------------ layout
 
@@ -278,9 +280,13 @@ class PlannerApp(App[int]):
         if not ws.has_scenario():
             return
         self._version += 1
+        # A plan of 2,000 people is megabytes of JSON: parse it again only when it changed.
+        plan_id = ws.latest_plan_id()
+        if plan_id != self._plan_id or self.snapshot is None:
+            self._plan_id, self._plan = plan_id, ws.latest_plan()
         self.snapshot = Snapshot(
             scenario=ws.load_scenario(),
-            plan=ws.latest_plan(),
+            plan=self._plan,
             replies=self._replies(),
             location=Path(ws.location).name,
             version=self._version,
@@ -697,6 +703,7 @@ class PlannerApp(App[int]):
         # Solving changes only the plan: hand the new one over instead of re-reading (and
         # re-validating) the whole workspace on the UI thread.
         self._version += 1
+        self._plan_id, self._plan = self.workspace.latest_plan_id(), message.schedule
         self.snapshot = replace(self.snapshot, plan=message.schedule, version=self._version)
         for pane in self.query(Pane):
             pane.show_snapshot(self.snapshot)
