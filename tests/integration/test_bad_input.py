@@ -158,6 +158,19 @@ def _fingerprint(db: Path) -> str:
     return hashlib.sha256(repr(rows).encode()).hexdigest()
 
 
+def assert_refused(
+    capsys: pytest.CaptureFixture[str], argv: list[str], prefix: str, expected: str
+) -> None:
+    """Exit 2, nothing on stdout, ``prefix...`` with ``expected`` on stderr, no traceback."""
+    code = main(argv)
+    captured = capsys.readouterr()
+    assert code == 2, (argv, captured)
+    assert captured.out == ""
+    assert captured.err.startswith(prefix), captured.err
+    assert expected in captured.err, captured.err
+    assert "Traceback" not in captured.err
+
+
 @pytest.fixture
 def workspace(tmp_path: Path) -> Path:
     db = tmp_path / "ws.db"
@@ -182,13 +195,7 @@ def test_broken_scenario(
     path.write_bytes(content)
     before = _fingerprint(workspace)
     for argv in (["validate", str(path)], ["import", str(path), "--workspace", str(workspace)]):
-        code = main(argv)
-        captured = capsys.readouterr()
-        assert code == 2, (case, captured)
-        assert captured.out == ""
-        assert captured.err.startswith(f"{path}: "), captured.err
-        assert expected in captured.err, captured.err
-        assert "Traceback" not in captured.err
+        assert_refused(capsys, argv, f"{path}: ", expected)
     assert _fingerprint(workspace) == before
 
 
@@ -290,13 +297,9 @@ def test_broken_other_files(
     path = tmp_path / name
     path.write_bytes(content)
     before = _fingerprint(workspace)
-    code = main(["import", str(path), "--workspace", str(workspace)])
-    captured = capsys.readouterr()
-    assert code == 2, (case, captured)
-    assert captured.out == ""
-    assert captured.err.startswith(f"{path}"), captured.err
-    assert expected in captured.err, captured.err
-    assert "Traceback" not in captured.err
+    assert_refused(
+        capsys, ["import", str(path), "--workspace", str(workspace)], str(path), expected
+    )
     assert _fingerprint(workspace) == before
 
 
@@ -330,9 +333,5 @@ def test_broken_personal_calendar(
     path.write_bytes(toml_of(data))
     before = _fingerprint(workspace)
     for argv in (["validate", str(path)], ["import", str(path), "--workspace", str(workspace)]):
-        code = main(argv)
-        captured = capsys.readouterr()
-        assert code == 2, (case, captured)
-        assert captured.err.startswith(expected), captured.err
-        assert "Traceback" not in captured.err
+        assert_refused(capsys, argv, expected, expected)
     assert _fingerprint(workspace) == before
