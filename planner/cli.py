@@ -252,7 +252,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    console = Console()
+    # A piped table (a file, CI log, closing note) keeps full cells instead of folding them
+    # into the default 80 columns; a terminal keeps its own width.
+    console = Console() if sys.stdout.isatty() else Console(width=240)
     if args.meetings:
         from planner.bench.meetings import meetings_table, run_meetings
 

@@ -57,12 +57,18 @@ class BenchRow:
     first_solution_seconds: float | None = None
     checkpoints: tuple[Checkpoint, ...] = ()
     status: str = ""
+    solve_seconds: float | None = None
+    """When the search ended (proven optimal, or at the time limit)."""
     yes_placed: int | None = None
     violations: int | None = None
     peak_mb: float | None = None
     greedy_yes_placed: int | None = None
+    """The ``poll`` baseline: seats yes before maybe, in the order the answers came in."""
     greedy_violations: int | None = None
     greedy_seconds: float | None = None
+    balanced_yes_placed: int | None = None
+    """The ``balanced`` baseline: seats fewest placements first."""
+    balanced_violations: int | None = None
     yes_bound: int | None = None
     """Most people with a yes any plan can place (the engine's combinatorial bound)."""
     error: str | None = field(default=None)
@@ -82,8 +88,9 @@ def bench_one(
     sc = problem.scenario
     keen = sum(1 for per in sc.preferences.values() if Answer.yes in per.values())
     began = time.perf_counter()
-    greedy = greedy_plan(problem)
+    greedy = greedy_plan(problem, "poll")
     greedy_seconds = time.perf_counter() - began
+    balanced = greedy_plan(problem, "balanced")
     base = BenchRow(
         size=size,
         people=len(sc.people),
@@ -92,6 +99,8 @@ def bench_one(
         greedy_yes_placed=yes_placed(problem, greedy),
         greedy_violations=len(verify(problem, greedy)),
         greedy_seconds=round(greedy_seconds, 2),
+        balanced_yes_placed=yes_placed(problem, balanced),
+        balanced_violations=len(verify(problem, balanced)),
     )
     try:
         from planner.solve import PlanSolver, SolveOptions, SolveProgress
@@ -144,6 +153,7 @@ def bench_one(
         ),
         checkpoints=tuple(points),
         status=plan.status.value,
+        solve_seconds=plan.solve_seconds,
         yes_placed=yes_placed(problem, plan),
         violations=len(verify(problem, plan)),
         peak_mb=round(_peak_mb(), 1),
@@ -203,11 +213,13 @@ def bench_table(rows: Sequence[BenchRow]) -> Table:
     table.add_column("first plan s", justify="right")
     for m in marks:
         table.add_column(f"objective / bound / gap @{m:g}s", justify="right")
+    table.add_column("status", justify="right")
     table.add_column("yes placed (engine)", justify="right")
     table.add_column("violations", justify="right")
-    table.add_column("yes placed (greedy)", justify="right")
+    table.add_column("yes placed (poll greedy)", justify="right")
+    table.add_column("yes placed (balanced greedy)", justify="right")
     table.add_column("yes bound", justify="right")
-    table.add_column("greedy violations", justify="right")
+    table.add_column("greedy violations (poll / balanced)", justify="right")
     table.add_column("peak MB", justify="right")
     for r in rows:
         cells = [
@@ -224,12 +236,17 @@ def bench_table(rows: Sequence[BenchRow]) -> Table:
             else:
                 cells.append(f"{_num(c.objective)} / {_num(c.bound)} / {_num(c.gap, '{:.1%}')}")
         keen = f" of {r.keen:,}" if r.keen else ""
+        status = r.status or "–"
+        if r.status == "optimal" and r.solve_seconds is not None:
+            status = f"optimal @{r.solve_seconds:.1f}s"
         cells += [
+            status,
             (f"{r.yes_placed:,}{keen}" if r.yes_placed is not None else (r.error or "–")),
             _num(r.violations),
             (f"{r.greedy_yes_placed:,}{keen}" if r.greedy_yes_placed is not None else "–"),
+            (f"{r.balanced_yes_placed:,}{keen}" if r.balanced_yes_placed is not None else "–"),
             ("–" if r.yes_bound is None else f"≤ {r.yes_bound:,}"),
-            _num(r.greedy_violations),
+            f"{_num(r.greedy_violations)} / {_num(r.balanced_violations)}",
             _num(r.peak_mb, "{:,.0f}"),
         ]
         table.add_row(*cells)
