@@ -18,9 +18,10 @@ Solve flow:
 4. lexicographic phases (see :class:`PlanSolver`), each hinted with the previous solution.
 
 Determinism: with ``workers=1`` and a fixed ``seed``, a search whose phases end by
-themselves (optimal or infeasible) returns the same plan every run (tested). With a
-wall-clock time limit, or with several workers, CP-SAT's result depends on timing and may
-differ between runs with the same quality only when it is proven optimal.
+themselves (optimal, infeasible, or a deterministic-time slice) returns the same plan every
+run (tested). With a wall-clock time limit, or with several workers, CP-SAT's result
+depends on timing and may differ between runs with the same quality only when it is proven
+optimal.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -434,6 +436,16 @@ FIRST_PHASE_SHARE = 0.9
 that proves its level optimal early leaves the rest to the next ones. Level 1 dominates the
 gap, and at 2,000 people it is still improving late (measured: 0.9 ends about 0.3 points
 lower than 0.75 at 60 s)."""
+STALL_SECONDS = 1.0
+"""Small models: a maximisation hands over to a probe when it has not improved for this
+long, and for as long as its best took to find."""
+PROBE_SECONDS = 1.0
+"""Small models: time of a phase's first probe; each probe left unanswered doubles it."""
+PROBE_SUBSOLVERS = ("max_lp", "quick_restart")
+"""Workers of a probe: ``max_lp`` (the full linear relaxation with cuts) refutes "one unit
+more" on small models in about a second where the plain maximisation takes tens of seconds
+to close the same gap (measured on bench S, level 3: 1 s vs 22-108 s); ``quick_restart``
+finds the better plan when there is one."""
 
 
 class _Progress(cp_model.CpSolverSolutionCallback):
@@ -444,10 +456,15 @@ class _Progress(cp_model.CpSolverSolutionCallback):
     already held if that is more, so a snapshot never overstates a plan.
     """
 
-    def __init__(self, owner: PlanSolver, phase: int) -> None:
+    def __init__(self, owner: PlanSolver, phase: int, *, has_objective: bool = True) -> None:
         super().__init__()
         self.owner = owner
         self.phase = phase
+        self.has_objective = has_objective
+        """False for a probe: its search has no objective, so no bound to report."""
+        self.improved: float | None = None
+        """When the objective last improved (monotonic seconds)."""
+        self._best_seen = -math.inf
         self.first: float | None = None
 
     def on_solution_callback(self) -> None:
@@ -456,13 +473,55 @@ class _Progress(cp_model.CpSolverSolutionCallback):
         owner._solutions += 1
         if self.first is None:
             self.first = now
+        if self.objective_value > self._best_seen:
+            self._best_seen = self.objective_value
+            self.improved = now
         if owner._stop.is_set():
             self.stop_search()
             return
         if owner._on_progress is None or now - owner._last_report < 1.0:
             return
         values = {level: int(self.value(expr)) for level, expr in owner.level_exprs.items()}
-        owner._report(values, phase_bound=(self.phase, self.best_objective_bound), now=now)
+        bound = (self.phase, self.best_objective_bound) if self.has_objective else None
+        owner._report(values, phase_bound=bound, now=now)
+
+
+def _stop_when_stalled(
+    solver: cp_model.CpSolver,
+    progress: _Progress,
+    stall: tuple[float, float],
+    done: threading.Event,
+) -> None:
+    """Watchdog of :meth:`PlanSolver._run`: stop a search whose objective stopped moving.
+
+    ``stall = (since, least)``: stalled means no improvement for as long as the best took
+    to find (counted from ``since``), and for at least ``least`` seconds.
+    """
+    since, least = stall
+    while not done.wait(0.05):
+        last = progress.improved
+        if last is not None and time.monotonic() - last > max(least, last - since):
+            solver.stop_search()
+            return
+
+
+def _set_hint(model: cp_model.CpModel, solution: list[int] | None) -> None:
+    """Hint every variable with its value in ``solution`` (a complete earlier answer)."""
+    if solution is None:
+        return
+    model.clear_hints()
+    hint = model.proto.solution_hint
+    hint.vars.extend(range(len(solution)))
+    hint.values.extend(solution)
+
+
+@dataclass(frozen=True)
+class _Probed:
+    """A plan a probe found: what :meth:`PlanSolver.solve` needs to go on from it."""
+
+    placements: list[Placement]
+    solution: list[int]
+    reached: int
 
 
 class PlanSolver:
@@ -833,11 +892,7 @@ class PlanSolver:
         phases: list[tuple[int, ...] | None] = list(self._phases) or [None]
         # ``None``: nothing to optimise (no opt-ins), only whether a plan exists.
         solution = self._complete_hint(model, deadline - time.monotonic())
-        if solution is not None:
-            model.clear_hints()
-            hint = model.proto.solution_hint
-            hint.vars.extend(range(len(solution)))
-            hint.values.extend(solution)
+        _set_hint(model, solution)
 
         status_any: object = None
         for i, phase in enumerate(phases):
@@ -863,49 +918,100 @@ class PlanSolver:
                 if left == 1
                 else remaining * (FIRST_PHASE_SHARE if i == 0 else 1.0 / left)
             )
-            model.clear_objective()
-            if phase is not None:
-                model.maximize(self._phase_expr(phase))
-            if solution is not None:
-                model.clear_hints()
-                hint = model.proto.solution_hint
-                hint.vars.extend(range(len(solution)))
-                hint.values.extend(solution)
-            solver = cp_model.CpSolver()
-            self._params(solver, budget)
-            callback = _Progress(self, i)
-            with self._lock:
-                self._solver = solver
-            status = cp_model.UNKNOWN if self._stop.is_set() else solver.solve(model, callback)
-            with self._lock:
-                self._solver = None
-            if first is None and callback.first is not None:
-                first = callback.first - t0
-            if status == cp_model.INFEASIBLE and i == 0:
-                status_any = status
+            phase_start = time.monotonic()
+            phase_end = phase_start + budget
+            probe_seconds = PROBE_SECONDS
+            work_slice = PROBE_SECONDS  # deterministic seconds, for one worker
+            # Small models: maximise until the search stalls, then ask for one unit more as
+            # a feasibility question (a probe), which CP-SAT often refutes in a second where
+            # the maximisation would take minutes to close the last unit of its bound.
+            probing = phase is not None and not self._large()
+            phase_bound = math.inf
+            proven_here = ended = got = False
+            reached = 0
+            while True:
+                model.clear_objective()
+                if phase is not None:
+                    model.maximize(self._phase_expr(phase))
+                _set_hint(model, solution)
+                solver = cp_model.CpSolver()
+                self._params(solver, phase_end - time.monotonic())
+                callback = _Progress(self, i)
+                stall = None
+                if probing and self.options.workers == 1:
+                    # One worker stays reproducible: slices of deterministic time, not a
+                    # wall-clock watchdog.
+                    solver.parameters.max_deterministic_time = work_slice
+                elif probing:
+                    stall = (phase_start, STALL_SECONDS)
+                status = self._run(solver, model, callback, stall=stall)
+                if first is None and callback.first is not None:
+                    first = callback.first - t0
+                if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                    status_any = status
+                    got = True
+                    found = self._placements(solver)
+                    found_values, _ = self.evaluate(found)
+                    if incumbent is None or self._better(found_values, values):
+                        incumbent, values = found, found_values
+                        self._best = values
+                    solution = list(solver.response_proto.solution)
+                    if phase is None:
+                        ended = True
+                        break
+                    reached = max(reached, int(solver.value(self._phase_expr(phase))))
+                    phase_bound = min(phase_bound, solver.best_objective_bound)
+                    at_bound = all(
+                        int(solver.value(self.level_exprs[lv])) >= self.level_upper[lv]
+                        for lv in phase
+                    )
+                    proven_here = (status == cp_model.OPTIMAL and not self.restricted) or at_bound
+                    if proven_here or not probing:
+                        break
+                elif probing and incumbent is not None and status == cp_model.UNKNOWN:
+                    # A short slice can end inside presolve; the plan in hand still stands
+                    # (it satisfies this phase's model), so probe from it.
+                    assert phase is not None
+                    got = True
+                    reached = max(reached, self._weighted_sub(values, phase))
+                else:
+                    if status == cp_model.INFEASIBLE and i == 0:
+                        status_any = status  # no plan exists at all
+                    break
+                if self._stop.is_set() or phase_end - time.monotonic() <= 0.05:
+                    break
+                # Refuted: the level is proven at ``reached``. Answered: the answer is a
+                # better plan, and the next probe asks for one more unit again. Unknown in
+                # time: back to maximising, and the next probe gets longer.
+                while not self._stop.is_set() and phase_end - time.monotonic() > 0.05:
+                    probe_end = min(phase_end, time.monotonic() + probe_seconds)
+                    outcome = self._probe(
+                        model, phase, reached + 1, solution, probe_end, i, work_slice
+                    )
+                    if outcome == "unknown":
+                        probe_seconds *= 2
+                        work_slice *= 2
+                        break
+                    if outcome == "proven":
+                        proven_here = True
+                        break
+                    assert isinstance(outcome, _Probed)
+                    found_values, _ = self.evaluate(outcome.placements)
+                    if self._better(found_values, values):
+                        incumbent, values = outcome.placements, found_values
+                        self._best = values
+                    solution, reached = outcome.solution, outcome.reached
+                    self._report(values)
+                if proven_here or self._stop.is_set() or phase_end - time.monotonic() <= 0.05:
+                    break
+            if ended or not got or phase is None:
                 break
-            if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-                break
-            status_any = status
-            found = self._placements(solver)
-            found_values, _ = self.evaluate(found)
-            if incumbent is None or self._better(found_values, values):
-                incumbent, values = found, found_values
-                self._best = values
-            solution = list(solver.response_proto.solution)
-            if phase is None:
-                break
-            reached = int(solver.value(self._phase_expr(phase)))
-            at_bound = all(
-                int(solver.value(self.level_exprs[lv])) >= self.level_upper[lv] for lv in phase
-            )
-            proven_here = (status == cp_model.OPTIMAL and not self.restricted) or at_bound
             if prefix_proven and proven_here:
                 self._proven_levels.extend(phase)
             elif prefix_proven:
                 # CP-SAT's bound of this phase given the proven levels before it: valid for
                 # the rest of the solve.
-                self._phase_bounds[i] = solver.best_objective_bound
+                self._phase_bounds[i] = phase_bound
             self._constrain(model, phase, reached)
             self._report(values)
 
@@ -934,6 +1040,71 @@ class PlanSolver:
         schedule.solve_seconds = round(time.monotonic() - t0, 3)
         schedule.generated_at = datetime.now(UTC)
         return SolveResult(schedule, build_seconds, first, stopped)
+
+    def _run(
+        self,
+        solver: cp_model.CpSolver,
+        model: cp_model.CpModel,
+        callback: _Progress | None = None,
+        stall: tuple[float, float] | None = None,
+    ) -> cp_model.CpSolverStatus:
+        """One CP-SAT call that :meth:`stop` can interrupt; with ``stall``, it also ends
+        when its objective stops moving (see :func:`_stop_when_stalled`)."""
+        with self._lock:
+            self._solver = solver
+        done = threading.Event()
+        watchdog = None
+        if stall is not None and callback is not None:
+            watchdog = threading.Thread(
+                target=_stop_when_stalled, args=(solver, callback, stall, done), daemon=True
+            )
+            watchdog.start()
+        try:
+            if self._stop.is_set():
+                return cp_model.UNKNOWN
+            return solver.solve(model, callback)
+        finally:
+            done.set()
+            if watchdog is not None:
+                watchdog.join()
+            with self._lock:
+                self._solver = None
+
+    def _probe(
+        self,
+        model: cp_model.CpModel,
+        phase: tuple[int, ...],
+        target: int,
+        solution: list[int] | None,
+        phase_end: float,
+        index: int,
+        work: float,
+    ) -> _Probed | Literal["proven", "unknown"]:
+        """Is there a plan with the phase's objective at least ``target``?
+
+        ``"proven"``: no, so the phase is optimal below it; a :class:`_Probed`: yes, here it
+        is; ``"unknown"``: no answer in time.
+        """
+        probe = model.clone()
+        probe.clear_objective()
+        probe.add(self._phase_expr(phase) >= target)
+        _set_hint(probe, solution)
+        solver = cp_model.CpSolver()
+        self._params(solver, phase_end - time.monotonic())
+        if self.options.workers > 1:
+            solver.parameters.subsolvers.extend(PROBE_SUBSOLVERS)
+        else:
+            solver.parameters.max_deterministic_time = work
+        status = self._run(solver, probe, _Progress(self, index, has_objective=False))
+        if status == cp_model.INFEASIBLE:
+            return "proven"
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return "unknown"
+        return _Probed(
+            placements=self._placements(solver),
+            solution=list(solver.response_proto.solution),
+            reached=int(solver.value(self._phase_expr(phase))),
+        )
 
     def _weighted_sub(self, values: dict[int, int], phase: tuple[int, ...]) -> int:
         if len(phase) == 1:

@@ -219,3 +219,31 @@ def test_bench_plan_stays_under_the_combinatorial_bounds() -> None:
     assert yes_placed(problem, result.schedule) <= yes_people_bound(solver.instance)
     assert result.schedule.objective.bound >= result.schedule.objective.value
     assert result.first_solution_seconds is not None and result.first_solution_seconds < 1
+
+
+def test_probe_proves_only_what_no_plan_beats() -> None:
+    """A probe's "proven" must mean that no plan reaches the target (it ends phases)."""
+    import time
+
+    from ortools.sat.python import cp_model
+
+    from planner.solve.engine import _Probed
+
+    people = [person(f"p{i}", ("Support", "Billing", "Sales")[i % 3]) for i in range(9)]
+    acts = [activity("a", sessions=2, max_participants=3), activity("b", max_participants=4)]
+    problem = planning_input(scenario_data(people, acts, everyone_yes(people, "a", "b")))
+    solver = PlanSolver(problem, SolveOptions(time_limit=10, workers=1, seed=0))
+    solver.prepare()
+    model = solver.build()
+    level = solver.level_exprs[2]
+    model.maximize(level)
+    direct = cp_model.CpSolver()
+    direct.parameters.num_workers = 1
+    assert direct.solve(model) == cp_model.OPTIMAL
+    best = int(direct.objective_value)
+    assert best > 0
+    model.clear_objective()
+    end = time.monotonic() + 10
+    assert solver._probe(model, (2,), best + 1, None, end, 0, 10.0) == "proven"
+    found = solver._probe(model, (2,), best, None, end, 0, 10.0)
+    assert isinstance(found, _Probed) and found.reached == best and found.placements
