@@ -18,10 +18,10 @@ Solve flow:
 4. lexicographic phases (see :class:`PlanSolver`), each hinted with the previous solution.
 
 Determinism: with ``workers=1`` and a fixed ``seed``, a search whose phases end by
-themselves (optimal, infeasible, or a deterministic-time slice) returns the same plan every
-run (tested). With a wall-clock time limit, or with several workers, CP-SAT's result
-depends on timing and may differ between runs with the same quality only when it is proven
-optimal.
+themselves (optimal or infeasible) returns the same plan every run (tested); the probes
+that prove small models (see :class:`PlanSolver`) need two workers and are not used with
+one. With a wall-clock time limit, or with several workers, CP-SAT's result depends on
+timing and may differ between runs with the same quality only when it is proven optimal.
 """
 
 from __future__ import annotations
@@ -533,6 +533,11 @@ class PlanSolver:
     so on. Each phase has small integer coefficients, so CP-SAT's LP bound is tight where
     the single big-M objective was weak.
 
+    Small models with two or more workers: a phase maximises until its objective stalls,
+    then *probes* — is there a plan with one unit more? — as a pure feasibility question
+    with the ``max_lp`` worker. "No" proves the level; "yes" is a better plan to probe from;
+    no answer in time sends it back to maximising, with a longer probe next time.
+
     Reported objective and bound are in the documented weighted units
     (:func:`~planner.solve.objective.weights_from_bounds`): ``value = Σ W_l · level_l``;
     ``bound`` = :func:`~planner.solve.objective.lexicographic_bound`: the levels proven
@@ -921,11 +926,12 @@ class PlanSolver:
             phase_start = time.monotonic()
             phase_end = phase_start + budget
             probe_seconds = PROBE_SECONDS
-            work_slice = PROBE_SECONDS  # deterministic seconds, for one worker
             # Small models: maximise until the search stalls, then ask for one unit more as
             # a feasibility question (a probe), which CP-SAT often refutes in a second where
             # the maximisation would take minutes to close the last unit of its bound.
-            probing = phase is not None and not self._large()
+            # One worker keeps the plain maximisation: a watchdog on the wall clock would
+            # make its plans depend on timing (see "Determinism" above).
+            probing = phase is not None and not self._large() and self.options.workers > 1
             phase_bound = math.inf
             proven_here = ended = got = False
             reached = 0
@@ -937,13 +943,7 @@ class PlanSolver:
                 solver = cp_model.CpSolver()
                 self._params(solver, phase_end - time.monotonic())
                 callback = _Progress(self, i)
-                stall = None
-                if probing and self.options.workers == 1:
-                    # One worker stays reproducible: slices of deterministic time, not a
-                    # wall-clock watchdog.
-                    solver.parameters.max_deterministic_time = work_slice
-                elif probing:
-                    stall = (phase_start, STALL_SECONDS)
+                stall = (phase_start, STALL_SECONDS) if probing else None
                 status = self._run(solver, model, callback, stall=stall)
                 if first is None and callback.first is not None:
                     first = callback.first - t0
@@ -985,12 +985,9 @@ class PlanSolver:
                 # time: back to maximising, and the next probe gets longer.
                 while not self._stop.is_set() and phase_end - time.monotonic() > 0.05:
                     probe_end = min(phase_end, time.monotonic() + probe_seconds)
-                    outcome = self._probe(
-                        model, phase, reached + 1, solution, probe_end, i, work_slice
-                    )
+                    outcome = self._probe(model, phase, reached + 1, solution, probe_end, i)
                     if outcome == "unknown":
                         probe_seconds *= 2
-                        work_slice *= 2
                         break
                     if outcome == "proven":
                         proven_here = True
@@ -1078,7 +1075,6 @@ class PlanSolver:
         solution: list[int] | None,
         phase_end: float,
         index: int,
-        work: float,
     ) -> _Probed | Literal["proven", "unknown"]:
         """Is there a plan with the phase's objective at least ``target``?
 
@@ -1091,10 +1087,7 @@ class PlanSolver:
         _set_hint(probe, solution)
         solver = cp_model.CpSolver()
         self._params(solver, phase_end - time.monotonic())
-        if self.options.workers > 1:
-            solver.parameters.subsolvers.extend(PROBE_SUBSOLVERS)
-        else:
-            solver.parameters.max_deterministic_time = work
+        solver.parameters.subsolvers.extend(PROBE_SUBSOLVERS)
         status = self._run(solver, probe, _Progress(self, index, has_objective=False))
         if status == cp_model.INFEASIBLE:
             return "proven"

@@ -232,7 +232,7 @@ def test_probe_proves_only_what_no_plan_beats() -> None:
     people = [person(f"p{i}", ("Support", "Billing", "Sales")[i % 3]) for i in range(9)]
     acts = [activity("a", sessions=2, max_participants=3), activity("b", max_participants=4)]
     problem = planning_input(scenario_data(people, acts, everyone_yes(people, "a", "b")))
-    solver = PlanSolver(problem, SolveOptions(time_limit=10, workers=1, seed=0))
+    solver = PlanSolver(problem, SolveOptions(time_limit=10, workers=2, seed=0))
     solver.prepare()
     model = solver.build()
     level = solver.level_exprs[2]
@@ -244,6 +244,6 @@ def test_probe_proves_only_what_no_plan_beats() -> None:
     assert best > 0
     model.clear_objective()
     end = time.monotonic() + 10
-    assert solver._probe(model, (2,), best + 1, None, end, 0, 10.0) == "proven"
-    found = solver._probe(model, (2,), best, None, end, 0, 10.0)
+    assert solver._probe(model, (2,), best + 1, None, end, 0) == "proven"
+    found = solver._probe(model, (2,), best, None, end, 0)
     assert isinstance(found, _Probed) and found.reached == best and found.placements
