@@ -427,7 +427,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--now", help="ISO date-time for min_notice (default: now)")
     solver_opts(p, 10.0)
     p = add(
-        "bench", cmd_bench, "benchmark against the greedy baseline, or solve a meeting instance"
+        "bench", cmd_bench, "benchmark against the greedy baselines, or solve a meeting instance"
     )
     p.add_argument("--sizes", default="S,M,L")
     p.add_argument("--checkpoints", default="10,60", help="seconds at which to record the gap")

@@ -1,12 +1,15 @@
-"""``planner bench``: the engine on generated organisations, side by side with the baseline.
+"""``planner bench``: the engine on generated organisations, beside the greedy baselines.
 
 Why these columns: STYLE point 12 says to measure model building, not only solving, so the
 table shows build time and time to the first plan before objective / bound / gap at each
-checkpoint; "people with a yes placed" is objective term 1 in plain words and is what the
-greedy baseline is compared on; "yes bound" is the most people with a yes any plan can
-place (:func:`planner.solve.objective.yes_people_bound`), so the room left above both is
-visible; ``violations`` comes from the independent checker and must read 0 for both. Each size runs in a fresh process (multiprocessing ``spawn``) so that peak
-memory (``ru_maxrss``) is per size rather than the high-water mark of the whole run.
+checkpoint, and the status (``optimal`` with the second it was proven). "People with a yes
+placed" is objective term 1 in plain words and is what the baselines (``poll`` and
+``balanced``, see :mod:`planner.bench.baseline`) are compared on; "yes bound" is the most
+people with a yes any plan can place (:func:`planner.solve.objective.yes_people_bound`), so
+the room left above all of them is visible; ``violations`` comes from the independent
+checker and must read 0 for every plan. Each size runs in a fresh process (multiprocessing
+``spawn``) so that peak memory (``ru_maxrss``) is per size rather than the high-water mark
+of the whole run.
 
 One search per size: the engine runs with ``time_limit = max(checkpoints)`` and a progress
 callback records the best objective/bound at each checkpoint (cheaper than one run per
@@ -46,7 +49,7 @@ class Checkpoint:
 
 @dataclass(frozen=True)
 class BenchRow:
-    """One organisation size: engine figures and the greedy baseline's."""
+    """One organisation size: engine figures and the greedy baselines'."""
 
     size: str
     people: int
@@ -186,7 +189,9 @@ def run_bench(
     marks = tuple(sorted(float(c) for c in checkpoints))
     for size in sizes:
         if progress is not None:
-            progress(f"{size}: generating, greedy baseline, then solving for up to {marks[-1]:g} s")
+            progress(
+                f"{size}: generating, greedy baselines, then solving for up to {marks[-1]:g} s"
+            )
         if subprocess:
             ctx = multiprocessing.get_context("spawn")
             with ctx.Pool(processes=1, maxtasksperchild=1) as pool:
@@ -204,9 +209,9 @@ def _num(value: float | None, fmt: str = "{:,.0f}") -> str:
 
 
 def bench_table(rows: Sequence[BenchRow]) -> Table:
-    """The rows as a rich table: engine vs greedy baseline."""
+    """The rows as a rich table: engine vs greedy baselines."""
     marks = sorted({c.seconds for r in rows for c in r.checkpoints})
-    table = Table(title="planner bench: CP-SAT engine vs greedy baseline", show_lines=False)
+    table = Table(title="planner bench: CP-SAT engine vs greedy baselines", show_lines=False)
     table.add_column("size")
     table.add_column("people / activities", justify="right")
     table.add_column("build s", justify="right")

@@ -190,7 +190,7 @@ def yes_people_bound(instance: Instance) -> int:
     """Most people with a ``yes`` any plan can place in one of their ``yes`` activities.
 
     Level 1's bound counted in people (1 each): what ``planner bench`` compares the engine
-    and the greedy baseline against.
+    and the greedy baselines against.
     """
     return _yes_flow(instance, [1] * len(instance.people))
 
