@@ -969,8 +969,9 @@ class PlanSolver:
                     if proven_here or not probing:
                         break
                 elif probing and incumbent is not None and status == cp_model.UNKNOWN:
-                    # A short slice can end inside presolve; the plan in hand still stands
-                    # (it satisfies this phase's model), so probe from it.
+                    # A maximisation after a probe can end before its first solution (the
+                    # phase's time ran out inside presolve); the plan in hand still stands
+                    # (it satisfies this phase's model), so go on from it.
                     assert phase is not None
                     got = True
                     reached = max(reached, self._weighted_sub(values, phase))
