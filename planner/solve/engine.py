@@ -520,6 +520,8 @@ class _Probed:
     """A plan a probe found: what :meth:`PlanSolver.solve` needs to go on from it."""
 
     placements: list[Placement]
+    values: dict[int, int]
+    """Per-level values of the plan (:meth:`PlanSolver.evaluate`)."""
     solution: list[int]
     reached: int
 
@@ -883,11 +885,17 @@ class PlanSolver:
         # is the combinatorial one (no level proven yet).
         incumbent: list[Placement] | None = None
         values: dict[int, int] = {}
+
+        def offer(plan: list[Placement], plan_values: dict[int, int]) -> None:
+            """Keep ``plan`` if it is the first or lexicographically better."""
+            nonlocal incumbent, values
+            if incumbent is None or self._better(plan_values, values):
+                incumbent, values = plan, plan_values
+                self._best = values
+
         first: float | None = None
         if self.hint and self._greedy_ok() and not self._stop.is_set():
-            incumbent = self.hint
-            values, _ = self.evaluate(incumbent)
-            self._best = values
+            offer(self.hint, self.evaluate(self.hint)[0])
             first = time.monotonic() - t0
             self._solutions = 1
             self._report(values, force=True)
@@ -933,7 +941,7 @@ class PlanSolver:
             # make its plans depend on timing (see "Determinism" above).
             probing = phase is not None and not self._large() and self.options.workers > 1
             phase_bound = math.inf
-            proven_here = ended = got = False
+            proven_here = got = False
             reached = 0
             while True:
                 model.clear_objective()
@@ -951,13 +959,9 @@ class PlanSolver:
                     status_any = status
                     got = True
                     found = self._placements(solver)
-                    found_values, _ = self.evaluate(found)
-                    if incumbent is None or self._better(found_values, values):
-                        incumbent, values = found, found_values
-                        self._best = values
+                    offer(found, self.evaluate(found)[0])
                     solution = list(solver.response_proto.solution)
                     if phase is None:
-                        ended = True
                         break
                     reached = max(reached, int(solver.value(self._phase_expr(phase))))
                     phase_bound = min(phase_bound, solver.best_objective_bound)
@@ -981,28 +985,16 @@ class PlanSolver:
                     break
                 if self._stop.is_set() or phase_end - time.monotonic() <= 0.05:
                     break
-                # Refuted: the level is proven at ``reached``. Answered: the answer is a
-                # better plan, and the next probe asks for one more unit again. Unknown in
-                # time: back to maximising, and the next probe gets longer.
-                while not self._stop.is_set() and phase_end - time.monotonic() > 0.05:
-                    probe_end = min(phase_end, time.monotonic() + probe_seconds)
-                    outcome = self._probe(model, phase, reached + 1, solution, probe_end, i)
-                    if outcome == "unknown":
-                        probe_seconds *= 2
-                        break
-                    if outcome == "proven":
-                        proven_here = True
-                        break
-                    assert isinstance(outcome, _Probed)
-                    found_values, _ = self.evaluate(outcome.placements)
-                    if self._better(found_values, values):
-                        incumbent, values = outcome.placements, found_values
-                        self._best = values
-                    solution, reached = outcome.solution, outcome.reached
-                    self._report(values)
+                proven_here, last = self._probe_up(
+                    model, phase, i, reached, solution, phase_end, probe_seconds
+                )
+                if last is not None:
+                    offer(last.placements, last.values)
+                    solution, reached = last.solution, last.reached
+                probe_seconds *= 2  # back to maximising: the next probes get longer
                 if proven_here or self._stop.is_set() or phase_end - time.monotonic() <= 0.05:
                     break
-            if ended or not got or phase is None:
+            if not got or phase is None:
                 break
             if prefix_proven and proven_here:
                 self._proven_levels.extend(phase)
@@ -1068,6 +1060,32 @@ class PlanSolver:
             with self._lock:
                 self._solver = None
 
+    def _probe_up(
+        self,
+        model: cp_model.CpModel,
+        phase: tuple[int, ...],
+        index: int,
+        reached: int,
+        solution: list[int] | None,
+        phase_end: float,
+        seconds: float,
+    ) -> tuple[bool, _Probed | None]:
+        """Probe for one unit more than ``reached``, again from each plan a probe finds,
+        until a probe is refuted (``True``: proven at the last level reached) or goes
+        unanswered within ``seconds``; also the last, best plan the probes found."""
+        last: _Probed | None = None
+        while not self._stop.is_set() and phase_end - time.monotonic() > 0.05:
+            probe_end = min(phase_end, time.monotonic() + seconds)
+            outcome = self._probe(model, phase, reached + 1, solution, probe_end, index)
+            if outcome == "proven":
+                return True, last
+            if outcome == "unknown":
+                break
+            last = outcome
+            reached, solution = outcome.reached, outcome.solution
+            self._report(outcome.values)
+        return False, last
+
     def _probe(
         self,
         model: cp_model.CpModel,
@@ -1094,8 +1112,10 @@ class PlanSolver:
             return "proven"
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return "unknown"
+        placements = self._placements(solver)
         return _Probed(
-            placements=self._placements(solver),
+            placements=placements,
+            values=self.evaluate(placements)[0],
             solution=list(solver.response_proto.solution),
             reached=int(solver.value(self._phase_expr(phase))),
         )
