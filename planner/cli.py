@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import signal
 import sys
 import threading
@@ -40,6 +41,28 @@ class _Parser(argparse.ArgumentParser):
         self.print_usage(sys.stderr)
         err(f"planner: {message}")
         raise SystemExit(EXIT_INPUT)
+
+
+def _seconds(text: str) -> float:
+    """argparse type: a positive, finite number of seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (0 < value < math.inf):
+        raise argparse.ArgumentTypeError(f"{text!r}: give a positive number of seconds")
+    return value
+
+
+def _count(text: str) -> int:
+    """argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a whole number of at least 1")
+    return value
 
 
 # ---------------------------------------------------------------------- commands
@@ -389,12 +412,17 @@ def build_parser() -> argparse.ArgumentParser:
     def workspace_opt(p: argparse.ArgumentParser) -> None:
         p.add_argument("--workspace", default=argparse.SUPPRESS, help="workspace file or URL")
 
-    def solver_opts(p: argparse.ArgumentParser, time_limit: float) -> None:
+    def solver_opts(
+        p: argparse.ArgumentParser, time_limit: float | None, limit_help: str | None = None
+    ) -> None:
         p.add_argument(
-            "--time-limit", type=float, default=time_limit, help="seconds (default %(default)s)"
+            "--time-limit",
+            type=_seconds,
+            default=time_limit,
+            help=limit_help or "seconds (default %(default)s)",
         )
         p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-        p.add_argument("--workers", type=int, default=2, help="solver threads (default 2)")
+        p.add_argument("--workers", type=_count, default=2, help="solver threads (default 2)")
 
     p = add("validate", cmd_validate, "check a scenario file; report every problem")
     p.add_argument("scenario")
@@ -436,9 +464,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--scale", action="store_true", help="time validating and importing 5,000 people"
     )
-    p.add_argument("--time-limit", type=float, default=None)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--workers", type=int, default=2)
+    solver_opts(p, None, "seconds for --meetings (default 60)")
     p = add("demo", cmd_demo, "open the TUI on the demo workspace (created on first run)")
     p.add_argument(
         "--no-tui", action="store_true", help="create the demo workspace and print a summary"

@@ -61,6 +61,27 @@ def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert "planner: the following arguments are required" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["solve", "s.toml", "--out", "o", "--time-limit", "-1"], "'-1': give a positive number"),
+        (["solve", "s.toml", "--out", "o", "--time-limit", "nan"], "'nan': give a positive"),
+        (["explain", "s.toml", "--person", "a", "--time-limit", "inf"], "'inf': give a positive"),
+        (["solve", "s.toml", "--out", "o", "--workers", "0"], "'0': give a whole number"),
+        (["bench", "--workers", "two"], "'two': give a whole number"),
+        (["bench", "--meetings", "m.json", "--time-limit", "0"], "'0': give a positive"),
+    ],
+)
+def test_solver_limits_must_be_positive(
+    capsys: pytest.CaptureFixture[str], argv: list[str], expected: str
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert expected in err and "Traceback" not in err
+
+
 def test_schema_is_json(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "schema")
     assert code == 0
