@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from textual.widgets import Input, TextArea
 from planner.demo import demo_scenario
 from planner.domain.planning import PlanningInput
 from planner.domain.schedule import Objective, PlannedSession, PlanStatus, Schedule
+from planner.solve import SolveProgress, SolveResult
 from planner.store import Workspace
 from planner.tui.app import PlannerApp, make_app
 from tests.factories import activity, build, everyone_yes, person, scenario_data
@@ -86,20 +86,6 @@ def fixed_schedule(problem: PlanningInput, stopped: bool = False) -> Schedule:
     )
 
 
-@dataclass
-class FakeProgress:
-    objective: float
-    bound: float
-    gap: float
-    elapsed: float
-    solutions: int
-
-
-@dataclass
-class FakeResult:
-    schedule: Schedule
-
-
 class FakeSolver:
     """Reports progress, then blocks until ``stop()`` (or returns at once when ``block`` is
     false): cancelling is tested without depending on how fast the real engine is."""
@@ -109,12 +95,13 @@ class FakeSolver:
         self.block = block
         self.stopped = threading.Event()
 
-    def solve(self, on_progress: Callable[[Any], None] | None = None) -> FakeResult:
+    def solve(self, on_progress: Callable[[SolveProgress], None] | None = None) -> SolveResult:
         if on_progress:
-            on_progress(FakeProgress(90, 120, 0.25, 0.5, 1))
+            on_progress(SolveProgress(90, 120, 0.25, 0.5, 1))
         if self.block:
             self.stopped.wait(20)
-        return FakeResult(fixed_schedule(self.problem, stopped=self.stopped.is_set()))
+        stopped = self.stopped.is_set()
+        return SolveResult(fixed_schedule(self.problem, stopped), 0.0, 0.0, stopped)
 
     def stop(self) -> None:
         self.stopped.set()
