@@ -29,7 +29,7 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 import numpy.typing as npt
@@ -57,7 +57,7 @@ BoolArray = npt.NDArray[np.bool_]
 
 Seating = Literal["poll", "balanced"]
 """Who gets a seat first (see the module docstring)."""
-SEATINGS: tuple[Seating, ...] = ("poll", "balanced")
+SEATINGS: tuple[Seating, ...] = get_args(Seating)
 
 
 @dataclass
