@@ -14,12 +14,7 @@ import pytest
 from planner.cli import main
 from planner.domain.io import load_scenario
 from planner.store import Workspace
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+from tests.integration.cli import run
 
 
 def copy_example(shared_dir: Path, tmp_path: Path) -> Path:

@@ -12,38 +12,21 @@ from pathlib import Path
 
 import pytest
 
-from planner.cli import main
 from planner.domain.io import dump_scenario
 from planner.store import Workspace
 from tests.factories import activity, build, person, scenario_data
+from tests.integration.cli import run, solve_argv
 
 REPO = Path(__file__).resolve().parents[2]
 NOW = "2027-03-01T09:00:00+00:00"
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def test_example_plans_verifies_and_explains(
     capsys: pytest.CaptureFixture[str], example_scenario: Path, tmp_path: Path
 ) -> None:
     out_dir = tmp_path / "plan"
-    code, out, err = run(
-        capsys,
-        "solve",
-        str(example_scenario),
-        "--out",
-        str(out_dir),
-        "--now",
-        NOW,
-        "--time-limit",
-        "10",
-        "--workers",
-        "1",
-    )
+    argv = solve_argv(str(example_scenario), out=out_dir, now=NOW, time_limit=10, workers=1)
+    code, out, err = run(capsys, *argv)
     assert code == 0, err
     assert out.startswith(("optimal:", "feasible:"))
     schedule = json.loads((out_dir / "schedule.json").read_text())
@@ -89,20 +72,7 @@ def test_verify_reports_a_tampered_schedule(
     capsys: pytest.CaptureFixture[str], example_scenario: Path, tmp_path: Path
 ) -> None:
     out_dir = tmp_path / "plan"
-    assert (
-        run(
-            capsys,
-            "solve",
-            str(example_scenario),
-            "--out",
-            str(out_dir),
-            "--now",
-            NOW,
-            "--time-limit",
-            "5",
-        )[0]
-        == 0
-    )
+    assert run(capsys, *solve_argv(str(example_scenario), out=out_dir, now=NOW))[0] == 0
     path = out_dir / "schedule.json"
     schedule = json.loads(path.read_text())
     # Put Fatima (who said no to the team lunch) into it: opted_out.
@@ -139,17 +109,7 @@ def test_must_hold_that_cannot_be_held_is_infeasible(
     )
     path = tmp_path / "s.toml"
     path.write_text(dump_scenario(build(data), "toml"))
-    code, out, err = run(
-        capsys,
-        "solve",
-        str(path),
-        "--out",
-        str(tmp_path / "out"),
-        "--now",
-        NOW,
-        "--time-limit",
-        "5",
-    )
+    code, out, err = run(capsys, *solve_argv(str(path), out=tmp_path / "out", now=NOW))
     assert code == 3
     assert out.startswith("infeasible")
     assert "conflict:" in err and "ann" in err
@@ -175,36 +135,12 @@ def test_workspace_replan_writes_only_changes(
     )
     first = tmp_path / "first"
     code, _out, err = run(
-        capsys,
-        "solve",
-        "--workspace",
-        str(db),
-        "--out",
-        str(first),
-        "--now",
-        NOW,
-        "--time-limit",
-        "5",
-        "--workers",
-        "1",
+        capsys, *solve_argv("--workspace", str(db), out=first, now=NOW, workers=1)
     )
     assert code == 0, err
     assert len(list((first / "invites").glob("*.ics"))) >= 3
     second = tmp_path / "second"
-    code, _, err = run(
-        capsys,
-        "solve",
-        "--workspace",
-        str(db),
-        "--out",
-        str(second),
-        "--now",
-        NOW,
-        "--time-limit",
-        "5",
-        "--workers",
-        "1",
-    )
+    code, _, err = run(capsys, *solve_argv("--workspace", str(db), out=second, now=NOW, workers=1))
     assert code == 0, err
     # the same plan again: nobody's invite changed, so no invite files
     assert not list((second / "invites").glob("*.ics")) if (second / "invites").exists() else True

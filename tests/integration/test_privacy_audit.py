@@ -18,6 +18,7 @@ from planner.domain.models import Answer
 from planner.respond import Limits, build_response, load_poll, write_response
 from planner.store import Workspace
 from tests.factories import activity, build, person, scenario_data
+from tests.integration.cli import solve_argv
 
 NOW = "2027-02-01T09:00:00+00:00"
 FIELDS = ["SUMMARY", "DESCRIPTION", "LOCATION", "COMMENT", "CATEGORIES", "CONTACT", "X-PRIVATE"]
@@ -122,22 +123,7 @@ def flow(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> dict:
         return code
 
     assert cli("import", str(scenario_path), "--workspace", str(db)) == 0
-    assert (
-        cli(
-            "solve",
-            "--workspace",
-            str(db),
-            "--out",
-            str(out),
-            "--now",
-            NOW,
-            "--time-limit",
-            "10",
-            "--workers",
-            "1",
-        )
-        == 0
-    )
+    assert cli(*solve_argv("--workspace", str(db), out=out, now=NOW, time_limit=10, workers=1)) == 0
     assert (
         cli(
             "export",
