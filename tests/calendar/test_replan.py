@@ -6,7 +6,6 @@ and checks the files in the second output directory and what the workspace remem
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,18 +24,14 @@ from tests.calendar.test_invites import (
     problem,
     read_ical,
     schedule,
-    team_data,
     workshop,
 )
-from tests.factories import NOW, build
+from tests.factories import NOW
 
 
 @pytest.fixture
-def ws(tmp_path: Path) -> Iterator[Workspace]:
-    workspace = Workspace.open(tmp_path / "ws.db")
-    workspace.save_scenario(build(team_data()), {})
-    yield workspace
-    workspace.close()
+def ws(team_ws: Workspace) -> Workspace:
+    return team_ws
 
 
 def publish(ws: Workspace, plan: Schedule, out: Path) -> list[str]:

@@ -7,36 +7,23 @@ depend on the workspace id, which is random per workspace, so each test fills th
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from planner.calendar.publish import publish_plan
 from planner.cli import main
 from planner.domain.errors import InputError
 from planner.service import import_files
 from planner.store import Workspace
 from planner.store.invites import list_replies, published_rows
-from tests.calendar.test_invites import default_schedule, team_data
-from tests.factories import NOW, build
+from tests.factories import NOW
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "replies"
 
 
 @pytest.fixture
-def ws(tmp_path: Path) -> Iterator[Workspace]:
-    workspace = Workspace.open(tmp_path / "ws.db")
-    workspace.save_scenario(build(team_data()), {})
-    publish_plan(
-        workspace.planning_input(NOW),
-        default_schedule(),
-        tmp_path / "out",
-        workspace=workspace,
-        now=NOW,
-    )
-    yield workspace
-    workspace.close()
+def ws(published_ws: Workspace) -> Workspace:
+    return published_ws
 
 
 def fixture(ws: Workspace, name: str, tmp_path: Path, **replace: str) -> Path:

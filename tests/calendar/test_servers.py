@@ -33,8 +33,8 @@ from planner.cli import main
 from planner.domain.errors import InputError
 from planner.store import Workspace
 from planner.store.invites import published_rows
-from tests.calendar.test_invites import default_schedule, lunch, schedule, team_data
-from tests.factories import NOW, build
+from tests.calendar.test_invites import default_schedule, lunch, schedule
+from tests.factories import NOW
 
 pytestmark = pytest.mark.server
 
@@ -128,22 +128,12 @@ def collection(radicale: str, request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Workspace]:
+def ws(published_ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> Workspace:
     monkeypatch.setenv("PLANNER_CALDAV_USER", USER)
     monkeypatch.setenv("PLANNER_CALDAV_PASSWORD", "secret")
     monkeypatch.delenv("PLANNER_SMTP_USER", raising=False)
     monkeypatch.delenv("PLANNER_SMTP_PASSWORD", raising=False)
-    workspace = Workspace.open(tmp_path / "ws.db")
-    workspace.save_scenario(build(team_data()), {})
-    publish_plan(
-        workspace.planning_input(NOW),
-        default_schedule(),
-        tmp_path / "out",
-        workspace=workspace,
-        now=NOW,
-    )
-    yield workspace
-    workspace.close()
+    return published_ws
 
 
 def _report_uids(collection: str) -> list[str]:
