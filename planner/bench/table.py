@@ -24,13 +24,15 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 from rich.table import Table
 
 from planner.bench.baseline import greedy_plan, yes_placed
 from planner.bench.orgs import Size, generate
 from planner.domain.models import Answer
+from planner.solve import PlanSolver, SolveOptions, SolveProgress
+from planner.solve.instance import build_instance
+from planner.solve.objective import yes_people_bound
 from planner.solve.verify import verify
 
 
@@ -100,14 +102,8 @@ def bench_one(
         balanced_yes_placed=yes_placed(problem, balanced),
         balanced_violations=len(verify(problem, balanced)),
     )
-    try:
-        from planner.solve import PlanSolver, SolveOptions, SolveProgress
-        from planner.solve.instance import build_instance
-        from planner.solve.objective import yes_people_bound
-    except ImportError as exc:  # the engine is optional for the baseline figures
-        return _replace(base, error=f"engine unavailable: {exc}", peak_mb=_peak_mb())
     # What neither plan can beat: shows how much room "more people with a yes" has.
-    base = _replace(base, yes_bound=yes_people_bound(build_instance(problem)))
+    base = replace(base, yes_bound=yes_people_bound(build_instance(problem)))
 
     marks = sorted(checkpoints)
     seen: list[SolveProgress] = []
@@ -119,7 +115,7 @@ def bench_one(
         options = SolveOptions(time_limit=float(marks[-1]), workers=workers, seed=seed)
         result = PlanSolver(problem, options).solve(on_progress=on_progress)
     except Exception as exc:  # report, do not crash the whole table
-        return _replace(
+        return replace(
             base, error=f"{type(exc).__name__}: {exc}".splitlines()[0], peak_mb=_peak_mb()
         )
     plan = result.schedule
@@ -141,7 +137,7 @@ def bench_one(
             points.append(Checkpoint(mark, None, None, None, found=True))
         else:
             points.append(Checkpoint(mark, None, None, None))
-    return _replace(
+    return replace(
         base,
         build_seconds=round(result.build_seconds, 2),
         first_solution_seconds=(
@@ -156,10 +152,6 @@ def bench_one(
         violations=len(verify(problem, plan)),
         peak_mb=round(_peak_mb(), 1),
     )
-
-
-def _replace(row: BenchRow, **changes: Any) -> BenchRow:
-    return replace(row, **changes)
 
 
 def _bench_safely(size: Size, seed: int, workers: int, checkpoints: tuple[float, ...]) -> BenchRow:
