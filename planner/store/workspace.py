@@ -341,14 +341,38 @@ class Workspace:
 
     # ------------------------------------------------------------------ edits (one transaction each)
 
-    def put_record(self, kind: RecordKind, record: BaseModel, *, label: str | None = None) -> None:
-        """Add or replace one person/activity/venue/queue; the whole scenario must stay valid."""
+    def put_record(
+        self,
+        kind: RecordKind,
+        record: BaseModel,
+        *,
+        replacing: str | None = None,
+        label: str | None = None,
+    ) -> None:
+        """Add one person/activity/venue/queue, or with ``replacing`` edit that one in place;
+        the whole scenario must stay valid.
+
+        Adding an id that is taken, or changing the id while editing, is refused: either
+        would silently replace another record (and keep its answers) or copy this one.
+        """
         record_id: str = record.id  # type: ignore[attr-defined]
         with self.write() as conn:
             data = self._scenario_data(conn)
             items: list[dict[str, Any]] = data[kind]
             new = _record_json(record)
             before = next((r for r in items if r["id"] == record_id), None)
+            refusal = None
+            if replacing is None and before is not None:
+                refusal = f"{record_id!r} is already taken; choose another id"
+            elif replacing is not None and record_id != replacing:
+                refusal = f"the id cannot change from {replacing!r} while editing"
+            elif replacing is not None and before is None:
+                refusal = f"{replacing!r} is no longer in the workspace"
+            if refusal is not None:
+                ids = [r["id"] for r in items]
+                target = replacing if replacing in ids else record_id
+                index = ids.index(target) if target in ids else len(items)
+                raise InputError.single(self.location, refusal, f"{kind}.{index}.id")
             if before is None:
                 items.append(new)
             else:

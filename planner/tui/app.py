@@ -340,8 +340,9 @@ class PlannerApp(App[int]):
         def done(person: Person | None) -> None:
             if person is None:
                 return
+            replacing = initial.get("id") if editing else None
             try:
-                self.workspace.put_record("people", person)
+                self.workspace.put_record("people", person, replacing=replacing)
             except InputError as exc:
                 errs = problems_by_field([(p.location, p.message) for p in exc.problems])
                 self._open_person_form(
@@ -494,6 +495,7 @@ class PlannerApp(App[int]):
             "activities",
             f"Edit {activity.name}",
             to_toml(activity.model_dump(mode="json", exclude_none=True)),
+            replacing=activity.id,
         )
 
     @on(ActivitiesPane.RemoveRequested)
@@ -511,7 +513,10 @@ class PlannerApp(App[int]):
         rk = cast(Literal["team", "policy", "queues", "venues"], kind)
         data = rule_data(self.snapshot.scenario, rk, record_id or kind)
         self._edit_record(
-            kind, f"Edit {kind if kind in ('team', 'policy') else record_id}", to_toml(data)
+            kind,
+            f"Edit {kind if kind in ('team', 'policy') else record_id}",
+            to_toml(data),
+            replacing=record_id or None,
         )
 
     @on(RulesPane.AddRequested)
@@ -539,8 +544,16 @@ class PlannerApp(App[int]):
     }
 
     def _edit_record(
-        self, kind: str, title: str, text: str, errors: list[str] | None = None
+        self,
+        kind: str,
+        title: str,
+        text: str,
+        errors: list[str] | None = None,
+        *,
+        replacing: str | None = None,
     ) -> None:
+        """Edit one record as TOML; ``replacing``: the id of the record being edited (none
+        when adding)."""
         model = self._MODELS[kind]
 
         def done(data: dict[str, Any] | None) -> None:
@@ -551,9 +564,10 @@ class PlannerApp(App[int]):
                 if kind in ("team", "policy"):
                     self.workspace.put_document(kind, record)  # type: ignore[arg-type]
                 else:
-                    self.workspace.put_record(kind, record)  # type: ignore[arg-type]
+                    self.workspace.put_record(kind, record, replacing=replacing)  # type: ignore[arg-type]
             except InputError as exc:
-                self._edit_record(kind, title, to_toml(data), [p.render() for p in exc.problems])
+                problems = [p.render() for p in exc.problems]
+                self._edit_record(kind, title, to_toml(data), problems, replacing=replacing)
                 return
             self.notify(f"Saved {title.lower()}.", timeout=3)
             self.reload()

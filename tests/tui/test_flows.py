@@ -64,19 +64,30 @@ async def test_add_person_through_the_form(demo_ws: Path) -> None:
                 "name": "Zed New",
                 "email": "not-an-email",
                 "department": "Support",
+                "max_events_per_week": "-",
             },
         )
         await pilot.press("ctrl+s")
-        # The form stays open and says what is wrong next to the field.
+        # The form stays open and says what is wrong next to each field.
         assert isinstance(app.screen, PersonForm)
         assert "not an email" in str(app.screen.query_one("#e-email").render())
-        await fill(pilot, {"email": "zed@example.com", "queues": "no-such-queue"})
+        assert "valid integer" in str(app.screen.query_one("#e-max_events_per_week").render())
+        await fill(
+            pilot,
+            {"email": "zed@example.com", "queues": "no-such-queue", "max_events_per_week": "1"},
+        )
         await pilot.press("ctrl+s")
         await pilot.pause()
         # The workspace refuses an unknown queue: the form comes back with the error there.
         assert isinstance(app.screen, PersonForm)
         assert "unknown queue" in str(app.screen.query_one("#e-queues").render())
-        await fill(pilot, {"queues": "phone"})
+        # An id someone already has is refused, not a silent replacement of that person.
+        await fill(pilot, {"queues": "phone", "id": "erik-nilsson"})
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, PersonForm)
+        assert "already taken" in str(app.screen.query_one("#e-id").render())
+        await fill(pilot, {"id": "zed-new"})
         app.screen.query_one("#f-show_in_attendee_lists", Checkbox).value = True
         await pilot.press("ctrl+s")
         await pilot.pause()
@@ -85,7 +96,9 @@ async def test_add_person_through_the_form(demo_ws: Path) -> None:
     with Workspace.open(demo_ws) as ws:
         added = ws.load_scenario().person("zed-new")
         assert added.queues == ["phone"] and added.show_in_attendee_lists
+        assert added.max_events_per_week == 1
         assert ws.last_edit() == "add person zed-new"
+        assert ws.load_scenario().person("erik-nilsson").name != "Zed New"
 
 
 async def test_search_filters_people_and_remove_undo(demo_ws: Path) -> None:

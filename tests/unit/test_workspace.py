@@ -118,11 +118,11 @@ def test_reimport_updates_and_keeps_history(ws: Workspace) -> None:
 
 def test_edit_person_validates_and_undoes(ws: Workspace) -> None:
     ann = ws.load_scenario().person("ann")
-    ws.put_record("people", ann.model_copy(update={"department": "Quality"}))
+    ws.put_record("people", ann.model_copy(update={"department": "Quality"}), replacing="ann")
     assert ws.load_scenario().person("ann").department == "Quality"
     bad = ann.model_copy(update={"queues": ["nope"]})
     with pytest.raises(InputError, match="unknown queue 'nope'"):
-        ws.put_record("people", bad)
+        ws.put_record("people", bad, replacing="ann")
     assert ws.load_scenario().person("ann").department == "Quality"
     assert ws.undo() == "edit person ann"
     assert ws.load_scenario().person("ann").department == "Support"
@@ -134,6 +134,21 @@ def test_add_person_then_undo(ws: Workspace) -> None:
     assert [p.id for p in ws.load_scenario().people] == ["ann", "bob", "cat", "dan"]
     ws.undo()
     assert [p.id for p in ws.load_scenario().people] == ["ann", "bob", "cat"]
+
+
+def test_adding_a_taken_id_or_renaming_while_editing_is_refused(ws: Workspace) -> None:
+    before = ws.load_scenario()
+    bob = before.person("bob")
+    other = Person.model_validate(person("ann", "Sales") | {"name": "Someone Else"})
+    with pytest.raises(InputError, match=r"people\.0\.id: 'ann' is already taken"):
+        ws.put_record("people", other)
+    with pytest.raises(InputError, match=r"people\.1\.id: the id cannot change from 'bob'"):
+        ws.put_record("people", bob.model_copy(update={"id": "cat"}), replacing="bob")
+    with pytest.raises(InputError, match="the id cannot change from 'bob'"):
+        ws.put_record("people", bob.model_copy(update={"id": "bobby"}), replacing="bob")
+    with pytest.raises(InputError, match="'zed' is no longer in the workspace"):
+        ws.put_record("people", Person.model_validate(person("zed")), replacing="zed")
+    assert ws.load_scenario() == before
 
 
 def test_delete_person_drops_references_and_undo_restores(ws: Workspace) -> None:

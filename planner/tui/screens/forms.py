@@ -120,10 +120,9 @@ class PersonForm(ModalScreen[Person | None]):
             raw = self.query_one(f"#f-{name}", Input).value.strip()
             if kind == "list":
                 data[name] = [p.strip() for p in raw.split(",") if p.strip()]
-            elif kind == "int":
-                data[name] = int(raw) if raw else None
-            elif raw or name not in ("timezone",):
-                data[name] = raw if raw else None
+            else:
+                # Numbers stay text: the model parses them and words a bad one per field.
+                data[name] = raw or None
         return {k: v for k, v in data.items() if v is not None}
 
     def show_errors(self, errors: Mapping[str, str]) -> None:
