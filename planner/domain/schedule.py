@@ -69,3 +69,9 @@ class Schedule(_Out):
 
     def sessions_of(self, person_id: str) -> list[PlannedSession]:
         return [s for s in self.sessions if person_id in s.attendees]
+
+    @property
+    def publishable(self) -> bool:
+        """A plan that may go out as invites: optimal or feasible, even with no sessions
+        (then it cancels what was sent before)."""
+        return self.status in (PlanStatus.optimal, PlanStatus.feasible)

@@ -799,8 +799,8 @@ class PlannerApp(App[int]):
 
         ws = self.workspace
         plan = ws.latest_plan()
-        if plan is None or plan.status.value == "infeasible" or not plan.sessions:
-            raise PlannerError("there is no plan with sessions to send: solve first")
+        if plan is None or not plan.publishable:
+            raise PlannerError("there is no plan to send: solve first")
         now = self.now()
         written = publish_plan(ws.planning_input(now), plan, out, workspace=ws, now=now)
         lines = [

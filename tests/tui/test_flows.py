@@ -238,6 +238,13 @@ async def test_export_invites(demo_ws: Path, tmp_path: Path) -> None:
         await wait_for(pilot, lambda: app.snapshot is not None and app.snapshot.plan is not None)
         await pilot.press("7", "w")
         await wait_for(pilot, lambda: bool(list((tmp_path / "out").glob("**/*.ics"))))
+        # A re-plan that holds nothing still goes out: it cancels what was sent (as the CLI).
+        with Workspace.open(demo_ws) as ws:
+            sent = ws.latest_plan()
+            assert sent is not None and sent.sessions
+            ws.save_plan(sent.model_copy(update={"sessions": []}))
+        await pilot.press("w")
+        await wait_for(pilot, lambda: bool(list((tmp_path / "out").glob("**/*-cancel.ics"))))
 
 
 async def test_edit_policy_as_toml(demo_ws: Path) -> None:
