@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from textual.message import Message
 from textual.pilot import Pilot
-from textual.widgets import Checkbox, Input
+from textual.widgets import Checkbox, DataTable, Input
 
 from planner.domain.models import Answer
 from planner.respond import Limits, build_response, load_poll, write_response
@@ -143,6 +143,27 @@ async def test_answer_cycles_and_is_saved_at_once(demo_ws: Path) -> None:
     ]
     with Workspace.open(demo_ws) as ws:
         assert ws.load_scenario().answer(first, activity) is Answer.yes
+
+
+async def test_a_refused_answer_reverts_its_cell(
+    demo_ws: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from planner.domain.errors import WorkspaceBusy
+
+    app = app_for(demo_ws)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("4")
+        await pilot.pause()
+        table = app.query_one("#answers-table", DataTable)
+        shown = str(table.get_cell_at(table.cursor_coordinate))
+
+        def busy(*_args: object) -> None:
+            raise WorkspaceBusy("workspace busy, try again")
+
+        monkeypatch.setattr(app.workspace, "set_answer", busy)
+        await pilot.press("x" if shown.strip() else "y")
+        await pilot.pause()
+        assert str(table.get_cell_at(table.cursor_coordinate)) == shown
 
 
 async def test_solve_with_the_engine(tiny_ws: Path) -> None:

@@ -19,7 +19,7 @@ from textual.widgets import DataTable, Input, Static
 
 from planner.domain.models import Answer
 from planner.overview import answer_totals, cycle_answer
-from planner.tui.widgets.base import Pane, Snapshot
+from planner.tui.widgets.base import Pane, Snapshot, shorten
 
 _STYLE = {"yes": "bold", "maybe": "italic", "no": "dim strike", None: "dim"}
 
@@ -74,9 +74,11 @@ class AnswersPane(Pane):
         super().on_mount()
 
     def render_snapshot(self, snapshot: Snapshot) -> None:
-        self._fill(rebuild=False)
+        self._fill()
 
-    def _fill(self, *, rebuild: bool) -> None:
+    def _fill(self) -> None:
+        """Repaint only the rows whose answers changed; rebuild when the rows or columns
+        (filter, people, activities) changed."""
         if self.snapshot is None:
             return
         scenario = self.snapshot.scenario
@@ -85,7 +87,7 @@ class AnswersPane(Pane):
         people = [p for p in scenario.people if not needle or needle in f"{p.id} {p.name}".lower()]
         activities = [a.id for a in scenario.activities]
         shape = (tuple(p.id for p in people), tuple(activities))
-        if not rebuild and shape == self._shape and table.row_count == len(people):
+        if shape == self._shape and table.row_count == len(people):
             # Same rows and columns: update only the people whose answers changed.
             for r, pid in enumerate(self._people):
                 answers = scenario.preferences.get(pid, {})
@@ -99,11 +101,11 @@ class AnswersPane(Pane):
             table.clear(columns=True)
             table.add_column("Person", key="person", width=16)
             for a in scenario.activities:
-                table.add_column(_short(a.name), key=a.id)
+                table.add_column(shorten(a.name, 7), key=a.id)
             table.add_rows(
                 [
                     (
-                        _short(p.name, 16),
+                        shorten(p.name, 16),
                         *(cell(scenario.preferences.get(p.id, {}).get(aid)) for aid in activities),
                     )
                     for p in people
@@ -152,10 +154,13 @@ class AnswersPane(Pane):
 
     @on(Input.Changed, "#answers-search")
     def _search(self) -> None:
-        self._fill(rebuild=True)
+        # A changed filter changes the rows, which rebuilds the table; nothing else needs to.
+        self.refill_soon(self._fill)
 
     @on(Input.Submitted, "#answers-search")
     def _search_done(self) -> None:
+        self.refill_now()
+        self._fill()
         self.query_one("#answers-table", DataTable).focus()
 
     def action_search(self) -> None:
@@ -179,8 +184,5 @@ class AnswersPane(Pane):
         # Show the new word at once; the app's next snapshot confirms (or reverts) it.
         table = self.query_one("#answers-table", DataTable)
         table.update_cell_at(table.cursor_coordinate, cell(answer))
+        self._seen.pop(pid, None)  # so the next snapshot repaints this row either way
         self.post_message(self.AnswerChanged(pid, aid, answer))
-
-
-def _short(name: str, width: int = 7) -> str:
-    return name if len(name) <= width else name[: width - 1] + "…"

@@ -7,13 +7,20 @@ asking for edits and never touch the workspace or a sibling.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from textual.containers import Vertical
+from textual.timer import Timer
 from textual.widget import Widget
 
 from planner.domain.models import Scenario
 from planner.domain.schedule import Schedule
+
+
+def shorten(name: str, width: int) -> str:
+    """``name`` cut to ``width`` characters with an ellipsis (table cells, headers)."""
+    return name if len(name) <= width else name[: width - 1] + "…"
 
 
 @dataclass(frozen=True)
@@ -33,6 +40,11 @@ class Pane(Vertical):
 
     snapshot: Snapshot | None = None
     _rendered: int = -1
+    _filter_timer: Timer | None = None
+
+    FILTER_DELAY = 0.12
+    """Seconds a filter waits for the next key: typing "anna" refills a 2,000-row table
+    once, not four times."""
 
     def show_snapshot(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
@@ -51,6 +63,17 @@ class Pane(Vertical):
     def on_mount(self) -> None:
         if self._shown():
             self.refresh_if_stale()
+
+    def refill_soon(self, fill: Callable[[], object]) -> None:
+        """Run ``fill`` once typing pauses (each call restarts the wait)."""
+        self.refill_now()
+        self._filter_timer = self.set_timer(self.FILTER_DELAY, fill)
+
+    def refill_now(self) -> None:
+        """Cancel a pending :meth:`refill_soon` (the caller fills at once instead)."""
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+            self._filter_timer = None
 
     def render_snapshot(self, snapshot: Snapshot) -> None:  # pragma: no cover - overridden
         raise NotImplementedError

@@ -166,17 +166,11 @@ class PeoplePane(Pane):
     @on(Input.Changed, "#people-search")
     @on(Select.Changed)
     def _filters_changed(self) -> None:
-        # Typing "anna" refills the table once, not four times (2,000 rows).
-        timer = getattr(self, "_filter_timer", None)
-        if timer is not None:
-            timer.stop()
-        self._filter_timer = self.set_timer(0.12, self._fill)
+        self.refill_soon(self._fill)
 
     @on(Input.Submitted, "#people-search")
     def _search_done(self) -> None:
-        timer = getattr(self, "_filter_timer", None)
-        if timer is not None:
-            timer.stop()
+        self.refill_now()
         self._fill()
         self.query_one("#people-table", DataTable).focus()
 

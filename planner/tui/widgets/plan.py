@@ -21,7 +21,7 @@ from textual.widgets import ContentSwitcher, DataTable, Input, Label, ProgressBa
 from planner.domain.schedule import PlannedSession, Schedule
 from planner.domain.timeutil import zone
 from planner.tui.screens.dialogs import PickDialog
-from planner.tui.widgets.base import Pane, Snapshot
+from planner.tui.widgets.base import Pane, Snapshot, shorten
 from planner.tui.widgets.week_grid import GridItem, WeekGrid
 
 
@@ -143,7 +143,7 @@ class PlanPane(Pane):
             start = s.start.astimezone(tz)
             table.add_row(
                 f"{start:%a %d %H:%M}",
-                _short(names.get(s.activity, s.activity)),
+                shorten(names.get(s.activity, s.activity), 24),
                 str(len(s.attendees)),
             )
         if self._sessions:
@@ -287,7 +287,3 @@ def session_detail(snapshot: Snapshot, s: PlannedSession) -> Text:
             reasons = "; ".join(r.detail or r.rule for r in n.reasons)
             text.append(f"\nSession {n.session} not held: {reasons}\n")
     return text
-
-
-def _short(name: str, width: int = 24) -> str:
-    return name if len(name) <= width else name[: width - 1] + "…"
