@@ -312,10 +312,7 @@ class PlannerApp(App[int]):
         """Run one workspace edit; report a refusal with the workspace's own words."""
         try:
             action()
-        except InputError as exc:
-            self.notify(str(exc), title=exc.title, severity="error", timeout=8)
-            return False
-        except PlannerError as exc:
+        except PlannerError as exc:  # InputError included
             self.notify(str(exc), title=exc.title, severity="error", timeout=8)
             return False
         if done:

@@ -35,6 +35,7 @@ from planner.domain.models import Answer
 from planner.domain.planning import Interval
 from planner.respond import Limits, Poll, build_response, load_poll, snap_to_grid, write_response
 from planner.tui.bindings import shared_bindings
+from planner.tui.screens.dialogs import split_paths
 from planner.tui.screens.help import HelpScreen, binding_rows
 from planner.tui.widgets.answers import cell
 from planner.tui.widgets.tick import Tick
@@ -209,7 +210,11 @@ class RespondApp(App[int]):
 
     @on(Input.Submitted, "#r-ics")
     def _ics_submitted(self, event: Input.Submitted) -> None:
-        paths = [Path(p).expanduser() for p in event.value.split()]
+        try:
+            paths = split_paths(event.value)
+        except ValueError as exc:
+            self.notify(str(exc), severity="error", timeout=8)
+            return
         self.raw_blocks = []
         self.read_calendars(paths)
         self._show_shared()

@@ -297,3 +297,12 @@ async def test_help_lists_every_binding_and_palette_offers_actions(demo_ws: Path
             assert b.tooltip, f"{section}: {b.key} has no tooltip"  # type: ignore[union-attr]
             if section != "App" or b.key != "ctrl+p":  # type: ignore[union-attr]
                 assert b.id, f"{section}: {b.key} has no id"  # type: ignore[union-attr]
+
+
+def test_typed_paths_are_split_like_a_shell() -> None:
+    from planner.tui.screens.dialogs import split_paths
+
+    assert split_paths('"My Calendar.ics" b.ics') == [Path("My Calendar.ics"), Path("b.ics")]
+    assert split_paths(r"My\ Calendar.ics") == [Path("My Calendar.ics")]
+    with pytest.raises(ValueError, match="cannot read the paths"):
+        split_paths('"unclosed.ics')

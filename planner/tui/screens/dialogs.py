@@ -6,6 +6,7 @@ Each returns its answer through ``dismiss`` (the caller passes a callback to
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Sequence
 from pathlib import Path
 from typing import ClassVar
@@ -50,25 +51,33 @@ class ConfirmDialog(ModalScreen[bool]):
         self.dismiss(False)
 
 
+def split_paths(text: str) -> list[Path]:
+    """Paths typed on one line, as a shell reads them: ``"My Calendar.ics" b.ics`` is two.
+
+    Raises ``ValueError`` with a short reason (an unclosed quote).
+    """
+    try:
+        words = shlex.split(text)
+    except ValueError as exc:
+        raise ValueError(f"cannot read the paths: {exc}") from None
+    return [Path(w).expanduser() for w in words]
+
+
 class PathPrompt(ModalScreen[list[Path] | None]):
     """Ask for one or more file paths (separated by spaces); checks that they exist."""
 
     BINDINGS: ClassVar[list[BindingType]] = [CANCEL]
 
-    def __init__(
-        self, title: str, hint: str, *, default: str = "", must_exist: bool = True
-    ) -> None:
+    def __init__(self, title: str, hint: str) -> None:
         super().__init__()
         self.title_text = title
         self.hint = hint
-        self.default = default
-        self.must_exist = must_exist
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(self.title_text, classes="dialog-title")
             yield Static(self.hint, classes="hint")
-            yield Input(self.default, placeholder="path/to/file", id="path")
+            yield Input(placeholder="path/to/file", id="path")
             yield Static("", classes="error", id="path-error")
             with Horizontal(classes="buttons"):
                 yield Button("OK", variant="primary", id="ok")
@@ -77,13 +86,16 @@ class PathPrompt(ModalScreen[list[Path] | None]):
     @on(Input.Submitted)
     @on(Button.Pressed, "#ok")
     def _ok(self) -> None:
-        text = self.query_one("#path", Input).value.strip()
-        paths = [Path(p).expanduser() for p in text.split()]
         error = self.query_one("#path-error", Static)
+        try:
+            paths = split_paths(self.query_one("#path", Input).value)
+        except ValueError as exc:
+            error.update(str(exc))
+            return
         if not paths:
             error.update("give a path")
             return
-        missing = [str(p) for p in paths if self.must_exist and not p.exists()]
+        missing = [str(p) for p in paths if not p.exists()]
         if missing:
             error.update(f"no such file: {', '.join(missing)}")
             return
@@ -152,28 +164,5 @@ class PickDialog(ModalScreen[str | None]):
     def _selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(event.option.id)
 
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-
-class TextDialog(ModalScreen[None]):
-    """Read-only text (an invite preview, explanations)."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [CANCEL]
-
-    def __init__(self, title: str, text: str) -> None:
-        super().__init__()
-        self.title_text = title
-        self.text = text
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog wide"):
-            yield Label(self.title_text, classes="dialog-title")
-            with VerticalScroll(classes="text-body"):
-                yield Static(Text(self.text))
-            with Horizontal(classes="buttons"):
-                yield Button("Close", id="close")
-
-    @on(Button.Pressed, "#close")
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -48,10 +48,6 @@ PERSON_FIELDS: list[tuple[str, str, str]] = [
 ]
 
 
-def field_errors(problems: Mapping[str, str] | None) -> dict[str, str]:
-    return dict(problems or {})
-
-
 class PersonForm(ModalScreen[Person | None]):
     """Add or edit one person; returns the validated :class:`Person`."""
 
