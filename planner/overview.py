@@ -99,20 +99,19 @@ def activity_warnings(scenario: Scenario) -> list[str]:
     out: list[str] = []
     for a in scenario.activities:
         t = totals[a.id]
-        takers = t.opted_in + len(set(a.required))
+        # A required person who also said yes is one taker, not two.
+        opted = {
+            pid
+            for pid, answers in scenario.preferences.items()
+            if answers.get(a.id) in (Answer.yes, Answer.maybe)
+        }
+        takers = len(opted | set(a.required))
         if takers < a.min_participants:
             out.append(
                 f"activity {a.name} has {_plural(t.opted_in, 'opt-in', 'opt-ins')} "
                 f"and needs {a.min_participants}"
             )
     return out
-
-
-def paused_people(scenario: Scenario) -> list[str]:
-    """People who set a weekly cap of 0 (they take a break this round)."""
-    return [
-        p.id for p in scenario.people if p.max_events_per_week == 0 or p.max_minutes_per_week == 0
-    ]
 
 
 def warnings(scenario: Scenario) -> list[str]:

@@ -39,6 +39,8 @@ from planner.domain.io import (
     format_of,
     parse_document,
     read_text,
+    record_document,
+    scenario_document,
     toml_ready,
     validate_scenario,
     validation_problems,
@@ -465,8 +467,10 @@ def apply_response(scenario: Scenario, response: Response) -> tuple[Scenario, in
     if not mine:
         prefs.pop(response.person)
     people = [updated if p.id == person.id else p for p in scenario.people]
-    data = scenario.model_dump(mode="json", exclude_none=True)
-    data["people"] = [p.model_dump(mode="json", exclude_none=True) for p in people]
+    # The scenario as written (derived values such as a pairing's group count left out, so
+    # they stay derived), not model_dump, which would freeze them.
+    data = scenario_document(scenario)
+    data["people"] = [record_document(p) for p in people]
     data["preferences"] = {pid: {a: v.value for a, v in ans.items()} for pid, ans in prefs.items()}
     new = validate_scenario(data, "response")
     return new, skipped
@@ -501,15 +505,6 @@ def _import_response(ws: Workspace, path: Path) -> Callable[[], str]:
 
 
 service.IMPORTERS["response"] = _import_response
-
-
-def answers_of(response: Response) -> dict[str, str]:
-    """For display: activity id -> answer word."""
-    return {aid: a.value for aid, a in response.answers.items()}
-
-
-def busy_intervals(response: Response) -> list[Interval]:
-    return [(b.start, b.end) for b in response.busy]
 
 
 __all__ = [

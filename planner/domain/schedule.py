@@ -67,9 +67,6 @@ class Schedule(_Out):
     conflicts: list[Conflict] = Field(default_factory=list, description="Infeasibility causes.")
     generated_at: datetime | None = Field(default=None, description="When the plan was made.")
 
-    def sessions_of(self, person_id: str) -> list[PlannedSession]:
-        return [s for s in self.sessions if person_id in s.attendees]
-
     @property
     def publishable(self) -> bool:
         """A plan that may go out as invites: optimal or feasible, even with no sessions

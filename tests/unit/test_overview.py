@@ -33,6 +33,16 @@ def test_queue_floor_and_thin_activities() -> None:
     assert (totals.yes, totals.maybe, totals.no, totals.blank) == (1, 0, 1, 1)
 
 
+def test_a_required_person_who_said_yes_counts_once() -> None:
+    people = [person("ann"), person("bob"), person("cat")]
+    data = scenario_data(
+        people,
+        [activity("lunch", min_participants=3, required=["bob"])],
+        {"ann": {"lunch": "yes"}, "bob": {"lunch": "yes"}},
+    )
+    assert "activity Lunch has 2 opt-ins and needs 3" in warnings(build(data))
+
+
 def test_cycle_answer_goes_round() -> None:
     seen = [Answer.yes]
     for _ in range(4):

@@ -94,6 +94,21 @@ def test_response_round_trip_and_import(ws: Workspace, tmp_path: Path) -> None:
     assert ws.undo() == "import response bob"
 
 
+def test_a_response_keeps_derived_values_derived(tmp_path: Path) -> None:
+    # A pairing without ``sessions`` gets its group count from the opt-ins: a response must
+    # not freeze the count it had when the response came in.
+    data = scenario_data(
+        PEOPLE, [activity("coffee", kind="pairing", max_participants=3)], {"ann": {"coffee": "yes"}}
+    )
+    with Workspace.open(tmp_path / "ws.db") as ws:
+        ws.save_scenario(build(data), {})
+        poll = load_poll(export_poll(ws, tmp_path / "poll.toml"))
+        response = build_response(poll, "bob", {"coffee": "yes"}, Limits(), [])
+        service.import_files(ws, [write_response(response, tmp_path)])
+        coffee = ws.load_scenario().activity("coffee")
+        assert "sessions" not in coffee.model_fields_set
+
+
 def test_response_for_unknown_person_or_other_poll_is_refused(
     ws: Workspace, tmp_path: Path
 ) -> None:
