@@ -30,7 +30,7 @@ from typing import Annotated, Any, Literal, Self
 from zoneinfo import ZoneInfo
 
 import tomli_w
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
 from planner import service
@@ -50,6 +50,7 @@ from planner.domain.models import (
     Category,
     Horizon,
     Id,
+    Instant,
     Kind,
     Name,
     Organiser,
@@ -162,8 +163,8 @@ class Limits(_Strict):
 class BusySlot(_Strict):
     """One busy block on the slot grid (UTC)."""
 
-    start: AwareDatetime = Field(description="Start of the block (a slot boundary).")
-    end: AwareDatetime = Field(description="End of the block (a slot boundary), exclusive.")
+    start: Instant = Field(description="Start of the block (a slot boundary).")
+    end: Instant = Field(description="End of the block (a slot boundary), exclusive.")
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:

@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal, Self
 from email_validator import EmailNotValidError, validate_email
 from pydantic import (
     AfterValidator,
+    AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -122,7 +123,28 @@ def _date_or_datetime(value: Any) -> Any:
     return value
 
 
-DateOrDateTime = Annotated[date | datetime, BeforeValidator(_date_or_datetime)]
+YEARS = (1970, 2200)
+"""Years a date may fall in. Wider would let year 1 or 9999 through validation and overflow
+in time-zone arithmetic later (a typo such as 0227 for 2027, caught here with its place)."""
+
+
+def _plausible_year(value: date) -> date:
+    first, last = YEARS
+    if not first <= value.year <= last:
+        raise PydanticCustomError(
+            "year",
+            "{value} is outside the years {first}–{last}",
+            {"value": value.isoformat(), "first": first, "last": last},
+        )
+    return value
+
+
+DateOrDateTime = Annotated[
+    date | datetime, BeforeValidator(_date_or_datetime), AfterValidator(_plausible_year)
+]
+PlausibleDate = Annotated[date, AfterValidator(_plausible_year)]
+Instant = Annotated[AwareDatetime, AfterValidator(_plausible_year)]
+"""A date-time with a UTC offset, in :data:`YEARS`."""
 
 
 class Strict(BaseModel):
@@ -237,8 +259,8 @@ class Organiser(Strict):
 
 
 class Horizon(Strict):
-    start: date = Field(description="First day of the planning round (team zone).")
-    end: date = Field(description="Last day of the planning round, inclusive.")
+    start: PlausibleDate = Field(description="First day of the planning round (team zone).")
+    end: PlausibleDate = Field(description="Last day of the planning round, inclusive.")
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:

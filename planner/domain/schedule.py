@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from planner.domain.models import Instant
 
 
 class PlanStatus(StrEnum):
@@ -28,8 +30,8 @@ class Objective(_Out):
 class PlannedSession(_Out):
     id: str = Field(description="Stable session id '<activity>#<n>' (pairing: '<activity>#g<n>').")
     activity: str = Field(description="Activity id.")
-    start: AwareDatetime = Field(description="Start, with UTC offset (team zone).")
-    end: AwareDatetime = Field(description="End, with UTC offset (team zone).")
+    start: Instant = Field(description="Start, with UTC offset (team zone).")
+    end: Instant = Field(description="End, with UTC offset (team zone).")
     attendees: list[str] = Field(description="Person ids, sorted.")
     venue: str | None = Field(default=None, description="Venue id, if any.")
     location: str | None = Field(default=None, description="Venue name, location or link.")

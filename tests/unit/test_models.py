@@ -180,6 +180,24 @@ RULES: list[tuple[str, Mutation, Mutation, str]] = [
         "team.horizon: horizon ends",
     ),
     (
+        "horizon years",
+        _set("team.horizon", {"start": "2199-12-01", "end": "2199-12-31"}),
+        _set("team.horizon", {"start": "9999-12-28", "end": "9999-12-31"}),
+        "team.horizon.start: 9999-12-28 is outside the years 1970–2200",
+    ),
+    (
+        "busy years",
+        _set("people.0.busy", [{"start": "2027-03-02T10:00", "end": "2027-03-02T11:00"}]),
+        _set("people.0.busy", [{"start": "0001-01-01T00:00", "end": "2027-03-02T11:00"}]),
+        "people.0.busy.0.start: 0001-01-01T00:00:00 is outside the years",
+    ),
+    (
+        "time off years",
+        _set("people.0.time_off", [{"start": "2027-03-02", "end": "2027-03-02"}]),
+        _set("people.0.time_off", [{"start": "2027-03-02", "end": "9999-12-31"}]),
+        "people.0.time_off.0.end: 9999-12-31 is outside the years",
+    ),
+    (
         "team zone",
         _set("team.timezone", "Asia/Tokyo"),
         _set("team.timezone", "Europe/Stockholmm"),
