@@ -253,7 +253,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_explain(args: argparse.Namespace) -> int:
     from planner import service
     from planner.solve import PlanSolver, SolveOptions
-    from planner.solve.explain import annotate, explain_person, render_explanations
+    from planner.solve.explain import explain_person, render_explanations
     from planner.solve.verify import load_schedule
 
     problem = service.planning_input_from_file(Path(args.scenario), service.parse_now(args.now))
@@ -266,7 +266,6 @@ def cmd_explain(args: argparse.Namespace) -> int:
     else:
         options = SolveOptions(time_limit=args.time_limit, workers=args.workers, seed=args.seed)
         schedule = PlanSolver(problem, options).solve().schedule
-    schedule = annotate(problem, schedule)
     explanations = explain_person(problem, schedule, args.person, args.activity)
     out(render_explanations(problem, schedule, args.person, explanations))
     return EXIT_OK

@@ -38,6 +38,7 @@ from planner.domain.models import Activity, Answer, Kind
 from planner.domain.planning import PlanningInput
 from planner.domain.schedule import NotHeld, Objective, PlannedSession, PlanStatus, Schedule
 from planner.domain.timeutil import iso_week
+from planner.solve.instance import run_all
 from planner.solve.verify import (
     ATTENDANCE_RULES,
     PERSON_RULES,
@@ -98,18 +99,6 @@ class _Grid:
 
 def _no_cap(cap: int | None) -> int:
     return 1 << 40 if cap is None else cap
-
-
-def _run_all(mask: BoolArray, length: int) -> BoolArray:
-    """``out[..., t]``: ``mask[..., t:t+length]`` all true (false where it would run off)."""
-    n = mask.shape[-1]
-    out = np.zeros(mask.shape, dtype=bool)
-    if length > n:
-        return out
-    pad = np.zeros((*mask.shape[:-1], 1), dtype=np.int32)
-    c = np.concatenate([pad, np.cumsum(mask, axis=-1, dtype=np.int32)], axis=-1)
-    out[..., : n - length + 1] = (c[..., length:] - c[..., : n - length + 1]) == length
-    return out
 
 
 class _Greedy:
@@ -206,7 +195,7 @@ class _Greedy:
         for k, pid in enumerate(pids):
             if a.after_hours and self.facts.people[pid].after_hours:
                 hours[k] = True
-        ok = _run_all(self.free[rows] & hours & ~self.occupied[rows], d)
+        ok = run_all(self.free[rows] & hours & ~self.occupied[rows], d)
         slot_day, slot_week = self.grid.day_index, self.grid.week_index
         ok &= self.day_count[rows][:, slot_day] < self.day_cap[rows, None]
         ok &= self.week_count[rows][:, slot_week] < self.week_cap[rows, None]

@@ -242,19 +242,23 @@ class _Diagnosis:
 def _describe(instance: Instance, rules: list[_Rule]) -> Conflict:
     names: list[str] = []
     parts: list[str] = []
+    must: set[str] = set()
     for r in rules:
-        rule = r.rule
+        rule, activity = r.rule, r.activity
         if r.person is not None:
             p = instance.people[instance.person_index[r.person]].person
             if rule == "opted_out" or (rule in PRIVATE_RULES and not p.share_reasons):
-                rule = "unavailable"
+                # Worded alike whatever the reason: only ``opted_out`` names an activity,
+                # so naming it would tell a "no" apart from time off or busy.
+                rule, activity = "unavailable", None
         names.append(rule)
-        who = ", ".join(x for x in (r.activity, r.person) if x)
+        if activity:
+            must.add(activity)
+        who = ", ".join(x for x in (activity, r.person) if x)
         parts.append(f"{rule} ({who})" if who else rule)
-    must = sorted({r.activity for r in rules if r.activity})
     detail = "; ".join(dict.fromkeys(parts))
     if must:
-        detail = f"must_hold activities {', '.join(must)} cannot be held: {detail}"
+        detail = f"must_hold activities {', '.join(sorted(must))} cannot be held: {detail}"
     return Conflict(rules=sorted(set(names)), detail=detail)
 
 

@@ -522,6 +522,8 @@ class _Probed:
     placements: list[Placement]
     values: dict[int, int]
     """Per-level values of the plan (:meth:`PlanSolver.evaluate`)."""
+    kept: dict[int, str]
+    """Published ids the plan keeps (:meth:`PlanSolver.evaluate`)."""
     solution: list[int]
     reached: int
 
@@ -593,7 +595,8 @@ class PlanSolver:
         self.weights = objective_mod.weights_from_bounds(
             self.level_upper, objective_mod.level_lower(instance)
         )
-        self._published = self._published_keys()
+        # Published sessions the stability terms can keep: (session, activity, start, venue).
+        self._published: list[Keepable] = keepable(instance)
         self._got_people = {
             p for a in instance.activities for p, ans in a.answers.items() if ans is Answer.yes
         }
@@ -724,11 +727,6 @@ class PlanSolver:
                 1 for pid in pub.attendees if instance.person_index.get(pid) in members
             )
         return values, kept_ids
-
-    def _published_keys(self) -> list[Keepable]:
-        """Published sessions the stability terms can keep: (session, activity, start, venue)."""
-        assert self.instance is not None
-        return keepable(self.instance)
 
     def _weighted(self, values: dict[int, int]) -> int:
         return objective_mod.weighted(values, self.weights)
@@ -885,17 +883,21 @@ class PlanSolver:
         # is the combinatorial one (no level proven yet).
         incumbent: list[Placement] | None = None
         values: dict[int, int] = {}
+        kept: dict[int, str] = {}
 
-        def offer(plan: list[Placement], plan_values: dict[int, int]) -> None:
-            """Keep ``plan`` if it is the first or lexicographically better."""
-            nonlocal incumbent, values
+        def offer(
+            plan: list[Placement], plan_values: dict[int, int], plan_kept: dict[int, str]
+        ) -> None:
+            """Keep ``plan`` (with its values and kept published ids, see :meth:`evaluate`)
+            if it is the first or lexicographically better."""
+            nonlocal incumbent, values, kept
             if incumbent is None or self._better(plan_values, values):
-                incumbent, values = plan, plan_values
+                incumbent, values, kept = plan, plan_values, plan_kept
                 self._best = values
 
         first: float | None = None
         if self.hint and self._greedy_ok() and not self._stop.is_set():
-            offer(self.hint, self.evaluate(self.hint)[0])
+            offer(self.hint, *self.evaluate(self.hint))
             first = time.monotonic() - t0
             self._solutions = 1
             self._report(values, force=True)
@@ -959,7 +961,7 @@ class PlanSolver:
                     status_any = status
                     got = True
                     found = self._placements(solver)
-                    offer(found, self.evaluate(found)[0])
+                    offer(found, *self.evaluate(found))
                     solution = list(solver.response_proto.solution)
                     if phase is None:
                         break
@@ -989,7 +991,7 @@ class PlanSolver:
                     model, phase, i, reached, solution, phase_end, probe_seconds
                 )
                 if last is not None:
-                    offer(last.placements, last.values)
+                    offer(last.placements, last.values, last.kept)
                     solution, reached = last.solution, last.reached
                 probe_seconds *= 2  # back to maximising: the next probes get longer
                 if proven_here or self._stop.is_set() or phase_end - time.monotonic() <= 0.05:
@@ -1009,7 +1011,6 @@ class PlanSolver:
         if incumbent is not None:
             self.placements = incumbent
             proven_all = set(self._proven_levels) >= set(self.level_exprs)
-            kept = self.evaluate(incumbent)[1]
             value = self._weighted(values)
             bound = value if proven_all else max(value, self._bound(values, None))
             schedule = self._schedule(
@@ -1113,9 +1114,11 @@ class PlanSolver:
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return "unknown"
         placements = self._placements(solver)
+        values, kept = self.evaluate(placements)
         return _Probed(
             placements=placements,
-            values=self.evaluate(placements)[0],
+            values=values,
+            kept=kept,
             solution=list(solver.response_proto.solution),
             reached=int(solver.value(self._phase_expr(phase))),
         )

@@ -395,14 +395,9 @@ class _Explainer:
     def not_held_reasons(self, activity: Activity) -> list[Reason]:
         """Cheap, honest reasons a session of ``activity`` could not be held."""
         facts = self.facts
-        reasons: list[Reason] = []
-        for r in activity.required:
-            if not facts.may_attend(r, activity.id):
-                reasons.append(
-                    Reason(rule="required_attendee", detail=f"required person {r} is unavailable")
-                )
-        if reasons:
-            return reasons
+        # A required person who said no (or declined) is not singled out here: they fail
+        # ``can_join_at`` at every start, as someone on time off does, so both end in the
+        # same "unavailable at every allowed time" sentence (no wording tells a no apart).
         starts = self.allowed_starts(activity)
         if not starts:
             return [

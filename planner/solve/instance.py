@@ -50,6 +50,11 @@ def _range_minutes(tr: TimeRange, tz: ZoneInfo) -> tuple[int, int]:
     )
 
 
+def _person_range_minutes(tr: TimeRange, person_tz: ZoneInfo, team_tz: ZoneInfo) -> tuple[int, int]:
+    """A person's time-off or busy range: whole days in their own zone, times in the team's."""
+    return _range_minutes(tr, person_tz if tr.all_day else team_tz)
+
+
 def run_all(mask: BoolArray, length: int) -> BoolArray:
     """``out[..., t]`` is true when ``mask[..., t : t + length]`` is all true (false near the end)."""
     n = mask.shape[-1]
@@ -202,8 +207,6 @@ class QueueData:
 
     id: str
     members: list[int]
-    floor: int
-    service: BoolArray
     limit: IntArray
     """Members allowed away at each slot (``len(members)`` outside service hours)."""
 
@@ -276,9 +279,6 @@ class Instance:
     def scenario(self) -> Scenario:
         return self.problem.scenario
 
-    def day_of(self, a: ActivityData) -> IntArray:
-        return self.grid.day[a.candidates]
-
 
 def _explicit_answer(s: Scenario, pid: str, aid: str) -> Answer | None:
     return s.preferences.get(pid, {}).get(aid)
@@ -304,10 +304,8 @@ def build_instance(problem: PlanningInput) -> Instance:
             work = grid.mask_inside(working_intervals(hours, ptz, first, last))
             work_cache[key] = work
         work = work.copy()
-        off_iv = []
-        for tr in p.time_off:
-            off_iv.append(_range_minutes(tr, ptz if tr.all_day else tz))
-        busy_iv = [_range_minutes(tr, tz) for tr in p.busy]
+        off_iv = [_person_range_minutes(tr, ptz, tz) for tr in p.time_off]
+        busy_iv = [_person_range_minutes(tr, ptz, tz) for tr in p.busy]
         busy_iv += [(_minutes(a), _minutes(b)) for a, b in problem.busy.get(p.id, ())]
         people.append(
             PersonData(
@@ -348,7 +346,7 @@ def build_instance(problem: PlanningInput) -> Instance:
         limit = np.where(short, 0, limit).astype(np.int64)
         for m in members:
             people[m].queue_ban |= short
-        queues.append(QueueData(q.id, members, q.min_on_duty, service, limit))
+        queues.append(QueueData(q.id, members, limit))
 
     protected = grid.mask_overlapping(window_intervals(s.policy.protected, tz, grid.days))
     notice_from = _minutes(problem.now) + round(s.policy.min_notice_hours * 60)

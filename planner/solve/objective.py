@@ -74,7 +74,7 @@ def build(instance: Instance, model: cp_model.CpModel, vars: Vars) -> list[Term]
             if answer is Answer.yes:
                 yes_sessions.append(s)
             for lit in vars.attend_vars(p, s):
-                terms.append(Term(lit, units, 2, f"placed:{pd.person.id}:s{s}", ("pa", p, a.index)))
+                terms.append(Term(lit, units, 2))
         if yes_sessions:
             got = model.new_bool_var(f"got_yes[p{p}]")
             model.add_bool_or(
@@ -82,14 +82,13 @@ def build(instance: Instance, model: cp_model.CpModel, vars: Vars) -> list[Term]
             ).only_enforce_if(got)
             vars.got[p] = got
             units = MISSED_OUT_UNITS if p in instance.missed_out else PERSON_UNITS
-            terms.append(Term(got, units, 1, f"got_yes:{pd.person.id}"))
+            terms.append(Term(got, units, 1))
     return terms
 
 
 @dataclass(frozen=True)
 class Weights:
     by_level: dict[int, int]
-    ranges: dict[int, int]
 
 
 def level_expr(terms: list[Term], level: int) -> cp_model.LinearExprT:
@@ -220,7 +219,7 @@ def weights_from_bounds(upper: dict[int, int], lower: dict[int, int]) -> Weights
     for level in reversed(LEVEL_ORDER):
         by_level[level] = below + 1
         below += ranges[level] * by_level[level]
-    return Weights(by_level, ranges)
+    return Weights(by_level)
 
 
 def level_bounds(instance: Instance) -> dict[int, int]:

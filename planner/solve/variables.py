@@ -28,15 +28,12 @@ LinearExpr = cp_model.LinearExprT
 class Term:
     """One objective contribution: ``units`` × ``expr`` at importance ``level`` (1 = first).
 
-    ``expr`` is 0/1 valued. Terms sharing a ``group`` can be 1 at most once together, which
-    the weights in :mod:`planner.solve.objective` use to bound each level tightly.
+    ``expr`` is 0/1 valued.
     """
 
     expr: LinearExpr
     units: int
     level: int
-    name: str
-    group: object = None
 
 
 @dataclass
@@ -49,8 +46,6 @@ class Vars:
     x: dict[tuple[int, int], dict[int, BoolVar]] = field(default_factory=dict)
     venue: dict[int, dict[int, BoolVar]] = field(default_factory=dict)
     day_start: dict[tuple[int, int, tuple[int, ...]], BoolVar] = field(default_factory=dict)
-    kept: dict[str, tuple[BoolVar, list[tuple[int, BoolVar]]]] = field(default_factory=dict)
-    """Published session id -> (kept literal, [(session, holds it)])."""
     got: dict[int, BoolVar] = field(default_factory=dict)
     """Person -> placed in at least one of their ``yes`` activities."""
     by_session: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))

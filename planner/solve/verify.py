@@ -62,18 +62,6 @@ HARD_RULES: tuple[str, ...] = (
 )
 """Stable rule ids of SPEC §2 / docs/rules.md."""
 
-STRUCTURAL_RULES: tuple[str, ...] = (
-    "duplicate_session_id",
-    "unknown_activity",
-    "unknown_person",
-    "unknown_venue",
-    "duplicate_attendee",
-    "duration",
-    "slot_grid",
-    "too_many_sessions",
-)
-"""Checks that the schedule file itself is well-formed against the scenario."""
-
 
 @dataclass(frozen=True)
 class Violation:
@@ -295,10 +283,6 @@ class Facts:
             w = self.working(pid)
             self._on_duty[pid] = Ranges(_subtract(list(zip(w.starts, w.ends, strict=True)), away))
         return self._on_duty[pid]
-
-    def is_working(self, pid: str, t: datetime) -> bool:
-        """Inside own working hours, not on time off, not busy (the queue's W at ``t``)."""
-        return self.on_duty(pid).at(t)
 
     def on_duty_steps(self, qid: str) -> tuple[list[datetime], list[int]]:
         """|W| of a queue as a step function: ``counts[i]`` holds from ``times[i]`` on."""
@@ -775,7 +759,7 @@ def rule_coverage_floor(
                     continue
                 n_working = counts[bisect_right(steps, t0) - 1] if steps and steps[0] <= t0 else 0
                 on_duty = n_working - sum(1 for m in away if facts.on_duty(m).at(t0))
-                if (n_working >= k and on_duty < k) or n_working < k:
+                if on_duty < k:  # on_duty <= n_working, so this covers n_working < k too
                     if bad and bad[-1][1] == t0 and bad[-1][2:] == (on_duty, n_working):
                         bad[-1] = (bad[-1][0], t1, on_duty, n_working)
                     else:
@@ -914,7 +898,6 @@ def load_schedule(path: Path) -> Schedule:
 __all__ = [
     "HARD_RULES",
     "RULES",
-    "STRUCTURAL_RULES",
     "Facts",
     "Focus",
     "PlanView",

@@ -67,3 +67,17 @@ def test_must_hold_feasible_is_held() -> None:
     s = plan(scenario_data(people, [activity("a", must_hold=True, sessions=2)],
                            everyone_yes(people, "a")))  # fmt: skip
     assert s.status is PlanStatus.optimal and len(s.sessions) == 2
+
+
+def test_required_no_and_time_off_read_alike() -> None:
+    # The wording of a conflict must not tell a "no" apart from time off.
+    acts = [activity("a", must_hold=True, required=["p1"])]
+    people = _people()
+    said_no = everyone_yes(people, "a")
+    said_no["p1"]["a"] = "no"
+    no = plan(scenario_data(people, acts, said_no))
+    people[1]["time_off"] = [{"start": "2027-03-01", "end": "2027-03-12"}]
+    off = plan(scenario_data(people, acts, everyone_yes(people, "a")))
+    assert no.status is off.status is PlanStatus.infeasible
+    assert [c.model_dump() for c in no.conflicts] == [c.model_dump() for c in off.conflicts]
+    assert "p1" in no.conflicts[0].detail

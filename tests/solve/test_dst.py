@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pytest
 
 from planner.solve.instance import build_instance
@@ -66,3 +67,23 @@ def test_day_of_the_eu_change_has_23_hours_of_slots() -> None:
     inst = build_instance(planning_input(data))
     per_day = [int((inst.grid.day == d).sum()) for d in range(3)]
     assert per_day == [48, 46, 48]
+
+
+def test_all_day_busy_is_read_in_the_persons_zone() -> None:
+    # New York Tue 2027-03-02 runs 06:00 Tue .. 06:00 Wed in Stockholm. The only allowed
+    # start window (Wed 00:00-05:00 Stockholm) lies inside it, so "ny" cannot attend.
+    people = [
+        person("ny", "Support", timezone="America/New_York", working_hours=ALL_DAY,
+               busy=[{"start": "2027-03-02", "end": "2027-03-02"}]),
+        person("sto", "Billing", working_hours=ALL_DAY),
+        person("sto2", "Sales", working_hours=ALL_DAY),
+    ]  # fmt: skip
+    act = activity("call", windows=[{"date": "2027-03-03", "time": "00:00-05:00"}])
+    prefs = {p["id"]: {"call": "yes"} for p in people}
+    data = scenario_data(people, [act], prefs)
+    inst = build_instance(planning_input(data))
+    busy = [inst.grid.instant(int(t)) for t in np.flatnonzero(inst.people[0].busy)]
+    assert busy[0].astimezone(NEW_YORK).isoformat() == "2027-03-02T00:00:00-05:00"
+    assert busy[-1].astimezone(NEW_YORK).isoformat() == "2027-03-02T23:30:00-05:00"
+    s = plan(data)  # ``plan`` asserts the independent checker finds no violation
+    assert len(s.sessions) == 1 and "ny" not in s.sessions[0].attendees

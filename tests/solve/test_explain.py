@@ -170,6 +170,24 @@ def test_not_held_required_no_is_unavailable() -> None:
     assert "unavailable" in reason.detail and "no" not in reason.detail.split()
 
 
+def test_not_held_required_no_and_time_off_read_alike() -> None:
+    # The wording must not tell a required person's "no" apart from their time off.
+    acts = [activity("talk", required=["carol"])]
+    people = [person("alice"), person("bob"), person("carol")]
+    prefs = {"alice": {"talk": "yes"}, "bob": {"talk": "yes"}, "carol": {"talk": "no"}}
+    said_no = planning_input(scenario_data(people, acts, prefs))
+    people[2]["time_off"] = [{"start": "2027-03-01", "end": "2027-03-12"}]
+    prefs["carol"]["talk"] = "yes"
+    away = planning_input(scenario_data(people, acts, prefs))
+    empty = schedule(not_held=[NotHeld(activity="talk", session=1)])
+    no, off = annotate(said_no, empty), annotate(away, empty)
+    assert no.not_held == off.not_held and no.unplaced == off.unplaced
+    (reason,) = no.not_held[0].reasons
+    assert reason.rule == "required_attendee" and "carol" in reason.detail
+    for pid in ("alice", "carol"):
+        assert explain_person(said_no, empty, pid) == explain_person(away, empty, pid)
+
+
 def test_not_held_when_people_cannot_meet() -> None:
     people = [
         person("alice", working_hours={"mon": ["09:00-10:00"]}),

@@ -34,14 +34,7 @@ def build(instance: Instance, model: cp_model.CpModel, vars: Vars) -> list[Term]
                     [v for p in members for v in vars.attend_vars(p, s)]
                 ).only_enforce_if(lit)
                 present.append(lit)
-                terms.append(
-                    Term(
-                        lit,
-                        1,
-                        3,
-                        f"mix:{act.id}#{instance.sessions[s].number}:{instance.departments[dep]}",
-                    )
-                )
+                terms.append(Term(lit, 1, 3))
                 if a.share < 1 and len(members) > a.share * a.min_size:
                     num, den = a.share.numerator, a.share.denominator
                     model.add(den * count <= num * vars.size(s))

@@ -29,13 +29,5 @@ def build(instance: Instance, model: cp_model.CpModel, vars: Vars) -> list[Term]
                     continue
                 met = model.new_bool_var(f"repeat[s{s},p{p1},p{p2}]")
                 model.add(vars.attend(p1, s) + vars.attend(p2, s) <= 1 + met)
-                terms.append(
-                    Term(
-                        met,
-                        -REPEAT_UNITS,
-                        3,
-                        f"repeat:{a.activity.id}:{p1}-{p2}",
-                        ("pair", a.index, p1, p2),
-                    )
-                )
+                terms.append(Term(met, -REPEAT_UNITS, 3))
     return terms

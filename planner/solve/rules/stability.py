@@ -55,8 +55,7 @@ def build(instance: Instance, model: cp_model.CpModel, vars: Vars) -> list[Term]
             holders.append((s, h))
         kept = model.new_bool_var(f"kept[{pub.id}]")
         model.add(kept == sum(h for _, h in holders))
-        vars.kept[pub.id] = (kept, holders)
-        terms.append(Term(kept, KEEP_UNITS, 4, f"keep:{pub.id}"))
+        terms.append(Term(kept, KEEP_UNITS, 4))
         for pid in pub.attendees:
             p = instance.person_index.get(pid)
             if p is None:
@@ -68,5 +67,5 @@ def build(instance: Instance, model: cp_model.CpModel, vars: Vars) -> list[Term]
                     model.add(stays + h - vars.attend(p, s) <= 1)
                 else:
                     model.add_bool_or([~stays, ~h])
-            terms.append(Term(stays, 1, 4, f"keep:{pub.id}:{pid}"))
+            terms.append(Term(stays, 1, 4))
     return terms
