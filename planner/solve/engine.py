@@ -461,7 +461,7 @@ class _Progress(cp_model.CpSolverSolutionCallback):
         self.owner = owner
         self.phase = phase
         self.has_objective = has_objective
-        """False for a probe: its search has no objective, so no bound to report."""
+        """False for a probe or a plain feasibility search: no objective, so no bound."""
         self.improved: float | None = None
         """When the objective last improved (monotonic seconds)."""
         self._best_seen = -math.inf
@@ -952,7 +952,7 @@ class PlanSolver:
                 _set_hint(model, solution)
                 solver = cp_model.CpSolver()
                 self._params(solver, phase_end - time.monotonic())
-                callback = _Progress(self, i)
+                callback = _Progress(self, i, has_objective=phase is not None)
                 stall = (phase_start, STALL_SECONDS) if probing else None
                 status = self._run(solver, model, callback, stall=stall)
                 if first is None and callback.first is not None:

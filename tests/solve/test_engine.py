@@ -247,3 +247,13 @@ def test_probe_proves_only_what_no_plan_beats() -> None:
     assert solver._probe(model, (2,), best + 1, None, end, 0) == "proven"
     found = solver._probe(model, (2,), best, None, end, 0)
     assert isinstance(found, _Probed) and found.reached == best and found.placements
+
+
+def test_now_after_the_horizon_plans_nothing_and_reports_progress() -> None:
+    people = [person(f"p{i}") for i in range(4)]
+    data = scenario_data(people, [activity("a")], everyone_yes(people, "a"))
+    problem = planning_input(data, now=datetime(2030, 1, 1, tzinfo=UTC))
+    seen: list[SolveProgress] = []
+    result = PlanSolver(problem, SolveOptions(time_limit=5, workers=2)).solve(seen.append)
+    assert result.schedule.sessions == [] and result.schedule.not_held
+    checked(problem, result.schedule)
