@@ -30,7 +30,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from planner.domain.errors import InputError, Problem
-from planner.domain.io import MAX_INPUT_BYTES, read_bytes, validate_scenario, validation_problems
+from planner.domain.io import (
+    MAX_INPUT_BYTES,
+    decode_text,
+    read_bytes,
+    validate_scenario,
+    validation_problems,
+)
 from planner.domain.models import Person, Scenario
 from planner.service import IMPORTERS
 from planner.store import Workspace
@@ -70,21 +76,11 @@ class RosterRow:
 # ------------------------------------------------------------------------------ reading
 
 
+_NOT_UTF8_HINT = "; save the file as 'CSV UTF-8' (Excel) or convert it to UTF-8"
+
+
 def _decode(data: bytes, source: str) -> str:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError:
-            raise InputError.single(source, "not valid UTF-16 text") from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise InputError.single(
-            source,
-            "not UTF-8 text; save the file as 'CSV UTF-8' (Excel) or convert it to UTF-8",
-            f"line {line}",
-        ) from None
+    return decode_text(data, source, utf16=True, hint=_NOT_UTF8_HINT)
 
 
 def _delimiter(header: str) -> str:
@@ -100,8 +96,6 @@ def read_roster(data: bytes, source: str) -> list[RosterRow]:
     if len(data) > MAX_INPUT_BYTES:
         raise InputError.single(source, f"file is larger than {MAX_INPUT_BYTES:,} bytes")
     text = _decode(data, source)
-    if not text.strip():
-        raise InputError.single(source, "file is empty")
     header_line = text.lstrip("\r\n").splitlines()[0]
     try:
         records = list(csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(header_line)))
@@ -109,6 +103,8 @@ def read_roster(data: bytes, source: str) -> list[RosterRow]:
         raise InputError.single(source, f"not a readable CSV file ({exc})") from None
     while records and not any(cell.strip() for cell in records[0]):
         records.pop(0)
+    if not records:
+        raise InputError.single(source, "the file has no header row")
     header = [cell.strip().lower() for cell in records[0]]
     problems: list[Problem] = []
     unknown = [h for h in header if h and h not in COLUMNS]

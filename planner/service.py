@@ -7,6 +7,8 @@ written, so a bad file leaves the workspace untouched.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 from collections.abc import Callable, Sequence
@@ -32,9 +34,23 @@ from planner.store import Workspace
 # ---------------------------------------------------------------------- files we write
 
 
+def cannot_write(path: Path, exc: OSError) -> InputError:
+    """The error for an output path the system refuses (a file where a directory must be,
+    a directory where a file must be, no permission, a read-only file system ...)."""
+    return InputError.single(str(path), f"cannot write: {exc.strerror or type(exc).__name__}")
+
+
 def private_dir(path: Path) -> Path:
     """Create ``path`` (and parents) owner-only; an existing directory is kept as it is."""
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except FileExistsError:
+        # Something that is not a directory is in the way: say so, not "File exists".
+        raise cannot_write(
+            path, NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR))
+        ) from None
+    except OSError as exc:
+        raise cannot_write(path, exc) from None
     return path
 
 
@@ -43,18 +59,30 @@ def write_private(path: Path, content: str | bytes) -> Path:
     private_dir(path.parent)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     data = content.encode("utf-8") if isinstance(content, str) else content
-    fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+        fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.chmod(tmp, 0o600)
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise cannot_write(path, exc) from None
     return path
+
+
+def remove_file(path: Path) -> None:
+    """Remove a file we wrote earlier, if it is there."""
+    try:
+        path.unlink(missing_ok=True)
+    except OSError as exc:
+        raise cannot_write(path, exc) from None
 
 
 # ---------------------------------------------------------------------- scenarios

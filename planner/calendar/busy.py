@@ -32,6 +32,7 @@ from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 from planner.calendar.windows_zones import iana_for
 from planner.domain.errors import InputError
+from planner.domain.io import decode_text, read_bytes
 from planner.domain.timeutil import local_instant
 
 __all__ = [
@@ -88,6 +89,9 @@ _FREQ_SECONDS = {
     "YEARLY": 365 * 86_400,
 }
 _NAME = re.compile(r"^[A-Za-z0-9-]+$")
+_NOT_UTF8_HINT = " (iCalendar files must be UTF-8); re-export or convert the file"
+"""UTF-8 is the only charset RFC 5545 §3.1.4 knows for a bare file; UTF-16 with a
+byte-order mark (some Windows tools write it) is accepted too (see ``decode_text``)."""
 
 # Exceptions the parsing and expansion libraries raise for malformed input. They are
 # caught only around calls into those libraries, never around our own logic.
@@ -124,7 +128,7 @@ def read_busy_blocks(
     the file in error messages (default: ``path`` as given).
     """
     name = str(path) if source is None else source
-    data = _read_limited(path, name, max_bytes)
+    data = read_bytes(path, name, max_bytes)
     return parse_busy_blocks(data, zone=zone, start=start, end=end, source=name)
 
 
@@ -140,7 +144,7 @@ def parse_busy_blocks(
         raise ValueError("start and end must be timezone-aware")
     if end <= start:
         return []
-    text = _decode(data, source)
+    text = decode_text(data, source, hint=_NOT_UTF8_HINT)
     suspect = _check_lines(text, source)
     calendars = _parse(text, source, suspect)
     blocks: list[BusyBlock] = []
@@ -151,65 +155,6 @@ def parse_busy_blocks(
         blocks.extend(_calendar_blocks(calendar, events, first_event, zone, start, end, source))
         first_event += len(events)
     return _merge_and_clip(blocks, start, end)
-
-
-# --- reading and decoding ----------------------------------------------------------------
-
-
-def _read_limited(path: Path, source: str, max_bytes: int) -> bytes:
-    """Read at most ``max_bytes`` (checked by size first, then while reading)."""
-    reason = ""
-    data = b""
-    try:
-        if not path.is_file():
-            reason = "no such file" if not path.exists() else "not a regular file"
-        elif path.stat().st_size > max_bytes:
-            reason = f"file is larger than the limit of {_size(max_bytes)}; refused unread"
-        else:
-            with path.open("rb") as handle:
-                data = handle.read(max_bytes + 1)
-            if len(data) > max_bytes:
-                reason = f"file is larger than the limit of {_size(max_bytes)}"
-    except OSError as exc:
-        reason = f"cannot read the file ({exc.strerror or type(exc).__name__})"
-    if reason:
-        raise InputError.single(source, reason)
-    return data
-
-
-def _size(n: int) -> str:
-    if n >= 1024 * 1024 and n % (1024 * 1024) == 0:
-        return f"{n // (1024 * 1024)} MiB"
-    if n >= 1024 and n % 1024 == 0:
-        return f"{n // 1024} KiB"
-    return f"{n} bytes"
-
-
-def _decode(data: bytes, source: str) -> str:
-    """Decode as UTF-8, the only charset RFC 5545 §3.1.4 knows for a bare file.
-
-    A UTF-8 byte-order mark is skipped, and UTF-16 with a byte-order mark (some Windows
-    tools write it) is accepted. Nothing is guessed beyond that: a file in another charset
-    is refused with the line of the first bad byte, so the user can re-export it.
-    """
-    if not data.strip():
-        raise InputError.single(source, "the file is empty")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError:
-            pass
-        raise InputError.single(source, "not valid UTF-16 text despite its byte-order mark")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        position = exc.start
-    line = data.count(b"\n", 0, position) + 1
-    raise InputError.single(
-        source,
-        "not UTF-8 text (iCalendar files must be UTF-8); re-export or convert the file",
-        f"line {line}",
-    )
 
 
 def _check_lines(text: str, source: str) -> int | None:

@@ -19,7 +19,7 @@ import http.client
 import os
 import ssl
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
 from planner.calendar.net import is_local
@@ -43,7 +43,6 @@ class CalDAVResult:
     created: int = 0
     updated: int = 0
     deleted: int = 0
-    uids: list[str] = field(default_factory=list)
 
     def line(self) -> str:
         return (
@@ -67,8 +66,22 @@ def check_url(url: str) -> str:
     return url
 
 
+_PATH_SAFE = "/%:@!$&'()*+,;=-._~"
+"""Characters left as they are when the path is percent-encoded (RFC 3986 pchar and '/';
+'%' keeps escapes the user already wrote)."""
+
+
 def _target(url: str) -> _Target:
-    parts = urlsplit(url)
+    # The URL is not quoted back in these messages: it may hold a password.
+    if any(c.isspace() or not c.isprintable() for c in url):
+        # http.client would refuse it mid-delivery (InvalidURL), or send a broken request.
+        raise InputError.single(
+            "--caldav", "the URL holds white space or a control character (write a space as %20)"
+        )
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unclosed '[' of an IPv6 address
+        raise InputError.single("--caldav", "not a valid URL") from None
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise InputError.single("--caldav", f"{url!r} is not an http(s) URL of a collection")
     if parts.username or parts.password:
@@ -82,7 +95,12 @@ def _target(url: str) -> _Target:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
         raise InputError.single("--caldav", f"{url!r} has an invalid port") from None
-    path = parts.path or "/"
+    try:
+        parts.hostname.encode("idna")  # what http.client does with a host in another script
+    except UnicodeError:
+        raise InputError.single("--caldav", "the host name is not valid") from None
+    # http.client sends the request line as ASCII: a path in any other script is encoded.
+    path = quote(parts.path or "/", safe=_PATH_SAFE)
     if not path.endswith("/"):
         path += "/"
     display = f"{parts.scheme}://{parts.netloc}{path}"
@@ -172,7 +190,6 @@ def store_events(
         else:
             _check(status, reason, target, uid, "create")
             result.created += 1
-        result.uids.append(uid)
     for uid in remove:
         status, reason, _ = client.request("DELETE", _resource_name(uid))
         if status == 404:

@@ -33,13 +33,14 @@ from planner.calendar.invites import (
     describe_session,
     digest,
     make_uid,
+    people_by_id,
     scenario_uid_key,
 )
 from planner.domain.errors import InputError
-from planner.domain.models import Scenario
+from planner.domain.models import Person, Scenario
 from planner.domain.planning import PlanningInput
 from planner.domain.schedule import PlannedSession, Schedule
-from planner.service import private_dir, write_private
+from planner.service import private_dir, remove_file, write_private
 from planner.store import Workspace
 from planner.store.invites import (
     PublishedRow,
@@ -65,8 +66,6 @@ class Publication:
     """person id -> sessions they were taken off (or that were dropped)."""
     team: list[EventInfo] = field(default_factory=list)
     """The team calendar: every current session, consenting attendees only."""
-    cancelled_uids: list[str] = field(default_factory=list)
-    """Sessions dropped by this run (removed from a CalDAV collection on delivery)."""
     sessions: list[PublishedRow] = field(default_factory=list)
     sent: list[SentRow] = field(default_factory=list)
 
@@ -86,7 +85,7 @@ def plan_publication(
 
     Pure (no I/O), so the re-plan rules can be tested on hand-made schedules.
     """
-    people = {p.id: p for p in scenario.people}
+    people = people_by_id(scenario)
     pub = Publication()
     current = {s.id: s for s in sessions}
     if published is None or sent is None:
@@ -94,9 +93,13 @@ def plan_publication(
             uid = make_uid(key, s.id)
             for pid in sorted(set(s.attendees)):
                 if pid in people:
-                    info = describe_session(scenario, s, uid=uid, sequence=0, viewer=pid)
+                    info = describe_session(
+                        scenario, s, uid=uid, sequence=0, viewer=pid, people=people
+                    )
                     pub.requests.setdefault(pid, []).append(info)
-            pub.team.append(describe_session(scenario, s, uid=uid, sequence=0, viewer=None))
+            pub.team.append(
+                describe_session(scenario, s, uid=uid, sequence=0, viewer=None, people=people)
+            )
         return pub
 
     by_session: dict[str, list[SentRow]] = {}
@@ -110,7 +113,8 @@ def plan_publication(
         uid = prev.uid if prev else make_uid(key, sid)
         attendees = sorted(p for p in set(s.attendees) if p in people)
         draft = {
-            pid: describe_session(scenario, s, uid=uid, sequence=0, viewer=pid) for pid in attendees
+            pid: describe_session(scenario, s, uid=uid, sequence=0, viewer=pid, people=people)
+            for pid in attendees
         }
         changed = {
             pid
@@ -131,14 +135,18 @@ def plan_publication(
         else:
             sequence = prev.sequence
         views[sid] = {
-            pid: describe_session(scenario, s, uid=uid, sequence=sequence, viewer=pid)
+            pid: describe_session(
+                scenario, s, uid=uid, sequence=sequence, viewer=pid, people=people
+            )
             for pid in attendees
         }
         needs_file |= changed
         old_view = prev.session if prev is not None else s
         for pid in removed:
             _cancel(pub, scenario, old_view, uid, sequence, pid, people)
-        pub.team.append(describe_session(scenario, s, uid=uid, sequence=sequence, viewer=None))
+        pub.team.append(
+            describe_session(scenario, s, uid=uid, sequence=sequence, viewer=None, people=people)
+        )
         pub.sessions.append(PublishedRow(sid, uid, sequence, False, s))
 
     for sid, prev in published.items():
@@ -149,7 +157,6 @@ def plan_publication(
             if r.method == "REQUEST":
                 _cancel(pub, scenario, prev.session, prev.uid, sequence, r.person_id, people)
         pub.sessions.append(PublishedRow(sid, prev.uid, sequence, True, prev.session))
-        pub.cancelled_uids.append(prev.uid)
 
     for sid in sorted(current, key=lambda x: (current[x].start, x)):
         for pid, info in views[sid].items():
@@ -166,12 +173,12 @@ def _cancel(
     uid: str,
     sequence: int,
     pid: str,
-    people: Mapping[str, object],
+    people: Mapping[str, Person],
 ) -> None:
     """A CANCEL for one person; someone no longer in the scenario has no address to use."""
     if pid in people:
         info = describe_session(
-            scenario, session, uid=uid, sequence=sequence, viewer=pid, cancelled=True
+            scenario, session, uid=uid, sequence=sequence, viewer=pid, cancelled=True, people=people
         )
         pub.cancels.setdefault(pid, []).append(info)
         pub.sent.append(SentRow(pid, session.id, sequence, "CANCEL", digest(info)))
@@ -193,7 +200,7 @@ def _clear_stale(invites_dir: Path, person_ids: Iterable[str]) -> None:
     """Remove our earlier files so the directory shows exactly this run's output."""
     for pid in set(person_ids):
         for name in (f"{pid}.ics", f"{pid}-cancel.ics"):
-            (invites_dir / name).unlink(missing_ok=True)
+            remove_file(invites_dir / name)
 
 
 def _write(
@@ -310,7 +317,7 @@ def export_invites(
             ws.location, "no invites were published yet (run 'planner solve --workspace' first)"
         )
     sent = sent_rows(ws)
-    people = {p.id: p for p in scenario.people}
+    people = people_by_id(scenario)
     pub = Publication()
     live = sorted(
         (r for r in published.values() if not r.cancelled), key=lambda r: (r.session.start, r.uid)
@@ -320,11 +327,23 @@ def export_invites(
             if pid in people:
                 pub.requests.setdefault(pid, []).append(
                     describe_session(
-                        scenario, row.session, uid=row.uid, sequence=row.sequence, viewer=pid
+                        scenario,
+                        row.session,
+                        uid=row.uid,
+                        sequence=row.sequence,
+                        viewer=pid,
+                        people=people,
                     )
                 )
         pub.team.append(
-            describe_session(scenario, row.session, uid=row.uid, sequence=row.sequence, viewer=None)
+            describe_session(
+                scenario,
+                row.session,
+                uid=row.uid,
+                sequence=row.sequence,
+                viewer=None,
+                people=people,
+            )
         )
     latest = max((r.sent_at for r in sent.values() if r.sent_at), default=None)
     for r in sorted(sent.values(), key=lambda r: (r.person_id, r.session_id)):
@@ -339,6 +358,7 @@ def export_invites(
                 sequence=r.sequence,
                 viewer=r.person_id,
                 cancelled=True,
+                people=people,
             )
         )
     stale = set(people) | {pid for pid, _ in sent}

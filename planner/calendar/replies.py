@@ -164,7 +164,9 @@ def _stamp(value: Any) -> datetime | None:
 def import_reply(ws: Workspace, path: Path) -> Callable[[], str]:
     """Validate a reply completely against the workspace, then return its apply step."""
     source = str(path)
-    answers = parse_reply(read_text(path, source, max_bytes=MAX_REPLY_BYTES), source)
+    # Like a calendar file: UTF-8, or UTF-16 with a byte-order mark (Windows clients).
+    text = read_text(path, source, max_bytes=MAX_REPLY_BYTES, utf16=True)
+    answers = parse_reply(text, source)
     published = {row.uid: row for row in published_rows(ws).values()}
     sent = sent_rows(ws)
     people = {p.email.lower(): p for p in ws.load_scenario().people}

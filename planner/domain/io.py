@@ -7,8 +7,10 @@ Every fault is reported at once where the format allows, each as
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import stat
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -33,35 +35,82 @@ _MESSAGES = {
 
 
 def read_bytes(path: Path, source: str | None = None, max_bytes: int | None = None) -> bytes:
-    """Read a user file, refusing oversized (by size, before reading) or unreadable ones."""
+    """Read a user file, refusing a missing, non-regular, oversized or unreadable one.
+
+    The size is checked before reading and again while reading (at most ``max_bytes + 1``
+    bytes are read), so neither a huge file nor a device such as ``/dev/zero`` (which
+    reports size 0) is read without limit; anything but a regular file is refused.
+    """
     source = source or str(path)
     limit = MAX_INPUT_BYTES if max_bytes is None else max_bytes
+    reason = ""
+    data = b""
     try:
-        size = path.stat().st_size
-        if size > limit:
-            raise InputError.single(source, f"file is {size:,} bytes; the limit is {limit:,} bytes")
-        return path.read_bytes()
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            reason = "is a directory, not a file"
+        elif not stat.S_ISREG(info.st_mode):
+            reason = "not a regular file"
+        elif info.st_size > limit:
+            reason = f"file is {info.st_size:,} bytes; the limit is {limit:,} bytes"
+        else:
+            with path.open("rb") as handle:
+                data = handle.read(limit + 1)
+            if len(data) > limit:
+                reason = f"file is larger than the limit of {limit:,} bytes"
     except FileNotFoundError:
-        raise InputError.single(source, "no such file") from None
-    except IsADirectoryError:
-        raise InputError.single(source, "is a directory, not a file") from None
+        reason = "no such file"
     except OSError as exc:
-        raise InputError.single(source, f"cannot read: {exc.strerror or exc}") from None
+        reason = f"cannot read: {exc.strerror or type(exc).__name__}"
+    if reason:
+        raise InputError.single(source, reason)
+    return data
 
 
-def read_text(path: Path, source: str | None = None, max_bytes: int | None = None) -> str:
-    """Read a user file as UTF-8 text (a BOM is skipped); empty files are refused."""
-    source = source or str(path)
-    data = read_bytes(path, source, max_bytes)
-    if not data.strip():
+def decode_text(data: bytes, source: str, *, utf16: bool = True, hint: str = "") -> str:
+    """Decode a user file: UTF-8 (a BOM is skipped) or, with ``utf16``, UTF-16 with a BOM.
+
+    The one decoder for every file planner reads. Nothing is guessed beyond that: a file in
+    another charset is refused with the line and byte of the first bad byte (``hint`` is
+    added to say how to convert it), as is a file holding only white space.
+    ``utf16=False`` is for TOML and JSON, which their specifications define as UTF-8.
+    """
+    text: str | None = None
+    position = -1
+    if utf16 and data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        with contextlib.suppress(UnicodeDecodeError):
+            text = data.decode("utf-16")
+        if text is None:
+            raise InputError.single(source, "not valid UTF-16 text despite its byte-order mark")
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            position = exc.start
+    if text is None:
+        # Raised outside the except block: the codec's message quotes the bad bytes.
+        line = data.count(b"\n", 0, position) + 1
+        raise InputError.single(source, f"not UTF-8 text{hint}", f"line {line}, byte {position}")
+    if not text.strip():
         raise InputError.single(source, "file is empty")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise InputError.single(
-            source, "not UTF-8 text", f"line {line}, byte {exc.start}"
-        ) from None
+    return text
+
+
+def read_text(
+    path: Path,
+    source: str | None = None,
+    max_bytes: int | None = None,
+    *,
+    utf16: bool = False,
+    hint: str = "",
+) -> str:
+    """Read a user file as text with :func:`decode_text`; empty files are refused.
+
+    UTF-8 only by default (scenario, response, poll and schedule files are TOML or JSON);
+    ``utf16=True`` also accepts UTF-16 with a BOM, for files other tools write.
+    """
+    source = source or str(path)
+    return decode_text(read_bytes(path, source, max_bytes), source, utf16=utf16, hint=hint)
 
 
 def parse_document(text: str, source: str, fmt: str) -> dict[str, Any]:

@@ -30,10 +30,11 @@ from sqlalchemy import (
     func,
     insert,
     inspect,
+    make_url,
     select,
     update,
 )
-from sqlalchemy.exc import DatabaseError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError, NoSuchModuleError, OperationalError
 
 from planner.domain.errors import InputError, PlannerError, WorkspaceBusy
 from planner.domain.io import record_document, validate_scenario
@@ -100,7 +101,7 @@ class Workspace:
         target_text = str(target)
         warnings: list[str] = []
         if "://" in target_text:
-            engine = create_engine(target_text)
+            engine, target_text = _url_engine(target_text)
         else:
             path = Path(target_text).expanduser()
             if path.is_dir():
@@ -154,8 +155,8 @@ class Workspace:
             with self.write() as conn:
                 version = self._version(conn)
                 if version > t.SCHEMA_VERSION:
-                    raise WorkspaceError(
-                        f"{self.location}: made by a newer planner (schema {version}, "
+                    raise WorkspaceError(  # the except below adds the location
+                        f"made by a newer planner (schema {version}, "
                         f"this one reads up to {t.SCHEMA_VERSION})"
                     )
                 for step in t.MIGRATIONS[version:]:
@@ -320,7 +321,7 @@ class Workspace:
                 conn.execute(
                     insert(table),
                     [
-                        {"id": r.id, "position": i, "data": _record_json(r)}  # type: ignore[attr-defined]
+                        {"id": r.id, "position": i, "data": record_document(r)}  # type: ignore[attr-defined]
                         for i, r in enumerate(records)
                     ],
                 )
@@ -359,7 +360,7 @@ class Workspace:
         with self.write() as conn:
             data = self._scenario_data(conn)
             items: list[dict[str, Any]] = data[kind]
-            new = _record_json(record)
+            new = record_document(record)
             before = next((r for r in items if r["id"] == record_id), None)
             refusal = None
             if replacing is None and before is not None:
@@ -691,10 +692,6 @@ class Workspace:
 # ---------------------------------------------------------------------- helpers
 
 
-def _record_json(record: BaseModel) -> dict[str, Any]:
-    return record_document(record)
-
-
 def _drop_references(data: dict[str, Any], kind: str, record_id: str) -> None:
     """Remove every reference to a deleted record so the scenario stays valid."""
     if kind == "people":
@@ -734,6 +731,29 @@ def _permission_warnings(path: Path) -> list[str]:
             f"it holds people's answers and availability — consider chmod 600"
         ]
     return []
+
+
+def _url_engine(url: str) -> tuple[Engine, str]:
+    """An engine for ``--workspace`` given as a database URL, and the URL to show (without
+    its password). A URL SQLAlchemy cannot use is the user's mistake, not a crash."""
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):  # not quoted back: it may hold a password
+        raise WorkspaceError("--workspace: not a valid database URL") from None
+    shown = parsed.render_as_string(hide_password=True) if parsed.password else url
+    reason = ""
+    try:
+        engine = create_engine(parsed)
+    except NoSuchModuleError:
+        reason = f"unknown database type {parsed.drivername!r}"
+    except ImportError as exc:
+        driver = f" ({exc.name})" if exc.name else ""
+        reason = f"the database driver for {parsed.drivername!r} is not installed{driver}"
+    except (ArgumentError, ValueError, TypeError) as exc:  # e.g. an option's value
+        reason = f"not a valid database URL ({exc})"
+    if reason:
+        raise WorkspaceError(f"{shown}: cannot open the workspace: {reason}")
+    return engine, shown
 
 
 def _sqlite_engine(path: Path) -> Engine:

@@ -291,15 +291,16 @@ def test_canary_never_appears_in_an_error(breakage: tuple[str, str]) -> None:
 
 
 def test_empty_file() -> None:
-    assert _error(b"") == "t.ics: the file is empty"
-    assert _error(b"  \r\n") == "t.ics: the file is empty"
+    assert _error(b"") == "t.ics: file is empty"
+    assert _error(b"  \r\n") == "t.ics: file is empty"
+    assert _error("  \r\n".encode("utf-16")) == "t.ics: file is empty"
 
 
 def test_not_utf8_names_the_line() -> None:
     data = _ics("UID:x\nDTSTART:20270323T080000Z\nSUMMARY:caf\xe9").replace(
         b"caf\xc3\xa9", b"caf\xe9"
     )
-    assert _error(data).startswith("t.ics: line 7: not UTF-8 text")
+    assert _error(data).startswith("t.ics: line 7, byte 117: not UTF-8 text (iCalendar")
 
 
 def test_utf8_bom_and_utf16_are_accepted() -> None:
@@ -362,10 +363,21 @@ def test_file_over_the_size_limit_is_refused_unread(tmp_path: Path) -> None:
         read_busy_blocks(
             path, zone=STOCKHOLM, start=START, end=END, source="big.ics", max_bytes=100
         )
-    assert str(info.value) == "big.ics: file is larger than the limit of 100 bytes; refused unread"
+    assert (
+        str(info.value) == f"big.ics: file is {path.stat().st_size:,} bytes; the limit is 100 bytes"
+    )
 
 
 def test_missing_file_names_the_path_as_given(tmp_path: Path) -> None:
     with pytest.raises(InputError) as info:
         read_busy_blocks(tmp_path / "nope.ics", zone=STOCKHOLM, start=START, end=END)
     assert str(info.value) == f"{tmp_path / 'nope.ics'}: no such file"
+
+
+@pytest.mark.timeout(10)
+def test_device_is_refused_unread(tmp_path: Path) -> None:
+    path = tmp_path / "zero.ics"
+    path.symlink_to("/dev/zero")
+    with pytest.raises(InputError) as info:
+        read_busy_blocks(path, zone=STOCKHOLM, start=START, end=END, source="zero.ics")
+    assert str(info.value) == "zero.ics: not a regular file"

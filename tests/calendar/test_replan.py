@@ -6,7 +6,9 @@ and checks the files in the second output directory and what the workspace remem
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -208,3 +210,31 @@ def test_export_rewrites_all_current_invites_and_latest_cancels(
 def test_export_without_publication_is_an_input_error(ws: Workspace, tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no invites were published"):
         export_invites(ws, tmp_path / "x", now=NOW)
+
+
+class _CountingList(list[Any]):
+    """A list that counts how often it is walked through."""
+
+    walks = 0
+
+    def __iter__(self) -> Iterator[Any]:
+        type(self).walks += 1
+        return super().__iter__()
+
+
+def test_people_are_indexed_once_per_publication() -> None:
+    """Describing every session for every viewer must not rebuild the people index each
+    time (at 2,000 people that took most of a publication's time)."""
+    from planner.calendar.publish import plan_publication
+
+    scenario = problem().scenario
+    counted = scenario.model_copy(update={"people": _CountingList(scenario.people)})
+    plan = default_schedule().sessions
+    _CountingList.walks = 0
+    fresh = plan_publication(counted, plan, key="k", published=None, sent=None)
+    assert _CountingList.walks <= 1
+    replan = plan_publication(counted, plan, key="k", published={}, sent={})
+    assert _CountingList.walks <= 2
+    # Same result as with the plain scenario.
+    assert fresh == plan_publication(scenario, plan, key="k", published=None, sent=None)
+    assert replan == plan_publication(scenario, plan, key="k", published={}, sent={})

@@ -176,7 +176,8 @@ def test_an_invitation_is_not_a_reply(ws: Workspace, tmp_path: Path) -> None:
             b"END:VCALENDAR\r\n",
             "event 1: no attendee answered",
         ),
-        (b"\xff\xfe\x00garbage", "not UTF-8"),
+        (b"\xfe\xff\x00", "not valid UTF-16 text despite its byte-order mark"),
+        (b"\xe9t\xe9\r\n", "line 1, byte 0: not UTF-8 text"),
     ],
 )
 def test_malformed_files_refused(
@@ -187,3 +188,11 @@ def test_malformed_files_refused(
     with pytest.raises(InputError, match=message):
         import_files(ws, [path])
     assert list_replies(ws) == []
+
+
+def test_utf16_reply_is_accepted_like_a_utf16_calendar(ws: Workspace, tmp_path: Path) -> None:
+    """Windows clients may save a reply as UTF-16 with a byte-order mark."""
+    path = fixture(ws, "outlook.ics", tmp_path)
+    path.write_bytes(path.read_bytes().decode().encode("utf-16"))
+    import_files(ws, [path])
+    assert answers(ws) == {("carol", "team-lunch#1"): "DECLINED"}

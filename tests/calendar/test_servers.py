@@ -221,10 +221,36 @@ def test_caldav_missing_collection_is_reported(
 
 
 def test_caldav_bad_urls_are_input_errors(ws: Workspace, tmp_path: Path) -> None:
-    for url in ("ftp://example.com/cal/", "http://user:pw@example.com/cal/", "not a url"):
+    bad = (
+        "ftp://example.com/cal/",
+        "http://user:pw@example.com/cal/",
+        "not a url",
+        "http://[::1/cal",  # urlsplit raises ValueError
+        "http://ex ample.com/cal/",  # http.client raises InvalidURL
+        "http://example.com/cal/\r\nX-Injected: 1",
+        "http://example.com/ca\tl/",
+    )
+    for url in bad:
         with pytest.raises(InputError):
             export_invites(ws, tmp_path / "x", caldav=url, now=NOW)
     assert not (tmp_path / "x").exists()  # validated before anything is written
+
+
+def test_caldav_url_checks_and_resource_names() -> None:
+    from planner.calendar.caldav import check_url
+
+    with pytest.raises(InputError, match=r"^--caldav: not a valid URL$"):
+        check_url("http://[::1/cal")
+    with pytest.raises(InputError, match=r"^--caldav: the URL holds white space"):
+        check_url("http://ex ample.com/cal/")
+    with pytest.raises(InputError, match=r"^--caldav: the host name is not valid$"):
+        check_url("https://" + "ä" * 70 + ".example.com/cal/")
+    assert check_url("http://[::1]:5232/cal/") == "http://[::1]:5232/cal/"
+    # A path that is not ASCII is percent-encoded (http.client sends ASCII only).
+    assert resource_url("https://example.com/kalender/möte", "u@planner") == (
+        "https://example.com/kalender/m%C3%B6te/u%40planner.ics"
+    )
+    assert resource_url("https://example.com/a%20b/", "u") == "https://example.com/a%20b/u.ics"
 
 
 def test_caldav_password_never_over_plain_http_to_remote(ws: Workspace, tmp_path: Path) -> None:

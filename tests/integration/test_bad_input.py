@@ -244,6 +244,8 @@ OTHER_CASES: list[tuple[str, str, bytes, str]] = [
         "UTF-8",
     ),
     ("roster: empty", "roster.csv", b"", "empty"),
+    ("roster: only blank cells", "roster.csv", b",,,\r\n,,,\r\n", "the file has no header row"),
+    ("roster: one empty quoted cell", "roster.csv", b'""', "the file has no header row"),
     (
         "roster: injection in a name",
         "roster.csv",
@@ -335,3 +337,137 @@ def test_broken_personal_calendar(
     for argv in (["validate", str(path)], ["import", str(path), "--workspace", str(workspace)]):
         assert_refused(capsys, argv, expected, expected)
     assert _fingerprint(workspace) == before
+
+
+# ---------------------------------------------------------------------- bad output paths
+
+
+@pytest.fixture
+def published(tmp_path: Path) -> Path:
+    """A workspace whose plan was published (so ``export invites`` has something to write)."""
+    from planner.calendar.publish import publish_plan
+    from tests.calendar.test_invites import default_schedule, team_data
+    from tests.factories import NOW
+
+    db = tmp_path / "pub.db"
+    with Workspace.open(db) as ws:
+        ws.save_scenario(build(team_data()), {})
+        publish_plan(
+            ws.planning_input(NOW), default_schedule(), tmp_path / "out", workspace=ws, now=NOW
+        )
+    return db
+
+
+def _cannot_write(capsys: pytest.CaptureFixture[str], argv: list[str], path: Path) -> str:
+    """Exit 2 and, as the last line on stderr, ``path: cannot write: reason``."""
+    code = main(argv)
+    captured = capsys.readouterr()
+    assert code == 2, captured
+    assert "Traceback" not in captured.err
+    last = captured.err.strip().splitlines()[-1]
+    assert last.startswith(f"{path}: cannot write: "), captured.err
+    return last
+
+
+def test_export_invites_to_a_file_or_an_impossible_directory(
+    tmp_path: Path, published: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    afile = tmp_path / "afile"
+    afile.write_text("keep me")
+    argv = ["export", "invites", "--workspace", str(published), "--now", "2027-02-01T09:00:00Z"]
+    message = _cannot_write(capsys, [*argv, "--out", str(afile)], afile / "invites")
+    assert message.endswith("Not a directory")
+    assert afile.read_text() == "keep me"
+    if Path("/proc/self").is_dir():  # a directory nobody can create anything in
+        _cannot_write(capsys, [*argv, "--out", "/proc/x"], Path("/proc/x/invites"))
+
+
+def test_stale_invite_that_is_a_directory(
+    tmp_path: Path, published: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    (out / "invites" / "alice.ics").unlink()
+    (out / "invites" / "alice.ics").mkdir()
+    argv = ["export", "invites", "--workspace", str(published), "--out", str(out)]
+    message = _cannot_write(capsys, argv, out / "invites" / "alice.ics")
+    assert message.endswith("Is a directory")
+
+
+def test_export_scenario_onto_a_directory(
+    tmp_path: Path, workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "somedir"
+    target.mkdir()
+    argv = ["export", "scenario", "--workspace", str(workspace), "--out", str(target)]
+    assert _cannot_write(capsys, argv, target).endswith("Is a directory")
+    assert list(target.iterdir()) == []  # no temporary file left behind
+
+
+def test_solve_into_a_file(
+    tmp_path: Path, workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario = tmp_path / "s.toml"
+    scenario.write_bytes(toml_of(valid_data()))
+    afile = tmp_path / "afile"
+    afile.write_text("keep me")
+    common = ["--out", str(afile), "--now", "2027-02-01T09:00:00Z", "--time-limit", "5"]
+    message = _cannot_write(capsys, ["solve", str(scenario), *common], afile)
+    assert message.endswith("Not a directory")
+    _cannot_write(capsys, ["solve", "--workspace", str(workspace), *common], afile)
+    assert afile.read_text() == "keep me"
+    with Workspace.open(workspace, create=False) as ws:
+        assert ws.latest_plan_id() is None  # the plan is recorded only once it is written
+
+
+# ---------------------------------------------------------------------- bad option values
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("foo://bar", "foo://bar: cannot open the workspace: unknown database type 'foo'"),
+        ("://bar", "--workspace: not a valid database URL"),
+        ("postgresql://user:secret@host:port/db", "--workspace: not a valid database URL"),
+        (
+            "sqlite:///ws.db?timeout=soon",
+            "sqlite:///ws.db?timeout=soon: cannot open the workspace: not a valid database URL "
+            "(could not convert string to float: 'soon')",
+        ),
+    ],
+)
+def test_workspace_url_sqlalchemy_cannot_use(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], url: str, expected: str
+) -> None:
+    argv = ["export", "scenario", "--workspace", url, "--out", str(tmp_path / "s.toml")]
+    code = main(argv)
+    captured = capsys.readouterr()
+    assert code == 2
+    assert captured.err.strip() == f"planner: {expected}"
+    assert not (tmp_path / "s.toml").exists()
+
+
+def test_workspace_url_without_its_driver(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("pg8000") is not None:
+        pytest.skip("pg8000 is installed here")
+    url = "postgresql+pg8000://planner:secret@nohost/db"
+    code = main(["export", "scenario", "--workspace", url, "--out", str(tmp_path / "s.toml")])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert "the database driver for 'postgresql+pg8000' is not installed (pg8000)" in err
+    assert "secret" not in err  # the password is never echoed
+
+
+@pytest.mark.parametrize(
+    "url", ["http://[::1/cal", "http://ex ample.com/cal/", "https://example.com/cal\n", "x"]
+)
+def test_bad_caldav_url_before_anything_is_written(
+    tmp_path: Path, published: Path, capsys: pytest.CaptureFixture[str], url: str
+) -> None:
+    out = tmp_path / "export"
+    argv = ["export", "invites", "--workspace", str(published), "--out", str(out)]
+    assert_refused(capsys, [*argv, "--caldav", url], "--caldav: ", "")
+    assert not out.exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import tomllib
 from pathlib import Path
 
@@ -141,3 +142,60 @@ def test_shared_example_round_trips_through_toml(example_scenario: Path, tmp_pat
     scenario = load_scenario(example_scenario).scenario
     text = dump_scenario(scenario, "toml")
     assert tomllib.loads(text)["team"]["name"] == "Support EMEA"
+
+
+@pytest.mark.timeout(10)
+def test_devices_and_pipes_are_refused_unread(tmp_path: Path) -> None:
+    """/dev/zero reports size 0 and never ends; a FIFO would block: neither is read."""
+    from planner.domain.io import read_bytes
+
+    zero = tmp_path / "zero.toml"
+    zero.symlink_to("/dev/zero")
+    assert refusal(zero) == f"{zero}: not a regular file"
+    fifo = tmp_path / "fifo.toml"
+    os.mkfifo(fifo)
+    assert refusal(fifo) == f"{fifo}: not a regular file"
+    with pytest.raises(InputError, match="not a regular file"):
+        read_bytes(zero, max_bytes=10)
+
+
+def test_read_stops_at_the_limit_whatever_the_size_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file that grows after its size was checked is still read only up to the limit."""
+    from planner.domain.io import read_bytes
+
+    path = tmp_path / "grows.toml"
+    path.write_bytes(b"#" * 100)
+    real_stat = Path.stat
+
+    def small_stat(self: Path, **kw: bool) -> os.stat_result:
+        st = real_stat(self, **kw)
+        return os.stat_result((st.st_mode, *st[1:6], 10, *st[7:]))
+
+    monkeypatch.setattr(Path, "stat", small_stat)
+    with pytest.raises(InputError, match="larger than the limit of 50 bytes"):
+        read_bytes(path, max_bytes=50)
+
+
+@pytest.mark.parametrize(
+    ("data", "utf16", "expected"),
+    [
+        ("name = 'Åsa'\n".encode("utf-16"), True, "name = 'Åsa'\n"),
+        (b"\xef\xbb\xbfname = 1\n", False, "name = 1\n"),
+        ("name = 'Åsa'\n".encode("utf-16-be"), True, "not UTF-8 text"),  # no BOM: no guess
+        (b"\xff\xfe", True, "s: file is empty"),
+        (b"\xff\xfe \x00\n\x00", True, "s: file is empty"),
+        (b"\xff\xfe\x00", True, "s: not valid UTF-16 text despite its byte-order mark"),
+        (b"\xff\xfe\x00garbage", False, "s: line 1, byte 0: not UTF-8 text"),
+        (b"ok\nok\n\xe9\n", True, "s: line 3, byte 6: not UTF-8 text; hint"),
+    ],
+)
+def test_one_decoder(data: bytes, utf16: bool, expected: str) -> None:
+    from planner.domain.io import decode_text
+
+    try:
+        text = decode_text(data, "s", utf16=utf16, hint="; hint")
+    except InputError as exc:
+        text = exc.render()
+    assert expected in text

@@ -168,7 +168,7 @@ def test_bad_header(ws: Workspace, tmp_path: Path, text: str, expected: str) -> 
 def test_non_utf8_has_a_clear_error(ws: Workspace, tmp_path: Path) -> None:
     text = HEADER + "Åsa Öberg,asa@example.com,Support,,\n"
     message = _error(ws, tmp_path, text, encoding="cp1252")
-    assert "line 2: not UTF-8 text" in message and "CSV UTF-8" in message
+    assert "line 2, byte 38: not UTF-8 text" in message and "CSV UTF-8" in message
 
 
 def test_cli_exit_2_and_nothing_imported(
