@@ -15,11 +15,16 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from planner import __version__
 from planner.domain.errors import InputError, PlannerError
+
+if TYPE_CHECKING:  # the CLI imports heavy modules only in the command that needs them
+    from planner.domain.planning import PlanningInput
+    from planner.store import Workspace
 
 T = TypeVar("T")
 
@@ -62,6 +67,17 @@ def _count(text: str) -> int:
         value = 0
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text!r}: give a whole number of at least 1")
+    return value
+
+
+def _seed(text: str) -> int:
+    """argparse type: a random seed CP-SAT accepts (0 to 2**31 - 1)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value < 2**31:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a whole number from 0 to {2**31 - 1}")
     return value
 
 
@@ -130,19 +146,37 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_solve(args: argparse.Namespace) -> int:
     from planner import service
-    from planner.solve import PlanSolver, SolveOptions, SolveProgress
-    from planner.solve.explain import annotate
 
     now = service.parse_now(args.now)
-    ws = None
-    if bool(args.workspace) == bool(args.scenario):
+    if args.workspace and args.scenario:
         # Both would be ambiguous: which one's invites and history should the plan update?
         raise InputError.single("planner solve", "give a SCENARIO file or --workspace DB, not both")
-    if args.workspace:
-        ws = open_workspace(args, create=False)
-        problem = ws.planning_input(now)
-    else:
+    if not args.workspace and not args.scenario:
+        raise InputError.single("planner solve", "give a SCENARIO file or --workspace DB")
+    out_dir = Path(args.out)
+    if not args.workspace:
         problem = service.planning_input_from_file(Path(args.scenario), now)
+        service.private_dir(out_dir)  # an unusable --out is refused before the search
+        return _solve(args, problem, None, out_dir, now)
+    with open_workspace(args, create=False) as ws:
+        problem = ws.planning_input(now)
+        service.private_dir(out_dir)
+        return _solve(args, problem, ws, out_dir, now)
+
+
+def _solve(
+    args: argparse.Namespace,
+    problem: PlanningInput,
+    ws: Workspace | None,
+    out_dir: Path,
+    now: datetime,
+) -> int:
+    """Plan, check, write schedule.json and the invites; the workspace records the plan."""
+    from planner import service
+    from planner.solve import PlanSolver, SolveOptions, SolveProgress
+    from planner.solve.explain import annotate
+    from planner.solve.verify import verify
+
     options = SolveOptions(time_limit=args.time_limit, workers=args.workers, seed=args.seed)
     solver = PlanSolver(problem, options)
 
@@ -159,9 +193,6 @@ def cmd_solve(args: argparse.Namespace) -> int:
 
     result, interrupted = run_interruptible(lambda: solver.solve(progress), solver.stop)
     schedule = annotate(problem, result.schedule)
-    out_dir = Path(args.out)
-    from planner.solve.verify import verify
-
     violations = verify(problem, schedule)
     if violations:  # A bug, never a user mistake: refuse to publish a plan that breaks a rule.
         for v in violations:
@@ -169,17 +200,15 @@ def cmd_solve(args: argparse.Namespace) -> int:
         raise PlannerError("the plan failed the independent check; nothing was written")
     path = service.write_schedule(schedule, out_dir)
     written: list[str] = [str(path)]
-    held = schedule.status.value in {"optimal", "feasible"}
     # With a workspace a plan that drops every session still goes out: it cancels invites.
-    if held and (schedule.sessions or ws is not None):
+    if schedule.publishable and (schedule.sessions or ws is not None):
         from planner.calendar.publish import publish_plan
 
         written.extend(
             str(p) for p in publish_plan(problem, schedule, out_dir, workspace=ws, now=now)
         )
     if ws is not None:
-        ws.save_plan(schedule, published=held)
-        ws.close()
+        ws.save_plan(schedule, published=schedule.publishable)
     placed = {p for s in schedule.sessions for p in s.attendees}
     out(
         f"{schedule.status.value}: {len(schedule.sessions)} sessions, {len(placed)} people placed, "
@@ -420,7 +449,7 @@ def build_parser() -> argparse.ArgumentParser:
             default=time_limit,
             help=limit_help or "seconds (default %(default)s)",
         )
-        p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+        p.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
         p.add_argument("--workers", type=_count, default=2, help="solver threads (default 2)")
 
     p = add("validate", cmd_validate, "check a scenario file; report every problem")

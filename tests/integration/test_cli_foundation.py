@@ -65,9 +65,10 @@ def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
         (["solve", "s.toml", "--out", "o", "--workers", "0"], "'0': give a whole number"),
         (["bench", "--workers", "two"], "'two': give a whole number"),
         (["bench", "--meetings", "m.json", "--time-limit", "0"], "'0': give a positive"),
+        (["solve", "s.toml", "--out", "o", "--seed", "1" + "0" * 20], "give a whole number from 0"),
     ],
 )
-def test_solver_limits_must_be_positive(
+def test_solver_options_are_checked(
     capsys: pytest.CaptureFixture[str], argv: list[str], expected: str
 ) -> None:
     with pytest.raises(SystemExit) as info:
@@ -240,5 +241,17 @@ def test_solve_needs_exactly_one_source(
     if both:
         argv += [str(example_scenario), "--workspace", str(tmp_path / "w.db")]
     code, out, err = run(capsys, *argv)
-    assert code == 2 and out == "" and "not both" in err
+    assert code == 2 and out == ""
+    assert ("not both" in err) == both and "give a SCENARIO file or --workspace DB" in err
     assert not (tmp_path / "out").exists()
+
+
+def test_an_unusable_out_is_refused_before_solving(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, example_scenario: Path
+) -> None:
+    taken = tmp_path / "a-file"
+    taken.write_text("not a directory")
+    code, out, err = run(capsys, "solve", str(example_scenario), "--out", str(taken))
+    assert code == 2 and out == "" and str(taken) in err
+    assert "objective" not in err and "Traceback" not in err  # no search was started
+    assert taken.read_text() == "not a directory"
