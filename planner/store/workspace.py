@@ -45,6 +45,8 @@ from planner.store import schema as t
 
 BUSY_TIMEOUT_SECONDS = float(os.environ.get("PLANNER_BUSY_TIMEOUT", "10"))
 """How long a writer waits for another planner's transaction before giving up."""
+UNDO_DEPTH = 100
+"""Edits ``undo`` can take back; older log entries (and the data they hold) are deleted."""
 RecordKind = Literal["people", "activities", "venues", "queues"]
 
 
@@ -466,7 +468,14 @@ class Workspace:
             self._log(conn, f"edit {name}", {"document": {"name": name, "before": before}})
 
     def _log(self, conn: Connection, label: str, changes: dict[str, Any]) -> None:
+        """Record an edit for undo, keeping only the last :data:`UNDO_DEPTH`.
+
+        The log holds what an edit replaced (answers, busy blocks, removed people): a bounded
+        history means a removed person's data does not stay in the file for ever.
+        """
         conn.execute(insert(t.edit_log).values(at=_now(), label=label, changes=changes))
+        newest = conn.execute(select(func.max(t.edit_log.c.id))).scalar_one()
+        conn.execute(delete(t.edit_log).where(t.edit_log.c.id <= newest - UNDO_DEPTH))
 
     def undo(self) -> str | None:
         """Revert the last edit; returns its label, or None when there is nothing to undo."""
@@ -768,6 +777,9 @@ def _sqlite_engine(path: Path) -> Engine:
         cur.execute("PRAGMA journal_mode = WAL")
         cur.execute("PRAGMA synchronous = FULL")
         cur.execute("PRAGMA foreign_keys = ON")
+        # Deleted rows (a removed person, an undo entry past the limit) are zeroed on disk,
+        # not left readable in free pages of the file.
+        cur.execute("PRAGMA secure_delete = ON")
         cur.close()
 
     @event.listens_for(engine, "begin")

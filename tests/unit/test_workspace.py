@@ -242,3 +242,22 @@ def test_busy_block_edits_undo_and_survive_reimport(ws: Workspace) -> None:
     assert ws.busy_blocks() == {}
     ws.undo()
     assert ws.busy_blocks() == {"bob": [first]}
+
+
+def test_undo_history_is_bounded_and_forgets_removed_people(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import planner.store.workspace as workspace_module
+
+    monkeypatch.setattr(workspace_module, "UNDO_DEPTH", 3)
+    ws.set_answer("ann", "lunch", Answer.no)
+    ws.delete_record("people", "ann")
+    for n in range(3):
+        ws.set_answer("bob", "lunch", (Answer.yes, Answer.maybe, Answer.yes)[n])
+    with ws.read() as conn:
+        log = conn.execute(t.edit_log.select()).fetchall()
+    assert len(log) == 3
+    assert "ann" not in repr([row.changes for row in log])
+    for _ in range(3):
+        assert ws.undo() is not None
+    assert ws.undo() is None
