@@ -26,7 +26,7 @@ from planner.domain.io import (
     parse_document,
     read_text,
 )
-from planner.domain.models import Scenario
+from planner.domain.models import YEARS, Scenario
 from planner.domain.planning import Interval, PlanningInput
 from planner.domain.schedule import Schedule
 from planner.store import Workspace
@@ -272,4 +272,7 @@ def parse_now(text: str | None) -> datetime:
         value = datetime.fromisoformat(text)
     except ValueError:
         raise InputError([Problem("--now", "", f"{text!r} is not an ISO date-time")]) from None
+    first, last = YEARS
+    if not first <= value.year <= last:
+        raise InputError([Problem("--now", "", f"{text!r} is outside the years {first}–{last}")])
     return value if value.tzinfo else value.replace(tzinfo=UTC)

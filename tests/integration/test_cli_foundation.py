@@ -255,3 +255,22 @@ def test_an_unusable_out_is_refused_before_solving(
     assert code == 2 and out == "" and str(taken) in err
     assert "objective" not in err and "Traceback" not in err  # no search was started
     assert taken.read_text() == "not a directory"
+
+
+@pytest.mark.parametrize(
+    ("now", "expected"),
+    [("yesterday", "is not an ISO date-time"), ("0001-01-01T00:00+01:00", "outside the years")],
+)
+def test_a_bad_now_is_refused_before_anything_is_written(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    example_scenario: Path,
+    now: str,
+    expected: str,
+) -> None:
+    out_dir = tmp_path / "out"
+    code, out, err = run(
+        capsys, "solve", str(example_scenario), "--out", str(out_dir), "--now", now
+    )
+    assert code == 2 and out == "" and err.startswith("--now: ") and expected in err
+    assert not out_dir.exists()
