@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from planner.domain.errors import InputError, Problem
 from planner.domain.io import (
@@ -29,7 +29,9 @@ from planner.domain.io import (
 from planner.domain.models import YEARS, Scenario
 from planner.domain.planning import Interval, PlanningInput
 from planner.domain.schedule import Schedule
-from planner.store import Workspace
+
+if TYPE_CHECKING:  # validate, verify and explain need no database (SQLAlchemy loads slowly)
+    from planner.store import Workspace
 
 # ---------------------------------------------------------------------- files we write
 
@@ -183,7 +185,7 @@ def classify(path: Path) -> str:
     )
 
 
-Importer = Callable[[Workspace, Path], Callable[[], str]]
+Importer = Callable[["Workspace", Path], Callable[[], str]]
 """Validates one file completely, then returns the function that applies it."""
 
 
