@@ -506,6 +506,22 @@ class Scenario(Strict):
     def answer(self, person_id: str, activity_id: str) -> Answer:
         return self.preferences.get(person_id, {}).get(activity_id, Answer.no)
 
+    def with_answer(self, person_id: str, activity_id: str, answer: Answer | None) -> Scenario:
+        """A copy with one answer set (``None`` clears it; a person left with no answers
+        leaves ``preferences``), as the workspace stores it. Not re-validated: the ids are
+        the caller's to check (the workspace already did)."""
+        prefs = dict(self.preferences)
+        mine = dict(prefs.get(person_id, {}))
+        if answer is None:
+            mine.pop(activity_id, None)
+        else:
+            mine[activity_id] = answer
+        if mine:
+            prefs[person_id] = mine
+        else:
+            prefs.pop(person_id, None)
+        return self.model_copy(update={"preferences": prefs})
+
     def person_zone_name(self, person: Person) -> str:
         return person.timezone or self.team.timezone
 

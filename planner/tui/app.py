@@ -594,22 +594,9 @@ class PlannerApp(App[int]):
         if saved and self.snapshot is not None:
             # One cell changed: patch the snapshot instead of re-reading 2,000 people.
             snap = self.snapshot
-            prefs = dict(snap.scenario.preferences)
-            mine = dict(prefs.get(event.person_id, {}))
-            if event.answer is None:
-                mine.pop(event.activity_id, None)
-            else:
-                mine[event.activity_id] = event.answer
-            if mine:
-                prefs[event.person_id] = mine
-            else:
-                prefs.pop(event.person_id, None)
+            scenario = snap.scenario.with_answer(event.person_id, event.activity_id, event.answer)
             self._version += 1
-            self.snapshot = replace(
-                snap,
-                scenario=snap.scenario.model_copy(update={"preferences": prefs}),
-                version=self._version,
-            )
+            self.snapshot = replace(snap, scenario=scenario, version=self._version)
             for pane in self.query(Pane):
                 pane.show_snapshot(self.snapshot)
         else:

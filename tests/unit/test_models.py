@@ -370,3 +370,13 @@ def test_shared_example_validates(example_scenario: Any) -> None:
     loaded = load_scenario(example_scenario)
     assert len(loaded.scenario.people) == 8
     assert loaded.calendar_paths()["dana"][0].name == "dana.ics"
+
+
+def test_with_answer_sets_clears_and_drops_empty_people() -> None:
+    s = build(base())
+    changed = s.with_answer("bob", "lunch", Answer.maybe)
+    assert changed.answer("bob", "lunch") is Answer.maybe and s.answer("bob", "lunch") is Answer.no
+    only = {pid for pid, answers in s.preferences.items() if len(answers) == 1}
+    pid = sorted(only)[0]
+    aid = next(iter(s.preferences[pid]))
+    assert pid not in s.with_answer(pid, aid, None).preferences
