@@ -28,7 +28,7 @@ from planner.domain.errors import InputError
 from planner.domain.models import Activity, Person
 from planner.domain.planning import PlanningInput
 from planner.domain.schedule import NotHeld, PlannedSession, Reason, Schedule, Unplaced
-from planner.domain.timeutil import iso_week
+from planner.domain.timeutil import iso_week, zone
 from planner.solve.verify import (
     ATTENDANCE_RULES,
     PERSON_RULES,
@@ -579,15 +579,17 @@ def render_explanations(
     explanations: Sequence[Explanation],
 ) -> str:
     """Plain text for ``planner explain``: one block per activity."""
-    facts = Facts(problem)
-    person = facts.people.get(person_id)
+    scenario = problem.scenario
+    tz = zone(scenario.team.timezone)
+    person = next((p for p in scenario.people if p.id == person_id), None)
+    activities = {a.id: a for a in scenario.activities}
     title = f"{person_id} ({person.name})" if person else person_id
     if not explanations:
         return f"{title}: no activities to explain (nothing opted in to)."
     by_id = {s.id: s for s in schedule.sessions}
     lines = [f"{title}:"]
     for e in explanations:
-        a = facts.activities.get(e.activity)
+        a = activities.get(e.activity)
         name = f"{e.activity} ({a.name})" if a else e.activity
         if e.placed:
             where = []
@@ -596,7 +598,7 @@ def render_explanations(
                 if s is None:
                     where.append(sid)
                     continue
-                start, end = s.start.astimezone(facts.tz), s.end.astimezone(facts.tz)
+                start, end = s.start.astimezone(tz), s.end.astimezone(tz)
                 where.append(f"{sid} {start:%a %Y-%m-%d %H:%M}-{end:%H:%M}")
             lines.append(f"  {name}: placed in {'; '.join(where)}")
         else:
