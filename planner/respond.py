@@ -439,7 +439,13 @@ def check_response(ws: Workspace, scenario: Scenario, response: Response, source
 
 
 def apply_response(scenario: Scenario, response: Response) -> tuple[Scenario, int]:
-    """The scenario with this person's answers and limits replaced by the response.
+    """The scenario with what the response says; what it leaves blank stays as it was.
+
+    The poll carries nobody's current answers or limits (it names nobody), so the
+    participant's form starts empty: a blank answer, cap or needs list therefore keeps the
+    workspace's value rather than erasing it (a cap the person gave earlier must not be
+    loosened by a field they did not touch). The switches (after hours, listed in invites,
+    share reasons) are always stated and replace; unticked is the protective value.
 
     Answers for activities the workspace no longer has are skipped (their count is
     returned): the organiser may remove an activity after sending the poll.
@@ -447,12 +453,15 @@ def apply_response(scenario: Scenario, response: Response) -> tuple[Scenario, in
     activity_ids = {a.id for a in scenario.activities}
     person = scenario.person(response.person)
     limits = response.limits
+    stated = {
+        "max_events_per_week": limits.max_events_per_week,
+        "max_minutes_per_week": limits.max_minutes_per_week,
+        "needs": list(limits.needs) or None,
+    }
     data = person.model_dump(mode="json", exclude_none=True)
+    data.update({k: v for k, v in stated.items() if v is not None})
     data.update(
-        max_events_per_week=limits.max_events_per_week,
-        max_minutes_per_week=limits.max_minutes_per_week,
         after_hours=limits.after_hours,
-        needs=list(limits.needs),
         show_in_attendee_lists=limits.show_in_attendee_lists,
         share_reasons=limits.share_reasons,
     )

@@ -94,6 +94,19 @@ def test_response_round_trip_and_import(ws: Workspace, tmp_path: Path) -> None:
     assert ws.undo() == "import response bob"
 
 
+def test_blank_fields_keep_what_the_workspace_has(ws: Workspace, tmp_path: Path) -> None:
+    poll = load_poll(export_poll(ws, tmp_path / "poll.toml"))
+    first = build_response(poll, "bob", {"lunch": "yes"}, Limits(max_events_per_week=1), [])
+    service.import_files(ws, [write_response(first, tmp_path)])
+    # A second response that leaves the cap and the lunch answer blank changes neither.
+    again = build_response(poll, "bob", {"quiz": "maybe"}, Limits(share_reasons=True), [])
+    service.import_files(ws, [write_response(again, tmp_path / "again")])
+    s = ws.load_scenario()
+    bob = s.person("bob")
+    assert bob.max_events_per_week == 1 and bob.share_reasons
+    assert s.answer("bob", "lunch") is Answer.yes and s.answer("bob", "quiz") is Answer.maybe
+
+
 def test_a_response_keeps_derived_values_derived(tmp_path: Path) -> None:
     # A pairing without ``sessions`` gets its group count from the opt-ins: a response must
     # not freeze the count it had when the response came in.
