@@ -70,6 +70,16 @@ def _count(text: str) -> int:
     return value
 
 
+def _workspace(text: str) -> str:
+    """argparse type: a workspace path or URL; empty (an unset shell variable) is refused
+    rather than read as "the default workspace"."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            "an empty workspace path; leave --workspace out for the default"
+        )
+    return text
+
+
 def _seed(text: str) -> int:
     """argparse type: a random seed CP-SAT accepts (0 to 2**31 - 1)."""
     try:
@@ -427,7 +437,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Boundary-aware team-building planner: opt-in activities, CP-SAT plans, invites.",
     )
     parser.add_argument("--version", action="version", version=f"planner {__version__}")
-    parser.add_argument("--workspace", help="workspace file (default: in the user data dir)")
+    parser.add_argument(
+        "--workspace", type=_workspace, help="workspace file (default: in the user data dir)"
+    )
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     def add(
@@ -438,7 +450,9 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     def workspace_opt(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--workspace", default=argparse.SUPPRESS, help="workspace file or URL")
+        p.add_argument(
+            "--workspace", type=_workspace, default=argparse.SUPPRESS, help="workspace file or URL"
+        )
 
     def solver_opts(
         p: argparse.ArgumentParser, time_limit: float | None, limit_help: str | None = None

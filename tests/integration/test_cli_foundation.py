@@ -66,6 +66,8 @@ def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
         (["bench", "--workers", "two"], "'two': give a whole number"),
         (["bench", "--meetings", "m.json", "--time-limit", "0"], "'0': give a positive"),
         (["solve", "s.toml", "--out", "o", "--seed", "1" + "0" * 20], "give a whole number from 0"),
+        (["import", "s.toml", "--workspace", ""], "an empty workspace path"),
+        (["--workspace", " ", "demo", "--no-tui"], "an empty workspace path"),
     ],
 )
 def test_solver_options_are_checked(
