@@ -88,19 +88,9 @@ def plan_publication(
     people = people_by_id(scenario)
     pub = Publication()
     current = {s.id: s for s in sessions}
-    if published is None or sent is None:
-        for s in current.values():
-            uid = make_uid(key, s.id)
-            for pid in sorted(set(s.attendees)):
-                if pid in people:
-                    info = describe_session(
-                        scenario, s, uid=uid, sequence=0, viewer=pid, people=people
-                    )
-                    pub.requests.setdefault(pid, []).append(info)
-            pub.team.append(
-                describe_session(scenario, s, uid=uid, sequence=0, viewer=None, people=people)
-            )
-        return pub
+    # No workspace is the first publication of a workspace: nothing published, nothing sent.
+    published = published or {}
+    sent = sent or {}
 
     by_session: dict[str, list[SentRow]] = {}
     for row in sent.values():
