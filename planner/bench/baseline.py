@@ -47,11 +47,8 @@ from planner.solve.verify import (
     Focus,
     PlanView,
     Ranges,
-    rule_activity_window,
     rule_coverage_floor,
-    rule_horizon,
-    rule_min_notice,
-    rule_protected_window,
+    start_allowed,
 )
 
 BoolArray = npt.NDArray[np.bool_]
@@ -150,19 +147,11 @@ class _Greedy:
 
     def allowed_starts(self, a: Activity) -> BoolArray:
         """Starts where the session's own time rules hold (horizon, notice, windows)."""
-        length = timedelta(minutes=a.duration_minutes)
         out = np.zeros(self.grid.size, dtype=bool)
-        rules = (rule_min_notice, rule_protected_window, rule_activity_window, rule_horizon)
         d = a.duration_minutes // self.facts.scenario.team.slot_minutes
         for t in range(self.grid.size - d + 1):
             start = self.grid.at(t)
-            if start < self.facts.notice_from:
-                continue
-            probe = PlannedSession(
-                id="probe", activity=a.id, start=start, end=start + length, attendees=[]
-            )
-            view = PlanView([probe])
-            out[t] = not any(any(True for _ in r(self.facts, view, None)) for r in rules)
+            out[t] = start >= self.facts.notice_from and start_allowed(self.facts, a, start)
         return out
 
     def venue_options(self, a: Activity, t: int) -> list[str | None]:

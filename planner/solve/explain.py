@@ -37,14 +37,11 @@ from planner.solve.verify import (
     PlanView,
     Ranges,
     RuleFn,
-    rule_activity_window,
     rule_capacity,
     rule_coverage_floor,
     rule_department_mix,
-    rule_horizon,
-    rule_min_notice,
-    rule_protected_window,
     rule_venue_capacity,
+    start_allowed,
 )
 
 UNAVAILABLE = "unavailable"
@@ -86,14 +83,6 @@ answer for every newcomer to a session."""
 
 _FILTERED = frozenset({*ATTENDANCE_RULES, *PERSON_RULES})
 """Rules :meth:`_Explainer._may_break` can rule out before asking the checker."""
-
-_PLACEMENT_RULES: tuple[RuleFn, ...] = (
-    rule_min_notice,
-    rule_protected_window,
-    rule_activity_window,
-    rule_horizon,
-)
-"""Rules about where a session may start, whoever attends."""
 
 _MAX_LISTED = 4
 
@@ -348,11 +337,7 @@ class _Explainer:
         out: list[datetime] = []
         t = h0
         while t + length <= h1:
-            probe = PlannedSession(
-                id="probe", activity=activity.id, start=t, end=t + length, attendees=[]
-            )
-            view = PlanView([probe])
-            if not any(any(True for _ in fn(facts, view, None)) for fn in _PLACEMENT_RULES):
+            if start_allowed(facts, activity, t):
                 out.append(t)
             t += facts.slot
         return out

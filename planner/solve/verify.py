@@ -858,6 +858,24 @@ SESSION_RULES: dict[str, RuleFn] = {
 }
 """Rules about a session as a whole (its time, venue and attendee list)."""
 
+PLACEMENT_RULES: tuple[RuleFn, ...] = (
+    rule_min_notice,
+    rule_protected_window,
+    rule_activity_window,
+    rule_horizon,
+)
+"""Rules about where a session may start, whoever attends."""
+
+
+def start_allowed(facts: Facts, activity: Activity, start: datetime) -> bool:
+    """Whether a session of ``activity`` may start at ``start`` by its own time rules
+    (notice, protected windows, activity windows, horizon), whoever attends."""
+    end = start + timedelta(minutes=activity.duration_minutes)
+    probe = PlannedSession(id="probe", activity=activity.id, start=start, end=end, attendees=[])
+    view = PlanView([probe])
+    return not any(any(True for _ in fn(facts, view, None)) for fn in PLACEMENT_RULES)
+
+
 RULES: dict[str, RuleFn] = {
     **ATTENDANCE_RULES,
     **PERSON_RULES,
@@ -897,6 +915,7 @@ def load_schedule(path: Path) -> Schedule:
 
 __all__ = [
     "HARD_RULES",
+    "PLACEMENT_RULES",
     "RULES",
     "Facts",
     "Focus",
@@ -905,5 +924,6 @@ __all__ = [
     "check",
     "load_schedule",
     "render_violations",
+    "start_allowed",
     "verify",
 ]
