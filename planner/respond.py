@@ -53,6 +53,7 @@ from planner.domain.models import (
     Instant,
     Kind,
     Name,
+    NumbersAreNumbers,
     Organiser,
     Person,
     Scenario,
@@ -73,7 +74,7 @@ _META_POLL_ID = "poll_id"
 _META_POLL_HORIZON = "poll_horizon"
 
 
-class _Strict(BaseModel):
+class _Strict(NumbersAreNumbers):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 

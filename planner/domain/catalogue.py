@@ -13,13 +13,23 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import ConfigDict, Field, ValidationError, model_validator
 
 from planner.domain.errors import InputError, Problem
-from planner.domain.models import Category, Id, Kind, Name, Setting, Tag, Text, Window
+from planner.domain.models import (
+    Category,
+    Id,
+    Kind,
+    Name,
+    NumbersAreNumbers,
+    Setting,
+    Tag,
+    Text,
+    Window,
+)
 
 
-class ActivityTemplate(BaseModel):
+class ActivityTemplate(NumbersAreNumbers):
     """A ready-made activity an organiser can add with ``template = "id"``."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)

@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Literal, Self, get_args, get_origin
 
 from email_validator import EmailNotValidError, validate_email
 from pydantic import (
@@ -147,7 +147,38 @@ Instant = Annotated[AwareDatetime, AfterValidator(_plausible_year)]
 """A date-time with a UTC offset, in :data:`YEARS`."""
 
 
-class Strict(BaseModel):
+def _numeric(annotation: Any) -> bool:
+    """Whether a field holds a number and never a switch (``int``, ``float | None``, ...)."""
+    kinds: set[Any] = set()
+    todo = [annotation]
+    while todo:
+        t = todo.pop()
+        args = get_args(t)
+        if args and get_origin(t) is not Literal:
+            todo.extend(args)
+        else:
+            kinds.add(t)
+    return bool(kinds & {int, float}) and bool not in kinds
+
+
+class NumbersAreNumbers(BaseModel):
+    """Base of every model read from a user's file: ``true`` is not a number.
+
+    Pydantic's lax mode reads ``capacity = true`` as 1 and ``false`` as 0; a switch
+    where a number belongs is a slip of the pen, so it is reported instead.
+    """
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_switch_for_a_number(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, bool) and info.field_name is not None:
+            field = cls.model_fields.get(info.field_name)
+            if field is not None and _numeric(field.annotation):
+                raise PydanticCustomError("int_type", "must be a number, not true or false")
+        return value
+
+
+class Strict(NumbersAreNumbers):
     """Base of every scenario model: unknown keys are errors, values are re-validated."""
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True, str_strip_whitespace=False)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
-from planner.domain.models import Instant
+from planner.domain.models import Instant, NumbersAreNumbers
 
 
 class PlanStatus(StrEnum):
@@ -17,7 +17,7 @@ class PlanStatus(StrEnum):
     unknown = "unknown"
 
 
-class _Out(BaseModel):
+class _Out(NumbersAreNumbers):
     model_config = ConfigDict(extra="forbid")
 
 

@@ -305,6 +305,18 @@ RULES: list[tuple[str, Mutation, Mutation, str]] = [
         _set("people.0.needs", ["step free!"]),
         "people.0.needs.0:",
     ),
+    (
+        "a switch is not a number",
+        _set("venues.0.capacity", 12),
+        _set("venues.0.capacity", True),
+        "venues.0.capacity: must be a number, not true or false",
+    ),
+    (
+        "a switch is still a switch",
+        _set("activities.0.must_hold", True),
+        _set("activities.0.must_hold", "sometimes"),
+        "activities.0.must_hold:",
+    ),
 ]
 
 
