@@ -442,10 +442,10 @@ long, and for as long as its best took to find."""
 PROBE_SECONDS = 1.0
 """Small models: time of a phase's first probe; each probe left unanswered doubles it."""
 PROBE_SUBSOLVERS = ("max_lp", "quick_restart")
-"""Workers of a probe: ``max_lp`` (the full linear relaxation with cuts) refutes "one unit
-more" on small models in about a second where the plain maximisation takes tens of seconds
-to close the same gap (measured on bench S, level 3: 1 s vs 22-108 s); ``quick_restart``
-finds the better plan when there is one."""
+"""Workers of a probe: ``max_lp`` (the full linear relaxation with cuts) refutes "a plan
+worth this much" on small models in about a second where the plain maximisation takes tens
+of seconds to close the same gap (measured on bench S, level 3: 1 s vs 22-108 s);
+``quick_restart`` finds the plan when there is one."""
 
 
 class _Progress(cp_model.CpSolverSolutionCallback):
@@ -538,9 +538,12 @@ class PlanSolver:
     the single big-M objective was weak.
 
     Small models with two or more workers: a phase maximises until its objective stalls,
-    then *probes* — is there a plan with one unit more? — as a pure feasibility question
-    with the ``max_lp`` worker. "No" proves the level; "yes" is a better plan to probe from;
-    no answer in time sends it back to maximising, with a longer probe next time.
+    then *probes from the top* — is there a plan worth the ceiling (the best value not yet
+    ruled out)? — as a pure feasibility question with the ``max_lp`` worker. "No" lowers
+    the ceiling by one and asks again; "yes" is a plan at the ceiling, hence optimal; the
+    ceiling coming down to the best plan proves it. No answer in time sends the phase back
+    to maximising, told the ceiling (so it stops on reaching it), with a longer probe next
+    time.
 
     Reported objective and bound are in the documented weighted units
     (:func:`~planner.solve.objective.weights_from_bounds`): ``value = Σ W_l · level_l``;
@@ -936,15 +939,18 @@ class PlanSolver:
             phase_start = time.monotonic()
             phase_end = phase_start + budget
             probe_seconds = PROBE_SECONDS
-            # Small models: maximise until the search stalls, then ask for one unit more as
-            # a feasibility question (a probe), which CP-SAT often refutes in a second where
-            # the maximisation would take minutes to close the last unit of its bound.
+            # Small models: maximise until the search stalls, then ask feasibility questions
+            # from the ceiling down (probes), which CP-SAT often refutes in a second each
+            # where the maximisation would take minutes to close the same units of its bound.
             # One worker keeps the plain maximisation: a watchdog on the wall clock would
             # make its plans depend on timing (see "Determinism" above).
             probing = phase is not None and not self._large() and self.options.workers > 1
             phase_bound = math.inf
             proven_here = got = False
             reached = 0
+            # The best value this phase can still reach: the real problem's bound, lowered
+            # by CP-SAT's bound and by every refuted probe.
+            ceiling = self._weighted_sub(self.level_upper, phase) if phase is not None else 0
             while True:
                 model.clear_objective()
                 if phase is not None:
@@ -987,9 +993,12 @@ class PlanSolver:
                     break
                 if self._stop.is_set() or phase_end - time.monotonic() <= 0.05:
                     break
-                proven_here, last = self._probe_up(
-                    model, phase, i, reached, solution, phase_end, probe_seconds
+                if math.isfinite(phase_bound):
+                    ceiling = min(ceiling, math.floor(phase_bound + 1e-9))
+                proven_here, last, ceiling = self._probe_down(
+                    model, phase, i, reached, ceiling, solution, phase_end, probe_seconds
                 )
+                phase_bound = min(phase_bound, ceiling)
                 if last is not None:
                     offer(last.placements, last.values, last.kept)
                     solution, reached = last.solution, last.reached
@@ -1061,31 +1070,44 @@ class PlanSolver:
             with self._lock:
                 self._solver = None
 
-    def _probe_up(
+    def _probe_down(
         self,
         model: cp_model.CpModel,
         phase: tuple[int, ...],
         index: int,
         reached: int,
+        ceiling: int,
         solution: list[int] | None,
         phase_end: float,
         seconds: float,
-    ) -> tuple[bool, _Probed | None]:
-        """Probe for one unit more than ``reached``, again from each plan a probe finds,
-        until a probe is refuted (``True``: proven at the last level reached) or goes
-        unanswered within ``seconds``; also the last, best plan the probes found."""
+    ) -> tuple[bool, _Probed | None, int]:
+        """Probe from the top: is a plan worth ``ceiling`` possible?
+
+        A refuted probe lowers the ceiling by one and the next probe follows at once
+        (refuting is what the ``max_lp`` worker does fast); a plan found at the ceiling is
+        optimal, since the ceiling is a proven bound. Ends proven when the ceiling comes
+        down to ``reached``, or unanswered within ``seconds`` (back to maximising, which
+        then stops as soon as it reaches the ceiling: the model is told the bound).
+        Returns (proven, the plan found if any, the ceiling).
+        """
         last: _Probed | None = None
-        while not self._stop.is_set() and phase_end - time.monotonic() > 0.05:
+        while ceiling > reached:
+            if self._stop.is_set() or phase_end - time.monotonic() <= 0.05:
+                break
             probe_end = min(phase_end, time.monotonic() + seconds)
-            outcome = self._probe(model, phase, reached + 1, solution, probe_end, index)
-            if outcome == "proven":
-                return True, last
+            outcome = self._probe(model, phase, ceiling, solution, probe_end, index)
             if outcome == "unknown":
                 break
+            if outcome == "proven":
+                ceiling -= 1
+                continue
             last = outcome
             reached, solution = outcome.reached, outcome.solution
             self._report(outcome.values)
-        return False, last
+        if ceiling <= reached:
+            return True, last, ceiling
+        model.add(self._phase_expr(phase) <= ceiling)
+        return False, last, ceiling
 
     def _probe(
         self,

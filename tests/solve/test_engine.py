@@ -247,6 +247,11 @@ def test_probe_proves_only_what_no_plan_beats() -> None:
     assert solver._probe(model, (2,), best + 1, None, end, 0) == "proven"
     found = solver._probe(model, (2,), best, None, end, 0)
     assert isinstance(found, _Probed) and found.reached == best and found.placements
+    # From the top: ceilings above the best are refuted one by one, then the plan at the
+    # best is found, and that proves it.
+    proven, last, ceiling = solver._probe_down(model, (2,), 0, 0, best + 2, None, end, 10)
+    assert proven and ceiling == best
+    assert last is not None and last.reached == best
 
 
 def test_now_after_the_horizon_plans_nothing_and_reports_progress() -> None:
