@@ -82,19 +82,19 @@ def _target(url: str) -> _Target:
         parts = urlsplit(url)
     except ValueError:  # e.g. an unclosed '[' of an IPv6 address
         raise InputError.single("--caldav", "not a valid URL") from None
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise InputError.single("--caldav", f"{url!r} is not an http(s) URL of a collection")
     if parts.username or parts.password:
         raise InputError.single(
             "--caldav",
             "put no credentials in the URL; use PLANNER_CALDAV_USER and PLANNER_CALDAV_PASSWORD",
         )
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise InputError.single("--caldav", "not an http(s) URL of a collection")
     if parts.query or parts.fragment:
         raise InputError.single("--caldav", "the collection URL takes no query or fragment")
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
-        raise InputError.single("--caldav", f"{url!r} has an invalid port") from None
+        raise InputError.single("--caldav", "the URL has an invalid port") from None
     try:
         parts.hostname.encode("idna")  # what http.client does with a host in another script
     except UnicodeError:

@@ -116,8 +116,8 @@ def describe_session(
     uid: str,
     sequence: int,
     viewer: str | None,
+    people: Mapping[str, Person],
     cancelled: bool = False,
-    people: Mapping[str, Person] | None = None,
 ) -> EventInfo:
     """What ``viewer`` (a person id; ``None`` = the team calendar) may see of ``session``.
 
@@ -128,8 +128,6 @@ def describe_session(
     ``people`` is :func:`people_by_id` of ``scenario``: a caller describing many sessions
     builds it once (building it on every call dominated publishing at 2,000 people).
     """
-    if people is None:
-        people = people_by_id(scenario)
     activity = _activity(scenario, session)
     required = set(activity.required) if activity is not None else set()
     listed: list[Person] = []

@@ -19,8 +19,9 @@ run sends again rather than believing something went out that never did.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 from planner.calendar import caldav as caldav_mod
@@ -97,21 +98,23 @@ def plan_publication(
         by_session.setdefault(row.session_id, []).append(row)
 
     views: dict[str, dict[str, EventInfo]] = {}  # session -> person -> view (final sequence)
+    digests: dict[str, dict[str, str]] = {}  # session -> person -> digest of the view
     needs_file: set[str] = set()
     for sid, s in current.items():
         prev = published.get(sid)
         uid = prev.uid if prev else make_uid(key, sid)
         attendees = sorted(p for p in set(s.attendees) if p in people)
+        # What each attendee sees; the sequence is set below once it is known (the digest,
+        # which decides whether they need a new invite, leaves it out).
         draft = {
             pid: describe_session(scenario, s, uid=uid, sequence=0, viewer=pid, people=people)
             for pid in attendees
         }
+        digests[sid] = {pid: digest(info) for pid, info in draft.items()}
         changed = {
             pid
-            for pid, info in draft.items()
-            if (r := sent.get((pid, sid))) is None
-            or r.method != "REQUEST"
-            or r.digest != digest(info)
+            for pid, d in digests[sid].items()
+            if (r := sent.get((pid, sid))) is None or r.method != "REQUEST" or r.digest != d
         }
         removed = sorted(
             r.person_id
@@ -124,12 +127,7 @@ def plan_publication(
             sequence = prev.sequence + 1
         else:
             sequence = prev.sequence
-        views[sid] = {
-            pid: describe_session(
-                scenario, s, uid=uid, sequence=sequence, viewer=pid, people=people
-            )
-            for pid in attendees
-        }
+        views[sid] = {pid: replace(info, sequence=sequence) for pid, info in draft.items()}
         needs_file |= changed
         old_view = prev.session if prev is not None else s
         for pid in removed:
@@ -152,7 +150,7 @@ def plan_publication(
         for pid, info in views[sid].items():
             if pid in needs_file:
                 pub.requests.setdefault(pid, []).append(info)
-                pub.sent.append(SentRow(pid, sid, info.sequence, "REQUEST", digest(info)))
+                pub.sent.append(SentRow(pid, sid, info.sequence, "REQUEST", digests[sid][pid]))
     return pub
 
 
@@ -282,6 +280,14 @@ class ExportReport:
         return out
 
 
+def check_delivery(caldav: str | None, smtp: str | None) -> None:
+    """Refuse a bad CalDAV URL or SMTP server before anything is written."""
+    if caldav is not None:
+        caldav_mod.check_url(caldav)
+    if smtp is not None:
+        imip.parse_server(smtp)
+
+
 def export_invites(
     ws: Workspace,
     out_dir: Path,
@@ -296,10 +302,7 @@ def export_invites(
     written (and mailed) again, so ``solve`` followed by ``export --smtp`` delivers a
     re-plan completely. Nothing in the workspace changes: SEQUENCE only moves on a re-plan.
     """
-    if caldav is not None:
-        caldav_mod.check_url(caldav)
-    if smtp is not None:
-        imip.parse_server(smtp)
+    check_delivery(caldav, smtp)
     scenario = ws.load_scenario()
     published = published_rows(ws)
     if not published:
@@ -313,28 +316,18 @@ def export_invites(
         (r for r in published.values() if not r.cancelled), key=lambda r: (r.session.start, r.uid)
     )
     for row in live:
+        view = partial(
+            describe_session,
+            scenario,
+            row.session,
+            uid=row.uid,
+            sequence=row.sequence,
+            people=people,
+        )
         for pid in sorted(set(row.session.attendees)):
             if pid in people:
-                pub.requests.setdefault(pid, []).append(
-                    describe_session(
-                        scenario,
-                        row.session,
-                        uid=row.uid,
-                        sequence=row.sequence,
-                        viewer=pid,
-                        people=people,
-                    )
-                )
-        pub.team.append(
-            describe_session(
-                scenario,
-                row.session,
-                uid=row.uid,
-                sequence=row.sequence,
-                viewer=None,
-                people=people,
-            )
-        )
+                pub.requests.setdefault(pid, []).append(view(viewer=pid))
+        pub.team.append(view(viewer=None))
     latest = max((r.sent_at for r in sent.values() if r.sent_at), default=None)
     for r in sorted(sent.values(), key=lambda r: (r.person_id, r.session_id)):
         gone = published.get(r.session_id)
@@ -380,7 +373,7 @@ def export_invites(
 
 def _mails(scenario: Scenario, pub: Publication, now: datetime) -> list[imip.Mail]:
     """One message per person and session (see ``imip``: one UID per iTIP message)."""
-    people = {p.id: p for p in scenario.people}
+    people = people_by_id(scenario)
     mails: list[imip.Mail] = []
     batches_by_method: list[tuple[Method, dict[str, list[EventInfo]]]] = [
         ("REQUEST", pub.requests),

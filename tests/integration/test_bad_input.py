@@ -471,3 +471,13 @@ def test_bad_caldav_url_before_anything_is_written(
     argv = ["export", "invites", "--workspace", str(published), "--out", str(out)]
     assert_refused(capsys, [*argv, "--caldav", url], "--caldav: ", "")
     assert not out.exists()
+
+
+@pytest.mark.parametrize("url", ["ftp://me:secret@host/cal/", "http://me:secret@/cal/"])
+def test_a_password_in_a_bad_caldav_url_is_not_echoed(
+    tmp_path: Path, published: Path, capsys: pytest.CaptureFixture[str], url: str
+) -> None:
+    out = tmp_path / "export"
+    argv = ["export", "invites", "--workspace", str(published), "--out", str(out)]
+    assert_refused(capsys, [*argv, "--caldav", url], "--caldav: ", "no credentials in the URL")
+    assert not out.exists()
