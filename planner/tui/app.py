@@ -29,7 +29,6 @@ from textual.widgets import Button, Footer, Input, Label, Static, TabbedContent,
 from textual.worker import Worker, WorkerState
 
 from planner import service
-from planner.calendar.busy import read_busy_blocks
 from planner.domain.catalogue import default_catalogue
 from planner.domain.errors import InputError, PlannerError
 from planner.domain.models import Activity, Person, Policy, Queue, Team, Venue
@@ -114,6 +113,8 @@ class SolveFinished(Message):
     schedule: Schedule
     problem: PlanningInput
     stopped: bool
+    plan_id: int
+    """The workspace's id of ``schedule`` (saved by the solve worker)."""
 
 
 @dataclass
@@ -387,6 +388,8 @@ class PlannerApp(App[int]):
     def _preview_calendar(self, person: Person, path: Path) -> None:
         assert self.snapshot is not None
         scenario = self.snapshot.scenario
+        from planner.calendar.busy import read_busy_blocks  # icalendar loads on first use
+
         try:
             start, end = service.horizon_bounds(scenario)
             found = read_busy_blocks(
@@ -669,14 +672,14 @@ class PlannerApp(App[int]):
             from planner.solve.verify import verify
 
             schedule = annotate(problem, schedule)
-            rendered = [v.render() for v in verify(problem, schedule)]
+            rendered = [v.render() for v in verify(problem, schedule)] if self.check_plans else []
         if rendered and self.check_plans:
             # A bug, never a user mistake: do not keep a plan that breaks a rule.
             raise PlannerError("the plan failed the independent check: " + "; ".join(rendered[:3]))
         if schedule.generated_at is None:
             schedule = schedule.model_copy(update={"generated_at": self.now()})
-        self.workspace.save_plan(schedule)
-        self.post_message(SolveFinished(schedule, problem, self._stop_requested))
+        plan_id = self.workspace.save_plan(schedule)
+        self.post_message(SolveFinished(schedule, problem, self._stop_requested, plan_id))
 
     @on(SolveProgressed)
     def _progressed(self, message: SolveProgressed) -> None:
@@ -701,7 +704,7 @@ class PlannerApp(App[int]):
         # Solving changes only the plan: hand the new one over instead of re-reading (and
         # re-validating) the whole workspace on the UI thread.
         self._version += 1
-        self._plan_id, self._plan = self.workspace.latest_plan_id(), message.schedule
+        self._plan_id, self._plan = message.plan_id, message.schedule
         self.snapshot = replace(self.snapshot, plan=message.schedule, version=self._version)
         for pane in self.query(Pane):
             pane.show_snapshot(self.snapshot)
@@ -779,19 +782,16 @@ class PlannerApp(App[int]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="export")
     def _export_invites(self, out: Path, caldav: str | None, smtp: str | None) -> None:
         """Publish the latest plan (only changed invites are written), then deliver."""
-        from planner.calendar.publish import export_invites, publish_plan
+        from planner.calendar.publish import check_delivery, export_invites, publish_plan
 
         ws = self.workspace
         plan = ws.latest_plan()
         if plan is None or not plan.publishable:
             raise PlannerError("there is no plan to send: solve first")
+        check_delivery(caldav, smtp)  # before publishing records anything
         now = self.now()
         written = publish_plan(ws.planning_input(now), plan, out, workspace=ws, now=now)
-        lines = [
-            f"wrote {len(written)} files to {out}"
-            if written
-            else f"no invite changed since the last export ({out})"
-        ]
+        lines = [f"wrote {len(written)} files to {out}"]
         if caldav or smtp:
             lines.extend(export_invites(ws, out, caldav=caldav, smtp=smtp, now=now).lines())
         files = sorted((out / "invites").glob("*.ics"))

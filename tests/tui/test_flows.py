@@ -145,11 +145,18 @@ async def test_answer_cycles_and_is_saved_at_once(demo_ws: Path) -> None:
         assert ws.load_scenario().answer(first, activity) is Answer.yes
 
 
+@pytest.mark.parametrize("no_answers_yet", [False, True])
 async def test_a_refused_answer_reverts_its_cell(
-    demo_ws: Path, monkeypatch: pytest.MonkeyPatch
+    demo_ws: Path, monkeypatch: pytest.MonkeyPatch, no_answers_yet: bool
 ) -> None:
     from planner.domain.errors import WorkspaceBusy
+    from planner.tui.widgets.answers import cell
 
+    if no_answers_yet:  # the first row's person has given no answer at all
+        with Workspace.open(demo_ws) as ws:
+            scenario = ws.load_scenario()
+            for a in scenario.activities:
+                ws.set_answer(scenario.people[0].id, a.id, None)
     app = app_for(demo_ws)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("4")
@@ -161,7 +168,7 @@ async def test_a_refused_answer_reverts_its_cell(
             raise WorkspaceBusy("workspace busy, try again")
 
         monkeypatch.setattr(app.workspace, "set_answer", busy)
-        await pilot.press("x" if shown.strip() else "y")
+        await pilot.press("y" if shown == str(cell(None)) else "x")  # a change either way
         await pilot.pause()
         assert str(table.get_cell_at(table.cursor_coordinate)) == shown
 
@@ -306,3 +313,5 @@ def test_typed_paths_are_split_like_a_shell() -> None:
     assert split_paths(r"My\ Calendar.ics") == [Path("My Calendar.ics")]
     with pytest.raises(ValueError, match="cannot read the paths"):
         split_paths('"unclosed.ics')
+    with pytest.raises(ValueError, match="cannot read the paths"):
+        split_paths("~no-such-user-here/calendar.ics")

@@ -6,6 +6,7 @@ Each returns its answer through ``dismiss`` (the caller passes a callback to
 
 from __future__ import annotations
 
+import os
 import shlex
 from collections.abc import Sequence
 from pathlib import Path
@@ -54,13 +55,12 @@ class ConfirmDialog(ModalScreen[bool]):
 def split_paths(text: str) -> list[Path]:
     """Paths typed on one line, as a shell reads them: ``"My Calendar.ics" b.ics`` is two.
 
-    Raises ``ValueError`` with a short reason (an unclosed quote).
+    Raises ``ValueError`` with a short reason (an unclosed quote, ``~nobody/x``).
     """
     try:
-        words = shlex.split(text)
-    except ValueError as exc:
+        return [Path(w).expanduser() for w in shlex.split(text)]
+    except (ValueError, RuntimeError) as exc:  # RuntimeError: an unknown ~user
         raise ValueError(f"cannot read the paths: {exc}") from None
-    return [Path(w).expanduser() for w in words]
 
 
 class PathPrompt(ModalScreen[list[Path] | None]):
@@ -95,7 +95,8 @@ class PathPrompt(ModalScreen[list[Path] | None]):
         if not paths:
             error.update("give a path")
             return
-        missing = [str(p) for p in paths if not p.exists()]
+        # os.path.exists is False on any OSError (a name too long, a directory not ours).
+        missing = [str(p) for p in paths if not os.path.exists(p)]
         if missing:
             error.update(f"no such file: {', '.join(missing)}")
             return

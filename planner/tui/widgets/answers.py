@@ -91,7 +91,7 @@ class AnswersPane(Pane):
             # Same rows and columns: update only the people whose answers changed.
             for r, pid in enumerate(self._people):
                 answers = scenario.preferences.get(pid, {})
-                if answers == self._seen.get(pid, {}):
+                if pid in self._seen and answers == self._seen[pid]:
                     continue
                 for c, aid in enumerate(self._activities):
                     table.update_cell_at(Coordinate(r, c + 1), cell(answers.get(aid)))
