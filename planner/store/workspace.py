@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 from sqlalchemy import (
+    URL,
     Connection,
     Engine,
     create_engine,
@@ -103,17 +104,27 @@ class Workspace:
         target_text = str(target)
         warnings: list[str] = []
         if "://" in target_text:
-            engine, target_text = _url_engine(target_text)
-        else:
-            path = Path(target_text).expanduser()
-            if path.is_dir():
-                raise WorkspaceError(f"{path}: is a directory, not a workspace file")
-            if not path.exists():
-                if not create:
-                    raise WorkspaceError(f"{path}: no such workspace")
-                _create_private_file(path)
+            parsed = _parse_url(target_text)
+            if _sqlite_file(parsed):
+                # A SQLite file named by URL gets what a path gets: owner-only creation,
+                # create=False, serialised writes, WAL and secure_delete.
+                target_text = str(parsed.database)
             else:
-                warnings.extend(_permission_warnings(path))
+                engine, target_text = _url_engine(parsed)
+        if "://" not in target_text:
+            path = Path(target_text).expanduser()
+            try:
+                if path.is_dir():
+                    raise WorkspaceError(f"{path}: is a directory, not a workspace file")
+                if not path.exists():
+                    if not create:
+                        raise WorkspaceError(f"{path}: no such workspace")
+                    _create_private_file(path)
+                else:
+                    warnings.extend(_permission_warnings(path))
+            except OSError as exc:  # a name too long, a parent that is a file, /proc/...
+                reason = exc.strerror or type(exc).__name__
+                raise WorkspaceError(f"{path}: cannot open the workspace: {reason}") from None
             engine = _sqlite_engine(path)
             target_text = str(path)
         ws = cls(engine, target_text, warnings)
@@ -742,14 +753,32 @@ def _permission_warnings(path: Path) -> list[str]:
     return []
 
 
-def _url_engine(url: str) -> tuple[Engine, str]:
-    """An engine for ``--workspace`` given as a database URL, and the URL to show (without
-    its password). A URL SQLAlchemy cannot use is the user's mistake, not a crash."""
+def _parse_url(url: str) -> URL:
     try:
-        parsed = make_url(url)
+        return make_url(url)
     except (ArgumentError, ValueError):  # not quoted back: it may hold a password
         raise WorkspaceError("--workspace: not a valid database URL") from None
-    shown = parsed.render_as_string(hide_password=True) if parsed.password else url
+
+
+def _sqlite_file(parsed: URL) -> bool:
+    """A plain SQLite file URL (no options): opened exactly like a path."""
+    return (
+        parsed.get_backend_name() == "sqlite"
+        and parsed.database not in (None, "", ":memory:")
+        and not parsed.query
+    )
+
+
+def _shown(parsed: URL) -> str:
+    """The URL without its password, wherever it is (``user:pw@`` or ``?password=``)."""
+    query = {k: ("hidden" if "pass" in k.lower() else v) for k, v in parsed.query.items()}
+    return parsed.set(query=query).render_as_string(hide_password=True)
+
+
+def _url_engine(parsed: URL) -> tuple[Engine, str]:
+    """An engine for ``--workspace`` given as a database URL, and the URL to show (without
+    its password). A URL SQLAlchemy cannot use is the user's mistake, not a crash."""
+    shown = _shown(parsed)
     reason = ""
     try:
         engine = create_engine(parsed)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -444,6 +445,40 @@ def test_workspace_url_sqlalchemy_cannot_use(
     assert code == 2
     assert captured.err.strip() == f"planner: {expected}"
     assert not (tmp_path / "s.toml").exists()
+
+
+@pytest.mark.parametrize("where", ["parent-is-a-file/ws.db", "a" * 300 + "/ws.db"])
+def test_a_workspace_path_that_cannot_exist(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], example_scenario: Path, where: str
+) -> None:
+    (tmp_path / "parent-is-a-file").write_text("keep me")
+    target = tmp_path / where
+    argv = ["import", str(example_scenario), "--workspace", str(target)]
+    assert_refused(capsys, argv, f"planner: {target}: cannot open the workspace: ", "")
+    assert (tmp_path / "parent-is-a-file").read_text() == "keep me"
+
+
+def test_a_sqlite_url_is_opened_like_its_path(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], example_scenario: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'ws.db'}"
+    out = str(tmp_path / "s.toml")
+    assert_refused(capsys, ["export", "scenario", "--workspace", url, "--out", out], "", "")
+    assert not (tmp_path / "ws.db").exists()  # create=False holds for a URL too
+    assert main(["import", str(example_scenario), "--workspace", url]) == 0
+    assert stat.S_IMODE((tmp_path / "ws.db").stat().st_mode) == 0o600
+    with Workspace.open(url) as ws, ws.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_a_password_in_a_url_query_is_not_echoed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = "postgresql://planner@nohost/db?password=secret"
+    code = main(["export", "scenario", "--workspace", url, "--out", str(tmp_path / "s.toml")])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err and "cannot open the workspace" in err
+    assert "secret" not in err
 
 
 def test_workspace_url_without_its_driver(
