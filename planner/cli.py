@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import signal
 import sys
 import threading
@@ -57,6 +58,14 @@ def _seconds(text: str) -> float:
     if not (0 < value < math.inf):
         raise argparse.ArgumentTypeError(f"{text!r}: give a positive number of seconds")
     return value
+
+
+def _seconds_list(text: str) -> tuple[float, ...]:
+    """argparse type: comma-separated seconds, each as :func:`_seconds` takes them."""
+    try:
+        return tuple(_seconds(c) for c in text.split(","))
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"{text!r}: give seconds such as 10,60") from None
 
 
 def _count(text: str) -> int:
@@ -310,6 +319,12 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _by_leading_number(path: Path) -> tuple[float, str]:
+    """50meetings-... before 100meetings-...; a name without a number last."""
+    number = re.match(r"\d+", path.name)
+    return (int(number.group()) if number else math.inf, path.name)
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from rich.console import Console
 
@@ -324,9 +339,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         source = Path(args.meetings)
         # A directory of instances gives the side-by-side table; --out is then a directory.
         if source.is_dir():
-            instances = sorted(
-                source.glob("*meetings*.json"), key=lambda p: int(p.name.split("m")[0])
-            )
+            instances = sorted(source.glob("*meetings*.json"), key=_by_leading_number)
             targets = [Path(args.out) / f"{p.stem}-solved.json" for p in instances]
         else:
             instances, targets = [source], [Path(args.out)]
@@ -335,7 +348,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
             result = run_meetings(
                 instance,
                 target,
-                time_limit=args.time_limit or 60.0,
+                time_limit=args.time_limit,
                 workers=args.workers,
                 seed=args.seed,
                 progress=err,
@@ -355,16 +368,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     sizes = tuple(s.strip().upper() for s in args.sizes.split(",") if s.strip())
     if not sizes or any(s not in {"S", "M", "L"} for s in sizes):
         raise InputError.single("--sizes", f"{args.sizes!r}: give sizes from S, M, L, e.g. S,M")
-    try:
-        checkpoints = tuple(float(c) for c in args.checkpoints.split(","))
-    except ValueError:
-        checkpoints = ()
-    if not checkpoints or any(c <= 0 for c in checkpoints):
-        raise InputError.single(
-            "--checkpoints", f"{args.checkpoints!r}: give seconds such as 10,60"
-        )
     rows = run_bench(
-        sizes, seed=args.seed, workers=args.workers, checkpoints=checkpoints, progress=err
+        sizes, seed=args.seed, workers=args.workers, checkpoints=args.checkpoints, progress=err
     )
     console.print(bench_table(rows))
     return EXIT_OK
@@ -500,13 +505,18 @@ def build_parser() -> argparse.ArgumentParser:
         "bench", cmd_bench, "benchmark against the greedy baselines, or solve a meeting instance"
     )
     p.add_argument("--sizes", default="S,M,L")
-    p.add_argument("--checkpoints", default="10,60", help="seconds at which to record the gap")
+    p.add_argument(
+        "--checkpoints",
+        type=_seconds_list,
+        default="10,60",
+        help="seconds at which to record the gap (default %(default)s)",
+    )
     p.add_argument("--meetings", help="an OptaPlanner/Timefold meeting-scheduling JSON instance")
     p.add_argument("--out", help="where --meetings writes the solved instance")
     p.add_argument(
         "--scale", action="store_true", help="time validating and importing 5,000 people"
     )
-    solver_opts(p, None, "seconds for --meetings (default 60)")
+    solver_opts(p, 60.0, "seconds for --meetings (default %(default)s)")
     p = add("demo", cmd_demo, "open the TUI on the demo workspace (created on first run)")
     p.add_argument(
         "--no-tui", action="store_true", help="create the demo workspace and print a summary"

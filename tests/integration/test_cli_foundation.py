@@ -224,6 +224,8 @@ def test_real_process_exit_code_and_no_traceback(tmp_path: Path) -> None:
     [
         (["bench", "--sizes", "XL"], "--sizes: 'XL'"),
         (["bench", "--checkpoints", "ten"], "--checkpoints: 'ten'"),
+        (["bench", "--checkpoints", "10,nan"], "--checkpoints: '10,nan'"),
+        (["bench", "--checkpoints", "inf"], "--checkpoints: 'inf'"),
         (["bench", "--meetings", "/nonexistent.json", "--out", "x.json"], "/nonexistent.json"),
         (["bench", "--meetings", "/nonexistent.json"], "--meetings needs --out"),
     ],
