@@ -100,12 +100,11 @@ def activity_warnings(scenario: Scenario) -> list[str]:
     for a in scenario.activities:
         t = totals[a.id]
         # A required person who also said yes is one taker, not two.
-        opted = {
-            pid
-            for pid, answers in scenario.preferences.items()
-            if answers.get(a.id) in (Answer.yes, Answer.maybe)
-        }
-        takers = len(opted | set(a.required))
+        takers = t.opted_in + sum(
+            1
+            for r in set(a.required)
+            if scenario.preferences.get(r, {}).get(a.id) not in (Answer.yes, Answer.maybe)
+        )
         if takers < a.min_participants:
             out.append(
                 f"activity {a.name} has {_plural(t.opted_in, 'opt-in', 'opt-ins')} "

@@ -509,7 +509,7 @@ def _import_response(ws: Workspace, path: Path) -> Callable[[], str]:
         note = f" ({skipped} answers for removed activities skipped)" if skipped else ""
         return (
             f"{path}: imported the response of {response.person}: "
-            f"{len(response.answers)} answers, {len(blocks)} busy blocks{note}"
+            f"{len(response.answers) - skipped} answers, {len(blocks)} busy blocks{note}"
         )
 
     return apply

@@ -31,7 +31,6 @@ from pydantic import ValidationError
 
 from planner.domain.errors import InputError, Problem
 from planner.domain.io import (
-    MAX_INPUT_BYTES,
     decode_text,
     read_bytes,
     validate_scenario,
@@ -91,10 +90,10 @@ def _delimiter(header: str) -> str:
     return best if counts[best] else ","
 
 
-def read_roster(data: bytes, source: str) -> list[RosterRow]:
-    """Parse and check every row (shape and per-person validity); all problems at once."""
-    if len(data) > MAX_INPUT_BYTES:
-        raise InputError.single(source, f"file is larger than {MAX_INPUT_BYTES:,} bytes")
+def read_roster(data: bytes, source: str) -> tuple[list[RosterRow], set[str]]:
+    """Parse and check every row (shape and per-person validity); all problems at once.
+
+    Also the header's columns (a missing ``timezone`` column keeps people's zones)."""
     text = _decode(data, source)
     header_line = text.lstrip("\r\n").splitlines()[0]
     try:
@@ -147,7 +146,7 @@ def read_roster(data: bytes, source: str) -> list[RosterRow]:
         problems.append(Problem(source, "", "no people in the file (only a header)"))
     if problems:
         raise InputError(problems)
-    return rows
+    return rows, set(index)
 
 
 def _row(
@@ -301,8 +300,8 @@ def import_roster(ws: Workspace, path: Path) -> Callable[[], str]:
     """Validate the roster against the workspace's scenario; return the apply step."""
     source = str(path)
     data = read_bytes(path, source)
-    rows = read_roster(data, source)
-    has_timezone = "timezone" in _header_columns(data)
+    rows, columns = read_roster(data, source)
+    has_timezone = "timezone" in columns
     merge_roster(ws.load_scenario(), rows, source, has_timezone=has_timezone)
 
     def apply() -> str:
@@ -315,13 +314,6 @@ def import_roster(ws: Workspace, path: Path) -> Callable[[], str]:
         return f"{source}: {len(added)} people added, {len(updated)} updated"
 
     return apply
-
-
-def _header_columns(data: bytes) -> set[str]:
-    text = _decode(data, "")
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    record = next(csv.reader([first], delimiter=_delimiter(first)), [])
-    return {c.strip().lower() for c in record}
 
 
 IMPORTERS["roster"] = import_roster

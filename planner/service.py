@@ -104,6 +104,8 @@ def horizon_bounds(scenario: Scenario) -> tuple[datetime, datetime]:
 
 def read_calendars(loaded: LoadedScenario) -> dict[str, list[Interval]]:
     """Busy blocks from every person's calendar files (start and end only)."""
+    if not any(p.calendars for p in loaded.scenario.people):
+        return {}  # no calendar files: icalendar need not load
     from planner.calendar.busy import read_busy_blocks
     from planner.domain.timeutil import zone
 

@@ -94,6 +94,20 @@ def test_response_round_trip_and_import(ws: Workspace, tmp_path: Path) -> None:
     assert ws.undo() == "import response bob"
 
 
+def test_answers_for_activities_removed_since_are_skipped_and_not_counted(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    poll = load_poll(export_poll(ws, tmp_path / "poll.toml"))
+    path = write_response(
+        build_response(poll, "bob", {"lunch": "yes", "quiz": "maybe"}, Limits(), []), tmp_path
+    )
+    s = ws.load_scenario()
+    ws.save_scenario(s.model_copy(update={"activities": s.activities[:1]}), None)
+    (message,) = service.import_files(ws, [path]).messages
+    assert "1 answers, 0 busy blocks (1 answers for removed activities skipped)" in message
+    assert ws.load_scenario().answer("bob", "lunch") is Answer.yes
+
+
 def test_blank_fields_keep_what_the_workspace_has(ws: Workspace, tmp_path: Path) -> None:
     poll = load_poll(export_poll(ws, tmp_path / "poll.toml"))
     first = build_response(poll, "bob", {"lunch": "yes"}, Limits(max_events_per_week=1), [])
