@@ -285,8 +285,18 @@ class Workspace:
         summary = ImportSummary()
         with self.write() as conn:
             before = self._snapshot(conn)
-            busy_before = self._busy_rows(conn)
             old_people = {r.id for r in conn.execute(select(t.people.c.id))}
+            # Undo keeps only the busy rows this save can change, not the whole table.
+            scopes: list[tuple[str | None, str | None]] = [
+                *([(None, "calendar")] if calendar_busy is not None else []),
+                *(busy_updates or {}),
+                *((pid, None) for pid in sorted(old_people - {p.id for p in scenario.people})),
+            ]
+            busy_before = list(
+                dict.fromkeys(
+                    tuple(row) for scope in scopes for row in self._busy_rows(conn, *scope)
+                )
+            )
             self._write_scenario(conn, scenario)
             if calendar_busy is not None:
                 conn.execute(delete(t.calendar_busy).where(t.calendar_busy.c.source == "calendar"))
@@ -308,7 +318,9 @@ class Workspace:
                     delete(t.calendar_busy).where(t.calendar_busy.c.person_id.in_(summary.removed))
                 )
             self._log(
-                conn, label, {"scenario": before, "busy": {"scope": None, "rows": busy_before}}
+                conn,
+                label,
+                {"scenario": before, "busy": {"scopes": scopes, "rows": busy_before}},
             )
         summary.people = len(scenario.people)
         summary.activities = len(scenario.activities)
@@ -583,13 +595,16 @@ class Workspace:
 
     @staticmethod
     def _restore_busy(conn: Connection, saved: dict[str, Any]) -> None:
-        query = delete(t.calendar_busy)
-        if saved["scope"] is not None:
-            person_id, source = saved["scope"]
-            query = query.where(t.calendar_busy.c.person_id == person_id)
+        """Put back the busy rows of each saved scope: ``(person or None, source or None)``,
+        None meaning every one (an entry from before scopes were lists has one ``scope``)."""
+        scopes = saved["scopes"] if "scopes" in saved else [saved["scope"] or (None, None)]
+        for person_id, source in scopes:
+            query = delete(t.calendar_busy)
+            if person_id is not None:
+                query = query.where(t.calendar_busy.c.person_id == person_id)
             if source is not None:
                 query = query.where(t.calendar_busy.c.source == source)
-        conn.execute(query)
+            conn.execute(query)
         if saved["rows"]:
             conn.execute(
                 insert(t.calendar_busy),

@@ -244,6 +244,40 @@ def test_busy_block_edits_undo_and_survive_reimport(ws: Workspace) -> None:
     assert ws.busy_blocks() == {"bob": [first]}
 
 
+def test_a_scenario_save_keeps_for_undo_only_the_busy_rows_it_changes(ws: Workspace) -> None:
+    first = (datetime(2027, 3, 2, 8, tzinfo=UTC), datetime(2027, 3, 2, 9, tzinfo=UTC))
+    second = (datetime(2027, 3, 3, 8, tzinfo=UTC), datetime(2027, 3, 3, 9, tzinfo=UTC))
+    ws.set_busy_blocks("bob", "organiser", [first])
+    ws.set_busy_blocks("ann", "response", [second])
+
+    def last_saved_busy() -> list[list[str]]:
+        with ws.read() as conn:
+            entry = conn.execute(t.edit_log.select().order_by(t.edit_log.c.id.desc())).first()
+        assert entry is not None
+        return [list(r) for r in entry.changes["busy"]["rows"]]
+
+    ws.save_scenario(
+        ws.load_scenario(),
+        None,
+        label="import response ann",
+        busy_updates={("ann", "response"): []},
+    )
+    assert [r[:2] for r in last_saved_busy()] == [["ann", "response"]]  # not bob's rows
+    assert ws.busy_blocks() == {"bob": [first]}
+    assert ws.undo() == "import response ann"
+    assert ws.busy_blocks() == {"ann": [second], "bob": [first]}
+
+    without_bob = small()
+    without_bob["people"] = [p for p in without_bob["people"] if p["id"] != "bob"]
+    without_bob["preferences"].pop("bob")
+    without_bob["history"]["pairs"] = []
+    ws.save_scenario(build(without_bob), None)  # removes bob and his blocks
+    assert [r[:2] for r in last_saved_busy()] == [["bob", "organiser"]]
+    assert ws.busy_blocks() == {"ann": [second]}
+    ws.undo()
+    assert ws.busy_blocks() == {"ann": [second], "bob": [first]}
+
+
 def test_undo_history_is_bounded_and_forgets_removed_people(
     ws: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
