@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from planner.store import Workspace
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -25,3 +30,33 @@ def shared_dir() -> Path:
 @pytest.fixture
 def example_scenario(shared_dir: Path) -> Path:
     return shared_dir / "examples" / "support-team.toml"
+
+
+@pytest.fixture
+def team_ws(tmp_path: Path) -> Iterator[Workspace]:
+    """A workspace holding the invite tests' team, nothing published yet."""
+    from planner.store import Workspace
+    from tests.calendar.test_invites import team_data
+    from tests.factories import build
+
+    workspace = Workspace.open(tmp_path / "ws.db")
+    workspace.save_scenario(build(team_data()), {})
+    yield workspace
+    workspace.close()
+
+
+@pytest.fixture
+def published_ws(team_ws: Workspace, tmp_path: Path) -> Workspace:
+    """``team_ws`` with the default plan published (invites written to ``tmp_path/out``)."""
+    from planner.calendar.publish import publish_plan
+    from tests.calendar.test_invites import default_schedule
+    from tests.factories import NOW
+
+    publish_plan(
+        team_ws.planning_input(NOW),
+        default_schedule(),
+        tmp_path / "out",
+        workspace=team_ws,
+        now=NOW,
+    )
+    return team_ws

@@ -19,6 +19,7 @@ from planner.cli import main
 from planner.domain.io import dump_scenario
 from planner.store import Workspace
 from tests.factories import activity, build, person, scenario_data
+from tests.integration.cli import run
 
 
 def valid_data() -> dict[str, Any]:
@@ -161,15 +162,16 @@ def _fingerprint(db: Path) -> str:
 
 def assert_refused(
     capsys: pytest.CaptureFixture[str], argv: list[str], prefix: str, expected: str
-) -> None:
-    """Exit 2, nothing on stdout, ``prefix...`` with ``expected`` on stderr, no traceback."""
-    code = main(argv)
-    captured = capsys.readouterr()
-    assert code == 2, (argv, captured)
-    assert captured.out == ""
-    assert captured.err.startswith(prefix), captured.err
-    assert expected in captured.err, captured.err
-    assert "Traceback" not in captured.err
+) -> str:
+    """Exit 2, nothing on stdout, ``prefix...`` with ``expected`` on stderr, no traceback;
+    returns stderr."""
+    code, out, err = run(capsys, *argv)
+    assert code == 2, (argv, out, err)
+    assert out == ""
+    assert err.startswith(prefix), err
+    assert expected in err, err
+    assert "Traceback" not in err
+    return err
 
 
 @pytest.fixture
@@ -344,29 +346,18 @@ def test_broken_personal_calendar(
 
 
 @pytest.fixture
-def published(tmp_path: Path) -> Path:
-    """A workspace whose plan was published (so ``export invites`` has something to write)."""
-    from planner.calendar.publish import publish_plan
-    from tests.calendar.test_invites import default_schedule, team_data
-    from tests.factories import NOW
-
-    db = tmp_path / "pub.db"
-    with Workspace.open(db) as ws:
-        ws.save_scenario(build(team_data()), {})
-        publish_plan(
-            ws.planning_input(NOW), default_schedule(), tmp_path / "out", workspace=ws, now=NOW
-        )
-    return db
+def published(published_ws: Workspace) -> Path:
+    """The path of a workspace whose plan was published (``export invites`` has work)."""
+    return Path(published_ws.location)
 
 
 def _cannot_write(capsys: pytest.CaptureFixture[str], argv: list[str], path: Path) -> str:
     """Exit 2 and, as the last line on stderr, ``path: cannot write: reason``."""
-    code = main(argv)
-    captured = capsys.readouterr()
-    assert code == 2, captured
-    assert "Traceback" not in captured.err
-    last = captured.err.strip().splitlines()[-1]
-    assert last.startswith(f"{path}: cannot write: "), captured.err
+    code, _, err = run(capsys, *argv)
+    assert code == 2, err
+    assert "Traceback" not in err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith(f"{path}: cannot write: "), err
     return last
 
 
@@ -463,7 +454,8 @@ def test_a_sqlite_url_is_opened_like_its_path(
 ) -> None:
     url = f"sqlite:///{tmp_path / 'ws.db'}"
     out = str(tmp_path / "s.toml")
-    assert_refused(capsys, ["export", "scenario", "--workspace", url, "--out", out], "", "")
+    argv = ["export", "scenario", "--workspace", url, "--out", out]
+    assert_refused(capsys, argv, f"planner: {tmp_path / 'ws.db'}: ", "no such workspace")
     assert not (tmp_path / "ws.db").exists()  # create=False holds for a URL too
     assert main(["import", str(example_scenario), "--workspace", url]) == 0
     assert stat.S_IMODE((tmp_path / "ws.db").stat().st_mode) == 0o600
@@ -497,14 +489,20 @@ def test_workspace_url_without_its_driver(
 
 
 @pytest.mark.parametrize(
-    "url", ["http://[::1/cal", "http://ex ample.com/cal/", "https://example.com/cal\n", "x"]
+    ("url", "expected"),
+    [
+        ("http://[::1/cal", "not a valid URL"),
+        ("http://ex ample.com/cal/", "holds white space"),
+        ("https://example.com/cal\n", "holds white space"),
+        ("x", "not an http(s) URL"),
+    ],
 )
 def test_bad_caldav_url_before_anything_is_written(
-    tmp_path: Path, published: Path, capsys: pytest.CaptureFixture[str], url: str
+    tmp_path: Path, published: Path, capsys: pytest.CaptureFixture[str], url: str, expected: str
 ) -> None:
     out = tmp_path / "export"
     argv = ["export", "invites", "--workspace", str(published), "--out", str(out)]
-    assert_refused(capsys, [*argv, "--caldav", url], "--caldav: ", "")
+    assert_refused(capsys, [*argv, "--caldav", url], "--caldav: ", expected)
     assert not out.exists()
 
 
@@ -514,5 +512,6 @@ def test_a_password_in_a_bad_caldav_url_is_not_echoed(
 ) -> None:
     out = tmp_path / "export"
     argv = ["export", "invites", "--workspace", str(published), "--out", str(out)]
-    assert_refused(capsys, [*argv, "--caldav", url], "--caldav: ", "no credentials in the URL")
+    err = assert_refused(capsys, [*argv, "--caldav", url], "--caldav: ", "no credentials")
+    assert "secret" not in err
     assert not out.exists()

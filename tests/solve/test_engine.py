@@ -139,11 +139,20 @@ def test_stop_before_solve_returns_unknown() -> None:
 
 
 def _mixed_problem() -> PlanningInput:
-    people = [person(f"p{i}", ("Support", "Billing", "Sales")[i % 3]) for i in range(14)]
+    """Small, proven optimal in well under a second, and the greedy plan is below the
+    optimum on every level (so CP-SAT's phases and bounds are what the tests see)."""
+    people = [
+        person(
+            f"p{i}",
+            ("Support", "Billing", "Sales")[i % 3],
+            **({"max_events_per_week": 1} if i % 3 == 0 else {}),
+        )
+        for i in range(14)
+    ]
     acts = [
         activity("a", sessions=2, max_participants=4, min_departments=2),
         activity("b", max_participants=5),
-        activity("c", max_participants=3),
+        activity("c", max_participants=3, min_departments=3),
     ]
     prefs = everyone_yes(people, "a", "b", "c")
     for i, p in enumerate(people):
@@ -151,6 +160,8 @@ def _mixed_problem() -> PlanningInput:
             prefs[p["id"]]["b"] = "maybe"
         if i % 5 == 0:
             prefs[p["id"]]["c"] = "no"
+        if i % 3 == 1:
+            prefs[p["id"]]["a"] = "no"
     return planning_input(scenario_data(people, acts, prefs))
 
 
@@ -164,6 +175,7 @@ def test_reported_bounds_hold_for_the_real_problem(monkeypatch: Any) -> None:
     assert optimum.status is PlanStatus.optimal and optimum.objective.gap == 0
     values = best.evaluate(best.placements)[0]
     assert all(values[lv] <= best.level_upper[lv] for lv in objective.LEVEL_ORDER)
+    assert best.evaluate(best.hint)[0][1] < values[1]  # the greedy plan is not the optimum
     # Stopped at the greedy plan: the bound is the combinatorial one.
     early = PlanSolver(problem, SolveOptions(time_limit=20, workers=2, seed=1))
     seen: list[SolveProgress] = []
@@ -196,10 +208,10 @@ def test_phases_keep_the_lexicographic_order() -> None:
     s = solver.solve().schedule
     checked(problem, s)
     values = solver.evaluate(solver.placements)[0]
-    assert values[1] == solver.level_upper[1] or s.status is PlanStatus.optimal
+    assert s.status is PlanStatus.optimal
+    assert values[1] == solver.level_upper[1]  # the most people with a yes any plan can have
     greedy_values = solver.evaluate(solver.hint)[0]
-    order = (1, 4, 2, 3)
-    assert tuple(values[lv] for lv in order) >= tuple(greedy_values[lv] for lv in order)
+    assert all(greedy_values[lv] < values[lv] for lv in (1, 2, 3))  # every phase had work
 
 
 def test_bench_plan_stays_under_the_combinatorial_bounds() -> None:
@@ -218,7 +230,9 @@ def test_bench_plan_stays_under_the_combinatorial_bounds() -> None:
     assert solver.instance is not None
     assert yes_placed(problem, result.schedule) <= yes_people_bound(solver.instance)
     assert result.schedule.objective.bound >= result.schedule.objective.value
-    assert result.first_solution_seconds is not None and result.first_solution_seconds < 1
+    # The greedy plan is reported before the model is built (no wall-clock threshold).
+    assert result.first_solution_seconds is not None
+    assert result.first_solution_seconds <= result.build_seconds
 
 
 def test_probe_proves_only_what_no_plan_beats() -> None:
@@ -260,5 +274,6 @@ def test_now_after_the_horizon_plans_nothing_and_reports_progress() -> None:
     problem = planning_input(data, now=datetime(2030, 1, 1, tzinfo=UTC))
     seen: list[SolveProgress] = []
     result = PlanSolver(problem, SolveOptions(time_limit=5, workers=2)).solve(seen.append)
+    assert seen
     assert result.schedule.sessions == [] and result.schedule.not_held
     checked(problem, result.schedule)

@@ -164,12 +164,16 @@ async def test_a_refused_answer_reverts_its_cell(
         table = app.query_one("#answers-table", DataTable)
         shown = str(table.get_cell_at(table.cursor_coordinate))
 
-        def busy(*_args: object) -> None:
+        calls: list[tuple[object, ...]] = []
+
+        def busy(*args: object) -> None:
+            calls.append(args)
             raise WorkspaceBusy("workspace busy, try again")
 
         monkeypatch.setattr(app.workspace, "set_answer", busy)
         await pilot.press("y" if shown == str(cell(None)) else "x")  # a change either way
         await pilot.pause()
+        assert calls  # the change was asked for, and refused
         assert str(table.get_cell_at(table.cursor_coordinate)) == shown
 
 
