@@ -707,28 +707,26 @@ class PlanSolver:
             if p in self._got_people
         )
         kept_ids: dict[int, str] = {}
-        by_act: dict[int, list[Placement]] = defaultdict(list)
-        for pl in plan:
-            by_act[instance.sessions[pl.session].activity].append(pl)
-        for pub, a, k, venue in self._published:
-            holder = next(
+        if self._published:
+            held = [
                 (
-                    pl
-                    for pl in by_act.get(a.index, [])
-                    if pl.position == k
-                    and pl.session not in kept_ids
-                    and (venue is None or pl.venue == venue)
-                ),
-                None,
-            )
-            if holder is None:
-                continue
-            kept_ids[holder.session] = pub.id
-            values[4] += stability_rule.KEEP_UNITS
-            members = set(holder.people)
-            values[4] += sum(
-                1 for pid in pub.attendees if instance.person_index.get(pid) in members
-            )
+                    pl.session,
+                    instance.sessions[pl.session].activity,
+                    pl.position,
+                    pl.venue
+                    if instance.activities[instance.sessions[pl.session].activity].venues
+                    else None,
+                    set(pl.people),
+                )
+                for pl in plan
+            ]
+            members = {pl.session: set(pl.people) for pl in plan}
+            for s, i in stability_rule.match_kept(instance, self._published, held).items():
+                pub = self._published[i][0]
+                kept_ids[s] = pub.id
+                values[4] += stability_rule.KEEP_UNITS + sum(
+                    1 for pid in pub.attendees if instance.person_index.get(pid) in members[s]
+                )
         return values, kept_ids
 
     def _weighted(self, values: dict[int, int]) -> int:

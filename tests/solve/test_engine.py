@@ -93,6 +93,95 @@ def test_published_session_stays() -> None:
     assert again.sessions[0].id == "a#7" and again.sessions[0].start == moved.start
 
 
+def _two_published_groups() -> tuple[datetime, list[Any]]:
+    """Two pairing groups published at the same time (Tue 10:00): p0+p1 and p2+p3."""
+    from planner.domain.schedule import PlannedSession
+
+    at = datetime.fromisoformat("2027-03-02T10:00:00+01:00")
+    end = at + timedelta(minutes=30)
+    return at, [
+        PlannedSession(
+            id="coffee#g1", activity="coffee", start=at, end=end, attendees=["p0", "p1"]
+        ),
+        PlannedSession(
+            id="coffee#g2", activity="coffee", start=at, end=end, attendees=["p2", "p3"]
+        ),
+    ]
+
+
+def _coffee() -> dict[str, Any]:
+    return activity(
+        "coffee",
+        kind="pairing",
+        duration_minutes=30,
+        sessions=2,
+        min_participants=2,
+        max_participants=2,
+    )
+
+
+def test_kept_ids_follow_the_people_not_the_session_order() -> None:
+    from planner.solve.engine import Placement
+
+    people = [person(f"p{i}", ("Support", "Billing")[i % 2]) for i in range(4)]
+    week = {"horizon": {"start": "2027-03-01", "end": "2027-03-05"}}
+    data = scenario_data(people, [_coffee()], everyone_yes(people, "coffee"), team=week)
+    at, published = _two_published_groups()
+    solver = PlanSolver(planning_input(data, published=published), SolveOptions(workers=1))
+    solver.prepare()
+    solver.build()
+    instance = solver.instance
+    assert instance is not None
+    a = instance.activities[0]
+    k = next(i for i, t in enumerate(a.candidates) if int(t) == instance.grid.slot_at(at))
+    first, second = a.sessions
+    ix = instance.person_index
+    for s01, s23 in ((first, second), (second, first)):  # either session order
+        plan_ = [
+            Placement(s01, k, None, [ix["p0"], ix["p1"]]),
+            Placement(s23, k, None, [ix["p2"], ix["p3"]]),
+        ]
+        values, kept = solver.evaluate(plan_[::-1])  # the p2+p3 group listed first
+        assert kept == {s01: "coffee#g1", s23: "coffee#g2"}
+        assert values[4] == 2 * (5 + 2)  # both kept, with all their people
+
+
+def test_one_session_keeps_one_published_session() -> None:
+    """Two groups published at one time are kept by two sessions at that time, never by one
+    counted twice (which once made a worse plan "optimal")."""
+    people = [person(f"p{i}", ("Support", "Billing")[i % 2]) for i in range(6)]
+    b = activity(
+        "b",
+        duration_minutes=30,
+        min_participants=2,
+        windows=[{"days": ["tue"], "time": "10:00-10:30"}],
+    )
+    prefs = {
+        "p0": {"coffee": "yes"},
+        "p1": {"coffee": "yes"},
+        "p2": {"b": "yes"},
+        "p3": {"b": "yes"},
+        "p4": {"coffee": "yes", "b": "yes"},
+        "p5": {"coffee": "yes", "b": "yes"},
+    }
+    data = scenario_data(
+        people,
+        [_coffee(), b],
+        prefs,
+        team={"horizon": {"start": "2027-03-01", "end": "2027-03-05"}},
+        policy={"max_events_per_day": 3, "max_events_per_week": 5},
+    )
+    at, published = _two_published_groups()
+    problem = planning_input(data, published=published)
+    result = PlanSolver(problem, SolveOptions(time_limit=10, workers=1, seed=0)).solve()
+    checked(problem, result.schedule)
+    assert result.schedule.status is PlanStatus.optimal
+    # The best plan keeps both groups' time: p0+p1 and p4+p5 at 10:00, p2+p3 at b.
+    coffee = [s for s in result.schedule.sessions if s.activity == "coffee"]
+    assert sorted(s.id for s in coffee) == ["coffee#g1", "coffee#g2"]
+    assert all(s.start == at for s in coffee)
+
+
 def test_deterministic_with_one_worker() -> None:
     people = [person(f"p{i}", ("Support", "Billing", "Sales")[i % 3]) for i in range(12)]
     acts = [activity("a", sessions=2, max_participants=4), activity("b"), activity("c")]

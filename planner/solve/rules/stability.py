@@ -9,6 +9,9 @@ is held at the same start and venue, and the plan then reuses its id. Kept sessi
 
 from __future__ import annotations
 
+from collections import defaultdict
+
+from ortools.graph.python import linear_sum_assignment
 from ortools.sat.python import cp_model
 
 from planner.domain.schedule import PlannedSession
@@ -45,6 +48,7 @@ def keepable(instance: Instance) -> list[Keepable]:
 
 def build(instance: Instance, model: cp_model.CpModel, vars: Vars) -> list[Term]:
     terms: list[Term] = []
+    held_by: dict[int, list[cp_model.IntVar]] = defaultdict(list)
     for pub, a, k, venue in keepable(instance):
         holders = []
         for s in a.sessions:
@@ -53,6 +57,7 @@ def build(instance: Instance, model: cp_model.CpModel, vars: Vars) -> list[Term]
             if venue is not None:
                 model.add_implication(h, vars.venue[s][venue])
             holders.append((s, h))
+            held_by[s].append(h)
         kept = model.new_bool_var(f"kept[{pub.id}]")
         model.add(kept == sum(h for _, h in holders))
         terms.append(Term(kept, KEEP_UNITS, 4))
@@ -68,4 +73,56 @@ def build(instance: Instance, model: cp_model.CpModel, vars: Vars) -> list[Term]
                 else:
                     model.add_bool_or([~stays, ~h])
             terms.append(Term(stays, 1, 4))
+    # One session keeps one published session (two pairing groups published at the same
+    # time are two sessions, not one counted twice).
+    for hs in held_by.values():
+        if len(hs) > 1:
+            model.add_at_most_one(hs)
     return terms
+
+
+def match_kept(
+    instance: Instance,
+    published: list[Keepable],
+    held: list[tuple[int, int, int, int | None, set[int]]],
+) -> dict[int, int]:
+    """Which published session each held session keeps: plan session -> index into
+    ``published``.
+
+    ``held`` are the plan's sessions as (session, activity index, candidate index, venue,
+    attendees). A published session is kept by a session of its activity at its start and
+    venue; among several such pairs (pairing groups published at one time), the matching
+    that keeps the most published attendees together, so ids follow people, not the
+    solver's session order.
+    """
+    groups: dict[tuple[int, int, int | None], tuple[list[int], list[int]]] = defaultdict(
+        lambda: ([], [])
+    )
+    for i, (_pub, a, k, venue) in enumerate(published):
+        groups[a.index, k, venue][0].append(i)
+    for j, (_s, act, k, venue, _people) in enumerate(held):
+        if (act, k, venue) in groups:
+            groups[act, k, venue][1].append(j)
+    kept: dict[int, int] = {}
+    for pubs, plans in groups.values():
+        if not plans:
+            continue
+        n = max(len(pubs), len(plans))
+        assignment = linear_sum_assignment.SimpleLinearSumAssignment()
+        for i in range(n):
+            for j in range(n):
+                weight = 0
+                if i < len(pubs) and j < len(plans):
+                    people = held[plans[j]][4]
+                    weight = KEEP_UNITS + sum(
+                        1
+                        for pid in published[pubs[i]][0].attendees
+                        if instance.person_index.get(pid) in people
+                    )
+                assignment.add_arc_with_cost(i, j, -weight)
+        assignment.solve()
+        for i in range(len(pubs)):
+            j = assignment.right_mate(i)
+            if j < len(plans):
+                kept[held[plans[j]][0]] = pubs[i]
+    return kept
