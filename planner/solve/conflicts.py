@@ -12,8 +12,10 @@ and per person × rule (``time_off``, ``busy``, ``working_hours``, ``coverage_fl
 (``sufficient_assumptions_for_infeasibility``); dropping members that are not needed
 (deletion filter) makes it minimal. Further cores are found with the first one relaxed.
 
-Privacy: a person's ``time_off``, ``busy`` and ``opted_out`` are reported as ``unavailable``
-unless they chose ``share_reasons`` (``opted_out`` never is: no output reveals a ``no``).
+Privacy: a person's ``time_off``, ``busy`` and ``opted_out`` are all reported as
+``unavailable``, even for people who chose ``share_reasons``: ``opted_out`` can never be
+named (no output reveals a ``no``), so naming the other two for anyone would tell a "no"
+apart as the one "unavailable" left. ``planner explain`` still names them for those people.
 To stay small at scale, at most :data:`MAX_OPTIONAL_PEOPLE` opted-in, non-required people
 per activity take part (those available most often).
 """
@@ -32,7 +34,8 @@ from planner.domain.schedule import Conflict
 from planner.solve.instance import Instance, run_all, window_intervals
 
 MAX_OPTIONAL_PEOPLE = 60
-PRIVATE_RULES = {"time_off", "busy"}
+PRIVATE_RULES = {"time_off", "busy", "opted_out"}
+"""A person's rules worded ``unavailable`` in conflicts (see the module notes)."""
 
 
 @dataclass(frozen=True)
@@ -239,18 +242,16 @@ class _Diagnosis:
         return status, core
 
 
-def _describe(instance: Instance, rules: list[_Rule]) -> Conflict:
+def _describe(rules: list[_Rule]) -> Conflict:
     names: list[str] = []
     parts: list[str] = []
     must: set[str] = set()
     for r in rules:
         rule, activity = r.rule, r.activity
-        if r.person is not None:
-            p = instance.people[instance.person_index[r.person]].person
-            if rule == "opted_out" or (rule in PRIVATE_RULES and not p.share_reasons):
-                # Worded alike whatever the reason: only ``opted_out`` names an activity,
-                # so naming it would tell a "no" apart from time off or busy.
-                rule, activity = "unavailable", None
+        if r.person is not None and rule in PRIVATE_RULES:
+            # Worded alike whatever the reason; only ``opted_out`` names an activity, so
+            # the activity is dropped too.
+            rule, activity = "unavailable", None
         names.append(rule)
         if activity:
             must.add(activity)
@@ -286,7 +287,7 @@ def diagnose(instance: Instance, time_limit: float = 10.0) -> list[Conflict]:
                 core = trial
             else:
                 i += 1
-        conflicts.append(_describe(instance, [by_index[v.index][0] for v in core]))
+        conflicts.append(_describe([by_index[v.index][0] for v in core]))
         active = rest
         if not active:
             break

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from planner.domain.schedule import PlanStatus
 from tests.factories import activity, everyone_yes, person, scenario_data
 from tests.solve.test_rules import plan
@@ -19,13 +21,18 @@ def test_required_person_on_time_off() -> None:
     assert s.status is PlanStatus.infeasible and s.sessions == []
     assert s.conflicts[0].rules == ["required_attendee", "unavailable"]  # reason kept private
     assert "p2" in s.conflicts[0].detail and "a" in s.conflicts[0].detail
+    # Even someone who shares reasons is "unavailable" here: if time off were named for
+    # them, "unavailable" would single out a "no" (see the next test).
     people[2]["share_reasons"] = True
     s = plan(scenario_data(people, acts, everyone_yes(people, "a")))
-    assert s.conflicts[0].rules == ["required_attendee", "time_off"]
+    assert s.conflicts[0].rules == ["required_attendee", "unavailable"]
+    assert "time_off" not in str(s.conflicts)
 
 
-def test_required_person_said_no_is_not_revealed() -> None:
+@pytest.mark.parametrize("share_reasons", [False, True])
+def test_required_person_said_no_is_not_revealed(share_reasons: bool) -> None:
     people = _people()
+    people[1]["share_reasons"] = share_reasons
     prefs = everyone_yes(people, "a")
     prefs["p1"]["a"] = "no"
     s = plan(scenario_data(people, [activity("a", must_hold=True, required=["p1"])], prefs))
