@@ -564,7 +564,6 @@ class PlanSolver:
         self._t0 = time.monotonic()
         self.instance: Instance | None = None
         self.vars: Vars | None = None
-        self.terms: list[Term] = []
         self.hint: list[Placement] = []
         self.placements: list[Placement] = []
         """The returned plan in model indices (empty without a plan)."""
@@ -600,9 +599,6 @@ class PlanSolver:
         )
         # Published sessions the stability terms can keep: (session, activity, start, venue).
         self._published: list[Keepable] = keepable(instance)
-        self._got_people = {
-            p for a in instance.activities for p, ans in a.answers.items() if ans is Answer.yes
-        }
 
     def build(self) -> cp_model.CpModel:
         """Build the model (after :meth:`prepare`; called by it if needed).
@@ -620,7 +616,6 @@ class PlanSolver:
         for module in MODULES:
             terms.extend(module.build(instance, model, vars))
         terms.extend(objective_mod.build(instance, model, vars))
-        self.terms = terms
         self.level_exprs = {
             level: objective_mod.level_expr(terms, level)
             for level in objective_mod.LEVEL_ORDER
@@ -704,7 +699,6 @@ class PlanSolver:
             if p in instance.missed_out
             else objective_mod.PERSON_UNITS
             for p in got
-            if p in self._got_people
         )
         kept_ids: dict[int, str] = {}
         if self._published:
@@ -741,13 +735,8 @@ class PlanSolver:
         """
         w = self.weights.by_level
         proven = set(self._proven_levels)
-        total = objective_mod.lexicographic_bound(values, proven, self.level_upper, self.weights)
-        eff = {
-            lv: values.get(lv, 0)
-            if lv in proven
-            else max(values.get(lv, 0), self.level_upper.get(lv, 0))
-            for lv in objective_mod.LEVEL_ORDER
-        }
+        eff = objective_mod.level_ceilings(values, proven, self.level_upper)
+        total = objective_mod.weighted(eff, self.weights)
         if self.restricted:
             return total
         known = dict(self._phase_bounds)
@@ -862,11 +851,7 @@ class PlanSolver:
         self._params(solver, min(seconds, 10.0))
         solver.parameters.num_workers = 1
         solver.parameters.fix_variables_to_their_hinted_value = True
-        with self._lock:
-            self._solver = solver
-        status = solver.solve(model)
-        with self._lock:
-            self._solver = None
+        status = self._run(solver, model)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return None
         return list(solver.response_proto.solution)

@@ -48,7 +48,7 @@ from ortools.sat.python import cp_model
 from planner.domain.models import Answer
 from planner.solve.instance import ActivityData, Instance
 from planner.solve.rules.pairing import REPEAT_UNITS
-from planner.solve.rules.stability import KEEP_UNITS
+from planner.solve.rules.stability import KEEP_UNITS, keepable
 from planner.solve.variables import Term, Vars
 
 YES_UNITS = 2
@@ -240,8 +240,9 @@ def level_bounds(instance: Instance) -> dict[int, int]:
       weeks)`` placements and each activity taking at most ``sessions × max_size``.
     * level 3: per session of a mixing activity, ``min(max_size, departments among its
       eligible people)``; repeated pairs only subtract, so they add nothing.
-    * level 4: every published session of an activity that can be held kept with all its
-      attendees.
+    * level 4: every published session that can still be kept (its activity can be held,
+      its start is still a candidate, its venue allowed) kept with all its attendees who
+      are still in the scenario.
     """
     n = len(instance.people)
     holdable = [a for a in instance.activities if _holdable(a)]
@@ -290,9 +291,9 @@ def level_bounds(instance: Instance) -> dict[int, int]:
             level3 += len(a.sessions) * min(a.max_size, depts)
     bounds[3] = level3
     bounds[4] = sum(
-        KEEP_UNITS + len(pub.attendees)
-        for pub in instance.problem.published
-        if any(a.activity.id == pub.activity for a in holdable)
+        KEEP_UNITS + sum(1 for pid in pub.attendees if pid in instance.person_index)
+        for pub, a, _k, _venue in keepable(instance)
+        if _holdable(a)
     )
     return bounds
 
@@ -318,8 +319,15 @@ def lexicographic_bound(
     level's weight, which exceeds the whole range of every level after it (the weights
     are built that way); a plan that ties on them is bounded level by level.
     """
-    return sum(
-        w.by_level[lv]
-        * (values.get(lv, 0) if lv in proven else max(values.get(lv, 0), upper.get(lv, 0)))
+    return weighted(level_ceilings(values, proven, upper), w)
+
+
+def level_ceilings(
+    values: dict[int, int], proven: Collection[int], upper: dict[int, int]
+) -> dict[int, int]:
+    """Per level, the most any plan can reach given what is proven (see
+    :func:`lexicographic_bound`): a proven level at its value, another at its bound."""
+    return {
+        lv: values.get(lv, 0) if lv in proven else max(values.get(lv, 0), upper.get(lv, 0))
         for lv in LEVEL_ORDER
-    )
+    }
