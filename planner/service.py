@@ -230,22 +230,30 @@ IMPORTERS: dict[str, Importer] = {
 
 
 def import_files(ws: Workspace, paths: Sequence[Path]) -> ImportResult:
-    """Validate every file first; apply them only when all are valid."""
+    """Validate every file, then apply them all, in one write transaction.
+
+    The workspace is read under the write lock (so two imports at once serialise instead of
+    each replacing the scenario the other just wrote), and a file that fails, in checking or
+    in applying, rolls back every file before it: all or nothing.
+    """
     _register_optional_importers()
-    appliers: list[Callable[[], str]] = []
-    errors: list[InputError] = []
-    for path in paths:
-        try:
-            kind = classify(path)
-            importer = IMPORTERS.get(kind)
-            if importer is None:
-                raise InputError.single(str(path), f"importing a {kind} file is not supported yet")
-            appliers.append(importer(ws, path))
-        except InputError as exc:
-            errors.append(exc)
-    if errors:
-        raise InputError.combine(errors)
-    return ImportResult([apply() for apply in appliers])
+    with ws.write():
+        appliers: list[Callable[[], str]] = []
+        errors: list[InputError] = []
+        for path in paths:
+            try:
+                kind = classify(path)
+                importer = IMPORTERS.get(kind)
+                if importer is None:
+                    raise InputError.single(
+                        str(path), f"importing a {kind} file is not supported yet"
+                    )
+                appliers.append(importer(ws, path))
+            except InputError as exc:
+                errors.append(exc)
+        if errors:
+            raise InputError.combine(errors)
+        return ImportResult([apply() for apply in appliers])
 
 
 def _register_optional_importers() -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import threading
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -96,6 +97,8 @@ class Workspace:
         self.engine = engine
         self.location = location
         self.warnings = warnings
+        # The write transaction open in each thread (the TUI's workers share one Workspace).
+        self._local = threading.local()
 
     # ------------------------------------------------------------------ opening
 
@@ -144,13 +147,28 @@ class Workspace:
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        """One write transaction holding the lock from its first statement."""
+        """One write transaction holding the lock from its first statement.
+
+        Inside an open write transaction (of this thread) it joins that transaction as a
+        savepoint instead of opening a second connection: a read-modify-write spread over
+        several calls (an import of many files) then reads what it will replace under the
+        same lock, and either all of it commits or none of it does.
+        """
+        outer = self._open_write()
+        if outer is not None:
+            with outer.begin_nested():
+                yield outer
+            return
         try:
             with (
                 self.engine.connect().execution_options(planner_immediate=True) as conn,
                 conn.begin(),
             ):
-                yield conn
+                self._local.conn = conn
+                try:
+                    yield conn
+                finally:
+                    self._local.conn = None
         except OperationalError as exc:
             if "locked" in str(exc.orig) or "busy" in str(exc.orig):
                 raise WorkspaceBusy(
@@ -160,8 +178,17 @@ class Workspace:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
+        """A read transaction; inside an open write transaction, that one (it sees its own
+        uncommitted changes, which a second connection would not)."""
+        outer = self._open_write()
+        if outer is not None:
+            yield outer
+            return
         with self.engine.connect() as conn, conn.begin():
             yield conn
+
+    def _open_write(self) -> Connection | None:
+        return getattr(self._local, "conn", None)
 
     def _migrate(self) -> None:
         try:

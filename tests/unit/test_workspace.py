@@ -295,3 +295,46 @@ def test_undo_history_is_bounded_and_forgets_removed_people(
     for _ in range(3):
         assert ws.undo() is not None
     assert ws.undo() is None
+
+
+# ---------------------------------------------------------------------- one transaction
+
+
+def test_nested_writes_join_the_outer_transaction(ws: Workspace) -> None:
+    with pytest.raises(RuntimeError), ws.write():
+        ws.set_answer("cat", "quiz", Answer.yes)
+        # A read inside the transaction sees its own uncommitted change ...
+        assert ws.load_scenario().preferences["cat"] == {"quiz": Answer.yes}
+        raise RuntimeError("a later file fails")
+    # ... and the failure rolls all of it back, the undo log included.
+    assert "cat" not in ws.load_scenario().preferences
+    assert ws.last_edit() == "import scenario"
+
+
+def test_a_caught_failure_rolls_back_only_its_own_part(ws: Workspace) -> None:
+    with ws.write():
+        ws.set_answer("cat", "quiz", Answer.yes)
+        with pytest.raises(InputError):
+            ws.set_answer("nobody", "quiz", Answer.yes)
+    assert ws.load_scenario().preferences["cat"] == {"quiz": Answer.yes}
+
+
+def test_an_import_whose_last_file_fails_while_applying_keeps_nothing(
+    ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from planner import service
+
+    def importer(workspace: Workspace, path: Path):
+        def apply() -> str:
+            if path.stem == "bad":
+                raise InputError.single(str(path), "fails while applying")
+            workspace.set_answer("cat", "quiz", Answer.yes)
+            return "ok"
+
+        return apply
+
+    monkeypatch.setattr(service, "classify", lambda path: "test")
+    monkeypatch.setitem(service.IMPORTERS, "test", importer)
+    with pytest.raises(InputError, match="fails while applying"):
+        service.import_files(ws, [tmp_path / "good.x", tmp_path / "bad.x"])
+    assert "cat" not in ws.load_scenario().preferences
