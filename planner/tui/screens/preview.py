@@ -45,7 +45,9 @@ class BusyPreview(ModalScreen[bool]):
         with Vertical(classes="dialog wide"):
             yield Label(literal(self.title_text), classes="dialog-title")
             yield Static(
-                f"{len(self.blocks)} busy blocks (start and end only; titles are never read)",
+                literal(
+                    f"{len(self.blocks)} busy blocks (start and end only; titles are never read)"
+                ),
                 classes="hint",
             )
             yield WeekGrid(self.tz, empty="no busy blocks in the horizon", id="preview-grid")

@@ -102,7 +102,9 @@ class ActivitiesPane(Pane):
         table.clear()
         for a in shown:
             t = totals[a.id]
-            table.add_row(one_line(a.name), str(a.duration_minutes), f"{t.yes}+{t.maybe}?")
+            table.add_row(
+                one_line(a.name), str(a.duration_minutes), one_line(f"{t.yes}+{t.maybe}?")
+            )
         self._ids = [a.id for a in shown]
         if selected in self._ids:
             table.move_cursor(row=self._ids.index(selected), animate=False)

@@ -157,8 +157,10 @@ class PeoplePane(Pane):
         if selected in self._ids:
             table.move_cursor(row=self._ids.index(selected), animate=False)
         self.query_one("#people-count", Static).update(
-            f"{len(shown)} of {len(scenario.people)} people"
-            + ("" if len(shown) == len(scenario.people) else " (filtered)")
+            literal(
+                f"{len(shown)} of {len(scenario.people)} people"
+                + ("" if len(shown) == len(scenario.people) else " (filtered)")
+            )
         )
 
     def selected_id(self) -> str | None:

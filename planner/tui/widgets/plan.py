@@ -143,7 +143,7 @@ class PlanPane(Pane):
         for s in self._sessions:
             start = s.start.astimezone(tz)
             table.add_row(
-                f"{start:%a %d %H:%M}",
+                one_line(f"{start:%a %d %H:%M}"),
                 one_line(shorten(names.get(s.activity, s.activity), 24)),
                 str(len(s.attendees)),
             )
