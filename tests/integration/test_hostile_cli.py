@@ -165,3 +165,25 @@ def test_a_roster_with_a_separator_in_a_name_is_refused(ws: Workspace, tmp_path:
     assert "contains a line separator (U+2028)" in rendered
     assert "contains a control character (U+009B)" in rendered
     assert [p.id for p in ws.load_scenario().people] == ["ann", "bob"]  # nothing imported
+
+
+def test_the_cli_prints_in_one_place() -> None:
+    """Every message leaves through ``_emit`` (which escapes controls); a new ``print``
+    or Rich console elsewhere in cli.py would bypass it."""
+    import ast
+
+    import planner.cli
+
+    tree = ast.parse(Path(planner.cli.__file__).read_text(encoding="utf-8"))
+    printers: list[str] = []
+    for func in ast.walk(tree):
+        if not isinstance(func, ast.FunctionDef):
+            continue
+        for node in ast.walk(func):
+            if isinstance(node, ast.Call):
+                callee = node.func
+                name = callee.id if isinstance(callee, ast.Name) else getattr(callee, "attr", "")
+                if name in {"print", "write", "Console"}:
+                    printers.append(f"{func.name}:{name}")
+    # out_table prints into a buffer, which goes out through _emit.
+    assert sorted(printers) == ["_emit:print", "out_table:Console", "out_table:print"]
