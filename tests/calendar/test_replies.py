@@ -14,13 +14,13 @@ from typing import Any
 import pytest
 
 from planner.calendar import replies
-from planner.calendar.publish import publish_plan
+from planner.calendar.publish import export_invites, publish_plan
 from planner.cli import main
 from planner.domain.errors import InputError
 from planner.domain.schedule import PlannedSession
 from planner.service import import_files
 from planner.store import Workspace
-from planner.store.invites import list_replies, published_rows
+from planner.store.invites import invitation, list_replies, published_rows, sent_rows
 from tests.calendar.test_invites import lunch, schedule, workshop
 from tests.factories import NOW
 
@@ -459,3 +459,42 @@ def test_attendee_text_in_messages_is_escaped(
     assert err == f"{path}: event 1: {shown_as} is not a person in this workspace\n"
     assert not any((ord(c) < 0x20 and c != "\n") or 0x7F <= ord(c) <= 0x9F for c in err)
     assert "\u2028" not in err
+
+
+def test_export_invites_resends_the_session_sequence_and_replies_to_it_count(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    """Bob leaves the lunch: SEQUENCE 1, but carol (who is not shown bob) gets no new file.
+    ``export invites`` then re-sends her invite at 1, so her reply at 1 is genuine."""
+    replan(ws, tmp_path, lunch(["alice", "carol"]), workshop(["alice", "bob", "dave"]))
+    assert sent_rows(ws)[("carol", "team-lunch#1")].sequence == 0
+    assert published_rows(ws)["team-lunch#1"].sequence == 1
+    export_invites(ws, tmp_path / "export", now=NOW)
+    resent = (tmp_path / "export" / "invites" / "carol.ics").read_text()
+    assert "\nSEQUENCE:1\n" in resent
+    reply = fixture(ws, "outlook.ics", tmp_path, **{"SEQUENCE:0": "SEQUENCE:1"})
+    import_files(ws, [reply])
+    assert answers(ws) == {("carol", "team-lunch#1"): "DECLINED"}
+    # Bob was taken off it: his reply is ignored, and SEQUENCE 2 went to nobody.
+    bob = fixture(ws, "google.ics", tmp_path)
+    assert "ignored: bob@example.com (bob) was taken off" in import_files(ws, [bob]).messages[0]
+    ahead = fixture(ws, "outlook.ics", tmp_path, **{"SEQUENCE:0": "SEQUENCE:2"})
+    with pytest.raises(InputError, match="SEQUENCE 2 is above the 1 sent to carol"):
+        import_files(ws, [ahead])
+
+
+def test_invitation_states(ws: Workspace, tmp_path: Path) -> None:
+    uids = {sid: row.uid for sid, row in published_rows(ws).items()}
+    replan(ws, tmp_path, lunch(["alice", "bob"]))  # carol off the lunch, workshop dropped
+
+    def state(sid: str, pid: str | None) -> tuple[str, int] | None:
+        found = invitation(ws, uids[sid], pid)
+        return None if found is None else (found.state, found.sequence)
+
+    assert state("team-lunch#1", "alice") == ("invited", 1)
+    assert state("team-lunch#1", "carol") == ("uninvited", 1)
+    assert state("team-lunch#1", "erin") == ("never", 1)
+    assert state("team-lunch#1", None) == ("never", 1)
+    assert state("workshop#1", "dave") == ("cancelled", 1)
+    assert state("workshop#1", "carol") == ("never", 1)
+    assert invitation(ws, "not-ours@example.com", "alice") is None
