@@ -109,7 +109,7 @@ def _read(text: str, source: str, now: datetime) -> tuple[list[ParsedAnswer], li
         method = str(cal.get("METHOD", "")).strip().upper()
         if method and method != "REPLY":
             kind = {"REQUEST": "an invitation", "CANCEL": "a cancellation"}.get(
-                method, "a message of another METHOD"
+                method, f"a METHOD:{shown(method, 20)} message"
             )
             raise InputError.single(source, f"this is {kind}, not a reply (METHOD:REPLY)")
         for event in cal.subcomponents:
