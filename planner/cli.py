@@ -535,7 +535,9 @@ def build_parser() -> argparse.ArgumentParser:
     workspace_opt(p)
     p = add("respond", cmd_respond, "answer a poll (participant)")
     p.add_argument("poll")
-    p.add_argument("--as", dest="as_", help="your person id")
+    p.add_argument(
+        "--as", dest="as_", help="your person id (optional: it comes from the poll and must match)"
+    )
     p.add_argument("--calendar", action="append", default=[], help="your own .ics (read locally)")
     p.add_argument("--out", help="directory for response-<id>.toml (default: the current one)")
     return parser

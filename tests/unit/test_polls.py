@@ -231,3 +231,19 @@ def test_out_must_be_a_directory(ws: Workspace, tmp_path: Path) -> None:
         assert "give a directory for --out" in str(exc.value)
     assert old.read_text() == "# the old shared poll\n"
     assert not (tmp_path / "new-poll.toml").exists()
+
+
+def test_removing_a_person_drops_their_response_record(ws: Workspace, tmp_path: Path) -> None:
+    bea = polls(ws, tmp_path / "polls")["bea"]
+    service.import_files(ws, [answer(bea, tmp_path / "r", T0)])
+    assert ws.response_record("bea") is not None
+    s = ws.load_scenario()
+    ws.save_scenario(
+        s.model_copy(
+            update={
+                "people": [p for p in s.people if p.id != "bea"],
+                "preferences": {k: v for k, v in s.preferences.items() if k != "bea"},
+            }
+        )
+    )
+    assert ws.response_record("bea") is None
