@@ -118,9 +118,12 @@ def send_mails(
                     )
                 smtp.login(user, password or "")
             for mail in mails:
-                if not isinstance(mail, EmailMessage):
-                    mail = build_message(mail, from_name=from_name, from_email=from_email)
-                smtp.send_message(mail)
+                message = (
+                    mail
+                    if isinstance(mail, EmailMessage)
+                    else build_message(mail, from_name=from_name, from_email=from_email)
+                )
+                smtp.send_message(message)
                 sent += 1
     except smtplib.SMTPAuthenticationError:
         raise DeliveryError(
