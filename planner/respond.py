@@ -308,15 +308,22 @@ def check_poll_dir(out: Path) -> None:
 def make_polls(ws: Workspace) -> list[Poll]:
     """Every person's poll for the current round (records the round's poll id and creates
     the signing key on first need, in one write transaction)."""
+    return _round_polls(ws)[1]
+
+
+def _round_polls(ws: Workspace) -> tuple[Scenario, list[Poll]]:
+    """The scenario and its polls, read and signed in one transaction (so a person removed
+    meanwhile cannot get a poll without a record to mail it to)."""
     with ws.write():
         scenario = ws.load_scenario()
         poll_id = _round_poll_id(ws, scenario)
         secret = ws.poll_secret()
         horizon = scenario.team.horizon
-        return [
+        polls = [
             poll_from_scenario(scenario, poll_id, p.id, poll_token(secret, poll_id, horizon, p.id))
             for p in scenario.people
         ]
+    return scenario, polls
 
 
 def write_polls(polls: Iterable[Poll], out: Path) -> list[Path]:
@@ -404,8 +411,7 @@ def export_polls_and_mail(ws: Workspace, out: Path, smtp: str | None = None) -> 
     if smtp is not None:
         imip.parse_server(smtp)
     check_poll_dir(out)
-    polls = make_polls(ws)
-    scenario = ws.load_scenario()
+    scenario, polls = _round_polls(ws)
     messages = [poll_message(p, scenario.person(p.person)) for p in polls] if smtp else []
     paths = write_polls(polls, out)
     if smtp is None:
