@@ -171,10 +171,13 @@ def cmd_export(args: argparse.Namespace) -> int:
             path = service.export_scenario(ws, Path(args.out))
             out(f"wrote {path}")
         elif args.what == "poll":
-            from planner.respond import export_poll
+            from planner.respond import export_polls_and_mail
 
-            path = export_poll(ws, Path(args.out))
-            out(f"wrote {path}")
+            if args.caldav:
+                raise InputError.single("--caldav", "polls go out as files or mail, not to CalDAV")
+            polls = export_polls_and_mail(ws, Path(args.out), smtp=args.smtp)
+            for line in polls.lines(Path(args.out)):
+                out(line)
         else:
             from planner.calendar.publish import export_invites
 
@@ -501,9 +504,15 @@ def build_parser() -> argparse.ArgumentParser:
     workspace_opt(p)
     p = add("export", cmd_export, "write the scenario, the poll or the invites")
     p.add_argument("what", choices=["scenario", "poll", "invites"])
-    p.add_argument("--out", required=True, help="file (scenario, poll) or directory (invites)")
+    p.add_argument(
+        "--out",
+        required=True,
+        help="file (scenario) or directory (poll: poll-<person-id>.toml for each; invites)",
+    )
     p.add_argument("--caldav", help="also store the events on this CalDAV collection URL")
-    p.add_argument("--smtp", help="also send iMIP mail through HOST:PORT")
+    p.add_argument(
+        "--smtp", help="also mail through HOST:PORT (invites: iMIP; poll: each person their own)"
+    )
     p.add_argument("--now", help="ISO date-time used as DTSTAMP (default: now)")
     workspace_opt(p)
     p = add("solve", cmd_solve, "plan: write schedule.json, invites and the team calendar")
@@ -548,7 +557,9 @@ def build_parser() -> argparse.ArgumentParser:
     workspace_opt(p)
     p = add("respond", cmd_respond, "answer a poll (participant)")
     p.add_argument("poll")
-    p.add_argument("--as", dest="as_", help="your person id")
+    p.add_argument(
+        "--as", dest="as_", help="your person id (optional: it comes from the poll and must match)"
+    )
     p.add_argument("--calendar", action="append", default=[], help="your own .ics (read locally)")
     p.add_argument("--out", help="directory for response-<id>.toml (default: the current one)")
     return parser

@@ -8,11 +8,16 @@ Privacy decisions (SPEC §2, invariants 4-6):
 
 * The poll names the team, the organiser and the facilitators (``required`` people) of the
   activities — nobody else. It does **not** list the team's person ids: ids are slugs of
-  names, so such a list would tell every participant who else is on the team. The
-  participant types their own id (the organiser tells each person theirs with the poll);
-  the organiser's import refuses ids that are not in the workspace. Authenticity comes from
-  the channel the file arrives through (the organiser knows who mailed it), not from a token
-  inside the poll — a per-person token would need a second, per-person file anyway.
+  names, so such a list would tell every participant who else is on the team.
+* Nobody can answer for somebody else (invariant 7). Each person gets a poll of their own,
+  ``poll-<id>.toml``, carrying their id and a token: HMAC-SHA256, under a key that never
+  leaves the workspace, of the round (the poll id *and* the horizon) and the person. The
+  response copies both; import recomputes the token and refuses a response whose token is
+  not that person's (a forgery: another person's id), one of another round (another poll
+  id, or the horizon changed since the poll went out: refused even before a new poll is
+  exported), or one without a token (the old shared poll). A response carries the time it
+  was written; one written no later than the response already applied for that person is a
+  replay and is ignored. A single shared poll file let anyone answer for anyone, so it went.
 * A response carries answers, the person's own limits and busy blocks **on the slot grid
   only**: each block of the person's calendar is rounded outwards to slot boundaries (team
   zone), merged and clipped to the horizon before it is written, so titles, exact times and
@@ -22,9 +27,13 @@ Privacy decisions (SPEC §2, invariants 4-6):
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import uuid
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 from zoneinfo import ZoneInfo
@@ -65,13 +74,19 @@ from planner.domain.models import (
 )
 from planner.domain.planning import Interval
 from planner.domain.timeutil import local_instant, zone
-from planner.store.workspace import Workspace
+from planner.store.workspace import ResponseRecord, Workspace
 
 MAX_BUSY_BLOCKS = 5000
 """More merged slot-grid blocks than this in one response is not a calendar but an attack."""
 
 _META_POLL_ID = "poll_id"
 _META_POLL_HORIZON = "poll_horizon"
+FORMAT_VERSION = 2
+"""Poll and response files: 2 is per person and signed; 1 was the shared, unsigned poll."""
+FUTURE_SLACK = timedelta(days=1)
+"""A response written further ahead than this is refused (a clock that far off, or a
+response made to block every later one)."""
+TOKEN_PATTERN = r"^[0-9a-f]{64}$"
 
 
 class _Strict(NumbersAreNumbers):
@@ -111,10 +126,15 @@ class PollPolicy(_Strict):
 
 
 class Poll(_Strict):
-    """``[poll]`` in a poll file: what the organiser asks, and nothing about colleagues."""
+    """``[poll]`` in a poll file: one person's poll, and nothing about colleagues."""
 
-    version: Literal[1] = Field(default=1, description="File format version.")
+    version: Literal[2] = Field(default=2, description="File format version.")
     id: uuid.UUID = Field(description="This round's poll id; a response must carry it.")
+    person: Id = Field(description="Whose poll this is: the only id its response may carry.")
+    token: str = Field(
+        pattern=TOKEN_PATTERN,
+        description="Signs the person and the round; copied into the response.",
+    )
     team: Name = Field(description="The team's name.")
     organiser: Organiser = Field(description="Who asks, and where the response goes.")
     timezone: TimeZoneName = Field(description="The team zone; the grid is counted in it.")
@@ -177,9 +197,11 @@ class BusySlot(_Strict):
 class Response(_Strict):
     """``[response]`` in a response file: everything that leaves the participant's machine."""
 
-    version: Literal[1] = Field(default=1, description="File format version.")
+    version: Literal[2] = Field(default=2, description="File format version.")
     poll: uuid.UUID = Field(description="The id of the poll this answers.")
-    person: Id = Field(description="The participant's own person id.")
+    person: Id = Field(description="The participant's own person id (from their poll).")
+    token: str = Field(pattern=TOKEN_PATTERN, description="The token of the person's own poll.")
+    written: Instant = Field(description="When the response was written (UTC).")
     answers: dict[Id, Answer] = Field(
         default_factory=dict, description="activity id -> yes / maybe / no (absent: no answer)."
     )
@@ -192,9 +214,9 @@ class Response(_Strict):
 # ---------------------------------------------------------------------- organiser: export
 
 
-def poll_from_scenario(scenario: Scenario, poll_id: uuid.UUID) -> Poll:
-    """The poll for ``scenario``: activities and team limits, and no one's data but the
-    organiser's and the facilitators' names."""
+def poll_from_scenario(scenario: Scenario, poll_id: uuid.UUID, person_id: str, token: str) -> Poll:
+    """``person_id``'s poll for ``scenario``: activities and team limits, and no one's data
+    but the organiser's and the facilitators' names."""
     names = {p.id: p.name for p in scenario.people}
     activities = [
         PollActivity(
@@ -217,6 +239,8 @@ def poll_from_scenario(scenario: Scenario, poll_id: uuid.UUID) -> Poll:
     policy = scenario.policy
     return Poll(
         id=poll_id,
+        person=person_id,
+        token=token,
         team=scenario.team.name,
         organiser=scenario.team.organiser,
         timezone=scenario.team.timezone,
@@ -237,10 +261,14 @@ def current_poll_id(ws: Workspace) -> str | None:
     return ws.meta(_META_POLL_ID)
 
 
+def _horizon_text(horizon: Horizon) -> str:
+    return f"{horizon.start}..{horizon.end}"
+
+
 def _round_poll_id(ws: Workspace, scenario: Scenario) -> uuid.UUID:
     """One poll id per round: re-exporting (say, after adding an activity) keeps it, so
     responses to the first file still import; a new horizon starts a new round."""
-    horizon = f"{scenario.team.horizon.start}..{scenario.team.horizon.end}"
+    horizon = _horizon_text(scenario.team.horizon)
     existing = ws.meta(_META_POLL_ID)
     if existing and ws.meta(_META_POLL_HORIZON) == horizon:
         return uuid.UUID(existing)
@@ -249,26 +277,154 @@ def _round_poll_id(ws: Workspace, scenario: Scenario) -> uuid.UUID:
     return poll_id
 
 
-def export_poll(ws: Workspace, out: Path) -> Path:
-    """Write the poll for the workspace's current round to ``out`` (owner-only)."""
-    scenario = ws.load_scenario()
-    poll = poll_from_scenario(scenario, _round_poll_id(ws, scenario))
-    return service.write_private(out, dump_poll(poll))
+def poll_token(secret: str, poll_id: uuid.UUID | str, horizon: Horizon, person_id: str) -> str:
+    """HMAC-SHA256 of the round (poll id and horizon) and the person under ``secret``.
+
+    The parts are joined with NUL, which none of them can contain, so no two different
+    (round, person) pairs sign the same message.
+    """
+    message = "\0".join(
+        ["planner-poll", str(FORMAT_VERSION), str(poll_id), _horizon_text(horizon), person_id]
+    )
+    return hmac.new(bytes.fromhex(secret), message.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def poll_filename(person_id: str) -> str:
+    return f"poll-{person_id}.toml"
+
+
+def check_poll_dir(out: Path) -> None:
+    """Refuse ``--out`` that is a file or names one (the old single-poll form)."""
+    looks_like_file = not out.exists() and out.suffix.lower() in {".toml", ".json"}
+    if (out.exists() and not out.is_dir()) or looks_like_file:
+        raise InputError.single(
+            str(out),
+            "polls are now one per person (poll-<person-id>.toml, each signed for that person): "
+            "give a directory for --out, not a file",
+            "--out",
+        )
+
+
+def make_polls(ws: Workspace) -> list[Poll]:
+    """Every person's poll for the current round (records the round's poll id and creates
+    the signing key on first need, in one write transaction)."""
+    return _round_polls(ws)[1]
+
+
+def _round_polls(ws: Workspace) -> tuple[Scenario, list[Poll]]:
+    """The scenario and its polls, read and signed in one transaction (so a person removed
+    meanwhile cannot get a poll without a record to mail it to)."""
+    with ws.write():
+        scenario = ws.load_scenario()
+        poll_id = _round_poll_id(ws, scenario)
+        secret = ws.poll_secret()
+        horizon = scenario.team.horizon
+        polls = [
+            poll_from_scenario(scenario, poll_id, p.id, poll_token(secret, poll_id, horizon, p.id))
+            for p in scenario.people
+        ]
+    return scenario, polls
+
+
+def write_polls(polls: Iterable[Poll], out: Path) -> list[Path]:
+    """Write ``out/poll-<id>.toml`` for each poll (owner-only files, owner-only folder)."""
+    check_poll_dir(out)
+    service.private_dir(out)
+    return [service.write_private(out / poll_filename(p.person), dump_poll(p)) for p in polls]
+
+
+def export_polls(ws: Workspace, out: Path) -> list[Path]:
+    """Write each person's poll for the workspace's current round into directory ``out``."""
+    check_poll_dir(out)  # before the round is recorded
+    return write_polls(make_polls(ws), out)
 
 
 def dump_poll(poll: Poll) -> str:
     header = (
-        f"# Poll from {poll.organiser.name} for {poll.team}.\n"
-        "# Answer it with:  planner respond THIS-FILE --as YOUR-ID\n"
-        "# It contains no information about your colleagues.\n\n"
+        f"# Poll from {poll.organiser.name} for {poll.team}: your own, for {poll.person}.\n"
+        "# Answer it with:  planner respond THIS-FILE\n"
+        "# It contains no information about your colleagues. Do not pass it on: the token\n"
+        "# in it lets whoever has it answer in your name.\n\n"
     )
     return header + tomli_w.dumps({"poll": toml_ready(poll.model_dump(mode="json"))})
+
+
+def poll_message(poll: Poll, person: Person) -> EmailMessage:
+    """One plain-text mail to ``person`` with their own poll attached."""
+    from email.utils import formataddr, formatdate, make_msgid
+
+    organiser = poll.organiser
+    msg = EmailMessage()
+    msg["From"] = formataddr((organiser.name, organiser.email))
+    msg["To"] = formataddr((person.name, person.email))
+    msg["Subject"] = (
+        f"{poll.team}: your answers for {poll.horizon.start:%d %b} – {poll.horizon.end:%d %b %Y}"
+    )
+    msg["Date"] = formatdate(localtime=False, usegmt=True)
+    msg["Message-ID"] = make_msgid(domain=organiser.email.rpartition("@")[2] or None)
+    msg.set_content(
+        f"Hello {person.name},\n\n"
+        f"{organiser.name} is planning activities for {poll.team} "
+        f"({poll.horizon.start:%d %b} – {poll.horizon.end:%d %b %Y}) and asks what you would\n"
+        "like to join. Every activity is opt-in: 'no' is never shown to anyone.\n\n"
+        f"Your own poll is attached ({poll_filename(poll.person)}). Answer it with\n\n"
+        f"    planner respond {poll_filename(poll.person)}\n\n"
+        f"and send the response file it writes back to {organiser.email}.\n"
+        "Your calendar is read on your own machine; only busy times in whole slots leave it.\n"
+        "The poll is for you alone: whoever has it can answer in your name.\n"
+    )
+    msg.add_attachment(
+        dump_poll(poll).encode("utf-8"),
+        maintype="application",
+        subtype="toml",
+        filename=poll_filename(poll.person),
+    )
+    return msg
+
+
+@dataclass(frozen=True)
+class PollExport:
+    """What ``export poll`` did: the files written and, with ``--smtp``, the mails sent."""
+
+    paths: list[Path]
+    sent: int | None = None
+    server: str | None = None
+
+    def lines(self, out: Path) -> list[str]:
+        lines = [
+            f"wrote {len(self.paths)} polls to {out} (poll-<person-id>.toml: "
+            "give each person their own, never another's)"
+        ]
+        if self.sent is not None:
+            lines.append(f"smtp {self.server}: sent {self.sent} polls")
+        return lines
+
+
+def export_polls_and_mail(ws: Workspace, out: Path, smtp: str | None = None) -> PollExport:
+    """Write every person's poll to ``out``; with ``smtp`` also mail each person theirs.
+
+    Everything is checked before the first file is written or mail sent: the server, the
+    folder, every poll and every message.
+    """
+    from planner.calendar import imip
+
+    if smtp is not None:
+        imip.parse_server(smtp)
+    check_poll_dir(out)
+    scenario, polls = _round_polls(ws)
+    messages = [poll_message(p, scenario.person(p.person)) for p in polls] if smtp else []
+    paths = write_polls(polls, out)
+    if smtp is None:
+        return PollExport(paths)
+    organiser = scenario.team.organiser
+    sent = imip.send_mails(smtp, messages, from_name=organiser.name, from_email=organiser.email)
+    return PollExport(paths, sent, smtp)
 
 
 # ---------------------------------------------------------------------- reading files
 
 
-def _load_table(path: Path, key: str, model: type[BaseModel]) -> Any:
+def _load_table(path: Path, key: str, model: type[BaseModel], unsigned: str) -> Any:
     source = str(path)
     data = parse_document(read_text(path, source), source, format_of(path))
     if set(data) != {key}:
@@ -276,6 +432,9 @@ def _load_table(path: Path, key: str, model: type[BaseModel]) -> Any:
         if key not in data:
             raise InputError.single(source, f"not a {key} file (no [{key}] table)")
         raise InputError.single(source, f"unknown top-level key {other[0]!r}", other[0])
+    if isinstance(data[key], dict) and "token" not in data[key]:
+        # The old shared poll and its responses carry no token: say what to do instead.
+        raise InputError.single(source, unsigned, f"{key}.token")
     try:
         return model.model_validate(data[key])
     except ValidationError as exc:
@@ -289,13 +448,25 @@ def _load_table(path: Path, key: str, model: type[BaseModel]) -> Any:
 
 def load_poll(path: Path) -> Poll:
     """Read and validate a poll file; every fault as ``file: place: reason``."""
-    poll: Poll = _load_table(path, "poll", Poll)
+    poll: Poll = _load_table(
+        path,
+        "poll",
+        Poll,
+        "no token: this is the old shared poll, which let anyone answer for anyone; "
+        "ask the organiser for your own poll (poll-<your-id>.toml)",
+    )
     return poll
 
 
 def load_response(path: Path) -> Response:
     """Read and validate a response file; every fault as ``file: place: reason``."""
-    response: Response = _load_table(path, "response", Response)
+    response: Response = _load_table(
+        path,
+        "response",
+        Response,
+        "no token: this response answers the old shared poll, which let anyone answer for "
+        "anyone; answer the new poll you were sent (planner respond poll-<your-id>.toml)",
+    )
     return response
 
 
@@ -353,15 +524,16 @@ def on_grid(instant: datetime, tz: ZoneInfo, slot_minutes: int) -> bool:
 
 def build_response(
     poll: Poll,
-    person_id: str,
     answers: Mapping[str, Answer | str | None],
     limits: Limits,
     busy_blocks: Iterable[Interval],
+    *,
+    written: datetime | None = None,
 ) -> Response:
-    """The response exactly as it will be written: blocks snapped to the grid and clipped.
+    """The response exactly as it will be written: blocks snapped to the grid and clipped,
+    signed with the poll's person and token, stamped ``written`` (default: now).
 
-    Raises :class:`InputError` for an id that is not a slug or an answer for an activity
-    the poll does not ask about.
+    Raises :class:`InputError` for an answer for an activity the poll does not ask about.
     """
     known = set(poll.activity_ids())
     problems: list[Problem] = []
@@ -377,7 +549,9 @@ def build_response(
     try:
         return Response(
             poll=poll.id,
-            person=person_id,
+            person=poll.person,
+            token=poll.token,
+            written=(written or datetime.now(UTC)).astimezone(UTC),
             answers=clean,
             limits=limits,
             busy=[BusySlot(start=s, end=e) for s, e in busy],
@@ -392,6 +566,7 @@ def response_filename(person_id: str) -> str:
 
 def dump_response(response: Response) -> str:
     data = toml_ready(response.model_dump(mode="json"))
+    data["written"] = response.written.astimezone(UTC)
     data["busy"] = [
         {"start": b.start.astimezone(UTC), "end": b.end.astimezone(UTC)} for b in response.busy
     ]
@@ -412,10 +587,16 @@ def write_response(response: Response, directory: Path) -> Path:
 # ---------------------------------------------------------------------- organiser: import
 
 
-def check_response(ws: Workspace, scenario: Scenario, response: Response, source: str) -> None:
-    """Everything that makes a valid file unusable for this workspace, all at once."""
+def check_response(
+    ws: Workspace, scenario: Scenario, response: Response, source: str, now: datetime | None = None
+) -> None:
+    """Everything that makes a valid file unusable for this workspace, all at once:
+    another round, a horizon changed since the poll, an unknown person, a token that is not
+    that person's (a forgery), a time too far ahead, blocks off the grid."""
     problems: list[Problem] = []
     expected = current_poll_id(ws)
+    horizon = scenario.team.horizon
+    same_round = False
     if expected is None:
         problems.append(
             Problem(source, "response.poll", "this workspace has not sent out a poll yet")
@@ -423,11 +604,49 @@ def check_response(ws: Workspace, scenario: Scenario, response: Response, source
     elif str(response.poll) != expected:
         problems.append(
             Problem(
-                source, "response.poll", "answers another poll than this workspace's current one"
+                source,
+                "response.poll",
+                "answers the poll of another round than this workspace's current one; "
+                "the person must answer the current poll",
             )
         )
-    if response.person not in {p.id for p in scenario.people}:
+    elif ws.meta(_META_POLL_HORIZON) != _horizon_text(horizon):
+        problems.append(
+            Problem(
+                source,
+                "response.poll",
+                f"the horizon changed since this poll went out (it asked about "
+                f"{ws.meta(_META_POLL_HORIZON)}, the round is now {_horizon_text(horizon)}): "
+                "a new poll must go out (planner export poll) and be answered",
+            )
+        )
+    else:
+        same_round = True
+    known = response.person in {p.id for p in scenario.people}
+    if not known:
         problems.append(Problem(source, "response.person", f"unknown person {response.person!r}"))
+    elif same_round:
+        secret = ws.existing_poll_secret()
+        token = poll_token(secret, response.poll, horizon, response.person) if secret else ""
+        if not hmac.compare_digest(token, response.token):
+            problems.append(
+                Problem(
+                    source,
+                    "response.token",
+                    f"not the token of {response.person!r}'s poll: a response may only come "
+                    "from that person's own poll (forged or edited)",
+                )
+            )
+    latest = (now or datetime.now(UTC)) + FUTURE_SLACK
+    if response.written > latest:
+        problems.append(
+            Problem(
+                source,
+                "response.written",
+                f"{response.written.astimezone(UTC):%Y-%m-%d %H:%M} UTC is more than a day "
+                "ahead: check the clock of the machine that wrote it",
+            )
+        )
     tz = zone(scenario.team.timezone)
     slot = scenario.team.slot_minutes
     for i, b in enumerate(response.busy):
@@ -488,15 +707,26 @@ def apply_response(scenario: Scenario, response: Response) -> tuple[Scenario, in
 
 
 def _import_response(ws: Workspace, path: Path) -> Callable[[], str]:
-    """Validate the response completely; the returned function applies it."""
+    """Validate the response completely; the returned function applies it (or ignores it
+    when a response written no earlier is already applied for that person)."""
     source = str(path)
     response = load_response(path)
     scenario = ws.load_scenario()
     check_response(ws, scenario, response, source)
     apply_response(scenario, response)  # raises InputError if the result would be invalid
     blocks: list[Interval] = [(b.start, b.end) for b in response.busy]
+    written = f"{response.written.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
 
     def apply() -> str:
+        # Checked here, in the import's one transaction, against the record as it is now:
+        # a newer response earlier in the same import counts too.
+        recorded = ws.response_record(response.person)
+        if recorded is not None and response.written <= recorded.written:
+            return (
+                f"{path}: ignored: the response of {response.person} written {written} is not "
+                f"newer than the one already imported (written "
+                f"{recorded.written:%Y-%m-%d %H:%M:%S} UTC)"
+            )
         # Re-applied to the current state: several responses in one import build on each other.
         current = ws.load_scenario()
         new, skipped = apply_response(current, response)
@@ -505,10 +735,11 @@ def _import_response(ws: Workspace, path: Path) -> Callable[[], str]:
             None,
             label=f"import response {response.person}",
             busy_updates={(response.person, "response"): blocks},
+            response=ResponseRecord(response.person, str(response.poll), response.written),
         )
         note = f" ({skipped} answers for removed activities skipped)" if skipped else ""
         return (
-            f"{path}: imported the response of {response.person}: "
+            f"{path}: imported the response of {response.person} (written {written}): "
             f"{len(response.answers) - skipped} answers, {len(blocks)} busy blocks{note}"
         )
 
@@ -523,6 +754,7 @@ __all__ = [
     "Limits",
     "Poll",
     "PollActivity",
+    "PollExport",
     "PollPolicy",
     "Response",
     "apply_response",
@@ -531,11 +763,16 @@ __all__ = [
     "current_poll_id",
     "dump_poll",
     "dump_response",
-    "export_poll",
+    "export_polls",
+    "export_polls_and_mail",
     "load_poll",
     "load_response",
+    "make_polls",
     "on_grid",
+    "poll_filename",
     "poll_from_scenario",
+    "poll_message",
+    "poll_token",
     "response_filename",
     "snap_to_grid",
     "write_response",

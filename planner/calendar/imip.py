@@ -84,14 +84,16 @@ def build_message(mail: Mail, *, from_name: str, from_email: str) -> EmailMessag
 
 def send_mails(
     server: str,
-    mails: Sequence[Mail],
+    mails: Sequence[Mail | EmailMessage],
     *,
     from_name: str,
     from_email: str,
     user: str | None = None,
     password: str | None = None,
 ) -> int:
-    """Send every mail over one SMTP session; returns how many were accepted."""
+    """Send every mail over one SMTP session; returns how many were accepted.
+
+    A ready :class:`EmailMessage` (a poll, say) is sent as it is."""
     host, port = parse_server(server)
     if user is None:
         user = os.environ.get("PLANNER_SMTP_USER") or None
@@ -116,7 +118,12 @@ def send_mails(
                     )
                 smtp.login(user, password or "")
             for mail in mails:
-                smtp.send_message(build_message(mail, from_name=from_name, from_email=from_email))
+                message = (
+                    mail
+                    if isinstance(mail, EmailMessage)
+                    else build_message(mail, from_name=from_name, from_email=from_email)
+                )
+                smtp.send_message(message)
                 sent += 1
     except smtplib.SMTPAuthenticationError:
         raise DeliveryError(

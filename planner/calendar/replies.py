@@ -1,30 +1,40 @@
 """RSVP replies in: ``planner import REPLY.ics --workspace DB`` (iTIP METHOD:REPLY).
 
-Clients differ in what they send back, so the reader is tolerant where it is harmless and
-strict where a mistake would change a plan:
+RFC 5546 §3.2.3 and SPEC §6. Clients differ in what they send back, so the reader is
+tolerant where it is harmless and strict where a mistake would change a plan:
 
 * tolerant: ``mailto:`` in any letter case, a missing METHOD (a reply saved from a calendar
-  rather than a mail), several VEVENTs in one file, an ``EMAIL`` parameter when the address
-  is not a mailto: URI (Apple), other attendees echoed back with PARTSTAT=NEEDS-ACTION;
-* strict: the UID must be one this workspace published, and every attendee who answers
-  (ACCEPTED, TENTATIVE, DECLINED) must be a person invited to that session — otherwise the
-  whole file is refused (exit 2) and nothing is recorded;
-* an older reply (lower SEQUENCE, or same SEQUENCE and earlier DTSTAMP) never overwrites a
-  newer one already recorded (checked inside the write transaction).
+  rather than a mail: there other attendees may be echoed back, unanswered), several
+  VEVENTs in one file, a ``urn:uuid:`` attendee whose ``EMAIL`` parameter names the address
+  (Apple), ``X-MICROSOFT-CDO-APPT-SEQUENCE`` standing in for a missing SEQUENCE (Outlook);
+* refused (exit 2, the whole file, nothing recorded): a VEVENT of a METHOD:REPLY naming
+  more than one ATTENDEE, or any VEVENT answering for more than one (nobody answers for
+  somebody else); a UID this workspace never published; an address that is nobody in the
+  workspace or somebody never invited to that session; a SEQUENCE above the one sent to
+  that attendee; a DTSTAMP more than a day in the future; a missing UID or DTSTAMP, and any
+  malformed SEQUENCE or DTSTAMP (a date-time outside the years the planner handles too);
+* ignored with a message (the rest of the file counts): a reply to a session that was
+  cancelled, or from an attendee who was taken off it (sent a CANCEL) — they may have
+  answered before the cancellation reached them;
+* among valid replies the highest (SEQUENCE, DTSTAMP) wins: an older one never overwrites
+  a newer one already recorded (checked inside the write transaction).
 
 A DECLINED reply frees the seat: :meth:`Workspace.declined` keeps that person out of that
-activity in the next solve.
+activity in the next solve, and it is never held against them.
 
 Error messages name the file, ``event N`` and a reason written here; they never quote a
 library exception (which would echo file content) and quote an attendee address only when
-the UID is one of ours — a personal calendar imported by mistake is not echoed back.
+the UID is one of ours — a personal calendar imported by mistake is not echoed back — and
+then with control characters escaped (:func:`shown`), so a hostile address cannot drive
+the terminal.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,21 +42,42 @@ import icalendar
 
 from planner.domain.errors import InputError, Problem
 from planner.domain.io import read_text
+from planner.domain.models import YEARS
 from planner.service import IMPORTERS
 from planner.store import Workspace
-from planner.store.invites import ReplyRecord, published_rows, record_replies, sent_rows
+from planner.store.invites import ReplyRecord, invitation, record_replies
 
-__all__ = ["ANSWERS", "MAX_REPLY_BYTES", "ParsedAnswer", "import_reply", "parse_reply"]
+__all__ = [
+    "ANSWERS",
+    "FUTURE_SLACK",
+    "MAX_REPLY_BYTES",
+    "ParsedAnswer",
+    "clock",
+    "import_reply",
+    "parse_reply",
+    "shown",
+]
 
 MAX_REPLY_BYTES = 2 * 1024 * 1024
 """A reply is a few kilobytes; anything far larger is not one."""
 
 ANSWERS = frozenset({"ACCEPTED", "TENTATIVE", "DECLINED"})
 
+FUTURE_SLACK = timedelta(days=1)
+"""How far ahead of now a DTSTAMP may be (a client's clock may be off, not by more)."""
+
+MAX_SEQUENCE = 2**31 - 1
+"""RFC 5545 INTEGER is 32-bit; SEQUENCE is never negative."""
+
+
+def clock() -> datetime:
+    """Now, for the DTSTAMP check (tests replace it to match their fixtures' dates)."""
+    return datetime.now(UTC)
+
 
 @dataclass(frozen=True)
 class ParsedAnswer:
-    """One attendee's answer to one event, as the file states it (not yet matched)."""
+    """The one attendee's answer in one VEVENT, as the file states it (not yet matched)."""
 
     event: int
     """1-based number of the VEVENT in the file (for messages)."""
@@ -54,11 +85,22 @@ class ParsedAnswer:
     email: str
     partstat: str
     sequence: int
-    dtstamp: datetime | None
+    dtstamp: datetime
+    """Aware, UTC."""
 
 
-def parse_reply(text: str, source: str) -> list[ParsedAnswer]:
-    """Every answering attendee of every VEVENT in a reply file."""
+# ------------------------------------------------------------------------------ parsing
+
+
+def parse_reply(text: str, source: str, *, now: datetime | None = None) -> list[ParsedAnswer]:
+    """The answer of every VEVENT in a reply file; any fault refuses the whole file."""
+    answers, problems = _read(text, source, now or clock())
+    if problems:
+        raise InputError(problems)
+    return answers
+
+
+def _read(text: str, source: str, now: datetime) -> tuple[list[ParsedAnswer], list[Problem]]:
     calendars = _parse(text, source)
     problems: list[Problem] = []
     answers: list[ParsedAnswer] = []
@@ -67,47 +109,52 @@ def parse_reply(text: str, source: str) -> list[ParsedAnswer]:
         method = str(cal.get("METHOD", "")).strip().upper()
         if method and method != "REPLY":
             kind = {"REQUEST": "an invitation", "CANCEL": "a cancellation"}.get(
-                method, f"a METHOD:{method} message"
+                method, f"a METHOD:{shown(method, 20)} message"
             )
             raise InputError.single(source, f"this is {kind}, not a reply (METHOD:REPLY)")
         for event in cal.subcomponents:
             if event.name != "VEVENT":
                 continue
             number += 1
-            where = f"event {number}"
-            uid = str(event.get("UID", "")).strip()
-            if not uid:
-                problems.append(Problem(source, where, "has no UID"))
-                continue
-            sequence = _sequence(event.get("SEQUENCE"))
-            if sequence is None:
-                problems.append(Problem(source, where, "SEQUENCE is not a whole number"))
-                continue
-            stamp = _stamp(event.get("DTSTAMP"))
-            found = False
-            for address in _list(event.get("ATTENDEE")):
-                partstat = str(getattr(address, "params", {}).get("PARTSTAT", "")).upper()
-                if partstat not in ANSWERS:
-                    continue
-                email = _email(address)
-                if email is None:
-                    problems.append(Problem(source, where, "an attendee has no email address"))
-                    continue
-                found = True
-                answers.append(ParsedAnswer(number, uid, email, partstat, sequence, stamp))
-            if not found and not any(p.location == where for p in problems):
-                problems.append(
-                    Problem(
-                        source,
-                        where,
-                        "no attendee answered (PARTSTAT ACCEPTED, TENTATIVE or DECLINED)",
-                    )
-                )
+            found = _answer(event, number, strict=method == "REPLY", now=now)
+            if isinstance(found, str):
+                problems.append(Problem(source, f"event {number}", found))
+            else:
+                answers.append(found)
     if number == 0:
         problems.append(Problem(source, "", "holds no VEVENT to reply to"))
-    if problems:
-        raise InputError(problems)
-    return answers
+    return answers, problems
+
+
+def _answer(event: Any, number: int, *, strict: bool, now: datetime) -> ParsedAnswer | str:
+    """One VEVENT's answer, or the reason it is refused."""
+    for name in ("UID", "SEQUENCE", "DTSTAMP", "X-MICROSOFT-CDO-APPT-SEQUENCE"):
+        if isinstance(event.get(name), list):
+            return f"has more than one {name}"
+    uid = str(event.get("UID", "")).strip()
+    if not uid:
+        return "has no UID"
+    attendees = _list(event.get("ATTENDEE"))
+    answering = [a for a in attendees if _partstat(a) in ANSWERS]
+    if strict and len(attendees) > 1:
+        return (
+            f"names {len(attendees)} attendees; a reply names exactly one, "
+            "the one answering (RFC 5546 §3.2.3)"
+        )
+    if len(answering) > 1:
+        return f"answers for {len(answering)} attendees; a reply answers for exactly one"
+    if not answering:
+        return "no attendee answered (PARTSTAT ACCEPTED, TENTATIVE or DECLINED)"
+    email = _email(answering[0])
+    if email is None:
+        return "the attendee has no email address"
+    sequence = _event_sequence(event)
+    if isinstance(sequence, str):
+        return sequence
+    stamp = _stamp(event.get("DTSTAMP"), now)
+    if isinstance(stamp, str):
+        return stamp
+    return ParsedAnswer(number, uid, email, _partstat(answering[0]), sequence, stamp)
 
 
 def _parse(text: str, source: str) -> list[Any]:
@@ -129,72 +176,146 @@ def _list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list) else [value]
 
 
+def _partstat(address: Any) -> str:
+    return str(getattr(address, "params", {}).get("PARTSTAT", "")).strip().upper()
+
+
 def _email(address: Any) -> str | None:
-    """The address of an ATTENDEE: the mailto: URI in any case, else the EMAIL parameter."""
+    """The address of an ATTENDEE: the mailto: URI in any case, else the EMAIL parameter
+    (``urn:uuid:...`` values)."""
     text = str(address).strip()
     if text.lower().startswith("mailto:"):
         text = text[len("mailto:") :].strip()
     elif "@" not in text or ":" in text:
         text = str(getattr(address, "params", {}).get("EMAIL", "")).strip()
+        if text.lower().startswith("mailto:"):
+            text = text[len("mailto:") :].strip()
     return text.lower() if "@" in text else None
 
 
-def _sequence(value: Any) -> int | None:
-    if value is None:
-        return 0
-    try:
-        number = int(str(value).strip())
-    except ValueError:
+def _event_sequence(event: Any) -> int | str:
+    """SEQUENCE, else Outlook's X-MICROSOFT-CDO-APPT-SEQUENCE, else 0 (RFC 5545 default)."""
+    for name in ("SEQUENCE", "X-MICROSOFT-CDO-APPT-SEQUENCE"):
+        value = event.get(name)
+        if value is None:
+            continue
+        number = _whole(value)
+        if number is None:
+            return f"{name} is not a whole number from 0 to {MAX_SEQUENCE}"
+        return number
+    return 0
+
+
+_DIGITS = re.compile(r"\+?[0-9]{1,10}")
+
+
+def _whole(value: Any) -> int | None:
+    if isinstance(value, icalendar.vBroken):
         return None
-    return number if number >= 0 else None
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = int(value)
+    else:
+        raw = value.to_ical() if hasattr(value, "to_ical") else value
+        text = (raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)).strip()
+        if not _DIGITS.fullmatch(text):  # ASCII digits, and few: int() reads any script, any length
+            return None
+        number = int(text)
+    return number if 0 <= number <= MAX_SEQUENCE else None
 
 
-def _stamp(value: Any) -> datetime | None:
+def _stamp(value: Any, now: datetime) -> datetime | str:
+    """DTSTAMP as an aware UTC instant (a floating one read as UTC), or why it is refused."""
+    if value is None:
+        return "has no DTSTAMP (when the reply was written; RFC 5546 requires it)"
+    if isinstance(value, icalendar.vBroken):
+        return "DTSTAMP is not a date-time"
     moment = getattr(value, "dt", None)
-    if isinstance(moment, datetime):
-        return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
-    if isinstance(moment, date):
-        return datetime(moment.year, moment.month, moment.day, tzinfo=UTC)
-    return None
+    if not isinstance(moment, datetime):
+        return "DTSTAMP is not a date-time"
+    first, last = YEARS
+    # The year is checked before any conversion: year 1 or 9999 would overflow it.
+    if not first <= moment.year <= last:
+        return f"DTSTAMP is outside the years {first}–{last}"
+    moment = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    if moment > now + FUTURE_SLACK:
+        return (
+            f"DTSTAMP {moment:%Y-%m-%dT%H:%M:%SZ} is more than a day in the future "
+            f"(now is {now.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ})"
+        )
+    return moment
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def shown(text: str, limit: int = 120) -> str:
+    """``text`` safe for a message: C0/C1 controls and line separators escaped as
+    ``\\xNN``/``\\uNNNN``, and cut at ``limit`` characters."""
+    if len(text) > limit:
+        text = text[:limit] + "…"
+
+    def escape(m: re.Match[str]) -> str:
+        code = ord(m.group())
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+    return _CONTROL.sub(escape, text)
 
 
 # ------------------------------------------------------------------------------ importing
 
 
 def import_reply(ws: Workspace, path: Path) -> Callable[[], str]:
-    """Validate a reply completely against the workspace, then return its apply step."""
+    """Validate a reply completely against the workspace, then return its apply step.
+
+    Runs inside ``import_files``' write transaction: the invite state read here is the one
+    the apply step writes against.
+    """
     source = str(path)
     # Like a calendar file: UTF-8, or UTF-16 with a byte-order mark (Windows clients).
     text = read_text(path, source, max_bytes=MAX_REPLY_BYTES, utf16=True)
-    answers = parse_reply(text, source)
-    published = {row.uid: row for row in published_rows(ws).values()}
-    sent = sent_rows(ws)
+    answers, problems = _read(text, source, clock())
     people = {p.email.lower(): p for p in ws.load_scenario().people}
-    problems: list[Problem] = []
     records: list[ReplyRecord] = []
     labels: list[str] = []
+    skipped: list[str] = []
     for a in answers:
         where = f"event {a.event}"
-        row = published.get(a.uid)
-        if row is None:
+        person = people.get(a.email)
+        state = invitation(ws, a.uid, person.id if person else None)
+        if state is None:
             problems.append(Problem(source, where, "its UID is not an invite from this workspace"))
             continue
-        person = people.get(a.email)
+        sid = state.session_id
         if person is None:
-            problems.append(Problem(source, where, f"{a.email} is not a person in this workspace"))
+            problems.append(
+                Problem(source, where, f"{shown(a.email)} is not a person in this workspace")
+            )
             continue
-        invited = (person.id, row.session_id) in sent or person.id in row.session.attendees
-        if not invited:
+        who = f"{shown(a.email)} ({person.id})"
+        if state.state == "never":
+            problems.append(Problem(source, where, f"{who} was never invited to session {sid}"))
+            continue
+        if a.sequence > state.sequence:
             problems.append(
                 Problem(
                     source,
                     where,
-                    f"{a.email} ({person.id}) was never invited to session {row.session_id}",
+                    f"SEQUENCE {a.sequence} is above the {state.sequence} sent to {who} "
+                    f"for session {sid}: it answers no invite that went out",
                 )
             )
             continue
+        if state.state == "cancelled":
+            skipped.append(f"{source}: {where}: ignored: session {sid} was cancelled")
+            continue
+        if state.state == "uninvited":
+            skipped.append(
+                f"{source}: {where}: ignored: {who} was taken off session {sid} "
+                "(a cancellation went to them)"
+            )
+            continue
         records.append(ReplyRecord(a.uid, person.id, a.partstat, a.sequence, a.dtstamp))
-        labels.append(f"{person.id} {a.partstat.lower()} {row.session_id}")
+        labels.append(f"{person.id} {a.partstat.lower()} {sid}")
     if problems:
         raise InputError(problems)
 
@@ -205,7 +326,7 @@ def import_reply(ws: Workspace, path: Path) -> Callable[[], str]:
             text += f" ({', '.join(labels)})"
         if ignored:
             text += f"; ignored {ignored} older than the one already recorded"
-        return text
+        return "\n".join([text, *skipped])
 
     return apply
 

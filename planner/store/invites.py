@@ -12,7 +12,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Connection, insert, select, update
 
@@ -21,10 +21,12 @@ from planner.store import schema as t
 from planner.store.workspace import Workspace
 
 __all__ = [
+    "Invitation",
     "PublishedRow",
     "ReplyRecord",
     "ReplyRow",
     "SentRow",
+    "invitation",
     "list_replies",
     "published_rows",
     "record_publication",
@@ -135,6 +137,75 @@ def sent_rows(ws: Workspace) -> dict[tuple[str, str], SentRow]:
             (pid, sid): SentRow(pid, sid, int(seq), method, dig, _aware(at))
             for pid, sid, seq, method, dig, at in rows
         }
+
+
+InvitationState = Literal["invited", "uninvited", "cancelled", "never"]
+
+
+@dataclass(frozen=True)
+class Invitation:
+    """Where one person stands with one published session: what an RSVP is checked against.
+
+    ``state`` is ``invited`` (their latest message for it is a REQUEST and the session is
+    live), ``uninvited`` (their latest message is a CANCEL naming them, the session goes on
+    without them), ``cancelled`` (the whole session was cancelled) or ``never`` (nothing
+    for that session ever went to them).
+    """
+
+    session_id: str
+    person_id: str | None
+    state: InvitationState
+    sequence: int
+    """The highest SEQUENCE this workspace may have sent them for the session: a reply
+    naming a higher one answers an invite that never went out."""
+
+
+def invitation(ws: Workspace, uid: str, person_id: str | None) -> Invitation | None:
+    """The invite state of ``person_id`` for the session published under ``uid``.
+
+    None when no session was ever published under that UID. ``person_id`` None (an address
+    that is nobody in the workspace) gives state ``never``. Inside an open write transaction
+    this reads through it (``Workspace.read``), so an import checks what it will write to.
+    """
+    with ws.read() as conn:
+        row = conn.execute(
+            select(
+                t.published_sessions.c.session_id,
+                t.published_sessions.c.sequence,
+                t.published_sessions.c.cancelled,
+                t.published_sessions.c.data,
+            ).where(t.published_sessions.c.uid == uid)
+        ).first()
+        if row is None:
+            return None
+        session_id, session_sequence, cancelled, data = row
+        sent = None
+        if person_id is not None:
+            sent = conn.execute(
+                select(t.sent_invites.c.sequence, t.sent_invites.c.method).where(
+                    t.sent_invites.c.person_id == person_id,
+                    t.sent_invites.c.session_id == session_id,
+                )
+            ).first()
+    session_sequence = int(session_sequence)
+    attendee = person_id is not None and person_id in data.get("attendees", [])
+    state: InvitationState
+    if sent is None:
+        # Nothing recorded for them: only a current attendee (a workspace published before
+        # per-person rows were kept) was sent anything, at the session's SEQUENCE.
+        state = ("cancelled" if cancelled else "invited") if attendee else "never"
+        return Invitation(session_id, person_id, state, session_sequence)
+    sequence, method = int(sent[0]), str(sent[1])
+    if cancelled:
+        state = "cancelled"
+    elif method == "CANCEL":
+        state = "uninvited"
+    else:
+        state = "invited"
+        # ``export invites`` re-sends every current invite at the session's SEQUENCE
+        # without a new per-person row: a current attendee may hold that one.
+        sequence = max(sequence, session_sequence)
+    return Invitation(session_id, person_id, state, sequence)
 
 
 # ------------------------------------------------------------------------------ writing

@@ -129,6 +129,8 @@ replies = Table(
     Column("received_at", DateTime(), nullable=False),
 )
 
+# The response last applied per person (poll id, and in received_at the time the response
+# says it was written, naive UTC): an import ignores a response written no later (a replay).
 responses = Table(
     "responses",
     metadata,

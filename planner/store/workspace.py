@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import stat
 import threading
 import uuid
@@ -50,6 +51,8 @@ BUSY_TIMEOUT_SECONDS = float(os.environ.get("PLANNER_BUSY_TIMEOUT", "10"))
 UNDO_DEPTH = 100
 """Edits ``undo`` can take back; older log entries (and the data they hold) are deleted."""
 RecordKind = Literal["people", "activities", "venues", "queues"]
+POLL_SECRET_KEY = "poll_secret"
+"""Meta key of the HMAC key that signs the polls; it never leaves the workspace."""
 
 
 class WorkspaceError(PlannerError):
@@ -88,6 +91,15 @@ class ImportSummary:
             f"{self.people} people, {self.activities} activities, {self.venues} venues, "
             f"{self.queues} queues, {self.answers} answers, {self.busy_blocks} busy blocks"
         )
+
+
+@dataclass(frozen=True)
+class ResponseRecord:
+    """The response last applied for one person: a response written no later is a replay."""
+
+    person_id: str
+    poll_id: str
+    written: datetime  # aware, UTC
 
 
 class Workspace:
@@ -302,12 +314,14 @@ class Workspace:
         *,
         label: str = "import scenario",
         busy_updates: Mapping[tuple[str, str], Sequence[Interval]] | None = None,
+        response: ResponseRecord | None = None,
     ) -> ImportSummary:
         """Replace the scenario (people, activities, answers, rules); keep plans and invites.
 
         ``calendar_busy`` replaces every person's calendar blocks (None keeps them);
         ``busy_updates`` replaces the blocks of single (person, source) pairs — both in the
-        same transaction as the scenario.
+        same transaction as the scenario. ``response`` records the response this save applies
+        (undo takes the record back with the answers).
         """
         summary = ImportSummary()
         with self.write() as conn:
@@ -344,11 +358,19 @@ class Workspace:
                 conn.execute(
                     delete(t.calendar_busy).where(t.calendar_busy.c.person_id.in_(summary.removed))
                 )
-            self._log(
-                conn,
-                label,
-                {"scenario": before, "busy": {"scopes": scopes, "rows": busy_before}},
-            )
+                conn.execute(
+                    delete(t.responses).where(t.responses.c.person_id.in_(summary.removed))
+                )
+            changes: dict[str, Any] = {
+                "scenario": before,
+                "busy": {"scopes": scopes, "rows": busy_before},
+            }
+            if response is not None:
+                changes["response"] = {
+                    "person": response.person_id,
+                    "before": self._replace_response(conn, response),
+                }
+            self._log(conn, label, changes)
         summary.people = len(scenario.people)
         summary.activities = len(scenario.activities)
         summary.venues = len(scenario.venues)
@@ -574,6 +596,15 @@ class Workspace:
                 )
             if "busy" in changes:
                 self._restore_busy(conn, changes["busy"])
+            if "response" in changes:
+                r = changes["response"]
+                before = r["before"]
+                self._replace_response(
+                    conn,
+                    ResponseRecord(r["person"], before["poll"], _from_iso(before["written"]))
+                    if before
+                    else r["person"],
+                )
             conn.execute(delete(t.edit_log).where(t.edit_log.c.id == row.id))
             return str(row.label)
 
@@ -583,6 +614,62 @@ class Workspace:
                 select(t.edit_log.c.label).order_by(t.edit_log.c.id.desc()).limit(1)
             ).first()
         return row[0] if row else None
+
+    # ------------------------------------------------------------------ polls and responses
+
+    def poll_secret(self) -> str:
+        """The key that signs this workspace's polls, created on first need.
+
+        It lives in the meta table only: no export, copy of the scenario or poll carries it.
+        """
+        with self.write() as conn:
+            row = conn.execute(
+                select(t.meta.c.value).where(t.meta.c.key == POLL_SECRET_KEY)
+            ).first()
+            if row is not None:
+                return str(row[0])
+            value = secrets.token_hex(32)
+            conn.execute(insert(t.meta).values(key=POLL_SECRET_KEY, value=value))
+            return value
+
+    def existing_poll_secret(self) -> str | None:
+        """The poll key if a poll was ever signed here (reading never creates one)."""
+        return self.meta(POLL_SECRET_KEY)
+
+    def response_record(self, person_id: str) -> ResponseRecord | None:
+        """The response last applied for ``person_id``: which poll and when it was written."""
+        with self.read() as conn:
+            row = conn.execute(
+                select(t.responses.c.poll_id, t.responses.c.received_at).where(
+                    t.responses.c.person_id == person_id
+                )
+            ).first()
+        if row is None:
+            return None
+        return ResponseRecord(person_id, str(row.poll_id), row.received_at.replace(tzinfo=UTC))
+
+    @staticmethod
+    def _replace_response(conn: Connection, record: ResponseRecord | str) -> dict[str, str] | None:
+        """Set (a record) or clear (a person id) one person's response record; returns the
+        record it replaced, as JSON for the undo log."""
+        person_id = record if isinstance(record, str) else record.person_id
+        old = conn.execute(
+            select(t.responses.c.poll_id, t.responses.c.received_at).where(
+                t.responses.c.person_id == person_id
+            )
+        ).first()
+        conn.execute(delete(t.responses).where(t.responses.c.person_id == person_id))
+        if not isinstance(record, str):
+            conn.execute(
+                insert(t.responses).values(
+                    person_id=person_id,
+                    poll_id=record.poll_id,
+                    received_at=record.written.astimezone(UTC).replace(tzinfo=None),
+                )
+            )
+        if old is None:
+            return None
+        return {"poll": str(old.poll_id), "written": _iso(old.received_at.replace(tzinfo=UTC))}
 
     # ------------------------------------------------------------------ busy blocks
 

@@ -767,19 +767,20 @@ class PlannerApp(App[int]):
             pane.action_write()
 
     def export_poll(self, out: Path) -> None:
-        from planner.respond import export_poll
+        """Write each person's own poll, ``out/poll-<id>.toml``."""
+        from planner.respond import export_polls
 
         try:
-            path = export_poll(self.workspace, out)
+            paths = export_polls(self.workspace, out)
         except PlannerError as exc:
             notify(self, str(exc), title=exc.title, severity="error")
             return
         except OSError as exc:
             notify(self, f"{out}: {exc.strerror}", severity="error")
             return
-        notify(self, f"Wrote {path}", timeout=5)
+        notify(self, f"Wrote {len(paths)} polls to {out}: give each person their own", timeout=5)
         pane = self._pane(ExportPane)
-        pane.files = (path,)
+        pane.files = tuple(paths)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="export")
     def _export_invites(self, out: Path, caldav: str | None, smtp: str | None) -> None:
@@ -863,7 +864,7 @@ class PlannerApp(App[int]):
             ("Stop solving", "Keep the best plan found so far", "cancel_solve"),
             ("Export invites", "Write the invites as .ics files", "export('invites')"),
             ("Send invites", "Push to CalDAV / send mail when configured", "export('send')"),
-            ("Export poll", "Write the poll for participants", "export('poll')"),
+            ("Export poll", "Write each person's own poll", "export('poll')"),
             ("Import…", "Scenario, roster CSV, responses, RSVP replies", "import_files"),
             ("Add person", "Open the person form", "add_person"),
             ("Add activity", "From a catalogue template", "add_activity"),

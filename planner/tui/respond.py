@@ -92,13 +92,12 @@ class RespondApp(App[int]):
         self,
         poll: Poll,
         *,
-        person: str | None = None,
         calendars: Sequence[Path] = (),
         out: Path | None = None,
     ) -> None:
         super().__init__()
         self.poll = poll
-        self.person = person or ""
+        self.person = poll.person  # from the poll, signed: not the participant's to change
         self.calendar_paths = list(calendars)
         self.out = out or Path.cwd()
         self.answers: dict[str, Answer | None] = {a.id: None for a in poll.activities}
@@ -122,6 +121,9 @@ class RespondApp(App[int]):
                 with VerticalScroll(classes="detail"):
                     yield Static(id="r-detail")
             with TabPane("2 You", id="r-limits"), VerticalScroll(classes="form-body"):
+                with Horizontal(classes="form-row"):
+                    yield Label("Your id", classes="form-label")
+                    yield Static(Text(self.person), id="r-person")
                 for fid, label, value in self._limit_fields():
                     with Horizontal(classes="form-row"):
                         yield Label(label, classes="form-label")
@@ -151,7 +153,6 @@ class RespondApp(App[int]):
         pol = self.poll.policy
         minutes = f" (team: {pol.max_minutes_per_week})" if pol.max_minutes_per_week else ""
         return [
-            ("r-person", "Your id", self.person),
             ("r-events", f"Max events / week (team: {pol.max_events_per_week})", ""),
             ("r-minutes", f"Max minutes / week{minutes}", ""),
             ("r-needs", "Needs (e.g. step-free)", ""),
@@ -270,10 +271,9 @@ class RespondApp(App[int]):
 
     def action_write(self) -> None:
         errors = self.query_one("#r-limit-errors", Static)
-        person = self.query_one("#r-person", Input).value.strip()
         try:
             limits = self.limits()
-            response = build_response(self.poll, person, self.answers, limits, self.raw_blocks)
+            response = build_response(self.poll, self.answers, limits, self.raw_blocks)
         except InputError as exc:
             errors.update(literal("\n".join(f"⚠ {p.location}: {p.message}" for p in exc.problems)))
             self.query_one(TabbedContent).active = "r-limits"
@@ -315,8 +315,16 @@ def make_respond_app(
     calendars: Sequence[Path] = (),
     out: Path | None = None,
 ) -> RespondApp:
-    """The one way to build the participant's app; raises InputError for a bad poll file."""
-    return RespondApp(load_poll(poll), person=person, calendars=calendars, out=out)
+    """The one way to build the participant's app; raises InputError for a bad poll file or
+    an ``--as`` that is not the poll's person (the id comes from the poll)."""
+    loaded = load_poll(poll)
+    if person is not None and person != loaded.person:
+        raise InputError.single(
+            "--as",
+            f"{person!r} is not the person of this poll ({loaded.person!r}): each person "
+            "answers only their own poll (leave --as out; the id comes from the poll)",
+        )
+    return RespondApp(loaded, calendars=calendars, out=out)
 
 
 def run_respond(

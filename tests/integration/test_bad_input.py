@@ -272,14 +272,24 @@ OTHER_CASES: list[tuple[str, str, bytes, str]] = [
         "response-ann.toml",
         (
             b'[response]\npoll = "00000000-0000-4000-8000-000000000000"\nperson = "ann"\n'
+            b'token = "' + b"ab" * 32 + b'"\nwritten = 2026-01-01T00:00:00Z\n'
             b'[response.answers]\nlunch = "yes"\n'
         ),
-        "response",
+        "response.poll",
+    ),
+    (
+        "response: old form without token",
+        "response-ann.toml",
+        (
+            b'[response]\npoll = "00000000-0000-4000-8000-000000000000"\nperson = "ann"\n'
+            b'[response.answers]\nlunch = "yes"\n'
+        ),
+        "answer the new poll",
     ),
     (
         "response: unknown key",
         "response-ann.toml",
-        b'[response]\npoll = "x"\nperson = "ann"\nsecret = 1\n',
+        b'[response]\npoll = "x"\nperson = "ann"\ntoken = "x"\nsecret = 1\n',
         "response",
     ),
     ("response: syntax", "response-ann.toml", b"[response\n", "line 1"),

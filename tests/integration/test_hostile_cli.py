@@ -13,11 +13,11 @@ from rich.table import Table
 from planner.cli import main, out_table
 from planner.domain.errors import InputError
 from planner.domain.text import escape_controls
-from planner.respond import export_poll, load_poll, load_response
+from planner.respond import export_polls, load_poll, load_response
 from planner.service import import_files
 from planner.store import Workspace
 from planner.store.invites import list_replies
-from tests.calendar.test_replies import fixture
+from tests.calendar.test_replies import CLOCK, fixture
 from tests.factories import activity, build, person, scenario_data
 
 # ESC ] 0 ; sets the window title, ESC [ 2 J clears the screen, U+009B is the 8-bit CSI.
@@ -48,10 +48,16 @@ def test_escape_controls(raw: str, shown: str) -> None:
 
 
 def test_attendee_with_escape_sequences_is_not_echoed_raw(
-    published_ws: Workspace, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    published_ws: Workspace,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """An RSVP reply from a stranger whose ATTENDEE carries ESC sequences: the refusal
     names the address with its escapes visible, and nothing is applied."""
+    from planner.calendar import replies
+
+    monkeypatch.setattr(replies, "clock", lambda: CLOCK)  # the fixtures' DTSTAMPs are 2027
     evil = f"mallory{ESCAPES}@example.org"
     bad = fixture(published_ws, "unknown-attendee.ics", tmp_path, **{"mallory@example.org": evil})
     code = main(["import", str(bad), "--workspace", published_ws.location])
@@ -124,7 +130,8 @@ def ws(tmp_path: Path) -> Workspace:
 
 
 def test_a_poll_with_a_separator_in_a_name_is_refused(ws: Workspace, tmp_path: Path) -> None:
-    path = export_poll(ws, tmp_path / "poll.toml")
+    export_polls(ws, tmp_path / "polls")
+    path = tmp_path / "polls" / "poll-ann.toml"
     text = path.read_text()
     assert 'name = "Lunch"' in text
     path.write_text(text.replace('name = "Lunch"', 'name = "Lunch\\u2028[poll]"'))
@@ -139,7 +146,8 @@ def test_a_poll_with_a_separator_in_a_name_is_refused(ws: Workspace, tmp_path: P
 def test_a_response_with_a_trailing_newline_in_its_id_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "response-ann.toml"
     path.write_text(
-        '[response]\npoll = "00000000-0000-0000-0000-000000000000"\nperson = "ann\\n"\n'
+        '[response]\nversion = 2\npoll = "00000000-0000-0000-0000-000000000000"\n'
+        f'person = "ann\\n"\ntoken = "{"0" * 64}\\n"\n'
         'written = 2027-02-01T09:00:00Z\n[response.answers]\n"lunch\\n" = "yes"\n'
         '[response.limits]\nneeds = ["step-free\\u0085"]\n'
     )
@@ -147,6 +155,7 @@ def test_a_response_with_a_trailing_newline_in_its_id_is_refused(tmp_path: Path)
         load_response(path)
     rendered = str(info.value)
     assert f"{path}: response.person: 'ann\\n' is not an id" in rendered
+    assert f"{path}: response.token:" in rendered  # a trailing newline is no token either
     assert "is not an id" in rendered.split("response.answers", 1)[1]
     assert f"{path}: response.limits.needs.0:" in rendered
 

@@ -137,7 +137,7 @@ def flow(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> dict:
         )
         == 0
     )
-    assert cli("export", "poll", "--workspace", str(db), "--out", str(tmp_path / "poll.toml")) == 0
+    assert cli("export", "poll", "--workspace", str(db), "--out", str(tmp_path / "polls")) == 0
     for pid in ("ann", "bob", "cat", "refuser"):
         argv = [
             "explain",
@@ -154,7 +154,7 @@ def flow(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> dict:
     # The participant side: Eve answers with her own private calendar, read locally.
     eve_text, eve_markers = private_calendar(100)
     (tmp_path / "eve.ics").write_text(eve_text)
-    poll = load_poll(tmp_path / "poll.toml")
+    poll = load_poll(tmp_path / "polls" / "poll-eve.toml")
     blocks = read_busy_blocks(
         tmp_path / "eve.ics",
         zone=poll.tz,
@@ -163,7 +163,6 @@ def flow(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> dict:
     )
     response = build_response(
         poll,
-        "eve",
         {"lunch": Answer.yes, "secret-no-act": Answer.no},
         Limits(),
         [(b.start, b.end) for b in blocks],
@@ -175,7 +174,8 @@ def flow(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> dict:
         "db": db,
         "out": out,
         "printed": printed,
-        "poll": tmp_path / "poll.toml",
+        "poll": tmp_path / "polls" / "poll-eve.toml",
+        "polls": sorted((tmp_path / "polls").glob("poll-*.toml")),
         "response": response_path,
         "markers": cal_markers + eve_markers,
     }
@@ -191,7 +191,7 @@ def artefacts(flow: dict) -> list[Path]:
 def test_calendar_details_never_leave_the_parser(flow: dict) -> None:
     paths = artefacts(flow)
     names = {p.name for p in paths}
-    assert {"ws.db", "schedule.json", "calendar.ics", "poll.toml", "response-eve.toml"} <= names
+    assert {"ws.db", "schedule.json", "calendar.ics", "poll-eve.toml", "response-eve.toml"} <= names
     # the scan finds what is there: the inputs hold every marker
     inputs = [flow["tmp"] / "cal" / "ann.ics", flow["tmp"] / "eve.ics"]
     assert len(scan(inputs, flow["markers"], {})) >= len(flow["markers"])
@@ -214,9 +214,19 @@ def test_a_no_is_never_shown(flow: dict) -> None:
         invite = directory / "refuser.ics"
         if invite.exists():
             assert "Secret no act" not in invite.read_text()
-    # the poll carries nobody's answers; the explain output names only opt-ins
-    poll_text = flow["poll"].read_text()
-    assert "refuser" not in poll_text and "Refuser" not in poll_text
+    # each poll carries nobody's answers and names nobody but its own person (and the
+    # organiser and facilitators); the explain output names only opt-ins
+    with Workspace.open(flow["db"]) as ws:
+        people = ws.load_scenario().people
+    assert len(flow["polls"]) == len(people)
+    for path in flow["polls"]:
+        own = path.stem.removeprefix("poll-")
+        poll_text = path.read_text()
+        assert '"no"' not in poll_text and "Refuser" not in poll_text
+        for other in people:
+            if other.id != own:
+                assert f'"{other.id}"' not in poll_text, (path.name, other.id)
+                assert other.email not in poll_text, (path.name, other.id)
     assert "secret-no-act" not in flow["printed"]["explain-refuser"]
 
 
@@ -245,7 +255,8 @@ def test_invites_list_only_consenting_colleagues(flow: dict) -> None:
 
 
 def test_output_files_are_owner_only(flow: dict) -> None:
-    for path in [*flow["out"].rglob("*"), flow["poll"], flow["response"], flow["db"]]:
+    polls = flow["polls"]
+    for path in [*flow["out"].rglob("*"), *polls, polls[0].parent, flow["response"], flow["db"]]:
         mode = path.stat().st_mode & 0o777
         assert mode & 0o077 == 0, (path, oct(mode))
 

@@ -19,6 +19,7 @@ from planner.tui.app import SolveFinished, SolveProgressed
 from planner.tui.screens.forms import PersonForm, RecordEditor
 from planner.tui.screens.help import HelpScreen
 from planner.tui.widgets.answers import AnswersPane
+from planner.tui.widgets.export import ExportPane
 from planner.tui.widgets.people import PeoplePane
 from planner.tui.widgets.plan import PlanPane
 from tests.tui.conftest import app_for, fake_factory
@@ -237,13 +238,19 @@ async def test_export_poll_and_import_a_response(demo_ws: Path, tmp_path: Path) 
     async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
         await pilot.press("7", "o")
         await pilot.pause()
-        poll_path = tmp_path / "out" / "poll.toml"
+        polls = tmp_path / "out" / "polls"
+        poll_path = polls / "poll-ali-haddad.toml"
         assert poll_path.exists()
         assert stat.S_IMODE(poll_path.stat().st_mode) == 0o600
+        with Workspace.open(demo_ws) as ws:
+            people = [p.id for p in ws.load_scenario().people]
+        # One poll per person, listed in the pane.
+        assert sorted(p.name for p in polls.iterdir()) == sorted(f"poll-{p}.toml" for p in people)
+        assert len(app.query_one(ExportPane).files) == len(people)
         poll = load_poll(poll_path)
+        assert poll.person == "ali-haddad"
         response = build_response(
             poll,
-            "ali-haddad",
             {"quiz": "yes", "walk": "no"},
             Limits(max_events_per_week=1, share_reasons=True),
             [],

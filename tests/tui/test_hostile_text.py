@@ -19,7 +19,7 @@ from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from planner.respond import export_poll
+from planner.respond import export_polls
 from planner.store import Workspace
 from planner.tui.app import make_app
 from planner.tui.respond import make_respond_app
@@ -206,8 +206,9 @@ async def test_organiser_app_shows_markup_literally(tmp_path: Path) -> None:
 async def test_respond_app_shows_markup_literally(tmp_path: Path) -> None:
     path = hostile_workspace(tmp_path / "hostile.db")
     with Workspace.open(path) as ws:
-        poll = export_poll(ws, tmp_path / "poll.toml")
-    app = make_respond_app(poll, "mallory", [], tmp_path / "out [/]")
+        export_polls(ws, tmp_path / "polls")
+    poll = tmp_path / "polls" / "poll-mallory.toml"
+    app = make_respond_app(poll, None, [], tmp_path / "out [/]")
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await shows(pilot, LUNCH, QUIZ, DESCRIPTION, PLACE, TEAM, ORGANISER)
         await pilot.press("down")

@@ -5,9 +5,11 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
-from textual.widgets import Checkbox, Input
+import pytest
+from textual.widgets import Checkbox, Input, Static
 
-from planner.respond import export_poll, load_response
+from planner.domain.errors import InputError
+from planner.respond import export_polls, load_response
 from planner.store import Workspace
 from planner.tui.respond import make_respond_app
 
@@ -26,9 +28,11 @@ END:VCALENDAR
 """
 
 
-def make_poll(demo_ws: Path, tmp_path: Path) -> Path:
+def make_poll(demo_ws: Path, tmp_path: Path, person: str = "ali-haddad") -> Path:
+    """Export every person's poll; the path of ``person``'s."""
     with Workspace.open(demo_ws) as ws:
-        return export_poll(ws, tmp_path / "poll.toml")
+        export_polls(ws, tmp_path / "polls")
+    return tmp_path / "polls" / f"poll-{person}.toml"
 
 
 async def test_respond_writes_only_answers_limits_and_grid_blocks(
@@ -38,7 +42,7 @@ async def test_respond_writes_only_answers_limits_and_grid_blocks(
     ics = tmp_path / "mine.ics"
     ics.write_text(ICS)
     out = tmp_path / "answers"
-    app = make_respond_app(poll, "ali-haddad", [ics], out)
+    app = make_respond_app(poll, None, [ics], out)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("y", "n", "m")  # first three activities
         app.query_one("#r-events", Input).value = "1"
@@ -60,10 +64,23 @@ async def test_respond_writes_only_answers_limits_and_grid_blocks(
     assert "Beatriz" not in poll.read_text()
 
 
-async def test_respond_needs_an_id(demo_ws: Path, tmp_path: Path) -> None:
-    app = make_respond_app(make_poll(demo_ws, tmp_path), None, [], tmp_path)
+async def test_the_id_comes_from_the_poll_and_cannot_be_edited(
+    demo_ws: Path, tmp_path: Path
+) -> None:
+    poll = make_poll(demo_ws, tmp_path, "beatriz-santos")
+    app = make_respond_app(poll, "beatriz-santos", [], tmp_path)  # --as equal: accepted
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.press("ctrl+s")
+        shown = app.query_one("#r-person")
+        assert isinstance(shown, Static) and not isinstance(shown, Input)
+        assert str(shown.render()) == "beatriz-santos"
+        assert not shown.focusable
+        await pilot.press("y", "ctrl+s")
         await pilot.pause()
-        assert app.written is None
-        assert "person" in str(app.query_one("#r-limit-errors").render())
+    assert app.written == tmp_path / "response-beatriz-santos.toml"
+    assert load_response(app.written).person == "beatriz-santos"
+
+
+def test_as_another_person_is_refused_before_the_app_opens(demo_ws: Path, tmp_path: Path) -> None:
+    poll = make_poll(demo_ws, tmp_path, "beatriz-santos")
+    with pytest.raises(InputError, match="'ali-haddad' is not the person of this poll"):
+        make_respond_app(poll, "ali-haddad", [], tmp_path)

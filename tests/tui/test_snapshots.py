@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from planner.respond import export_poll
+from planner.respond import export_polls
 from planner.store import Workspace
 from planner.tui.app import make_app
 from planner.tui.respond import make_respond_app
@@ -65,11 +65,12 @@ def test_plan(snap_compare: Any, demo_ws: Path) -> None:
 
 def test_respond(snap_compare: Any, demo_ws: Path, tmp_path: Path) -> None:
     with Workspace.open(demo_ws) as ws:
-        poll = export_poll(ws, tmp_path / "poll.toml")
+        poll = tmp_path / "polls" / "poll-ali-haddad.toml"
+        assert poll in export_polls(ws, tmp_path / "polls")
 
     async def run_before(pilot: Pilot[int]) -> None:
         await pilot.press("y", "m")
         await pilot.pause()
 
-    app = make_respond_app(poll, "ali-haddad", [], tmp_path)
+    app = make_respond_app(poll, None, [], tmp_path)
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

@@ -15,8 +15,9 @@ from planner.domain.errors import InputError
 from planner.domain.models import Answer
 from planner.respond import (
     Limits,
+    Poll,
     build_response,
-    export_poll,
+    export_polls,
     load_poll,
     load_response,
     snap_to_grid,
@@ -45,6 +46,11 @@ def utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)
 
 
+def polls(ws: Workspace, out: Path) -> dict[str, Poll]:
+    """Export every person's poll into ``out``; person id -> poll as read back."""
+    return {load_poll(p).person: load_poll(p) for p in export_polls(ws, out)}
+
+
 def test_blocks_are_rounded_outwards_merged_and_clipped() -> None:
     window = (utc(2027, 3, 1), utc(2027, 3, 2))
     blocks = [
@@ -58,23 +64,29 @@ def test_blocks_are_rounded_outwards_merged_and_clipped() -> None:
 
 
 def test_poll_names_nobody_but_organiser_and_facilitators(ws: Workspace, tmp_path: Path) -> None:
-    path = export_poll(ws, tmp_path / "poll.toml")
-    text = path.read_text()
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    paths = export_polls(ws, tmp_path / "polls")
+    assert [p.name for p in paths] == ["poll-ann.toml", "poll-bob.toml", "poll-cat.toml"]
+    bob = tmp_path / "polls" / "poll-bob.toml"
+    text = bob.read_text()
+    assert stat.S_IMODE(bob.stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "polls").stat().st_mode) == 0o700
     assert "Cat" in text  # the facilitator of the quiz
-    for other in ("Ann", "Bob", "ann@", "bob@", '"no"'):
+    for other in ("Ann", '"ann"', "ann@", "bob@", '"no"'):
         assert other not in text
-    poll = load_poll(path)
+    poll = load_poll(bob)
+    assert poll.person == "bob"
     assert poll.activity_ids() == ["lunch", "quiz"]
-    # Re-exporting in the same round keeps the poll id, so earlier responses still import.
-    assert load_poll(export_poll(ws, tmp_path / "again.toml")).id == poll.id
+    # Re-exporting in the same round keeps the poll id and the tokens, so earlier
+    # responses still import.
+    again = polls(ws, tmp_path / "again")["bob"]
+    assert (again.id, again.token) == (poll.id, poll.token)
 
 
 def test_response_round_trip_and_import(ws: Workspace, tmp_path: Path) -> None:
-    poll = load_poll(export_poll(ws, tmp_path / "poll.toml"))
+    poll = polls(ws, tmp_path / "polls")["bob"]
     busy = [(utc(2027, 3, 2, 9, 7), utc(2027, 3, 2, 9, 50))]
     response = build_response(
-        poll, "bob", {"lunch": "yes", "quiz": Answer.maybe}, Limits(max_events_per_week=1), busy
+        poll, {"lunch": "yes", "quiz": Answer.maybe}, Limits(max_events_per_week=1), busy
     )
     path = write_response(response, tmp_path)
     assert path.name == "response-bob.toml"
@@ -97,9 +109,9 @@ def test_response_round_trip_and_import(ws: Workspace, tmp_path: Path) -> None:
 def test_answers_for_activities_removed_since_are_skipped_and_not_counted(
     ws: Workspace, tmp_path: Path
 ) -> None:
-    poll = load_poll(export_poll(ws, tmp_path / "poll.toml"))
+    poll = polls(ws, tmp_path / "polls")["bob"]
     path = write_response(
-        build_response(poll, "bob", {"lunch": "yes", "quiz": "maybe"}, Limits(), []), tmp_path
+        build_response(poll, {"lunch": "yes", "quiz": "maybe"}, Limits(), []), tmp_path
     )
     s = ws.load_scenario()
     ws.save_scenario(s.model_copy(update={"activities": s.activities[:1]}), None)
@@ -109,11 +121,11 @@ def test_answers_for_activities_removed_since_are_skipped_and_not_counted(
 
 
 def test_blank_fields_keep_what_the_workspace_has(ws: Workspace, tmp_path: Path) -> None:
-    poll = load_poll(export_poll(ws, tmp_path / "poll.toml"))
-    first = build_response(poll, "bob", {"lunch": "yes"}, Limits(max_events_per_week=1), [])
+    poll = polls(ws, tmp_path / "polls")["bob"]
+    first = build_response(poll, {"lunch": "yes"}, Limits(max_events_per_week=1), [])
     service.import_files(ws, [write_response(first, tmp_path)])
     # A second response that leaves the cap and the lunch answer blank changes neither.
-    again = build_response(poll, "bob", {"quiz": "maybe"}, Limits(share_reasons=True), [])
+    again = build_response(poll, {"quiz": "maybe"}, Limits(share_reasons=True), [])
     service.import_files(ws, [write_response(again, tmp_path / "again")])
     s = ws.load_scenario()
     bob = s.person("bob")
@@ -129,8 +141,8 @@ def test_a_response_keeps_derived_values_derived(tmp_path: Path) -> None:
     )
     with Workspace.open(tmp_path / "ws.db") as ws:
         ws.save_scenario(build(data), {})
-        poll = load_poll(export_poll(ws, tmp_path / "poll.toml"))
-        response = build_response(poll, "bob", {"coffee": "yes"}, Limits(), [])
+        poll = polls(ws, tmp_path / "polls")["bob"]
+        response = build_response(poll, {"coffee": "yes"}, Limits(), [])
         service.import_files(ws, [write_response(response, tmp_path)])
         coffee = ws.load_scenario().activity("coffee")
         assert "sessions" not in coffee.model_fields_set
@@ -139,31 +151,34 @@ def test_a_response_keeps_derived_values_derived(tmp_path: Path) -> None:
 def test_response_for_unknown_person_or_other_poll_is_refused(
     ws: Workspace, tmp_path: Path
 ) -> None:
-    poll = load_poll(export_poll(ws, tmp_path / "poll.toml"))
-    stranger = write_response(build_response(poll, "zed", {}, Limits(), []), tmp_path)
+    poll = polls(ws, tmp_path / "polls")["bob"]
+    zed = poll.model_copy(update={"person": "zed"})
+    stranger = write_response(build_response(zed, {}, Limits(), []), tmp_path)
     with pytest.raises(InputError, match="unknown person 'zed'") as exc:
         service.import_files(ws, [stranger])
     assert exc.value.exit_code == 2
     other = poll.model_copy(update={"id": poll.id.__class__(int=1)})
-    foreign = write_response(build_response(other, "bob", {}, Limits(), []), tmp_path)
-    with pytest.raises(InputError, match="another poll"):
+    foreign = write_response(build_response(other, {}, Limits(), []), tmp_path)
+    with pytest.raises(InputError, match="the poll of another round"):
         service.import_files(ws, [foreign])
 
 
 def test_bad_files_say_where(tmp_path: Path) -> None:
     path = tmp_path / "response-x.toml"
-    path.write_text('[response]\npoll = "nope"\nperson = "Bad Id"\nextra = 1\n')
+    path.write_text('[response]\npoll = "nope"\nperson = "Bad Id"\ntoken = "x"\nextra = 1\n')
     with pytest.raises(InputError) as exc:
         load_response(path)
     rendered = str(exc.value)
     assert f"{path}: response.poll:" in rendered
     assert f"{path}: response.person:" in rendered
     assert f"{path}: response.extra: unknown key" in rendered
+    assert f"{path}: response.token:" in rendered
+    assert f"{path}: response.written:" in rendered
 
 
 def test_off_grid_blocks_are_refused_on_import(ws: Workspace, tmp_path: Path) -> None:
-    poll = load_poll(export_poll(ws, tmp_path / "poll.toml"))
-    path = write_response(build_response(poll, "bob", {}, Limits(), []), tmp_path)
+    poll = polls(ws, tmp_path / "polls")["bob"]
+    path = write_response(build_response(poll, {}, Limits(), []), tmp_path)
     text = path.read_text().replace(
         "busy = []",
         "[[response.busy]]\nstart = 2027-03-02T09:10:00Z\nend = 2027-03-02T10:00:00Z",
@@ -174,6 +189,6 @@ def test_off_grid_blocks_are_refused_on_import(ws: Workspace, tmp_path: Path) ->
 
 
 def test_answers_for_other_activities_are_refused(ws: Workspace, tmp_path: Path) -> None:
-    poll = load_poll(export_poll(ws, tmp_path / "poll.toml"))
+    poll = polls(ws, tmp_path / "polls")["bob"]
     with pytest.raises(InputError, match="not an activity of this poll"):
-        build_response(poll, "bob", {"karaoke": "yes"}, Limits(), [])
+        build_response(poll, {"karaoke": "yes"}, Limits(), [])

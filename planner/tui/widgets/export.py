@@ -44,7 +44,11 @@ class ExportPane(Pane):
             id="export-invites",
         ),
         Binding(
-            "o", "poll", "Poll", tooltip="Write the poll file for participants.", id="export-poll"
+            "o",
+            "poll",
+            "Poll",
+            tooltip="Write each person's own poll (polls/poll-<id>.toml).",
+            id="export-poll",
         ),
         Binding(
             "u",
@@ -151,7 +155,7 @@ class ExportPane(Pane):
         self.post_message(self.ExportRequested("send", self.out(), d.caldav, d.smtp))
 
     def action_poll(self) -> None:
-        self.post_message(self.ExportRequested("poll", self.out() / "poll.toml"))
+        self.post_message(self.ExportRequested("poll", self.out() / "polls"))
 
     def action_import_file(self) -> None:
         self.post_message(self.ImportRequested())
