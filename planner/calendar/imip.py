@@ -6,6 +6,15 @@ their mail client acts on (Accept / Decline buttons). One UID per message becaus
 common clients act only on the first VEVENT of an iMIP message. The calendar part is
 base64-encoded so its CRLF line ends and 75-octet folding arrive byte for byte.
 
+Every message is built and serialised before the SMTP connection opens, so a mail that
+cannot be built (a header that would break, an address the server cannot take) stops the
+run before the first message goes out: delivery is all or nothing up to the server.
+
+Subjects are folded the way RFC 5322 §2.2.3 and RFC 2047 mean (the first words stay on
+the ``Subject:`` line, encoded words at most 75 characters): the ``email`` package's default
+folding moves a whole subject that fits one line onto a continuation line, which leaves a
+bare ``Subject:`` that several clients show as an empty subject.
+
 From is the organiser (replies go there); credentials come from ``PLANNER_SMTP_USER`` /
 ``PLANNER_SMTP_PASSWORD``, are used only after STARTTLS (or to the local machine), and are
 never stored or printed.
@@ -13,21 +22,64 @@ never stored or printed.
 
 from __future__ import annotations
 
+import io
 import os
 import smtplib
 import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
+from email.generator import BytesGenerator
+from email.header import Header
 from email.message import EmailMessage
+from email.policy import EmailPolicy
+from email.policy import default as default_policy
 from email.utils import formataddr, formatdate, make_msgid
 
 from planner.calendar.caldav import DeliveryError
 from planner.calendar.net import is_local
 from planner.domain.errors import InputError
 
-__all__ = ["Mail", "build_message", "parse_server", "send_mails"]
+__all__ = [
+    "Mail",
+    "Prepared",
+    "build_message",
+    "parse_server",
+    "prepare_mails",
+    "send_mails",
+]
 
 TIMEOUT_SECONDS = 30.0
+MAX_LINE = 78
+"""RFC 5322 §2.1.1: lines SHOULD be at most 78 characters."""
+_FOLD_AS_TEXT = frozenset({"subject"})
+
+
+class _Policy(EmailPolicy):
+    """The default policy, except that free-text headers fold like RFC 2047 asks.
+
+    ``email.header.Header`` fills the first line after the header name and splits encoded
+    words at 75 characters; the default policy's folder would start a new line instead.
+    """
+
+    def _fold_text(self, name: str, value: str) -> str:
+        folded = Header(value, header_name=name, maxlinelen=self.max_line_length).encode(
+            linesep=self.linesep
+        )
+        return f"{name}: {folded}{self.linesep}"
+
+    def fold(self, name: str, value: str) -> str:
+        if name.lower() in _FOLD_AS_TEXT:
+            return self._fold_text(name, str(value))
+        return super().fold(name, value)
+
+    def fold_binary(self, name: str, value: str) -> bytes:
+        if name.lower() in _FOLD_AS_TEXT and not self.utf8:
+            return self._fold_text(name, str(value)).encode("ascii")
+        return super().fold_binary(name, value)
+
+
+POLICY = _Policy(linesep="\r\n", max_line_length=MAX_LINE)
+"""How messages are serialised for SMTP (CRLF line ends, 78-character lines)."""
 
 
 @dataclass(frozen=True)
@@ -64,8 +116,18 @@ def parse_server(text: str) -> tuple[str, int]:
     return host, int(port_text)
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """One message, serialised exactly as it goes over the wire."""
+
+    to_email: str
+    data: bytes
+    smtputf8: bool
+    """The envelope needs SMTPUTF8 (an address that is not ASCII, RFC 6531)."""
+
+
 def build_message(mail: Mail, *, from_name: str, from_email: str) -> EmailMessage:
-    msg = EmailMessage()
+    msg = EmailMessage(policy=default_policy.clone(max_line_length=MAX_LINE))
     msg["From"] = formataddr((from_name, from_email))
     msg["To"] = formataddr((mail.to_name, mail.to_email))
     msg["Subject"] = mail.subject
@@ -82,22 +144,51 @@ def build_message(mail: Mail, *, from_name: str, from_email: str) -> EmailMessag
     return msg
 
 
+def prepare_mails(
+    mails: Sequence[Mail], *, from_name: str, from_email: str, source: str = "--smtp"
+) -> list[Prepared]:
+    """Build and serialise every mail; the first that cannot be built is an input error.
+
+    ``source`` names where the offending text came from (the workspace, for export).
+    Nothing is sent here, so a failure leaves every recipient without a message.
+    """
+    prepared: list[Prepared] = []
+    for mail in mails:
+        smtputf8 = not (from_email + mail.to_email).isascii()
+        policy = POLICY.clone(utf8=True) if smtputf8 else POLICY
+        try:
+            msg = build_message(mail, from_name=from_name, from_email=from_email)
+            buffer = io.BytesIO()
+            BytesGenerator(buffer, policy=policy).flatten(msg)
+        except (ValueError, TypeError, UnicodeError) as exc:
+            raise InputError.single(
+                source,
+                f"the {mail.method} message to {mail.to_email} ({mail.subject!r}) "
+                f"cannot be built: {exc}",
+            ) from None
+        prepared.append(Prepared(mail.to_email, buffer.getvalue(), smtputf8))
+    return prepared
+
+
 def send_mails(
     server: str,
-    mails: Sequence[Mail],
+    ready: Sequence[Prepared],
     *,
-    from_name: str,
     from_email: str,
     user: str | None = None,
     password: str | None = None,
 ) -> int:
-    """Send every mail over one SMTP session; returns how many were accepted."""
+    """Send every prepared message over one SMTP session; returns how many were accepted.
+
+    Taking :func:`prepare_mails` output (not :class:`Mail`) is the point: whatever can go
+    wrong with a message's content has gone wrong before the connection opens.
+    """
     host, port = parse_server(server)
     if user is None:
         user = os.environ.get("PLANNER_SMTP_USER") or None
     if password is None:
         password = os.environ.get("PLANNER_SMTP_PASSWORD")
-    if not mails:
+    if not ready:
         return 0
     sent = 0
     try:
@@ -115,8 +206,14 @@ def send_mails(
                         "refusing to send the password in the clear"
                     )
                 smtp.login(user, password or "")
-            for mail in mails:
-                smtp.send_message(build_message(mail, from_name=from_name, from_email=from_email))
+            if any(m.smtputf8 for m in ready) and not smtp.has_extn("smtputf8"):
+                raise DeliveryError(
+                    f"smtp {host}:{port}: an address is not ASCII and the server does not "
+                    "offer SMTPUTF8; nothing was sent"
+                )
+            for m in ready:
+                options = ["SMTPUTF8", "BODY=8BITMIME"] if m.smtputf8 else []
+                smtp.sendmail(from_email, [m.to_email], m.data, mail_options=options)
                 sent += 1
     except smtplib.SMTPAuthenticationError:
         raise DeliveryError(
@@ -124,6 +221,6 @@ def send_mails(
         ) from None
     except (OSError, smtplib.SMTPException) as exc:
         raise DeliveryError(
-            f"smtp {host}:{port}: sending failed after {sent} of {len(mails)} messages ({exc})"
+            f"smtp {host}:{port}: sending failed after {sent} of {len(ready)} messages ({exc})"
         ) from None
     return sent

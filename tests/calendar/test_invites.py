@@ -21,7 +21,12 @@ import icalendar
 import pytest
 import vobject
 
-from planner.calendar.invites import DECLINE_SENTENCE, make_uid, scenario_uid_key
+from planner.calendar.invites import (
+    DECLINE_SENTENCE,
+    TEAM_LISTED,
+    make_uid,
+    scenario_uid_key,
+)
 from planner.calendar.publish import publish_plan
 from planner.domain.planning import PlanningInput
 from planner.domain.schedule import Objective, PlannedSession, Schedule
@@ -251,12 +256,15 @@ def test_invite_lists_organiser_self_and_consenting_only(published: Path) -> Non
 
 
 def test_team_calendar_lists_consenting_people_only(published: Path) -> None:
+    """A PUBLISH carries no ATTENDEE (RFC 5546 §3.2.1); consenting people are named in text."""
     cal = read_ical(published / "calendar.ics")
     assert cal["METHOD"] == "PUBLISH"
     evs = cal.walk("VEVENT")
     assert len(evs) == 2
     for ev in evs:
-        assert emails(ev) == ["alice@example.com"]
+        assert "ATTENDEE" not in ev
+        assert str(ev["DESCRIPTION"]).endswith(f"\n\n{TEAM_LISTED}: Alice.")
+    assert b"ATTENDEE" not in (published / "calendar.ics").read_bytes()
     text = (published / "calendar.ics").read_text()
     for name in ("Bob", "Carol", "Dave", "Erin", "bob@", "carol@", "dave@", "erin@"):
         assert name not in text
