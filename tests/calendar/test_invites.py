@@ -21,12 +21,7 @@ import icalendar
 import pytest
 import vobject
 
-from planner.calendar.invites import (
-    DECLINE_SENTENCE,
-    TEAM_LISTED,
-    make_uid,
-    scenario_uid_key,
-)
+from planner.calendar.invites import DECLINE_SENTENCE, make_uid, scenario_uid_key
 from planner.calendar.publish import publish_plan
 from planner.domain.planning import PlanningInput
 from planner.domain.schedule import Objective, PlannedSession, Schedule
@@ -263,7 +258,9 @@ def test_team_calendar_lists_consenting_people_only(published: Path) -> None:
     assert len(evs) == 2
     for ev in evs:
         assert "ATTENDEE" not in ev
-        assert str(ev["DESCRIPTION"]).endswith(f"\n\n{TEAM_LISTED}: Alice.")
+        assert str(ev["DESCRIPTION"]).endswith(
+            "\n\nTaking part (only colleagues who agreed to be listed are named): Alice."
+        )
     assert b"ATTENDEE" not in (published / "calendar.ics").read_bytes()
     text = (published / "calendar.ics").read_text()
     for name in ("Bob", "Carol", "Dave", "Erin", "bob@", "carol@", "dave@", "erin@"):
