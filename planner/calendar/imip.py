@@ -52,6 +52,7 @@ TIMEOUT_SECONDS = 30.0
 MAX_LINE = 78
 """RFC 5322 §2.1.1: lines SHOULD be at most 78 characters."""
 _FOLD_AS_TEXT = frozenset({"subject"})
+_EW_LINE = 76
 
 
 class _Policy(EmailPolicy):
@@ -62,9 +63,9 @@ class _Policy(EmailPolicy):
     """
 
     def _fold_text(self, name: str, value: str) -> str:
-        folded = Header(value, header_name=name, maxlinelen=self.max_line_length).encode(
-            linesep=self.linesep
-        )
+        # 76 = a folding space and an encoded word of at most 75 characters (RFC 2047 §2).
+        width = min(self.max_line_length or _EW_LINE, _EW_LINE)
+        folded = Header(value, header_name=name, maxlinelen=width).encode(linesep=self.linesep)
         return f"{name}: {folded}{self.linesep}"
 
     def fold(self, name: str, value: str) -> str:

@@ -253,8 +253,12 @@ def build_calendar(
     alarm: bool = False,
     rsvp: bool = False,
     schedule_agent_client: bool = False,
+    cover: tuple[date, date] | None = None,
 ) -> Calendar:
     """A VCALENDAR holding ``events`` (and the VTIMEZONE of the team zone).
+
+    The VTIMEZONE holds the zone's transitions in the whole years of ``cover`` (the planning
+    horizon, so every file of one plan carries the same VTIMEZONE) and of the events.
 
     ``method`` None leaves METHOD out (a CalDAV object resource must not carry one, RFC 4791
     §4.1). ``rsvp`` marks attendees PARTSTAT=NEEDS-ACTION, RSVP=TRUE (a REQUEST).
@@ -270,15 +274,16 @@ def build_calendar(
     # reproducible (the same plan and DTSTAMP give the same bytes).
     cal.pop("UID", None)
     if events:
-        first, last = _zone_range(events)
+        first, last = _zone_range(events, cover)
         for tzid in sorted(cal.get_missing_tzids()):
             cal.subcomponents.insert(0, vtimezone(tzid, first, last))
     return cal
 
 
-def _zone_range(events: Iterable[EventInfo]) -> tuple[date, date]:
-    """Dates the VTIMEZONE must cover: the whole years the events fall in, nothing more."""
+def _zone_range(events: Iterable[EventInfo], cover: tuple[date, date] | None) -> tuple[date, date]:
+    """Dates the VTIMEZONE must cover: the whole years of ``cover`` and the events."""
     days = [d for e in events for d in (e.start.date(), e.end.date())]
+    days += list(cover or ())
     return date(min(days).year, 1, 1), date(max(days).year + 1, 1, 1)
 
 

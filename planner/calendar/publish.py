@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from functools import partial
 from pathlib import Path
 
@@ -71,6 +71,8 @@ class Publication:
     """The team calendar: every current session, consenting attendees only."""
     sessions: list[PublishedRow] = field(default_factory=list)
     sent: list[SentRow] = field(default_factory=list)
+    horizon: tuple[date, date] | None = None
+    """The planning horizon: every file's VTIMEZONE covers its years."""
 
 
 # ------------------------------------------------------------------------------ planning
@@ -89,7 +91,7 @@ def plan_publication(
     Pure (no I/O), so the re-plan rules can be tested on hand-made schedules.
     """
     people = people_by_id(scenario)
-    pub = Publication()
+    pub = Publication(horizon=_horizon(scenario))
     current = {s.id: s for s in sessions}
     # No workspace is the first publication of a workspace: nothing published, nothing sent.
     published = published or {}
@@ -191,11 +193,23 @@ def _cancel(
 # ------------------------------------------------------------------------------ writing
 
 
+def _horizon(scenario: Scenario) -> tuple[date, date]:
+    return scenario.team.horizon.start, scenario.team.horizon.end
+
+
 def _render(
-    method: Method | None, events: list[EventInfo], now: datetime, *, alarm: bool, rsvp: bool
+    pub: Publication,
+    method: Method | None,
+    events: list[EventInfo],
+    now: datetime,
+    *,
+    alarm: bool,
+    rsvp: bool,
 ) -> bytes:
     ordered = sorted(events, key=lambda e: (e.start, e.uid))
-    return calendar_bytes(build_calendar(method, ordered, now=now, alarm=alarm, rsvp=rsvp))
+    return calendar_bytes(
+        build_calendar(method, ordered, now=now, alarm=alarm, rsvp=rsvp, cover=pub.horizon)
+    )
 
 
 def _clear_stale(invites_dir: Path, person_ids: Iterable[str]) -> None:
@@ -215,16 +229,16 @@ def _write(
     cancels: dict[str, Path] = {}
     for pid in sorted(pub.requests):
         path = invites_dir / f"{pid}.ics"
-        write_private(path, _render("REQUEST", pub.requests[pid], now, alarm=True, rsvp=True))
+        write_private(path, _render(pub, "REQUEST", pub.requests[pid], now, alarm=True, rsvp=True))
         requests[pid] = path
         written.append(path)
     for pid in sorted(pub.cancels):
         path = invites_dir / f"{pid}-cancel.ics"
-        write_private(path, _render("CANCEL", pub.cancels[pid], now, alarm=False, rsvp=False))
+        write_private(path, _render(pub, "CANCEL", pub.cancels[pid], now, alarm=False, rsvp=False))
         cancels[pid] = path
         written.append(path)
     team = write_private(
-        out_dir / TEAM_CALENDAR, _render("PUBLISH", pub.team, now, alarm=False, rsvp=False)
+        out_dir / TEAM_CALENDAR, _render(pub, "PUBLISH", pub.team, now, alarm=False, rsvp=False)
     )
     written.append(team)
     return written, requests, cancels
@@ -325,7 +339,7 @@ def export_invites(
         )
     sent = sent_rows(ws)
     people = people_by_id(scenario)
-    pub = Publication()
+    pub = Publication(horizon=_horizon(scenario))
     live = sorted(
         (r for r in published.values() if not r.cancelled), key=lambda r: (r.session.start, r.uid)
     )
@@ -380,7 +394,9 @@ def export_invites(
     )
     if caldav is not None:
         objects = {
-            e.uid: calendar_bytes(build_calendar(None, [e], now=now, schedule_agent_client=True))
+            e.uid: calendar_bytes(
+                build_calendar(None, [e], now=now, schedule_agent_client=True, cover=pub.horizon)
+            )
             for e in pub.team
         }
         removed = [r.uid for r in published.values() if r.cancelled]
@@ -446,6 +462,7 @@ def _mails(scenario: Scenario, pub: Publication, now: datetime) -> list[imip.Mai
                         now=now,
                         alarm=method == "REQUEST",
                         rsvp=method == "REQUEST",
+                        cover=pub.horizon,
                     )
                 )
                 mails.append(imip.Mail(person.name, person.email, method, subject, text, body))
