@@ -28,12 +28,14 @@ import smtplib
 import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
+from email.errors import HeaderParseError
 from email.generator import BytesGenerator
 from email.header import Header
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import EmailPolicy
 from email.policy import default as default_policy
-from email.utils import formataddr, formatdate, make_msgid
+from email.utils import formatdate, make_msgid
 
 from planner.calendar.caldav import DeliveryError
 from planner.calendar.net import is_local
@@ -74,7 +76,9 @@ class _Policy(EmailPolicy):
         return super().fold(name, value)
 
     def fold_binary(self, name: str, value: str) -> bytes:
-        if name.lower() in _FOLD_AS_TEXT and not self.utf8:
+        # Encoded words are valid in SMTPUTF8 messages too (RFC 6532 §3.2), so the same
+        # folding serves both.
+        if name.lower() in _FOLD_AS_TEXT:
             return self._fold_text(name, str(value)).encode("ascii")
         return super().fold_binary(name, value)
 
@@ -127,10 +131,17 @@ class Prepared:
     """The envelope needs SMTPUTF8 (an address that is not ASCII, RFC 6531)."""
 
 
+def _address(name: str, email: str) -> Address:
+    """An address header value; unlike ``formataddr`` it takes a local part that is not
+    ASCII (RFC 6532), which the scenario's validation accepts and SMTPUTF8 delivers."""
+    local, _, domain = email.rpartition("@")
+    return Address(display_name=name, username=local, domain=domain)
+
+
 def build_message(mail: Mail, *, from_name: str, from_email: str) -> EmailMessage:
     msg = EmailMessage(policy=default_policy.clone(max_line_length=MAX_LINE))
-    msg["From"] = formataddr((from_name, from_email))
-    msg["To"] = formataddr((mail.to_name, mail.to_email))
+    msg["From"] = _address(from_name, from_email)
+    msg["To"] = _address(mail.to_name, mail.to_email)
     msg["Subject"] = mail.subject
     msg["Date"] = formatdate(localtime=False, usegmt=True)
     msg["Message-ID"] = make_msgid(domain=from_email.rpartition("@")[2] or None)
@@ -161,7 +172,7 @@ def prepare_mails(
             msg = build_message(mail, from_name=from_name, from_email=from_email)
             buffer = io.BytesIO()
             BytesGenerator(buffer, policy=policy).flatten(msg)
-        except (ValueError, TypeError, UnicodeError) as exc:
+        except (ValueError, TypeError, UnicodeError, HeaderParseError) as exc:
             raise InputError.single(
                 source,
                 f"the {mail.method} message to {mail.to_email} ({mail.subject!r}) "

@@ -6,13 +6,16 @@ icalendar 7. The split exists for two reasons:
 
 * privacy (SPEC §2, invariants 2 and 3) is decided in one place, :func:`describe_session`:
   an invite lists the organiser, the invitee and the colleagues who consented to be listed;
-  the team calendar lists only consenting people. Nothing else about a person (answers,
-  calendars, limits) is ever read here.
+  the team calendar (a PUBLISH, which RFC 5546 forbids to carry ATTENDEE) names only
+  consenting people, in its DESCRIPTION. Nothing else about a person (answers, calendars,
+  limits) is ever read here.
 * the re-plan diff compares :func:`digest` values of what each person *sees*, so a change
   nobody can see sends no update, and a change one person sees reaches exactly that person.
 
 Output is RFC 5545 as icalendar writes it: CRLF line ends, lines folded at 75 octets
-(never inside a UTF-8 sequence), times with the team zone's TZID and its VTIMEZONE.
+(never inside a UTF-8 sequence), times with the team zone's TZID and its VTIMEZONE (see
+:func:`vtimezone`). Every METHOD we write passes libical's RFC 5546 restriction check
+(``tests/tools/itip-check``).
 """
 
 from __future__ import annotations

@@ -8,7 +8,8 @@
   recipient sees (time, place, the attendee list they are shown, text) or removes someone;
 * a person gets ``invites/<id>.ics`` (METHOD:REQUEST, all of their current sessions) only
   when something they see changed, and ``invites/<id>-cancel.ics`` (METHOD:CANCEL) when
-  they were taken off a session or a session of theirs was dropped;
+  they were taken off a session (it names them and carries no STATUS, RFC 5546 §3.2.5) or
+  a session of theirs was dropped (STATUS:CANCELLED);
 * what each person received is remembered as a digest (``planner.store.invites``), so the
   next re-plan can tell.
 
@@ -68,7 +69,7 @@ class Publication:
     cancels: dict[str, list[EventInfo]] = field(default_factory=dict)
     """person id -> sessions they were taken off (or that were dropped)."""
     team: list[EventInfo] = field(default_factory=list)
-    """The team calendar: every current session, consenting attendees only."""
+    """The team calendar: every current session, no ATTENDEE, consenting people in text."""
     sessions: list[PublishedRow] = field(default_factory=list)
     sent: list[SentRow] = field(default_factory=list)
     horizon: tuple[date, date] | None = None

@@ -552,3 +552,36 @@ def test_caldav_keeps_every_timezone_transition(
 
 def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [] if value is None else [value]
+
+
+def test_imip_address_that_is_not_ascii_needs_smtputf8(tmp_path: Path) -> None:
+    """Carol's address needs SMTPUTF8: a server without it gets nothing, not the first mails."""
+    from planner.calendar.caldav import DeliveryError
+
+    data = team_data()
+    data["people"][2]["email"] = "zoë@example.com"  # Carol
+    with Workspace.open(tmp_path / "ws.db") as ws:
+        ws.save_scenario(build(data), {})
+        publish_plan(
+            ws.planning_input(NOW), default_schedule(), tmp_path / "out", workspace=ws, now=NOW
+        )
+        for utf8 in (False, True):
+            handler = Collect()
+            controller = Controller(
+                handler, hostname="127.0.0.1", port=free_port(), enable_SMTPUTF8=utf8
+            )
+            controller.start()
+            try:
+                server = f"127.0.0.1:{controller.port}"
+                if not utf8:
+                    with pytest.raises(DeliveryError, match="SMTPUTF8; nothing was sent"):
+                        export_invites(ws, tmp_path / "x", smtp=server, now=NOW)
+                    assert handler.envelopes == []
+                    continue
+                export_invites(ws, tmp_path / "y", smtp=server, now=NOW)
+            finally:
+                controller.stop()
+            rcpts = sorted(r for rcpt, _ in _messages(handler) for r in rcpt)
+            assert rcpts.count("zoë@example.com") == 1 and len(rcpts) == 6
+            for _, msg in _messages(handler):
+                assert msg["Subject"].startswith("Invitation: ")
