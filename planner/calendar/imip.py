@@ -139,7 +139,9 @@ def _address(name: str, email: str) -> Address:
 
 
 def build_message(mail: Mail, *, from_name: str, from_email: str) -> EmailMessage:
-    msg = EmailMessage(policy=default_policy.clone(max_line_length=MAX_LINE))
+    # cte_type 7bit: a text part that is not ASCII goes quoted-printable (or base64), so
+    # no server without 8BITMIME can mangle it.
+    msg = EmailMessage(policy=default_policy.clone(max_line_length=MAX_LINE, cte_type="7bit"))
     msg["From"] = _address(from_name, from_email)
     msg["To"] = _address(mail.to_name, mail.to_email)
     msg["Subject"] = mail.subject

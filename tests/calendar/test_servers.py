@@ -441,6 +441,7 @@ def test_imip_subjects_fold_after_the_header_name(
     assert len(handler.envelopes) == 50
     risky = 0  # subjects that fit a line alone but not after "Subject: "
     for envelope in handler.envelopes:
+        assert envelope.content.isascii()  # 7-bit clean: no server can mangle it
         head = envelope.content.split(b"\r\n\r\n", 1)[0].decode("ascii")
         lines = head.split("\r\n")
         assert max(len(line) for line in lines) <= 78, head
