@@ -53,38 +53,44 @@ __all__ = [
 TIMEOUT_SECONDS = 30.0
 MAX_LINE = 78
 """RFC 5322 §2.1.1: lines SHOULD be at most 78 characters."""
-_FOLD_AS_TEXT = frozenset({"subject"})
 _EW_LINE = 76
+"""A folding space and an encoded word of at most 75 characters (RFC 2047 §2)."""
+
+POLICY = default_policy.clone(linesep="\r\n", max_line_length=MAX_LINE)
+"""How messages are serialised for SMTP (CRLF line ends, 78-character lines)."""
 
 
-class _Policy(EmailPolicy):
-    """The default policy, except that free-text headers fold like RFC 2047 asks.
+class _Text(str):
+    """A free-text header value kept exactly as written, folded like RFC 2047 asks.
 
-    ``email.header.Header`` fills the first line after the header name and splits encoded
-    words at 75 characters; the default policy's folder would start a new line instead.
+    Two faults of the ``email`` package's own handling are avoided: its folder moves a
+    subject that fits one line whole onto a continuation line (a bare ``Subject:``, shown
+    by some clients as no subject), and it decodes anything that looks like an encoded
+    word ("=?utf-8?q?...?=" in an activity name) when the header is set, so the reader
+    would see other text than the organiser wrote. ``email.header.Header`` fills the first
+    line after the name and splits encoded words at 75 characters.
     """
 
-    def _fold_text(self, name: str, value: str) -> str:
-        # 76 = a folding space and an encoded word of at most 75 characters (RFC 2047 §2).
-        width = min(self.max_line_length or _EW_LINE, _EW_LINE)
-        folded = Header(value, header_name=name, maxlinelen=width).encode(linesep=self.linesep)
-        return f"{name}: {folded}{self.linesep}"
+    name: str
 
-    def fold(self, name: str, value: str) -> str:
-        if name.lower() in _FOLD_AS_TEXT:
-            return self._fold_text(name, str(value))
-        return super().fold(name, value)
+    def __new__(cls, name: str, value: str) -> _Text:
+        if value.splitlines() not in ([value], []):  # also U+0085, U+2028 and friends
+            raise ValueError("Header values may not contain line breaks")
+        text = super().__new__(cls, value)
+        text.name = name
+        return text
 
-    def fold_binary(self, name: str, value: str) -> bytes:
-        # Encoded words are valid in SMTPUTF8 messages too (RFC 6532 §3.2), so the same
-        # folding serves both.
-        if name.lower() in _FOLD_AS_TEXT:
-            return self._fold_text(name, str(value)).encode("ascii")
-        return super().fold_binary(name, value)
-
-
-POLICY = _Policy(linesep="\r\n", max_line_length=MAX_LINE)
-"""How messages are serialised for SMTP (CRLF line ends, 78-character lines)."""
+    def fold(self, *, policy: EmailPolicy) -> str:
+        width = min(policy.max_line_length or _EW_LINE, _EW_LINE)
+        # Text that merely looks like an encoded word is itself encoded.
+        plain = self.isascii() and "=?" not in self
+        header = Header(
+            str(self),
+            charset="us-ascii" if plain else "utf-8",
+            header_name=self.name,
+            maxlinelen=width,
+        )
+        return f"{self.name}: {header.encode(linesep=policy.linesep)}{policy.linesep}"
 
 
 @dataclass(frozen=True)
@@ -144,7 +150,7 @@ def build_message(mail: Mail, *, from_name: str, from_email: str) -> EmailMessag
     msg = EmailMessage(policy=default_policy.clone(max_line_length=MAX_LINE, cte_type="7bit"))
     msg["From"] = _address(from_name, from_email)
     msg["To"] = _address(mail.to_name, mail.to_email)
-    msg["Subject"] = mail.subject
+    msg["Subject"] = _Text("Subject", mail.subject)
     msg["Date"] = formatdate(localtime=False, usegmt=True)
     msg["Message-ID"] = make_msgid(domain=from_email.rpartition("@")[2] or None)
     msg.set_content(mail.text)

@@ -406,6 +406,7 @@ def _subject_team(seed: int) -> dict[str, Any]:
     rng = random.Random(seed)
     words = ["Fika", "Smörgåsbord", "workshop", "Åsa's", "kräftskiva", "Bowling", "&"]
     words += ["pizza", "Centralstationen", "日本語の会", "Ünïcödé", "quiz", "night", "on", "roof"]
+    words += ["=?utf-8?q?Hacked?="]  # literal text that looks like an encoded word
     people = [
         person("alice", show_in_attendee_lists=True),
         {**person("bob"), "name": "Björn Ångström"},
@@ -454,6 +455,7 @@ def test_imip_subjects_fold_after_the_header_name(
         assert subject.startswith(f"Invitation: {names[aid]} (")
         risky += 78 - len("Subject: ") < len(subject) <= 78
     assert risky >= 5  # the set really exercises the fold the old code got wrong
+    assert any("=?utf-8?q?Hacked?=" in name for name in names.values())
 
 
 def test_imip_text_gives_the_recipients_own_zone(tmp_path: Path, smtp: tuple[str, Collect]) -> None:
