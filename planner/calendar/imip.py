@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import smtplib
 import ssl
 from collections.abc import Sequence
@@ -31,7 +32,6 @@ from dataclasses import dataclass
 from email.errors import HeaderParseError
 from email.generator import BytesGenerator
 from email.header import Header
-from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import EmailPolicy
 from email.policy import default as default_policy
@@ -60,37 +60,58 @@ POLICY = default_policy.clone(linesep="\r\n", max_line_length=MAX_LINE)
 """How messages are serialised for SMTP (CRLF line ends, 78-character lines)."""
 
 
+_SPECIALS = re.compile(r'[][\\()<>@,:;".]')
+"""RFC 5322 specials: a display name holding one is written as a quoted string."""
+
+
 class _Text(str):
     """A free-text header value kept exactly as written, folded like RFC 2047 asks.
 
     Two faults of the ``email`` package's own handling are avoided: its folder moves a
     subject that fits one line whole onto a continuation line (a bare ``Subject:``, shown
     by some clients as no subject), and it decodes anything that looks like an encoded
-    word ("=?utf-8?q?...?=" in an activity name) when the header is set, so the reader
-    would see other text than the organiser wrote. ``email.header.Header`` fills the first
-    line after the name and splits encoded words at 75 characters.
+    word ("=?utf-8?q?...?=" in an activity or person name) when the header is set, so the
+    reader would see other text than the organiser wrote. ``email.header.Header`` fills
+    the first line after the name and splits encoded words at 75 characters.
+
+    With ``address``, the value is the display name of ``From``/``To``; the address is
+    written as given (it may be UTF-8, RFC 6532: ``formataddr`` refuses that).
     """
 
     name: str
+    address: str | None
+    _value: str
 
-    def __new__(cls, name: str, value: str) -> _Text:
-        if value.splitlines() not in ([value], []):  # also U+0085, U+2028 and friends
-            raise ValueError("Header values may not contain line breaks")
-        text = super().__new__(cls, value)
-        text.name = name
-        return text
+    def __new__(cls, name: str, value: str, address: str | None = None) -> _Text:
+        for text in (value, address or ""):
+            if text.splitlines() not in ([text], []):  # also U+0085, U+2028 and friends
+                raise ValueError("Header values may not contain line breaks")
+        made = super().__new__(cls, value if address is None else f"{value} <{address}>")
+        made.name = name
+        made.address = address
+        made._value = value
+        return made
 
     def fold(self, *, policy: EmailPolicy) -> str:
-        width = min(policy.max_line_length or _EW_LINE, _EW_LINE)
+        value, sep = self._value, policy.linesep
         # Text that merely looks like an encoded word is itself encoded.
-        plain = self.isascii() and "=?" not in self
+        plain = value.isascii() and "=?" not in value
+        if self.address is not None and plain and _SPECIALS.search(value):
+            quoted = value.replace("\\", "\\\\").replace('"', '\\"')
+            return f'{self.name}: "{quoted}" <{self.address}>{sep}'
         header = Header(
-            str(self),
+            value,
             charset="us-ascii" if plain else "utf-8",
             header_name=self.name,
-            maxlinelen=width,
+            maxlinelen=min(policy.max_line_length or _EW_LINE, _EW_LINE),
         )
-        return f"{self.name}: {header.encode(linesep=policy.linesep)}{policy.linesep}"
+        text = header.encode(linesep=sep)
+        if self.address is not None:
+            last = f"{self.name}: {text}".rpartition(sep)[2]
+            fits = len(last) + len(self.address) + 3 <= (policy.max_line_length or MAX_LINE)
+            gap = " " if fits or not value else f"{sep} "  # folding white space (RFC 5322)
+            text = f"{text}{gap}<{self.address}>" if value else f"<{self.address}>"
+        return f"{self.name}: {text}{sep}"
 
 
 @dataclass(frozen=True)
@@ -137,19 +158,12 @@ class Prepared:
     """The envelope needs SMTPUTF8 (an address that is not ASCII, RFC 6531)."""
 
 
-def _address(name: str, email: str) -> Address:
-    """An address header value; unlike ``formataddr`` it takes a local part that is not
-    ASCII (RFC 6532), which the scenario's validation accepts and SMTPUTF8 delivers."""
-    local, _, domain = email.rpartition("@")
-    return Address(display_name=name, username=local, domain=domain)
-
-
 def build_message(mail: Mail, *, from_name: str, from_email: str) -> EmailMessage:
     # cte_type 7bit: a text part that is not ASCII goes quoted-printable (or base64), so
     # no server without 8BITMIME can mangle it.
     msg = EmailMessage(policy=default_policy.clone(max_line_length=MAX_LINE, cte_type="7bit"))
-    msg["From"] = _address(from_name, from_email)
-    msg["To"] = _address(mail.to_name, mail.to_email)
+    msg["From"] = _Text("From", from_name, from_email)
+    msg["To"] = _Text("To", mail.to_name, mail.to_email)
     msg["Subject"] = _Text("Subject", mail.subject)
     msg["Date"] = formatdate(localtime=False, usegmt=True)
     msg["Message-ID"] = make_msgid(domain=from_email.rpartition("@")[2] or None)
