@@ -28,13 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
-from icalendar import (
-    Alarm,
-    Calendar,
-    Event,
-    Timezone,
-    vCalAddress,
-)
+from icalendar import Alarm, Calendar, Event, Timezone, vCalAddress
 
 from planner.domain.models import Activity, Person, Scenario
 from planner.domain.schedule import PlannedSession
@@ -278,8 +272,9 @@ def build_calendar(
     cal.pop("UID", None)
     if events:
         first, last = _zone_range(events, cover)
-        for tzid in sorted(cal.get_missing_tzids()):
-            cal.subcomponents.insert(0, vtimezone(tzid, first, last))
+        # VTIMEZONEs first, so a reader meets each before the events that use it.
+        for i, tzid in enumerate(sorted(cal.get_missing_tzids())):
+            cal.subcomponents.insert(i, vtimezone(tzid, first, last))
     return cal
 
 
