@@ -279,10 +279,12 @@ def build_calendar(
 
 
 def _zone_range(events: Iterable[EventInfo], cover: tuple[date, date] | None) -> tuple[date, date]:
-    """Dates the VTIMEZONE must cover: the whole years of ``cover`` and the events."""
+    """Dates the VTIMEZONE must cover: the whole years of ``cover`` and the events, and the
+    year before them, so that every observance (STANDARD, DAYLIGHT) has an onset before the
+    first event: ruby-icalendar cannot place a time before an observance's first onset."""
     days = [d for e in events for d in (e.start.date(), e.end.date())]
     days += list(cover or ())
-    return date(min(days).year, 1, 1), date(max(days).year + 1, 1, 1)
+    return date(min(days).year - 1, 1, 1), date(max(days).year + 1, 1, 1)
 
 
 def vtimezone(tzid: str, first: date, last: date) -> Timezone:
@@ -290,9 +292,10 @@ def vtimezone(tzid: str, first: date, last: date) -> Timezone:
 
     icalendar's ``Timezone.from_tzid`` computes the transitions; what it writes around them
     is cleaned up so that every reader takes it: the ``COMMENT`` it puts on the VTIMEZONE
-    itself is not allowed there (RFC 5545 §3.6.5; ruby-icalendar refuses the file, Perl
-    Data::ICal warns), and the comma-joined RDATE list becomes one RDATE line per onset
-    (vobject, and so Radicale, keep only the first value of a list when re-serialising).
+    itself is not allowed there (RFC 5545 §3.6.5; Perl Data::ICal warns), and the
+    comma-joined RDATE list becomes one RDATE line per onset (ruby-icalendar cannot read a
+    list; vobject, and so Radicale, keep only its first value when re-serialising).
+    Checked against libical, vobject, ruby-icalendar, Data::ICal and Radicale in the tests.
     """
     made = Timezone.from_tzid(tzid, first_date=first, last_date=last)
     clean = Timezone()

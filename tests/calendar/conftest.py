@@ -32,3 +32,32 @@ def itip_check(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if built.returncode != 0:
         pytest.fail(f"compiling itip-check failed: {built.stderr[-2000:]}")
     return binary
+
+
+READERS_HINT = "apt-get install -y ruby ruby-icalendar libdata-ical-perl (Debian; .ci/run does it)"
+
+
+@pytest.fixture(scope="session")
+def ruby_icalendar() -> str:
+    """The ``ruby`` that has the icalendar gem (Debian's ruby-icalendar)."""
+    ruby = shutil.which("ruby")
+    if ruby is None:
+        pytest.fail(f"ruby is not installed: {READERS_HINT}")
+    probe = subprocess.run(
+        [ruby, "-rstringio", "-ricalendar", "-e", "1"], capture_output=True, text=True
+    )
+    if probe.returncode != 0:
+        pytest.fail(f"ruby has no icalendar gem ({probe.stderr.strip()}): {READERS_HINT}")
+    return ruby
+
+
+@pytest.fixture(scope="session")
+def perl_data_ical() -> str:
+    """The ``perl`` that has Data::ICal (Debian's libdata-ical-perl)."""
+    perl = shutil.which("perl")
+    if perl is None:
+        pytest.fail(f"perl is not installed: {READERS_HINT}")
+    probe = subprocess.run([perl, "-MData::ICal", "-e", "1"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        pytest.fail(f"perl has no Data::ICal ({probe.stderr.strip()}): {READERS_HINT}")
+    return perl

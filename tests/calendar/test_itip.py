@@ -4,7 +4,10 @@ libical's restriction check (``tests/tools/itip-check``, compiled once per sessi
 every file kind we write: first invites, updates (same UID, higher SEQUENCE), a whole-session
 CANCEL, an uninvite CANCEL, the team calendar (PUBLISH) and the calendar part of iMIP mail
 (in ``test_servers``); the fixture ``itip_check`` is in ``conftest.py``. The VTIMEZONE is checked against RFC 5545 §3.6.5 and round-tripped
-through vobject, which keeps only the first value of a comma-joined RDATE list.
+through vobject, which keeps only the first value of a comma-joined RDATE list; every
+file is read by ruby-icalendar (which must compute the same UTC times as we meant) and by
+Perl Data::ICal (which must not warn). Fixtures that find a reader missing fail loudly with
+the install hint; ``.ci/run`` installs them.
 """
 
 from __future__ import annotations
@@ -180,9 +183,12 @@ def test_vtimezone_holds_only_what_rfc5545_allows(itip_check: Path, tmp_path: Pa
             rdates = observance.get("RDATE", [])
             for group in rdates if isinstance(rdates, list) else [rdates]:
                 onsets.extend(d.dt for d in group.dts)
-        # Bounded to the years the sessions fall in, and every change in them is there.
-        assert {d.year for d in onsets} == {2027, 2028}
-        assert len(onsets) == 1 + 2 * 2  # the first observance, then two changes a year
+        # Bounded to the years the sessions fall in and the year before (each observance
+        # needs an onset before the first event), and every change in them is there.
+        assert {d.year for d in onsets} == {2026, 2027, 2028}
+        assert len(onsets) == 1 + 2 * 3  # the first observance, then two changes a year
+        for observance in tz.subcomponents:
+            assert observance["DTSTART"].dt < datetime(2027, 1, 1)
         rdate_lines = [
             line for line in unfolded_lines(path.read_bytes()) if line.startswith("RDATE")
         ]
@@ -233,3 +239,79 @@ def test_team_calendar_has_no_attendee_and_names_only_consenting(tmp_path: Path)
     for other in ("Bob", "Carol", "Dave", "Erin"):
         assert other.encode() not in raw
     assert icalendar.Calendar.from_ical(raw)["METHOD"] == "PUBLISH"
+
+
+# ------------------------------------------------------------------------------ other readers
+
+RUBY_READER = """
+ARGV.each do |f|
+  cals = Icalendar::Calendar.parse(File.read(f))
+  cals.each do |cal|
+    cal.events.each do |e|
+      puts [f, e.uid, e.dtstart.to_time.utc.strftime("%Y%m%dT%H%M%SZ"),
+            e.dtend.to_time.utc.strftime("%Y%m%dT%H%M%SZ")].join(" ")
+    end
+  end
+end
+"""
+
+PERL_READER = """
+use strict; use warnings; use Data::ICal;
+$SIG{__WARN__} = sub { print STDERR "warning: @_" };
+for my $f (@ARGV) {
+    my $cal = Data::ICal->new(filename => $f);
+    die "$f: not read: $cal\\n" unless $cal;
+    print "$f ", scalar(grep { $_->ical_entry_type eq 'VEVENT' } @{$cal->entries}), "\\n";
+}
+"""
+
+
+def utc_times(path: Path) -> set[str]:
+    """UID and UTC start/end of every event, as icalendar (Python) reads the file."""
+    out = set()
+    for ev in read_ical(path).walk("VEVENT"):
+        start, end = (ev[k].dt.astimezone(ZoneInfo("UTC")) for k in ("DTSTART", "DTEND"))
+        out.add(f"{path} {ev['UID']} {start:%Y%m%dT%H%M%SZ} {end:%Y%m%dT%H%M%SZ}")
+    return out
+
+
+def test_ruby_icalendar_reads_every_file_with_the_right_times(
+    ruby_icalendar: str, team_ws: Workspace, tmp_path: Path
+) -> None:
+    """ruby-icalendar needs clean RDATEs and an onset of every observance before an event."""
+    ws = team_ws
+    publish_plan(ws.planning_input(NOW), default_schedule(), tmp_path / "1", workspace=ws, now=NOW)
+    moved = schedule(lunch(["alice", "bob"], hour=13))
+    publish_plan(ws.planning_input(NOW), moved, tmp_path / "2", workspace=ws, now=NOW)
+    publish_two_years(tmp_path / "3")  # summer 2027 and 2028: the RDATEs matter
+    files = ics_files(tmp_path)
+    result = subprocess.run(
+        [ruby_icalendar, "-rstringio", "-ricalendar", "-e", RUBY_READER, *map(str, files)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    expected = set().union(*(utc_times(p) for p in files))
+    assert set(result.stdout.splitlines()) == expected
+    assert any(line.endswith("20280606T100000Z 20280606T110000Z") for line in expected)
+
+
+def test_perl_data_ical_reads_every_file_without_warnings(
+    perl_data_ical: str, team_ws: Workspace, tmp_path: Path
+) -> None:
+    ws = team_ws
+    publish_plan(ws.planning_input(NOW), default_schedule(), tmp_path / "1", workspace=ws, now=NOW)
+    moved = schedule(lunch(["alice", "bob"], hour=13))
+    publish_plan(ws.planning_input(NOW), moved, tmp_path / "2", workspace=ws, now=NOW)
+    publish_two_years(tmp_path / "3")
+    files = ics_files(tmp_path)
+    result = subprocess.run(
+        [perl_data_ical, "-e", PERL_READER, *map(str, files)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (result.returncode, result.stderr) == (0, "")
+    counts = dict(line.rsplit(" ", 1) for line in result.stdout.splitlines())
+    assert counts == {str(p): str(len(read_ical(p).walk("VEVENT"))) for p in files}

@@ -555,8 +555,9 @@ def test_caldav_keeps_every_timezone_transition(
             for prop in _as_list(observance.get("RDATE"))
             for d in prop.dts
         )
-        # 2027 and 2028 each change twice; each observance's first onset is its DTSTART.
-        assert [d.year for d in onsets] == [2028, 2028]
+        # 2026 (the year before), 2027 and 2028 each change twice; each observance's first
+        # onset is its DTSTART, the others are RDATEs.
+        assert [d.year for d in onsets] == [2027, 2027, 2028, 2028]
         assert b"COMMENT" not in body
 
 
