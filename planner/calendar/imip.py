@@ -152,7 +152,7 @@ def parse_server(text: str) -> tuple[str, int]:
 class Prepared:
     """One message, serialised exactly as it goes over the wire."""
 
-    to_email: str
+    recipients: tuple[str, ...]
     data: bytes
     smtputf8: bool
     """The envelope needs SMTPUTF8 (an address that is not ASCII, RFC 6531)."""
@@ -179,45 +179,65 @@ def build_message(mail: Mail, *, from_name: str, from_email: str) -> EmailMessag
 
 
 def prepare_mails(
-    mails: Sequence[Mail], *, from_name: str, from_email: str, source: str = "--smtp"
+    mails: Sequence[Mail | EmailMessage],
+    *,
+    from_name: str,
+    from_email: str,
+    source: str = "--smtp",
 ) -> list[Prepared]:
     """Build and serialise every mail; the first that cannot be built is an input error.
 
+    A ready :class:`EmailMessage` (a poll, say) goes to the addresses of its ``To``.
     ``source`` names where the offending text came from (the workspace, for export).
     Nothing is sent here, so a failure leaves every recipient without a message.
     """
     prepared: list[Prepared] = []
     for mail in mails:
-        smtputf8 = not (from_email + mail.to_email).isascii()
-        policy = POLICY.clone(utf8=True) if smtputf8 else POLICY
+        if isinstance(mail, EmailMessage):
+            what = f"the message {str(mail.get('Subject', ''))!r}"
+        else:
+            what = f"the {mail.method} message to {mail.to_email} ({mail.subject!r})"
         try:
-            msg = build_message(mail, from_name=from_name, from_email=from_email)
+            if isinstance(mail, EmailMessage):
+                msg = mail
+                to = tuple(a.addr_spec for a in msg["To"].addresses) if msg["To"] else ()
+                if not to:
+                    raise ValueError("it has no To address")
+            else:
+                msg = build_message(mail, from_name=from_name, from_email=from_email)
+                to = (mail.to_email,)
+            smtputf8 = not "".join((from_email, *to)).isascii()
             buffer = io.BytesIO()
-            BytesGenerator(buffer, policy=policy).flatten(msg)
+            BytesGenerator(buffer, policy=POLICY.clone(utf8=smtputf8)).flatten(msg)
         except (ValueError, TypeError, UnicodeError, HeaderParseError) as exc:
-            raise InputError.single(
-                source,
-                f"the {mail.method} message to {mail.to_email} ({mail.subject!r}) "
-                f"cannot be built: {exc}",
-            ) from None
-        prepared.append(Prepared(mail.to_email, buffer.getvalue(), smtputf8))
+            raise InputError.single(source, f"{what} cannot be built: {exc}") from None
+        prepared.append(Prepared(to, buffer.getvalue(), smtputf8))
     return prepared
 
 
 def send_mails(
     server: str,
-    ready: Sequence[Prepared],
+    mails: Sequence[Prepared | Mail | EmailMessage],
     *,
     from_email: str,
+    from_name: str = "",
     user: str | None = None,
     password: str | None = None,
 ) -> int:
-    """Send every prepared message over one SMTP session; returns how many were accepted.
+    """Send every message over one SMTP session; returns how many were accepted.
 
-    Taking :func:`prepare_mails` output (not :class:`Mail`) is the point: whatever can go
-    wrong with a message's content has gone wrong before the connection opens.
+    Every message is built (:func:`prepare_mails`; ``from_name`` is for :class:`Mail`)
+    before the connection opens: whatever can go wrong with a message's content has gone
+    wrong before the first one is sent. A caller that must also write nothing when a mail
+    cannot be built prepares them itself first.
     """
     host, port = parse_server(server)
+    ready = [
+        m
+        if isinstance(m, Prepared)
+        else prepare_mails([m], from_name=from_name, from_email=from_email)[0]
+        for m in mails
+    ]
     if user is None:
         user = os.environ.get("PLANNER_SMTP_USER") or None
     if password is None:
@@ -247,7 +267,7 @@ def send_mails(
                 )
             for m in ready:
                 options = ["SMTPUTF8", "BODY=8BITMIME"] if m.smtputf8 else []
-                smtp.sendmail(from_email, [m.to_email], m.data, mail_options=options)
+                smtp.sendmail(from_email, list(m.recipients), m.data, mail_options=options)
                 sent += 1
     except smtplib.SMTPAuthenticationError:
         raise DeliveryError(

@@ -596,3 +596,25 @@ def test_imip_address_that_is_not_ascii_needs_smtputf8(tmp_path: Path) -> None:
             assert rcpts.count("zoë@example.com") == 1 and len(rcpts) == 6
             for _, msg in _messages(handler):
                 assert msg["Subject"].startswith("Invitation: ")
+
+
+def test_send_mails_takes_ready_messages_and_checks_all_first(
+    smtp: tuple[str, Collect],
+) -> None:
+    """A ready EmailMessage (as polls are) goes to its To; a broken one stops the batch."""
+    from planner.calendar.imip import Mail, send_mails
+
+    server, handler = smtp
+    ready = EmailMessage()
+    ready["To"] = "Bob <bob@example.com>"
+    ready["Subject"] = "Your poll"
+    ready.set_content("Answer when you like.")
+    mail = Mail("Carol", "carol@example.com", "REQUEST", "Invitation: x", "text", b"BEGIN:X\r\n")
+    no_to = EmailMessage()
+    no_to["Subject"] = "Lost"
+    with pytest.raises(InputError, match="'Lost' cannot be built: it has no To address"):
+        send_mails(server, [ready, mail, no_to], from_email="olga@example.com")
+    assert handler.envelopes == []
+    assert send_mails(server, [ready, mail], from_email="olga@example.com", from_name="O") == 2
+    assert [e.rcpt_tos for e in handler.envelopes] == [["bob@example.com"], ["carol@example.com"]]
+    assert [e.mail_from for e in handler.envelopes] == ["olga@example.com"] * 2
