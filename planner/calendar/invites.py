@@ -6,13 +6,16 @@ icalendar 7. The split exists for two reasons:
 
 * privacy (SPEC §2, invariants 2 and 3) is decided in one place, :func:`describe_session`:
   an invite lists the organiser, the invitee and the colleagues who consented to be listed;
-  the team calendar lists only consenting people. Nothing else about a person (answers,
-  calendars, limits) is ever read here.
+  the team calendar (a PUBLISH, which RFC 5546 forbids to carry ATTENDEE) names only
+  consenting people, in its DESCRIPTION. Nothing else about a person (answers, calendars,
+  limits) is ever read here.
 * the re-plan diff compares :func:`digest` values of what each person *sees*, so a change
   nobody can see sends no update, and a change one person sees reaches exactly that person.
 
 Output is RFC 5545 as icalendar writes it: CRLF line ends, lines folded at 75 octets
-(never inside a UTF-8 sequence), times with the team zone's TZID and its VTIMEZONE.
+(never inside a UTF-8 sequence), times with the team zone's TZID and its VTIMEZONE (see
+:func:`vtimezone`). Every METHOD we write passes libical's RFC 5546 restriction check
+(``tests/tools/itip-check``).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
-from icalendar import Alarm, Calendar, Event, vCalAddress
+from icalendar import Alarm, Calendar, Event, Timezone, vCalAddress
 
 from planner.domain.models import Activity, Person, Scenario
 from planner.domain.schedule import PlannedSession
@@ -42,12 +45,16 @@ __all__ = [
     "make_uid",
     "people_by_id",
     "scenario_uid_key",
+    "vtimezone",
 ]
 
 PRODID = "-//planner//team-building planner//EN"
 
 DECLINE_SENTENCE = "Taking part is voluntary: declining is fine and needs no reason."
 """Every invite says so (SPEC: activities are opt-in; a boundary needs no justification)."""
+
+TEAM_LISTED = "Taking part (only colleagues who agreed to be listed are named)"
+"""Opens the team calendar's list of consenting attendees (its DESCRIPTION, not ATTENDEE)."""
 
 ALARM_BEFORE = timedelta(minutes=15)
 
@@ -56,6 +63,9 @@ _UID_NAMESPACE = uuid.UUID("5b0e5c8e-4f2a-4c7e-9a41-3f1d2c6b7a10")
 
 Method = Literal["REQUEST", "CANCEL", "PUBLISH"]
 Role = Literal["REQ-PARTICIPANT", "OPT-PARTICIPANT"]
+Cancel = Literal["session", "attendee"]
+"""What a CANCEL withdraws: the whole session, or only the attendees it names (RFC 5546
+§3.2.5: the latter names them and carries no STATUS)."""
 
 
 # ------------------------------------------------------------------------------ identity
@@ -106,7 +116,7 @@ class EventInfo:
     organiser_name: str
     organiser_email: str
     attendees: tuple[AttendeeInfo, ...]
-    cancelled: bool = False
+    cancelled: Cancel | None = None
 
 
 def describe_session(
@@ -117,13 +127,15 @@ def describe_session(
     sequence: int,
     viewer: str | None,
     people: Mapping[str, Person],
-    cancelled: bool = False,
+    cancelled: Cancel | None = None,
 ) -> EventInfo:
     """What ``viewer`` (a person id; ``None`` = the team calendar) may see of ``session``.
 
-    Privacy lives here: the viewer is listed (an invitee must find themself), other
+    Privacy lives here: an invite lists the viewer (an invitee must find themself) and other
     attendees only with ``show_in_attendee_lists``. A cancellation names only the viewer
-    (RFC 5546 asks for the attendees being removed; that is them).
+    (RFC 5546 asks for the attendees being removed; that is them). The team calendar is a
+    PUBLISH, which RFC 5546 §3.2.1 forbids to carry ATTENDEE: it lists nobody as an
+    attendee and names the consenting colleagues in its DESCRIPTION instead.
 
     ``people`` is :func:`people_by_id` of ``scenario``: a caller describing many sessions
     builds it once (building it on every call dominated publishing at 2,000 people).
@@ -131,7 +143,7 @@ def describe_session(
     activity = _activity(scenario, session)
     required = set(activity.required) if activity is not None else set()
     listed: list[Person] = []
-    if cancelled and viewer is not None:
+    if cancelled is not None and viewer is not None:
         # Only the person being removed; they are named even if the plan no longer lists them.
         listed = [people[viewer]] if viewer in people else []
     else:
@@ -139,6 +151,13 @@ def describe_session(
             person = people.get(pid)
             if person is not None and (pid == viewer or person.show_in_attendee_lists):
                 listed.append(person)
+    location, url = _where(scenario, session, activity)
+    description = _description(scenario, activity, url)
+    if viewer is None:
+        if listed:
+            names = ", ".join(p.name for p in listed)
+            description += f"\n\n{TEAM_LISTED}: {names}."
+        listed = []
     attendees = tuple(
         AttendeeInfo(
             email=p.email,
@@ -147,7 +166,6 @@ def describe_session(
         )
         for p in listed
     )
-    location, url = _where(scenario, session, activity)
     tz = zone(scenario.team.timezone)
     return EventInfo(
         uid=uid,
@@ -155,7 +173,7 @@ def describe_session(
         start=session.start.astimezone(tz),
         end=session.end.astimezone(tz),
         summary=activity.name if activity is not None else session.activity,
-        description=_description(scenario, activity, url),
+        description=description,
         location=location,
         url=url,
         organiser_name=scenario.team.organiser.name,
@@ -232,8 +250,12 @@ def build_calendar(
     alarm: bool = False,
     rsvp: bool = False,
     schedule_agent_client: bool = False,
+    cover: tuple[date, date] | None = None,
 ) -> Calendar:
     """A VCALENDAR holding ``events`` (and the VTIMEZONE of the team zone).
+
+    The VTIMEZONE holds the zone's transitions in the whole years of ``cover`` (the planning
+    horizon, so every file of one plan carries the same VTIMEZONE) and of the events.
 
     ``method`` None leaves METHOD out (a CalDAV object resource must not carry one, RFC 4791
     §4.1). ``rsvp`` marks attendees PARTSTAT=NEEDS-ACTION, RSVP=TRUE (a REQUEST).
@@ -249,15 +271,42 @@ def build_calendar(
     # reproducible (the same plan and DTSTAMP give the same bytes).
     cal.pop("UID", None)
     if events:
-        first, last = _zone_range(events)
-        cal.add_missing_timezones(first, last)
+        first, last = _zone_range(events, cover)
+        # VTIMEZONEs first, so a reader meets each before the events that use it.
+        for i, tzid in enumerate(sorted(cal.get_missing_tzids())):
+            cal.subcomponents.insert(i, vtimezone(tzid, first, last))
     return cal
 
 
-def _zone_range(events: Iterable[EventInfo]) -> tuple[date, date]:
-    """Dates the VTIMEZONE must cover: a year's margin keeps the component small."""
+def _zone_range(events: Iterable[EventInfo], cover: tuple[date, date] | None) -> tuple[date, date]:
+    """Dates the VTIMEZONE must cover: the whole years of ``cover`` and the events, and the
+    year before them, so that every observance (STANDARD, DAYLIGHT) has an onset before the
+    first event: ruby-icalendar cannot place a time before an observance's first onset."""
     days = [d for e in events for d in (e.start.date(), e.end.date())]
-    return date(min(days).year - 1, 1, 1), date(max(days).year + 2, 1, 1)
+    days += list(cover or ())
+    return date(min(days).year - 1, 1, 1), date(max(days).year + 1, 1, 1)
+
+
+def vtimezone(tzid: str, first: date, last: date) -> Timezone:
+    """The VTIMEZONE of ``tzid`` with its transitions from ``first`` up to ``last``.
+
+    icalendar's ``Timezone.from_tzid`` computes the transitions; what it writes around them
+    is cleaned up so that every reader takes it: the ``COMMENT`` it puts on the VTIMEZONE
+    itself is not allowed there (RFC 5545 §3.6.5; Perl Data::ICal warns), and the
+    comma-joined RDATE list becomes one RDATE line per onset (ruby-icalendar cannot read a
+    list; vobject, and so Radicale, keep only its first value when re-serialising).
+    Checked against libical, vobject, ruby-icalendar, Data::ICal and Radicale in the tests.
+    """
+    made = Timezone.from_tzid(tzid, first_date=first, last_date=last)
+    clean = Timezone()
+    clean.add("TZID", tzid)
+    for observance in made.subcomponents:
+        rdates = observance.pop("RDATE", None)
+        for group in rdates if isinstance(rdates, list) else [rdates] if rdates else []:
+            for onset in group.dts:
+                observance.add("RDATE", onset.dt)
+        clean.add_component(observance)
+    return clean
 
 
 def _event(
@@ -303,7 +352,12 @@ def _event(
         attendees=attendees or None,
         subcomponents=subcomponents or None,
     )
-    event.add("STATUS", "CANCELLED" if info.cancelled else "CONFIRMED")
+    if info.cancelled is None:
+        event.add("STATUS", "CONFIRMED")
+    elif info.cancelled == "session":
+        event.add("STATUS", "CANCELLED")
+    # An uninvite (cancelled == "attendee") carries no STATUS: RFC 5546 §3.2.5 keeps
+    # STATUS:CANCELLED for the whole event; naming the attendee is what removes them.
     event.add("TRANSP", "OPAQUE")
     return event
 

@@ -8,7 +8,8 @@
   recipient sees (time, place, the attendee list they are shown, text) or removes someone;
 * a person gets ``invites/<id>.ics`` (METHOD:REQUEST, all of their current sessions) only
   when something they see changed, and ``invites/<id>-cancel.ics`` (METHOD:CANCEL) when
-  they were taken off a session or a session of theirs was dropped;
+  they were taken off a session (it names them and carries no STATUS, RFC 5546 §3.2.5) or
+  a session of theirs was dropped (STATUS:CANCELLED);
 * what each person received is remembered as a digest (``planner.store.invites``), so the
   next re-plan can tell.
 
@@ -20,13 +21,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from functools import partial
 from pathlib import Path
 
 from planner.calendar import caldav as caldav_mod
 from planner.calendar import imip
 from planner.calendar.invites import (
+    Cancel,
     EventInfo,
     Method,
     build_calendar,
@@ -41,6 +43,7 @@ from planner.domain.errors import InputError
 from planner.domain.models import Person, Scenario
 from planner.domain.planning import PlanningInput
 from planner.domain.schedule import PlannedSession, Schedule
+from planner.domain.timeutil import zone
 from planner.service import private_dir, remove_file, write_private
 from planner.store import Workspace
 from planner.store.invites import (
@@ -66,9 +69,11 @@ class Publication:
     cancels: dict[str, list[EventInfo]] = field(default_factory=dict)
     """person id -> sessions they were taken off (or that were dropped)."""
     team: list[EventInfo] = field(default_factory=list)
-    """The team calendar: every current session, consenting attendees only."""
+    """The team calendar: every current session, no ATTENDEE, consenting people in text."""
     sessions: list[PublishedRow] = field(default_factory=list)
     sent: list[SentRow] = field(default_factory=list)
+    horizon: tuple[date, date] | None = None
+    """The planning horizon: every file's VTIMEZONE covers its years."""
 
 
 # ------------------------------------------------------------------------------ planning
@@ -87,7 +92,7 @@ def plan_publication(
     Pure (no I/O), so the re-plan rules can be tested on hand-made schedules.
     """
     people = people_by_id(scenario)
-    pub = Publication()
+    pub = Publication(horizon=_horizon(scenario))
     current = {s.id: s for s in sessions}
     # No workspace is the first publication of a workspace: nothing published, nothing sent.
     published = published or {}
@@ -131,7 +136,7 @@ def plan_publication(
         needs_file |= changed
         old_view = prev.session if prev is not None else s
         for pid in removed:
-            _cancel(pub, scenario, old_view, uid, sequence, pid, people)
+            _cancel(pub, scenario, old_view, uid, sequence, pid, people, "attendee")
         pub.team.append(
             describe_session(scenario, s, uid=uid, sequence=sequence, viewer=None, people=people)
         )
@@ -143,7 +148,9 @@ def plan_publication(
         sequence = prev.sequence + 1
         for r in sorted(by_session.get(sid, []), key=lambda r: r.person_id):
             if r.method == "REQUEST":
-                _cancel(pub, scenario, prev.session, prev.uid, sequence, r.person_id, people)
+                _cancel(
+                    pub, scenario, prev.session, prev.uid, sequence, r.person_id, people, "session"
+                )
         pub.sessions.append(PublishedRow(sid, prev.uid, sequence, True, prev.session))
 
     for sid in sorted(current, key=lambda x: (current[x].start, x)):
@@ -162,11 +169,21 @@ def _cancel(
     sequence: int,
     pid: str,
     people: Mapping[str, Person],
+    scope: Cancel,
 ) -> None:
-    """A CANCEL for one person; someone no longer in the scenario has no address to use."""
+    """A CANCEL for one person; someone no longer in the scenario has no address to use.
+
+    ``scope`` "attendee" takes them off a session that goes on, "session" drops it.
+    """
     if pid in people:
         info = describe_session(
-            scenario, session, uid=uid, sequence=sequence, viewer=pid, cancelled=True, people=people
+            scenario,
+            session,
+            uid=uid,
+            sequence=sequence,
+            viewer=pid,
+            cancelled=scope,
+            people=people,
         )
         pub.cancels.setdefault(pid, []).append(info)
         pub.sent.append(SentRow(pid, session.id, sequence, "CANCEL", digest(info)))
@@ -177,11 +194,23 @@ def _cancel(
 # ------------------------------------------------------------------------------ writing
 
 
+def _horizon(scenario: Scenario) -> tuple[date, date]:
+    return scenario.team.horizon.start, scenario.team.horizon.end
+
+
 def _render(
-    method: Method | None, events: list[EventInfo], now: datetime, *, alarm: bool, rsvp: bool
+    pub: Publication,
+    method: Method | None,
+    events: list[EventInfo],
+    now: datetime,
+    *,
+    alarm: bool,
+    rsvp: bool,
 ) -> bytes:
     ordered = sorted(events, key=lambda e: (e.start, e.uid))
-    return calendar_bytes(build_calendar(method, ordered, now=now, alarm=alarm, rsvp=rsvp))
+    return calendar_bytes(
+        build_calendar(method, ordered, now=now, alarm=alarm, rsvp=rsvp, cover=pub.horizon)
+    )
 
 
 def _clear_stale(invites_dir: Path, person_ids: Iterable[str]) -> None:
@@ -201,16 +230,16 @@ def _write(
     cancels: dict[str, Path] = {}
     for pid in sorted(pub.requests):
         path = invites_dir / f"{pid}.ics"
-        write_private(path, _render("REQUEST", pub.requests[pid], now, alarm=True, rsvp=True))
+        write_private(path, _render(pub, "REQUEST", pub.requests[pid], now, alarm=True, rsvp=True))
         requests[pid] = path
         written.append(path)
     for pid in sorted(pub.cancels):
         path = invites_dir / f"{pid}-cancel.ics"
-        write_private(path, _render("CANCEL", pub.cancels[pid], now, alarm=False, rsvp=False))
+        write_private(path, _render(pub, "CANCEL", pub.cancels[pid], now, alarm=False, rsvp=False))
         cancels[pid] = path
         written.append(path)
     team = write_private(
-        out_dir / TEAM_CALENDAR, _render("PUBLISH", pub.team, now, alarm=False, rsvp=False)
+        out_dir / TEAM_CALENDAR, _render(pub, "PUBLISH", pub.team, now, alarm=False, rsvp=False)
     )
     written.append(team)
     return written, requests, cancels
@@ -311,7 +340,7 @@ def export_invites(
         )
     sent = sent_rows(ws)
     people = people_by_id(scenario)
-    pub = Publication()
+    pub = Publication(horizon=_horizon(scenario))
     live = sorted(
         (r for r in published.values() if not r.cancelled), key=lambda r: (r.session.start, r.uid)
     )
@@ -340,10 +369,22 @@ def export_invites(
                 uid=gone.uid,
                 sequence=r.sequence,
                 viewer=r.person_id,
-                cancelled=True,
+                cancelled="session" if gone.cancelled else "attendee",
                 people=people,
             )
         )
+    # Every mail is built before anything is written or sent: one that cannot be built
+    # (text no mail header can carry) stops the export with nothing delivered.
+    prepared = (
+        imip.prepare_mails(
+            _mails(scenario, pub, now),
+            from_name=scenario.team.organiser.name,
+            from_email=scenario.team.organiser.email,
+            source=ws.location,
+        )
+        if smtp is not None
+        else []
+    )
     stale = set(people) | {pid for pid, _ in sent}
     _, requests, cancels = _write(pub, out_dir, now, stale)
     report = ExportReport(
@@ -354,26 +395,29 @@ def export_invites(
     )
     if caldav is not None:
         objects = {
-            e.uid: calendar_bytes(build_calendar(None, [e], now=now, schedule_agent_client=True))
+            e.uid: calendar_bytes(
+                build_calendar(None, [e], now=now, schedule_agent_client=True, cover=pub.horizon)
+            )
             for e in pub.team
         }
         removed = [r.uid for r in published.values() if r.cancelled]
         report.caldav = caldav_mod.store_events(caldav, objects, removed).line()
     if smtp is not None:
-        mails = _mails(scenario, pub, now)
         report.smtp = smtp
         report.mails_sent = imip.send_mails(
-            smtp,
-            mails,
-            from_name=scenario.team.organiser.name,
-            from_email=scenario.team.organiser.email,
+            smtp, prepared, from_email=scenario.team.organiser.email
         )
     return report
 
 
 def _mails(scenario: Scenario, pub: Publication, now: datetime) -> list[imip.Mail]:
-    """One message per person and session (see ``imip``: one UID per iTIP message)."""
+    """One message per person and session (see ``imip``: one UID per iTIP message).
+
+    Subject and text give the time in the recipient's own zone (their ``timezone``); the
+    text adds the team's zone when it is another one, as the attached invite uses it.
+    """
     people = people_by_id(scenario)
+    team_zone = scenario.team.timezone
     mails: list[imip.Mail] = []
     batches_by_method: list[tuple[Method, dict[str, list[EventInfo]]]] = [
         ("REQUEST", pub.requests),
@@ -382,12 +426,23 @@ def _mails(scenario: Scenario, pub: Publication, now: datetime) -> list[imip.Mai
     for method, batches in batches_by_method:
         for pid in sorted(batches):
             person = people[pid]
+            own_zone = scenario.person_zone_name(person)
             for info in batches[pid]:
-                when = _when(info)
-                if method == "CANCEL":
+                when = _when(info, own_zone)
+                if own_zone != team_zone:
+                    when_full = f"{when}, that is {_when(info, team_zone)} in the team's time zone"
+                else:
+                    when_full = when
+                if method == "CANCEL" and info.cancelled == "attendee":
+                    subject = f"Cancelled for you: {info.summary} ({when})"
+                    text = (
+                        f"You are no longer invited to {info.summary} on {when_full}.\n\n"
+                        "Your calendar removes it when you open the attached update."
+                    )
+                elif method == "CANCEL":
                     subject = f"Cancelled: {info.summary} ({when})"
                     text = (
-                        f"{info.summary} on {when} is cancelled for you.\n\n"
+                        f"{info.summary} on {when_full} is cancelled.\n\n"
                         "Your calendar removes it when you open the attached update."
                     )
                 else:
@@ -397,8 +452,8 @@ def _mails(scenario: Scenario, pub: Publication, now: datetime) -> list[imip.Mai
                     )
                     place = f" at {info.location}" if info.location else ""
                     text = (
-                        f"{info.organiser_name} invites you to {info.summary} on {when}{place}."
-                        f"\n\n{info.description}\n\n"
+                        f"{info.organiser_name} invites you to {info.summary} on {when_full}"
+                        f"{place}.\n\n{info.description}\n\n"
                         "Use your calendar's Accept, Tentative or Decline to reply."
                     )
                 body = calendar_bytes(
@@ -408,13 +463,19 @@ def _mails(scenario: Scenario, pub: Publication, now: datetime) -> list[imip.Mai
                         now=now,
                         alarm=method == "REQUEST",
                         rsvp=method == "REQUEST",
+                        cover=pub.horizon,
                     )
                 )
                 mails.append(imip.Mail(person.name, person.email, method, subject, text, body))
     return mails
 
 
-def _when(info: EventInfo) -> str:
-    """A human date for subjects and mail text, in the team zone (as the invite's TZID)."""
-    start, end = info.start, info.end
-    return f"{start:%a %d %b %Y, %H:%M}-{end:%H:%M} ({start.tzname() or 'UTC'})"
+def _when(info: EventInfo, zone_name: str) -> str:
+    """A human date for subjects and mail text in ``zone_name``, named with its offset.
+
+    A session that ends on another day there (late evening in a zone far west) says so.
+    """
+    tz = zone(zone_name)
+    start, end = info.start.astimezone(tz), info.end.astimezone(tz)
+    until = f"{end:%H:%M}" if end.date() == start.date() else f"{end:%a %d %b, %H:%M}"
+    return f"{start:%a %d %b %Y, %H:%M}-{until} ({start.tzname() or zone_name})"

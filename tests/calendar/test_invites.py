@@ -251,12 +251,17 @@ def test_invite_lists_organiser_self_and_consenting_only(published: Path) -> Non
 
 
 def test_team_calendar_lists_consenting_people_only(published: Path) -> None:
+    """A PUBLISH carries no ATTENDEE (RFC 5546 §3.2.1); consenting people are named in text."""
     cal = read_ical(published / "calendar.ics")
     assert cal["METHOD"] == "PUBLISH"
     evs = cal.walk("VEVENT")
     assert len(evs) == 2
     for ev in evs:
-        assert emails(ev) == ["alice@example.com"]
+        assert "ATTENDEE" not in ev
+        assert str(ev["DESCRIPTION"]).endswith(
+            "\n\nTaking part (only colleagues who agreed to be listed are named): Alice."
+        )
+    assert b"ATTENDEE" not in (published / "calendar.ics").read_bytes()
     text = (published / "calendar.ics").read_text()
     for name in ("Bob", "Carol", "Dave", "Erin", "bob@", "carol@", "dave@", "erin@"):
         assert name not in text

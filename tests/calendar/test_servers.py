@@ -11,6 +11,8 @@ from __future__ import annotations
 import base64
 import email
 import http.client
+import random
+import re
 import socket
 import subprocess
 import sys
@@ -33,8 +35,16 @@ from planner.cli import main
 from planner.domain.errors import InputError
 from planner.store import Workspace
 from planner.store.invites import published_rows
-from tests.calendar.test_invites import default_schedule, lunch, schedule
-from tests.factories import NOW
+from tests.calendar.test_invites import (
+    default_schedule,
+    lunch,
+    schedule,
+    session,
+    team_data,
+    workshop,
+)
+from tests.calendar.test_itip import assert_itip_clean
+from tests.factories import NOW, activity, build, person, scenario_data
 
 pytestmark = pytest.mark.server
 
@@ -174,10 +184,11 @@ def test_caldav_store_read_back_update_and_remove(
     assert str(ev["UID"]) == uids["team-lunch#1"]
     assert ev["DTSTART"].params["TZID"] == "Europe/Stockholm"
     assert [str(t["TZID"]) for t in cal.walk("VTIMEZONE")] == ["Europe/Stockholm"]
-    attendee = ev["ATTENDEE"]
-    attendees = attendee if isinstance(attendee, list) else [attendee]
-    assert [str(a) for a in attendees] == ["mailto:alice@example.com"]  # consenting only
-    assert attendees[0].params["SCHEDULE-AGENT"] == "CLIENT"
+    # The team calendar lists nobody as ATTENDEE (so no server schedules anyone on its
+    # own); the consenting colleague is named in the text.
+    assert "ATTENDEE" not in ev
+    assert str(ev["DESCRIPTION"]).endswith(": Alice.")
+    assert ev["ORGANIZER"].params["SCHEDULE-AGENT"] == "CLIENT"
 
     # Export again: the same resources are replaced (If-Match), nothing duplicated.
     again = export_invites(ws, tmp_path / "y", caldav=collection, now=NOW)
@@ -330,10 +341,10 @@ def test_imip_cancel_after_replan(ws: Workspace, smtp: tuple[str, Collect], tmp_
     ]
     assert [r for r, _ in cancels] == [["carol@example.com"]]
     (_, msg) = cancels[0]
-    assert msg["Subject"].startswith("Cancelled: Team lunch")
+    assert msg["Subject"].startswith("Cancelled for you: Team lunch")
     cal = icalendar.Calendar.from_ical(list(msg.iter_parts())[1].get_payload(decode=True))
     assert cal["METHOD"] == "CANCEL"
-    assert cal.walk("VEVENT")[0]["STATUS"] == "CANCELLED"
+    assert "STATUS" not in cal.walk("VEVENT")[0]  # an uninvite: the lunch goes on
 
 
 def test_smtp_unreachable_is_a_delivery_error(ws: Workspace, tmp_path: Path) -> None:
@@ -347,3 +358,263 @@ def test_smtp_unreachable_is_a_delivery_error(ws: Workspace, tmp_path: Path) -> 
 def test_smtp_bad_server_is_input_error(ws: Workspace, tmp_path: Path) -> None:
     with pytest.raises(InputError):
         export_invites(ws, tmp_path / "x", smtp="host:port", now=NOW)
+
+
+# ------------------------------------------------------------------------------ iTIP-clean mail
+
+
+def _calendar_parts(handler: Collect) -> list[tuple[str, bytes]]:
+    """(recipient, text/calendar payload) of every message received."""
+    return [
+        (rcpt[0], list(msg.iter_parts())[1].get_payload(decode=True))
+        for rcpt, msg in _messages(handler)
+    ]
+
+
+def test_imip_calendar_parts_pass_libical(
+    ws: Workspace, smtp: tuple[str, Collect], itip_check: Path, tmp_path: Path
+) -> None:
+    """Updates, an uninvite and a dropped session, as mailed, pass libical's RFC 5546 check."""
+    server, handler = smtp
+    # Lunch moves (updates) and Carol leaves it (uninvite); the workshop is dropped.
+    plan = schedule(lunch(["alice", "bob"], hour=13))
+    publish_plan(ws.planning_input(NOW), plan, tmp_path / "2", workspace=ws, now=NOW)
+    export_invites(ws, tmp_path / "x", smtp=server, now=NOW)
+    parts = _calendar_parts(handler)
+    folder = tmp_path / "mail"
+    folder.mkdir()
+    kinds: list[tuple[str, str, str | None]] = []
+    for i, (rcpt, raw) in enumerate(parts):
+        (folder / f"{i}.ics").write_bytes(raw)
+        cal = icalendar.Calendar.from_ical(raw)
+        (ev,) = cal.walk("VEVENT")
+        status = str(ev["STATUS"]) if "STATUS" in ev else None
+        kinds.append((rcpt, str(cal["METHOD"]), status))
+    assert sorted(kinds) == [
+        ("alice@example.com", "CANCEL", "CANCELLED"),
+        ("alice@example.com", "REQUEST", "CONFIRMED"),
+        ("bob@example.com", "CANCEL", "CANCELLED"),
+        ("bob@example.com", "REQUEST", "CONFIRMED"),
+        ("carol@example.com", "CANCEL", None),  # uninvited; the lunch goes on
+        ("dave@example.com", "CANCEL", "CANCELLED"),
+    ]
+    assert_itip_clean(itip_check, sorted(folder.iterdir()))
+
+
+def _subject_team(seed: int) -> dict[str, Any]:
+    """Five people, ten activities whose names vary in length and script."""
+    rng = random.Random(seed)
+    words = ["Fika", "Smörgåsbord", "workshop", "Åsa's", "kräftskiva", "Bowling", "&"]
+    words += ["pizza", "Centralstationen", "日本語の会", "Ünïcödé", "quiz", "night", "on", "roof"]
+    words += ["=?utf-8?q?Hacked?="]  # literal text that looks like an encoded word
+    people = [
+        person("alice", show_in_attendee_lists=True),
+        {**person("bob"), "name": "Björn Ångström"},
+        {**person("carol"), "name": "Zoë Nguyễn"},
+        {**person("dave"), "name": 'O\'Brien, Pat "=?utf-8?q?Evil?="'},
+        {**person("erin"), "name": "Erin " + "Long-Surname" * 4},
+    ]
+    activities = [
+        activity(f"a{i}", name=" ".join(rng.choice(words) for _ in range(rng.randint(1, 9))))
+        for i in range(10)
+    ]
+    return scenario_data(people, activities)
+
+
+def test_imip_subjects_fold_after_the_header_name(
+    tmp_path: Path, smtp: tuple[str, Collect]
+) -> None:
+    """50 subjects of every length: text stays on the Subject: line, lines <= 78, decodable.
+
+    Names that look like encoded words or hold specials arrive as written, too.
+    """
+    server, handler = smtp
+    data = _subject_team(seed=5)
+    names = {a["id"]: a["name"] for a in data["activities"]}
+    people = {p["email"]: p["name"] for p in data["people"]}
+    everyone = ["alice", "bob", "carol", "dave", "erin"]
+    plan = schedule(
+        *(
+            session(f"a{i}#1", everyone, day=1 + i, hour=9 + i % 7, minutes=30 + 15 * (i % 4))
+            for i in range(10)
+        )
+    )
+    with Workspace.open(tmp_path / "ws.db") as ws:
+        ws.save_scenario(build(data), {})
+        publish_plan(ws.planning_input(NOW), plan, tmp_path / "out", workspace=ws, now=NOW)
+        export_invites(ws, tmp_path / "x", smtp=server, now=NOW)
+    assert len(handler.envelopes) == 50
+    risky = 0  # subjects that fit a line alone but not after "Subject: "
+    for envelope in handler.envelopes:
+        assert envelope.content.isascii()  # 7-bit clean: no server can mangle it
+        head = envelope.content.split(b"\r\n\r\n", 1)[0].decode("ascii")
+        lines = head.split("\r\n")
+        assert max(len(line) for line in lines) <= 78, head
+        start = next(i for i, line in enumerate(lines) if line.startswith("Subject:"))
+        assert lines[start].removeprefix("Subject:").strip(), head  # not a bare "Subject:"
+        for word in re.findall(r"=\?[^?]+\?[bBqQ]\?[^?]*\?=", head):
+            assert len(word) <= 75, word  # RFC 2047 §2
+        msg = email.message_from_bytes(envelope.content, policy=default_policy)
+        (to,) = msg["To"].addresses
+        assert to.display_name == people[to.addr_spec]  # as written, nothing decoded
+        subject = msg["Subject"]
+        (aid,) = [a for a, name in names.items() if f"Invitation: {name} (" in subject]
+        assert subject.startswith(f"Invitation: {names[aid]} (")
+        risky += 78 - len("Subject: ") < len(subject) <= 78
+    assert risky >= 5  # the set really exercises the fold the old code got wrong
+    assert any("=?utf-8?q?Hacked?=" in name for name in names.values())
+
+
+def test_imip_text_gives_the_recipients_own_zone(tmp_path: Path, smtp: tuple[str, Collect]) -> None:
+    server, handler = smtp
+    data = team_data()
+    data["people"][1]["timezone"] = "America/New_York"  # Bob
+    with Workspace.open(tmp_path / "ws.db") as ws:
+        ws.save_scenario(build(data), {})
+        publish_plan(
+            ws.planning_input(NOW), default_schedule(), tmp_path / "out", workspace=ws, now=NOW
+        )
+        export_invites(ws, tmp_path / "x", smtp=server, now=NOW)
+    mails = {
+        (rcpt[0], str(msg["Subject"])): next(iter(msg.iter_parts())).get_content()
+        for rcpt, msg in _messages(handler)
+    }
+    # Lunch is Tue 2 March 2027 12:00-13:00 in Stockholm: 06:00 in New York (EST).
+    ((subject, text),) = [
+        (s, t) for (r, s), t in mails.items() if r == "bob@example.com" and "Team lunch" in s
+    ]
+    assert subject == "Invitation: Team lunch (Tue 02 Mar 2027, 06:00-07:00 (EST))"
+    assert (
+        "on Tue 02 Mar 2027, 06:00-07:00 (EST), that is Tue 02 Mar 2027, 12:00-13:00 (CET) "
+        "in the team's time zone at Cafeteria." in text
+    )
+    ((subject, text),) = [
+        (s, t) for (r, s), t in mails.items() if r == "alice@example.com" and "Team lunch" in s
+    ]
+    assert subject == "Invitation: Team lunch (Tue 02 Mar 2027, 12:00-13:00 (CET))"
+    assert "on Tue 02 Mar 2027, 12:00-13:00 (CET) at Cafeteria." in text
+    assert "team's time zone" not in text
+
+
+def test_imip_builds_every_mail_before_sending_any(
+    ws: Workspace,
+    smtp: tuple[str, Collect],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A fifth mail no header can carry (U+0085 in its subject): nothing is sent or written."""
+    import dataclasses
+
+    from planner.calendar import publish
+
+    server, handler = smtp
+    real = publish._mails
+
+    def poisoned(*args: Any) -> Any:
+        mails = real(*args)
+        assert len(mails) == 6
+        mails[4] = dataclasses.replace(mails[4], subject=mails[4].subject + " \x85 next line")
+        return mails
+
+    monkeypatch.setattr(publish, "_mails", poisoned)
+    with pytest.raises(InputError, match=r"message to .* cannot be built") as info:
+        export_invites(ws, tmp_path / "x", smtp=server, now=NOW)
+    assert info.value.problems[0].source == ws.location
+    assert "\\x85" in str(info.value)  # shown escaped, not as a line break
+    assert handler.envelopes == []
+    assert not (tmp_path / "x").exists()
+
+    out = tmp_path / "cli"
+    args = ["export", "invites", "--workspace", ws.location, "--out", str(out), "--smtp", server]
+    assert main([*args, "--now", "2027-02-01T09:00:00Z"]) == 2
+    err = capsys.readouterr().err
+    assert ws.location in err and "cannot be built" in err and "Traceback" not in err
+    assert handler.envelopes == [] and not out.exists()
+
+
+def test_caldav_keeps_every_timezone_transition(
+    team_ws: Workspace, collection: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Radicale re-serialises what it stores (with vobject): every RDATE must survive."""
+    monkeypatch.setenv("PLANNER_CALDAV_USER", USER)
+    monkeypatch.setenv("PLANNER_CALDAV_PASSWORD", "secret")
+    data = team_data()
+    data["team"]["horizon"] = {"start": "2027-12-01", "end": "2028-02-29"}
+    team_ws.save_scenario(build(data), {})
+    plan = schedule(lunch(["alice", "bob"]), workshop(["alice", "dave"]))
+    publish_plan(team_ws.planning_input(NOW), plan, tmp_path / "o", workspace=team_ws, now=NOW)
+    export_invites(team_ws, tmp_path / "x", caldav=collection, now=NOW)
+    for row in published_rows(team_ws).values():
+        status, body = _request("GET", resource_url(collection, row.uid))
+        assert status == 200
+        (tz,) = icalendar.Calendar.from_ical(body).walk("VTIMEZONE")
+        onsets = sorted(
+            d.dt
+            for observance in tz.subcomponents
+            for prop in _as_list(observance.get("RDATE"))
+            for d in prop.dts
+        )
+        # 2026 (the year before), 2027 and 2028 each change twice; each observance's first
+        # onset is its DTSTART, the others are RDATEs.
+        assert [d.year for d in onsets] == [2027, 2027, 2028, 2028]
+        assert b"COMMENT" not in body
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [] if value is None else [value]
+
+
+def test_imip_address_that_is_not_ascii_needs_smtputf8(tmp_path: Path) -> None:
+    """Carol's address needs SMTPUTF8: a server without it gets nothing, not the first mails."""
+    from planner.calendar.caldav import DeliveryError
+
+    data = team_data()
+    data["people"][2]["email"] = "zoë@example.com"  # Carol
+    with Workspace.open(tmp_path / "ws.db") as ws:
+        ws.save_scenario(build(data), {})
+        publish_plan(
+            ws.planning_input(NOW), default_schedule(), tmp_path / "out", workspace=ws, now=NOW
+        )
+        for utf8 in (False, True):
+            handler = Collect()
+            controller = Controller(
+                handler, hostname="127.0.0.1", port=free_port(), enable_SMTPUTF8=utf8
+            )
+            controller.start()
+            try:
+                server = f"127.0.0.1:{controller.port}"
+                if not utf8:
+                    with pytest.raises(DeliveryError, match="SMTPUTF8; nothing was sent"):
+                        export_invites(ws, tmp_path / "x", smtp=server, now=NOW)
+                    assert handler.envelopes == []
+                    continue
+                export_invites(ws, tmp_path / "y", smtp=server, now=NOW)
+            finally:
+                controller.stop()
+            rcpts = sorted(r for rcpt, _ in _messages(handler) for r in rcpt)
+            assert rcpts.count("zoë@example.com") == 1 and len(rcpts) == 6
+            for _, msg in _messages(handler):
+                assert msg["Subject"].startswith("Invitation: ")
+
+
+def test_send_mails_takes_ready_messages_and_checks_all_first(
+    smtp: tuple[str, Collect],
+) -> None:
+    """A ready EmailMessage (as polls are) goes to its To; a broken one stops the batch."""
+    from planner.calendar.imip import Mail, send_mails
+
+    server, handler = smtp
+    ready = EmailMessage()
+    ready["To"] = "Bob <bob@example.com>"
+    ready["Subject"] = "Your poll"
+    ready.set_content("Answer when you like.")
+    mail = Mail("Carol", "carol@example.com", "REQUEST", "Invitation: x", "text", b"BEGIN:X\r\n")
+    no_to = EmailMessage()
+    no_to["Subject"] = "Lost"
+    with pytest.raises(InputError, match="'Lost' cannot be built: it has no To address"):
+        send_mails(server, [ready, mail, no_to], from_email="olga@example.com")
+    assert handler.envelopes == []
+    assert send_mails(server, [ready, mail], from_email="olga@example.com", from_name="O") == 2
+    assert [e.rcpt_tos for e in handler.envelopes] == [["bob@example.com"], ["carol@example.com"]]
+    assert [e.mail_from for e in handler.envelopes] == ["olga@example.com"] * 2
