@@ -8,9 +8,11 @@ rendered as ``file: place: reason`` — never a traceback.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import math
 import re
+import shutil
 import signal
 import sys
 import threading
@@ -18,10 +20,11 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO, TypeVar
 
 from planner import __version__
 from planner.domain.errors import InputError, PlannerError
+from planner.domain.text import escape_controls
 
 if TYPE_CHECKING:  # the CLI imports heavy modules only in the command that needs them
     from planner.domain.planning import PlanningInput
@@ -32,12 +35,36 @@ T = TypeVar("T")
 EXIT_OK, EXIT_VIOLATIONS, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
+def _emit(message: str, stream: TextIO) -> None:
+    """The CLI's one output boundary. Messages embed user text (names, ids, paths, an
+    ATTENDEE of a reply, a line of a bad file): terminal controls in it (ESC sequences,
+    C1 controls such as the 8-bit CSI U+009B, U+2028, bidirectional overrides) are
+    written as visible escapes (``\\x1b``), never raw."""
+    print(escape_controls(message), file=stream, flush=True)
+
+
 def err(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    _emit(message, sys.stderr)
 
 
 def out(message: str) -> None:
-    print(message, flush=True)
+    _emit(message, sys.stdout)
+
+
+def out_table(renderable: Any) -> None:
+    """A Rich table as plain text through :func:`out`: no markup read from cells (an
+    instance file named ``[link=…]``), no styles, controls escaped like every message."""
+    from rich.console import Console
+
+    # A piped table (a file, CI log, closing note) keeps full cells instead of folding them
+    # into the default 80 columns; a terminal keeps its own width.
+    width = shutil.get_terminal_size().columns if sys.stdout.isatty() else 240
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer, width=width, markup=False, highlight=False, emoji=False, color_system=None
+    )
+    console.print(renderable)
+    out(buffer.getvalue().rstrip("\n"))
 
 
 class _Parser(argparse.ArgumentParser):
@@ -329,11 +356,6 @@ def _by_leading_number(path: Path) -> tuple[float, str]:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
-    # A piped table (a file, CI log, closing note) keeps full cells instead of folding them
-    # into the default 80 columns; a terminal keeps its own width.
-    console = Console() if sys.stdout.isatty() else Console(width=240)
     if args.meetings:
         from planner.bench.meetings import meetings_table, run_meetings
 
@@ -359,7 +381,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
             out(result.summary_line())
             results.append(result)
         if len(results) > 1:
-            console.print(meetings_table(results))
+            out_table(meetings_table(results))
         return EXIT_OK
     if args.scale:
         from planner.bench.scale import run_scale
@@ -374,7 +396,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     rows = run_bench(
         sizes, seed=args.seed, workers=args.workers, checkpoints=args.checkpoints, progress=err
     )
-    console.print(bench_table(rows))
+    out_table(bench_table(rows))
     return EXIT_OK
 
 

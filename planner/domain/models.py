@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal, Self, get_args, get_origin
@@ -27,17 +28,19 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from planner.domain.text import line_fault, text_fault
 from planner.domain.timeutil import WEEKDAYS, parse_clock_range, zone
 
 # --------------------------------------------------------------------------- scalars
 
-_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,62}[a-z0-9])?$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_CONTROL_EXCEPT_NEWLINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SLUG = re.compile(r"[a-z0-9](?:[a-z0-9_-]{0,62}[a-z0-9])?")
+_TAG = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
+# Both are used with ``fullmatch``: ``re.match(r"^...$")`` lets a trailing newline through
+# (``$`` matches before a final "\n"), and "alice\n" would become an id.
 
 
 def _slug(value: str) -> str:
-    if not _SLUG.match(value):
+    if not _SLUG.fullmatch(value):
         raise PydanticCustomError(
             "slug",
             "{value} is not an id: use lowercase letters, digits, '-' and '_' (at most 64)",
@@ -46,23 +49,45 @@ def _slug(value: str) -> str:
     return value
 
 
-def _one_line(value: str) -> str:
-    # A line break or control character in a name would break .ics lines and CSV rows.
-    if _CONTROL.search(value):
-        raise PydanticCustomError("control_char", "must be one line without control characters")
-    value = value.strip()
-    if not value:
-        raise PydanticCustomError("empty", "must not be empty")
-    return value
+def _single_line(what: str) -> Callable[[str], str]:
+    """The rule of every one-line field (names, departments, locations, links, ...): no
+    line or paragraph separator (\\n, \\r, \\v, \\f, U+0085, U+2028, U+2029), no C0 or C1
+    control, no DEL, no bidirectional control. Such a character would break .ics lines and
+    CSV rows, or smuggle terminal escapes and look-alike text into every place the field
+    is shown."""
+
+    def check(value: str) -> str:
+        fault = line_fault(value)
+        if fault is not None:
+            raise PydanticCustomError(
+                "control_char", "{fault}; {what} are one line", {"fault": fault, "what": what}
+            )
+        value = value.strip()
+        if not value:
+            raise PydanticCustomError("empty", "must not be empty")
+        return value
+
+    return check
+
+
+_one_line = _single_line("names")
 
 
 def _multi_line(value: str) -> str:
-    if _CONTROL_EXCEPT_NEWLINE.search(value):
-        raise PydanticCustomError("control_char", "must not contain control characters")
+    fault = text_fault(value)
+    if fault is not None:
+        raise PydanticCustomError(
+            "control_char",
+            "{fault}; only line breaks and tabs may be in a text",
+            {"fault": fault},
+        )
     return value.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _email(value: str) -> str:
+    fault = line_fault(value)
+    if fault is not None:
+        raise PydanticCustomError("email", "not an email address: it {fault}", {"fault": fault})
     try:
         # Deliverability needs DNS; planner works offline.
         return validate_email(value, check_deliverability=False, test_environment=True).normalized
@@ -81,6 +106,13 @@ def _tz(value: str) -> str:
 
 
 def _clock_range(value: str) -> str:
+    fault = line_fault(value)
+    if fault is not None:
+        raise PydanticCustomError(
+            "clock_range",
+            "{value} is not a time range like '09:00-17:00' ({fault})",
+            {"value": repr(value), "fault": fault},
+        )
     try:
         parse_clock_range(value)
     except ValueError as exc:
@@ -89,8 +121,12 @@ def _clock_range(value: str) -> str:
 
 
 def _tag(value: str) -> str:
+    if line_fault(value) is not None:  # before strip(): it would drop a trailing U+2028
+        raise PydanticCustomError(
+            "tag", "{value} is not a tag like 'step-free'", {"value": repr(value)}
+        )
     value = value.strip().lower()
-    if not re.match(r"^[a-z0-9][a-z0-9-]{0,39}$", value):
+    if not _TAG.fullmatch(value):
         raise PydanticCustomError(
             "tag", "{value} is not a tag like 'step-free'", {"value": repr(value)}
         )
@@ -400,7 +436,7 @@ class Person(Strict):
     @classmethod
     def _paths(cls, value: list[str]) -> list[str]:
         for p in value:
-            if not p.strip() or _CONTROL.search(p):
+            if not p.strip() or line_fault(p) is not None:
                 raise PydanticCustomError("path", "{path} is not a file path", {"path": repr(p)})
         return value
 
@@ -437,8 +473,8 @@ class Activity(Strict):
     setting: Setting | None = Field(default=None, description="indoor, outdoor or virtual.")
     location: Name | None = Field(default=None, description="Where it happens, if not a venue.")
     virtual: bool = Field(default=False, description="Held online (no venue needed).")
-    url: Annotated[str, Field(max_length=2000), AfterValidator(_one_line)] | None = Field(
-        default=None, description="The link for a virtual activity."
+    url: Annotated[str, Field(max_length=2000), AfterValidator(_single_line("links"))] | None = (
+        Field(default=None, description="The link for a virtual activity.")
     )
     venues: list[Id] = Field(
         default_factory=list, description="Venues it may use (one per session)."
@@ -678,9 +714,15 @@ def reference_errors(scenario: Any) -> list[tuple[Location, str]]:
             )
     prefs = _get(scenario, "preferences")
     for pid, answers in prefs.items() if isinstance(prefs, dict) else []:
+        # A key that is not an id is reported as such by its field; its raw text (a line
+        # break, say) must not become part of a location here.
+        if not (isinstance(pid, str) and _SLUG.fullmatch(pid)):
+            continue
         if pid not in person_ids:
             errors.append((("preferences", pid), f"unknown person {pid!r}"))
         for aid in answers if isinstance(answers, dict) else []:
+            if not (isinstance(aid, str) and _SLUG.fullmatch(aid)):
+                continue
             if aid not in activity_ids:
                 errors.append((("preferences", pid, aid), f"unknown activity {aid!r}"))
     history = _get(scenario, "history")

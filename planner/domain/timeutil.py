@@ -16,7 +16,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 """Weekday keys as used in scenario files, index = ``date.weekday()``."""
 
-_CLOCK_RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+_CLOCK_RANGE = re.compile(r" *([0-9]{1,2}):([0-9]{2}) *- *([0-9]{1,2}):([0-9]{2}) *")
+"""Used with ``fullmatch``: ASCII digits and spaces only (``\\d`` and ``\\s`` also match
+Arabic-Indic digits and U+2028, and ``$`` a trailing newline)."""
 
 
 @cache
@@ -42,7 +44,7 @@ def parse_clock_range(text: str) -> tuple[int, int]:
     ``24:00`` is allowed as an end. The range must be ordered (no overnight ranges:
     split them over two days instead).
     """
-    m = _CLOCK_RANGE.match(text)
+    m = _CLOCK_RANGE.fullmatch(text)
     if not m:
         raise ValueError(f"{text!r} is not a time range like '09:00-17:00'")
     h1, m1, h2, m2 = (int(g) for g in m.groups())

@@ -43,6 +43,7 @@ from planner.tui.screens.dialogs import ConfirmDialog, PathPrompt, PickDialog
 from planner.tui.screens.forms import PersonForm, RecordEditor, problems_by_field, to_toml
 from planner.tui.screens.help import HelpScreen, binding_rows
 from planner.tui.screens.preview import BusyPreview
+from planner.tui.text import assemble, literal, notify
 from planner.tui.widgets.activities import ActivitiesPane
 from planner.tui.widgets.answers import AnswersPane
 from planner.tui.widgets.base import Pane, Snapshot
@@ -241,10 +242,10 @@ class PlannerApp(App[int]):
         try:
             self.ws = Workspace.open(self.workspace_target)
         except PlannerError as exc:
-            self.exit(return_code=exc.exit_code, message=str(exc))
+            self.exit(return_code=exc.exit_code, message=literal(exc))
             return
         for warning in self.ws.warnings:
-            self.notify(warning, severity="warning", timeout=10)
+            notify(self, warning, severity="warning", timeout=10)
         if self.ws.has_scenario():
             self.reload()
         else:
@@ -314,17 +315,17 @@ class PlannerApp(App[int]):
         try:
             action()
         except PlannerError as exc:  # InputError included
-            self.notify(str(exc), title=exc.title, severity="error", timeout=8)
+            notify(self, str(exc), title=exc.title, severity="error", timeout=8)
             return False
         if done:
-            self.notify(done, timeout=3)
+            notify(self, done, timeout=3)
         if reload:
             self.reload()
         return True
 
     def action_undo(self) -> None:
         label = self.workspace.undo()
-        self.notify(f"Undone: {label}" if label else "Nothing to undo.", timeout=3)
+        notify(self, f"Undone: {label}" if label else "Nothing to undo.", timeout=3)
         self.reload()
 
     # -- people
@@ -347,7 +348,7 @@ class PlannerApp(App[int]):
                     person.model_dump(mode="json", exclude_none=True), editing, errs
                 )
                 return
-            self.notify(f"Saved {person.name}.", timeout=3)
+            notify(self, f"Saved {person.name}.", timeout=3)
             self.reload()
 
         self.push_screen(
@@ -396,7 +397,7 @@ class PlannerApp(App[int]):
                 path, zone=zone(scenario.person_zone_name(person)), start=start, end=end
             )
         except InputError as exc:
-            self.notify(str(exc), title=exc.title, severity="error", timeout=8)
+            notify(self, str(exc), title=exc.title, severity="error", timeout=8)
             return
         blocks: list[Interval] = [(b.start, b.end) for b in found]
         days = (scenario.team.horizon.start, scenario.team.horizon.end)
@@ -454,7 +455,7 @@ class PlannerApp(App[int]):
 
         ok = self._edit(run)
         for line in result:
-            self.notify(line, timeout=5)
+            notify(self, line, timeout=5)
         return ok
 
     # -- activities
@@ -569,7 +570,7 @@ class PlannerApp(App[int]):
                 problems = [p.render() for p in exc.problems]
                 self._edit_record(kind, title, to_toml(data), problems, replacing=replacing)
                 return
-            self.notify(f"Saved {title.lower()}.", timeout=3)
+            notify(self, f"Saved {title.lower()}.", timeout=3)
             self.reload()
 
         self.push_screen(
@@ -619,7 +620,7 @@ class PlannerApp(App[int]):
     def start_solve(self, time_limit: float) -> None:
         pane = self._pane(PlanPane)
         if pane.solving:
-            self.notify("A solve is already running (x stops it).")
+            notify(self, "A solve is already running (x stops it).")
             return
         pane.explanation = None
         pane.progress = None
@@ -633,7 +634,7 @@ class PlannerApp(App[int]):
         self._stop_requested = True
         if self._solver is not None:
             self._solver.stop()
-            self.notify("Stopping: keeping the best plan found so far…", timeout=3)
+            notify(self, "Stopping: keeping the best plan found so far…", timeout=3)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="solve")
     def _solve(self, time_limit: float) -> None:
@@ -692,7 +693,8 @@ class PlannerApp(App[int]):
         pane.progress = None
         self._problem = message.problem
         status = message.schedule.status.value
-        self.notify(
+        notify(
+            self,
             f"Plan {status}{' (stopped early)' if message.stopped else ''}: "
             f"{len(message.schedule.sessions)} sessions.",
             severity="error" if status == "infeasible" else "information",
@@ -719,7 +721,7 @@ class PlannerApp(App[int]):
             self._pane(PlanPane).progress = None
         text = str(error)
         title = error.title if isinstance(error, PlannerError) else (event.worker.group or "Error")
-        self.notify(text, title=title, severity="error", timeout=10)
+        notify(self, text, title=title, severity="error", timeout=10)
 
     # -- explanations
 
@@ -771,12 +773,12 @@ class PlannerApp(App[int]):
         try:
             paths = export_polls(self.workspace, out)
         except PlannerError as exc:
-            self.notify(str(exc), title=exc.title, severity="error")
+            notify(self, str(exc), title=exc.title, severity="error")
             return
         except OSError as exc:
-            self.notify(f"{out}: {exc.strerror}", severity="error")
+            notify(self, f"{out}: {exc.strerror}", severity="error")
             return
-        self.notify(f"Wrote {len(paths)} polls to {out}: give each person their own", timeout=5)
+        notify(self, f"Wrote {len(paths)} polls to {out}: give each person their own", timeout=5)
         pane = self._pane(ExportPane)
         pane.files = tuple(paths)
 
@@ -806,7 +808,7 @@ class PlannerApp(App[int]):
         pane.report = tuple(message.lines)
         pane.files = tuple(message.files)
         for line in message.lines[:3]:
-            self.notify(line, timeout=5)
+            notify(self, line, timeout=5)
         self.reload()
 
     # ------------------------------------------------------------------ navigation and help
@@ -896,10 +898,9 @@ def explanation_text(
     person = scenario.person(person_id)
     names = {a.id: a.name for a in scenario.activities}
     by_id = {s.id: s for s in plan.sessions}
-    text = Text()
-    text.append(f"{person.name}  (x: back to sessions)\n", style="bold")
+    parts: list[str | tuple[str, str]] = [(f"{person.name}  (x: back to sessions)\n", "bold")]
     if not explanations:
-        text.append("No activities to explain: nothing opted in to.\n")
+        parts.append("No activities to explain: nothing opted in to.\n")
     for e in explanations:
         name = names.get(e.activity, e.activity)
         if e.placed:
@@ -907,11 +908,11 @@ def explanation_text(
                 f"{by_id[s].start.astimezone(tz):%a %d %H:%M}" if s in by_id else s
                 for s in e.sessions
             )
-            text.append(f"✓ {name}: {when}\n")
+            parts.append(f"✓ {name}: {when}\n")
         else:
             reasons = "; ".join(r.detail or r.rule for r in e.reasons) or "no reason recorded"
-            text.append(f"✗ {name}: {reasons}\n")
-    return text
+            parts.append(f"✗ {name}: {reasons}\n")
+    return assemble(*parts)
 
 
 def _default_out(workspace: str) -> Path:

@@ -37,6 +37,7 @@ from planner.respond import Limits, Poll, build_response, load_poll, snap_to_gri
 from planner.tui.bindings import shared_bindings
 from planner.tui.screens.dialogs import split_paths
 from planner.tui.screens.help import HelpScreen, binding_rows
+from planner.tui.text import assemble, literal, notify, one_line, plain
 from planner.tui.widgets.answers import cell
 from planner.tui.widgets.tick import Tick
 from planner.tui.widgets.week_grid import GridItem, WeekGrid
@@ -106,7 +107,7 @@ class RespondApp(App[int]):
     def compose(self) -> ComposeResult:
         p = self.poll
         yield Static(
-            Text.assemble(
+            assemble(
                 (f"{p.team}", "bold"),
                 f" — poll from {p.organiser.name} <{p.organiser.email}>, "
                 f"{p.horizon.start:%d %b} – {p.horizon.end:%d %b %Y}. "
@@ -163,7 +164,7 @@ class RespondApp(App[int]):
         table.add_column("Min", key="minutes")
         table.add_column("Answer", key="answer")
         for a in self.poll.activities:
-            table.add_row(a.name, str(a.duration_minutes), cell(None), key=a.id)
+            table.add_row(one_line(a.name), str(a.duration_minutes), cell(None), key=a.id)
         table.focus()
         self._describe()
         if self.calendar_paths:
@@ -189,23 +190,22 @@ class RespondApp(App[int]):
         if not (0 <= row < len(self.poll.activities)):
             return
         a = self.poll.activities[row]
-        text = Text()
-        text.append(f"{a.name}\n", style="bold")
-        text.append(
+        parts: list[str | tuple[str, str]] = [
+            (f"{a.name}\n", "bold"),
             f"{a.category.value} · {a.duration_minutes} min"
             + (f" · {a.sessions} sessions" if a.sessions > 1 else "")
             + (" · online" if a.virtual else "")
             + (" · may be after hours" if a.after_hours else "")
-            + "\n"
-        )
+            + "\n",
+        ]
         if a.location:
-            text.append(f"where: {a.location}\n")
+            parts.append(f"where: {a.location}\n")
         if a.provides:
-            text.append(f"provides: {', '.join(a.provides)}\n")
+            parts.append(f"provides: {', '.join(a.provides)}\n")
         if a.facilitators:
-            text.append(f"run by: {', '.join(a.facilitators)}\n")
-        text.append(f"\n{a.description}\n")
-        self.query_one("#r-detail", Static).update(text)
+            parts.append(f"run by: {', '.join(a.facilitators)}\n")
+        parts.append(f"\n{a.description}\n")
+        self.query_one("#r-detail", Static).update(assemble(*parts))
 
     # ------------------------------------------------------------------ calendar
 
@@ -214,7 +214,7 @@ class RespondApp(App[int]):
         try:
             paths = split_paths(event.value)
         except ValueError as exc:
-            self.notify(str(exc), severity="error", timeout=8)
+            notify(self, str(exc), severity="error", timeout=8)
             return
         self.raw_blocks = []
         self.read_calendars(paths)
@@ -229,7 +229,7 @@ class RespondApp(App[int]):
             try:
                 found = read_busy_blocks(path, zone=self.poll.tz, start=start, end=end)
             except InputError as exc:
-                self.notify(str(exc), title=exc.title, severity="error", timeout=8)
+                notify(self, str(exc), title=exc.title, severity="error", timeout=8)
                 continue
             self.raw_blocks.extend((b.start, b.end) for b in found)
 
@@ -241,8 +241,10 @@ class RespondApp(App[int]):
     def _show_shared(self) -> None:
         blocks = self.shared_blocks()
         self.query_one("#r-shared", Static).update(
-            f"{len(blocks)} busy blocks on the {self.poll.slot_minutes}-minute grid will be shared "
-            "(start and end only; nothing else leaves this machine)."
+            literal(
+                f"{len(blocks)} busy blocks on the {self.poll.slot_minutes}-minute grid will be shared "
+                "(start and end only; nothing else leaves this machine)."
+            )
         )
         self.query_one("#r-grid", WeekGrid).show(
             [GridItem(s, e, "busy") for s, e in blocks],
@@ -273,21 +275,23 @@ class RespondApp(App[int]):
             limits = self.limits()
             response = build_response(self.poll, self.answers, limits, self.raw_blocks)
         except InputError as exc:
-            errors.update(Text("\n".join(f"⚠ {p.location}: {p.message}" for p in exc.problems)))
+            errors.update(literal("\n".join(f"⚠ {p.location}: {p.message}" for p in exc.problems)))
             self.query_one(TabbedContent).active = "r-limits"
-            self.notify("Check the 'You' tab.", severity="error")
+            notify(self, "Check the 'You' tab.", severity="error")
             return
         except ValueError as exc:
-            errors.update(f"⚠ {exc}")
+            errors.update(literal(f"⚠ {exc}"))
             self.query_one(TabbedContent).active = "r-limits"
-            self.notify("Check the 'You' tab.", severity="error")
+            notify(self, "Check the 'You' tab.", severity="error")
             return
         try:
             self.written = write_response(response, self.out)
         except OSError as exc:
-            self.notify(f"{self.out}: {exc.strerror}", severity="error")
+            notify(self, f"{self.out}: {exc.strerror}", severity="error")
             return
-        self.exit(0, message=f"wrote {self.written} — send it to {self.poll.organiser.email}")
+        self.exit(
+            0, message=literal(f"wrote {self.written} — send it to {self.poll.organiser.email}")
+        )
 
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
@@ -332,5 +336,5 @@ def run_respond(
     if app.written is None:
         print("no response written", file=sys.stderr)
     else:
-        print(f"wrote {app.written}")
+        print(plain(f"wrote {app.written}"))
     return 0

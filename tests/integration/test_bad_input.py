@@ -101,7 +101,7 @@ SCENARIO_CASES: list[tuple[str, str, bytes, str]] = [
         "CRLF injection in a name",
         "s.json",
         mutate(lambda d: d["people"][0].update(name="Ann\r\nATTENDEE:mailto:evil@example.com")),
-        "people.0.name: must be one line",
+        "people.0.name: contains a control character (U+000D); names are one line",
     ),
     (
         "newline in an id",
@@ -113,7 +113,7 @@ SCENARIO_CASES: list[tuple[str, str, bytes, str]] = [
         "control character in a department",
         "s.json",
         mutate(lambda d: d["people"][1].update(department="Bill\x00ing")),
-        "people.1.department: must be one line",
+        "people.1.department: contains a control character (U+0000); names are one line",
     ),
     ("top level is a list", "s.json", b"[]", "the top level must be a table/object"),
     (

@@ -225,7 +225,7 @@ RULES: list[tuple[str, Mutation, Mutation, str]] = [
         "one-line names",
         _set("people.1.name", "Bob; Jr: B"),
         _set("people.1.name", "Bob\r\nX-EVIL:1"),
-        "people.1.name: must be one line",
+        "people.1.name: contains a control character (U+000D); names are one line",
     ),
     (
         "slot grid",
@@ -392,3 +392,138 @@ def test_with_answer_sets_clears_and_drops_empty_people() -> None:
     pid = sorted(only)[0]
     aid = next(iter(s.preferences[pid]))
     assert pid not in s.with_answer(pid, aid, None).preferences
+
+
+# ---------------------------------------------------------------------- hostile text (SPEC §6)
+
+LINE_BREAKERS = {
+    "LF": "\n",
+    "CR": "\r",
+    "VT": "\v",
+    "FF": "\f",
+    "NEL": "\x85",
+    "LS": "\u2028",
+    "PS": "\u2029",
+    "ESC": "\x1b",
+    "DEL": "\x7f",
+    "CSI": "\x9b",
+    "NUL": "\x00",
+    "RLO": "\u202e",
+    "RLI": "\u2067",
+}
+
+ONE_LINE_FIELDS = {
+    "person name": "people.1.name",
+    "department": "people.1.department",
+    "team name": "team.name",
+    "organiser name": "team.organiser.name",
+    "activity name": "activities.0.name",
+    "location": "activities.1.location",
+    "link": "activities.1.url",
+    "venue name": "venues.0.name",
+    "queue name": "queues.0.name",
+}
+
+
+@pytest.mark.parametrize("char", LINE_BREAKERS.values(), ids=LINE_BREAKERS.keys())
+@pytest.mark.parametrize("path", ONE_LINE_FIELDS.values(), ids=ONE_LINE_FIELDS.keys())
+def test_one_line_fields_refuse_separators_and_controls(path: str, char: str) -> None:
+    data = base()
+    _set(path, f"Harmless{char}X-EVIL: 1")(data)
+    (line,) = errors_of(data)
+    assert line.startswith(f"test.toml: {path}: contains a ")
+    assert f"(U+{ord(char):04X}); " in line and line.endswith(" are one line")
+    assert char not in line  # the message names the character, never carries it
+
+
+def test_one_line_message_names_the_character() -> None:
+    data = base()
+    _set("people.2.name", "Cat\x85Smith")(data)
+    assert errors_of(data) == [
+        "test.toml: people.2.name: contains a control character (U+0085); names are one line"
+    ]
+    _set("people.2.name", "Cat\u2028Smith")(data)
+    assert errors_of(data) == [
+        "test.toml: people.2.name: contains a line separator (U+2028); names are one line"
+    ]
+
+
+def test_one_line_fields_keep_ordinary_unicode() -> None:
+    data = base()
+    _set("people.1.name", "Zoë Ångström-Łukasz 陈伟 (she/her) [Billing]")(data)
+    _set("people.1.department", "Kundtjänst – Fakturor")(data)
+    s = build(data)
+    assert s.people[1].name == "Zoë Ångström-Łukasz 陈伟 (she/her) [Billing]"
+
+
+@pytest.mark.parametrize("char", ["\x1b", "\x85", "\u2028", "\u2029", "\x9b", "\v", "\x7f", "\x00"])
+def test_descriptions_refuse_controls_but_keep_newlines_and_tabs(char: str) -> None:
+    good = base()
+    _set("activities.0.description", "Line one\n\tLine two\r\nLine three")(good)
+    assert build(good).activities[0].description == "Line one\n\tLine two\nLine three"
+    bad = base()
+    _set("activities.0.description", f"Line one{char}Line two")(bad)
+    (line,) = errors_of(bad)
+    assert line.startswith("test.toml: activities.0.description: contains a ")
+    assert f"(U+{ord(char):04X})" in line
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["people.1.id", "activities.0.id", "venues.0.id", "queues.0.id", "people.0.queues.0"],
+)
+def test_ids_refuse_a_trailing_newline(path: str) -> None:
+    data = base()
+    _set(path, "phone\n" if path.endswith("queues.0") else "lunch\n")(data)
+    assert any(f"{path}: " in line and "is not an id" in line for line in errors_of(data))
+
+
+def test_ids_in_answers_and_history_refuse_a_trailing_newline() -> None:
+    data = base()
+    data["preferences"]["ann"]["quiz\n"] = "yes"
+    data["history"]["missed_out"] = ["cat\n"]
+    data["history"]["pairs"] = [["ann", "bob\n"]]
+    assert errors_of(data) == [
+        f"test.toml: {where}: {value!r} is not an id: use lowercase letters, digits, '-' and "
+        "'_' (at most 64)"
+        for where, value in [
+            ("preferences.ann.'quiz\\n'", "quiz\n"),
+            ("history.pairs.0.1", "bob\n"),
+            ("history.missed_out.0", "cat\n"),
+        ]
+    ]  # each once, and no raw line break in any location
+
+
+@pytest.mark.parametrize(
+    "value", ["step-free\u2028", "step\x85free", "step-free\x1b[31m", "ste\u202ep"]
+)
+def test_tags_refuse_controls(value: str) -> None:
+    data = base()
+    _set("people.0.needs", [value])(data)
+    assert any(line.startswith("test.toml: people.0.needs.0: ") for line in errors_of(data))
+
+
+@pytest.mark.parametrize(
+    "value", ["ann@example.com\n", "ann\u2028@example.com", "ann@exam\x85ple.com"]
+)
+def test_emails_refuse_separators(value: str) -> None:
+    data = base()
+    _set("people.0.email", value)(data)
+    (line,) = errors_of(data)
+    assert line.startswith("test.toml: people.0.email: not an email address")
+
+
+@pytest.mark.parametrize(
+    "value", ["09:00-17:00\n", "09:00-17:00\u2028", "٠٩:٠٠-١٧:٠٠", "09:00\x85-17:00"]
+)
+def test_clock_ranges_are_ascii_and_one_line(value: str) -> None:
+    data = base()
+    data["policy"]["working_hours"] = {"mon": [value]}
+    (line,) = errors_of(data)
+    assert line.startswith("test.toml: policy.working_hours.mon.0: ")
+
+
+def test_calendar_paths_are_one_line() -> None:
+    data = base()
+    _set("people.0.calendars", ["mine.ics\u2028"])(data)
+    assert any(line.startswith("test.toml: people.0.calendars") for line in errors_of(data))

@@ -125,7 +125,10 @@ GOOD_ROW = "Ok Person,ok@example.com,Support,,\n"
             "roster.csv: row 3: timezone: unknown time zone",
         ),
         ("Dup,OK@example.com,Support,,\n", "roster.csv: row 3: email: also in row 2"),
-        ("Tab\tName,t@example.com,Support,,\n", "roster.csv: row 3: name: must be one line"),
+        (
+            "Tab\tName,t@example.com,Support,,\n",
+            "roster.csv: row 3: name: contains a control character (U+0009); names are one line",
+        ),
         ("A,a@example.com,Support,,,extra\n", "roster.csv: row 3: more cells than header columns"),
     ],
 )

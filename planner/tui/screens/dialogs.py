@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import ClassVar
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -20,6 +19,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
+
+from planner.tui.text import literal
 
 CANCEL = Binding(
     "escape", "cancel", "Cancel", tooltip="Close without changing anything.", id="dialog-cancel"
@@ -38,7 +39,7 @@ class ConfirmDialog(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self.question, classes="dialog-title")
+            yield Label(literal(self.question), classes="dialog-title")
             with Horizontal(classes="buttons"):
                 yield Button(self.confirm, variant="error", id="confirm")
                 yield Button("Cancel", id="cancel")
@@ -75,8 +76,8 @@ class PathPrompt(ModalScreen[list[Path] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self.title_text, classes="dialog-title")
-            yield Static(self.hint, classes="hint")
+            yield Label(literal(self.title_text), classes="dialog-title")
+            yield Static(literal(self.hint), classes="hint")
             yield Input(placeholder="path/to/file", id="path")
             yield Static("", classes="error", id="path-error")
             with Horizontal(classes="buttons"):
@@ -90,15 +91,15 @@ class PathPrompt(ModalScreen[list[Path] | None]):
         try:
             paths = split_paths(self.query_one("#path", Input).value)
         except ValueError as exc:
-            error.update(str(exc))
+            error.update(literal(exc))
             return
         if not paths:
-            error.update("give a path")
+            error.update(literal("give a path"))
             return
         # os.path.exists is False on any OSError (a name too long, a directory not ours).
         missing = [str(p) for p in paths if not os.path.exists(p)]
         if missing:
-            error.update(f"no such file: {', '.join(missing)}")
+            error.update(literal(f"no such file: {', '.join(missing)}"))
             return
         self.dismiss(paths)
 
@@ -121,10 +122,12 @@ class PickDialog(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide"):
-            yield Label(self.title_text, classes="dialog-title")
+            yield Label(literal(self.title_text), classes="dialog-title")
             yield Input(placeholder="type to filter", id="filter")
             with Horizontal(classes="pick"):
-                yield OptionList(*[Option(label, id=i) for i, label, _ in self.items], id="options")
+                yield OptionList(
+                    *[Option(literal(label), id=i) for i, label, _ in self.items], id="options"
+                )
                 with VerticalScroll(classes="pick-description"):
                     yield Static("", id="description")
 
@@ -140,7 +143,7 @@ class PickDialog(ModalScreen[str | None]):
         options.clear_options()
         options.add_options(
             [
-                Option(label, id=i)
+                Option(literal(label), id=i)
                 for i, label, desc in self.items
                 if needle in f"{i} {label} {desc}".lower()
             ]
@@ -159,7 +162,7 @@ class PickDialog(ModalScreen[str | None]):
             self._describe(event.option.id)
 
     def _describe(self, item_id: str) -> None:
-        self.query_one("#description", Static).update(Text(self._descriptions.get(item_id, "")))
+        self.query_one("#description", Static).update(literal(self._descriptions.get(item_id, "")))
 
     @on(OptionList.OptionSelected)
     def _selected(self, event: OptionList.OptionSelected) -> None:

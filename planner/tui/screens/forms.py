@@ -14,7 +14,6 @@ from typing import Any, ClassVar
 
 import tomli_w
 from pydantic import BaseModel, ValidationError
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -24,6 +23,7 @@ from textual.widgets import Button, Checkbox, Input, Label, Static, TextArea
 
 from planner.domain.io import validation_problems
 from planner.domain.models import Person
+from planner.tui.text import literal, notify
 from planner.tui.widgets.tick import Tick
 
 SAVE = Binding(
@@ -70,7 +70,7 @@ class PersonForm(ModalScreen[Person | None]):
     def compose(self) -> ComposeResult:
         title = f"Edit {self.initial.get('name', '')}" if self.editing else "Add a person"
         with Vertical(classes="dialog form"):
-            yield Label(title, classes="dialog-title")
+            yield Label(literal(title), classes="dialog-title")
             with VerticalScroll(classes="form-body"):
                 for name, label, kind in PERSON_FIELDS:
                     value = self.initial.get(name)
@@ -89,13 +89,13 @@ class PersonForm(ModalScreen[Person | None]):
                             )
                     error = self.errors.get(name, "")
                     yield Static(
-                        f"  ⚠ {error}" if error else "",
+                        literal(f"  ⚠ {error}" if error else ""),
                         id=f"e-{name}",
                         classes="field-error" + ("" if error else " hidden"),
                     )
                 other = {k: v for k, v in self.errors.items() if k not in dict_fields()}
                 yield Static(
-                    "\n".join(f"⚠ {k}: {v}" if k else f"⚠ {v}" for k, v in other.items()),
+                    literal("\n".join(f"⚠ {k}: {v}" if k else f"⚠ {v}" for k, v in other.items())),
                     id="e-other",
                     classes="field-error" + ("" if other else " hidden"),
                 )
@@ -125,11 +125,13 @@ class PersonForm(ModalScreen[Person | None]):
         for name in dict_fields():
             widget = self.query_one(f"#e-{name}", Static)
             message = errors.get(name, "")
-            widget.update(f"  ⚠ {message}" if message else "")
+            widget.update(literal(f"  ⚠ {message}" if message else ""))
             widget.set_class(not message, "hidden")
         other = {k: v for k, v in errors.items() if k not in dict_fields()}
         widget = self.query_one("#e-other", Static)
-        widget.update("\n".join(f"⚠ {k}: {v}" if k else f"⚠ {v}" for k, v in other.items()))
+        widget.update(
+            literal("\n".join(f"⚠ {k}: {v}" if k else f"⚠ {v}" for k, v in other.items()))
+        )
         widget.set_class(not other, "hidden")
 
     @on(Button.Pressed, "#save")
@@ -141,7 +143,7 @@ class PersonForm(ModalScreen[Person | None]):
             for p in validation_problems("form", exc):
                 errors.setdefault(p.location.split(".")[0], p.message)
             self.show_errors(errors)
-            self.notify("Fix the marked fields.", severity="error")
+            notify(self, "Fix the marked fields.", severity="error")
             return
         self.dismiss(person)
 
@@ -201,12 +203,12 @@ class RecordEditor(ModalScreen[dict[str, Any] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide editor"):
-            yield Label(self.title_text, classes="dialog-title")
+            yield Label(literal(self.title_text), classes="dialog-title")
             if self.help_text:
-                yield Static(self.help_text, classes="hint")
+                yield Static(literal(self.help_text), classes="hint")
             yield TextArea(self.text, language="toml", id="toml", show_line_numbers=False)
             yield Static(
-                Text("\n".join(f"⚠ {e}" for e in self.errors)),
+                literal("\n".join(f"⚠ {e}" for e in self.errors)),
                 id="errors",
                 classes="field-error" + ("" if self.errors else " hidden"),
             )
@@ -216,7 +218,7 @@ class RecordEditor(ModalScreen[dict[str, Any] | None]):
 
     def _show(self, errors: list[str]) -> None:
         widget = self.query_one("#errors", Static)
-        widget.update(Text("\n".join(f"⚠ {e}" for e in errors)))
+        widget.update(literal("\n".join(f"⚠ {e}" for e in errors)))
         widget.set_class(not errors, "hidden")
 
     @on(Button.Pressed, "#save")

@@ -12,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label, Static
 
 from planner.tui.screens.dialogs import CANCEL
+from planner.tui.text import literal, one_line
 
 
 def binding_rows(
@@ -42,14 +43,15 @@ class HelpScreen(ModalScreen[None]):
         with Vertical(classes="dialog wide help"):
             yield Label("Keys", classes="dialog-title")
             if self.intro:
-                yield Static(self.intro, classes="hint")
+                yield Static(literal(self.intro), classes="hint")
             yield DataTable(id="keys", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#keys", DataTable)
         table.add_columns("Where", "Key", "Does", "Details")
         for row in self.rows:
-            table.add_row(*row)
+            # Keys may come from PLANNER_KEYMAP: literal like every other text.
+            table.add_row(*(one_line(cell) for cell in row))
         table.focus()
 
     def action_cancel(self) -> None:

@@ -16,6 +16,7 @@ from textual.widgets import Button, Label, Static
 
 from planner.domain.planning import Interval
 from planner.tui.screens.dialogs import CANCEL
+from planner.tui.text import literal
 from planner.tui.widgets.week_grid import GridItem, WeekGrid
 
 
@@ -42,9 +43,11 @@ class BusyPreview(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide"):
-            yield Label(self.title_text, classes="dialog-title")
+            yield Label(literal(self.title_text), classes="dialog-title")
             yield Static(
-                f"{len(self.blocks)} busy blocks (start and end only; titles are never read)",
+                literal(
+                    f"{len(self.blocks)} busy blocks (start and end only; titles are never read)"
+                ),
                 classes="hint",
             )
             yield WeekGrid(self.tz, empty="no busy blocks in the horizon", id="preview-grid")

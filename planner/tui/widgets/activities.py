@@ -15,29 +15,29 @@ from textual.widgets import DataTable, Input, Static
 
 from planner.domain.models import Activity
 from planner.overview import answer_totals
+from planner.tui.text import assemble, one_line
 from planner.tui.widgets.base import Pane, Snapshot
 
 
 def describe(a: Activity) -> Text:
-    text = Text()
-    text.append(f"{a.name}", style="bold")
-    text.append(f"  ({a.id})\n")
-    text.append(
+    parts: list[str | tuple[str, str]] = [
+        (a.name, "bold"),
+        f"  ({a.id})\n",
         f"{a.category.value} · {a.kind.value} · {a.duration_minutes} min · "
         f"{a.sessions} session{'s' if a.sessions != 1 else ''} · "
-        f"{a.min_participants}–{a.max_participants} people\n"
-    )
+        f"{a.min_participants}–{a.max_participants} people\n",
+    ]
     where = a.location or (", ".join(a.venues) if a.venues else ("online" if a.virtual else ""))
     if where:
-        text.append(f"where: {where}\n")
+        parts.append(f"where: {where}\n")
     if a.provides:
-        text.append(f"provides: {', '.join(a.provides)}\n")
+        parts.append(f"provides: {', '.join(a.provides)}\n")
     if a.required:
-        text.append(f"facilitators: {', '.join(a.required)}\n")
+        parts.append(f"facilitators: {', '.join(a.required)}\n")
     if a.after_hours:
-        text.append("may be after working hours\n")
-    text.append(f"\n{a.description}\n" if a.description else "\n(no description)\n")
-    return text
+        parts.append("may be after working hours\n")
+    parts.append(f"\n{a.description}\n" if a.description else "\n(no description)\n")
+    return assemble(*parts)
 
 
 class ActivitiesPane(Pane):
@@ -102,7 +102,9 @@ class ActivitiesPane(Pane):
         table.clear()
         for a in shown:
             t = totals[a.id]
-            table.add_row(a.name, str(a.duration_minutes), f"{t.yes}+{t.maybe}?")
+            table.add_row(
+                one_line(a.name), str(a.duration_minutes), one_line(f"{t.yes}+{t.maybe}?")
+            )
         self._ids = [a.id for a in shown]
         if selected in self._ids:
             table.move_cursor(row=self._ids.index(selected), animate=False)

@@ -19,6 +19,7 @@ from textual.widgets import DataTable, Input, Static
 
 from planner.domain.models import Answer
 from planner.overview import answer_totals, cycle_answer
+from planner.tui.text import assemble, one_line
 from planner.tui.widgets.base import Pane, Snapshot, shorten
 
 _STYLE = {"yes": "bold", "maybe": "italic", "no": "dim strike", None: "dim"}
@@ -101,11 +102,11 @@ class AnswersPane(Pane):
             table.clear(columns=True)
             table.add_column("Person", key="person", width=16)
             for a in scenario.activities:
-                table.add_column(shorten(a.name, 7), key=a.id)
+                table.add_column(one_line(shorten(a.name, 7)), key=a.id)
             table.add_rows(
                 [
                     (
-                        shorten(p.name, 16),
+                        one_line(shorten(p.name, 16)),
                         *(cell(scenario.preferences.get(p.id, {}).get(aid)) for aid in activities),
                     )
                     for p in people
@@ -140,8 +141,11 @@ class AnswersPane(Pane):
         aid = current[1]
         t = answer_totals(scenario, [aid])[aid]
         status.update(
-            f"{scenario.activity(aid).name}: {t.yes} yes · {t.maybe} maybe · {t.no} no · "
-            f"{t.blank} blank   (only you see this matrix)"
+            assemble(
+                scenario.activity(aid).name,
+                f": {t.yes} yes · {t.maybe} maybe · {t.no} no · "
+                f"{t.blank} blank   (only you see this matrix)",
+            )
         )
 
     @on(DataTable.CellHighlighted, "#answers-table")

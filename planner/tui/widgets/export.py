@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -17,6 +16,7 @@ from textual.reactive import reactive
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from planner.tui.text import literal, notify
 from planner.tui.widgets.base import Pane, Snapshot
 
 
@@ -90,7 +90,7 @@ class ExportPane(Pane):
         with Horizontal(classes="plan-controls"):
             yield Label("Out")
             yield Input(str(self.out_dir), id="export-out", compact=True)
-        yield Static(self._delivery_text(), id="export-delivery", classes="status")
+        yield Static(literal(self._delivery_text()), id="export-delivery", classes="status")
         with Horizontal(classes="split"):
             yield OptionList(id="export-files")
             with VerticalScroll(classes="detail"):
@@ -108,9 +108,9 @@ class ExportPane(Pane):
     def render_snapshot(self, snapshot: Snapshot) -> None:
         replies = self.query_one("#export-replies", Static)
         if snapshot.replies:
-            replies.update(Text("Replies: " + "; ".join(snapshot.replies)))
+            replies.update(literal("Replies: " + "; ".join(snapshot.replies)))
         else:
-            replies.update("Replies: no replies yet")
+            replies.update(literal("Replies: no replies yet"))
 
     def out(self) -> Path:
         return Path(self.query_one("#export-out", Input).value.strip() or ".").expanduser()
@@ -118,7 +118,7 @@ class ExportPane(Pane):
     def watch_files(self, files: tuple[Path, ...]) -> None:
         options = self.query_one("#export-files", OptionList)
         options.clear_options()
-        options.add_options([Option(p.name, id=str(p)) for p in files])
+        options.add_options([Option(literal(p.name), id=str(p)) for p in files])
         if files:
             self._preview(files[0])
         else:
@@ -128,7 +128,7 @@ class ExportPane(Pane):
 
     def watch_report(self, report: tuple[str, ...]) -> None:
         if report and not self.files:
-            self.query_one("#export-preview", Static).update(Text("\n".join(report)))
+            self.query_one("#export-preview", Static).update(literal("\n".join(report)))
 
     @on(OptionList.OptionHighlighted, "#export-files")
     def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
@@ -140,7 +140,7 @@ class ExportPane(Pane):
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
             text = f"cannot read {path}: {exc.strerror}"
-        self.query_one("#export-preview", Static).update(Text(text))
+        self.query_one("#export-preview", Static).update(literal(text))
 
     def action_write(self) -> None:
         self.post_message(self.ExportRequested("invites", self.out()))
@@ -148,8 +148,8 @@ class ExportPane(Pane):
     def action_push(self) -> None:
         d = self.delivery
         if not d.caldav and not d.smtp:
-            self.notify(
-                "Set PLANNER_CALDAV_URL or PLANNER_SMTP to push invites.", severity="warning"
+            notify(
+                self, "Set PLANNER_CALDAV_URL or PLANNER_SMTP to push invites.", severity="warning"
             )
             return
         self.post_message(self.ExportRequested("send", self.out(), d.caldav, d.smtp))

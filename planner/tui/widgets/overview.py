@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from planner.overview import build_overview
+from planner.tui.text import assemble
 from planner.tui.widgets.base import Pane, Snapshot
 
 
@@ -23,24 +23,21 @@ class OverviewPane(Pane):
 
     def render_snapshot(self, snapshot: Snapshot) -> None:
         o = build_overview(snapshot.scenario, snapshot.plan)
-        text = Text()
-        text.append(f"{o.team}\n", style="bold")
-        text.append(
+        parts: list[str | tuple[str, str]] = [
+            (f"{o.team}\n", "bold"),
             f"{o.horizon_start:%a %d %b %Y} – {o.horizon_end:%a %d %b %Y}  ·  {o.timezone}"
-            f"  ·  {o.slot_minutes}-minute slots\n\n"
-        )
-        text.append(
+            f"  ·  {o.slot_minutes}-minute slots\n\n",
             f"{o.people} people in {o.departments} departments  ·  {o.activities} activities"
             f"  ·  {o.venues} venues  ·  {o.queues} queues\n"
-            f"{o.answered} of {o.people} people have answered\n\n"
-        )
+            f"{o.answered} of {o.people} people have answered\n\n",
+        ]
         if o.warnings:
-            text.append("Warnings\n", style="bold")
-            for w in o.warnings:
-                text.append(f"  ⚠ {w}\n")
+            parts.append(("Warnings\n", "bold"))
+            parts.extend(f"  ⚠ {w}\n" for w in o.warnings)
         else:
-            text.append("✓ No warnings\n")
-        text.append("\nLast plan: ", style="bold")
-        text.append(f"{o.plan_summary}\n" if o.plan_summary else "none yet — press F5 to solve\n")
-        text.append(f"\nWorkspace: {snapshot.location}\n", style="dim")
+            parts.append("✓ No warnings\n")
+        parts.append(("\nLast plan: ", "bold"))
+        parts.append(f"{o.plan_summary}\n" if o.plan_summary else "none yet — press F5 to solve\n")
+        parts.append((f"\nWorkspace: {snapshot.location}\n", "dim"))
+        text = assemble(*parts)
         self.query_one("#overview-body", Static).update(text)

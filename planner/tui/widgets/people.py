@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -13,12 +14,13 @@ from textual.message import Message
 from textual.widgets import DataTable, Input, Select, Static
 
 from planner.domain.models import Person, Scenario
+from planner.tui.text import literal, one_line
 from planner.tui.widgets.base import Pane, Snapshot
 
 ALL = "__all__"
 
 
-def person_row(scenario: Scenario, p: Person) -> tuple[str, ...]:
+def person_row(scenario: Scenario, p: Person) -> tuple[Text, ...]:
     limits = []
     if p.max_events_per_week is not None:
         limits.append(f"≤{p.max_events_per_week}/wk")
@@ -27,7 +29,7 @@ def person_row(scenario: Scenario, p: Person) -> tuple[str, ...]:
     if p.after_hours:
         limits.append("after hours")
     answered = "✓" if scenario.preferences.get(p.id) else "–"
-    return (
+    cells = (
         p.name,
         p.department,
         ", ".join(p.queues) or "–",
@@ -36,6 +38,7 @@ def person_row(scenario: Scenario, p: Person) -> tuple[str, ...]:
         p.timezone or "team",
         p.id,
     )
+    return tuple(one_line(c) for c in cells)
 
 
 def matches(p: Person, needle: str, department: str, queue: str) -> bool:
@@ -122,9 +125,11 @@ class PeoplePane(Pane):
         if (departments, queues) != getattr(self, "_options_for", None):
             self._options_for = (departments, queues)  # type: ignore[assignment]
             dep = self.query_one("#people-department", Select)
-            dep.set_options([("all departments", ALL), *((d, d) for d in departments)])
+            dep.set_options(
+                [(Text("all departments"), ALL), *((literal(d), d) for d in departments)]
+            )
             que = self.query_one("#people-queue", Select)
-            que.set_options([("all queues", ALL), *((q, q) for q in queues)])
+            que.set_options([(Text("all queues"), ALL), *((literal(q), q) for q in queues)])
         self._fill()
 
     def _filter_values(self) -> tuple[str, str, str]:
@@ -152,8 +157,10 @@ class PeoplePane(Pane):
         if selected in self._ids:
             table.move_cursor(row=self._ids.index(selected), animate=False)
         self.query_one("#people-count", Static).update(
-            f"{len(shown)} of {len(scenario.people)} people"
-            + ("" if len(shown) == len(scenario.people) else " (filtered)")
+            literal(
+                f"{len(shown)} of {len(scenario.people)} people"
+                + ("" if len(shown) == len(scenario.people) else " (filtered)")
+            )
         )
 
     def selected_id(self) -> str | None:

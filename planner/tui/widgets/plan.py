@@ -21,6 +21,7 @@ from textual.widgets import ContentSwitcher, DataTable, Input, Label, ProgressBa
 from planner.domain.schedule import PlannedSession, Schedule
 from planner.domain.timeutil import zone
 from planner.tui.screens.dialogs import PickDialog
+from planner.tui.text import assemble, notify, one_line
 from planner.tui.widgets.base import Pane, Snapshot, shorten
 from planner.tui.widgets.week_grid import GridItem, WeekGrid
 
@@ -142,8 +143,8 @@ class PlanPane(Pane):
         for s in self._sessions:
             start = s.start.astimezone(tz)
             table.add_row(
-                f"{start:%a %d %H:%M}",
-                shorten(names.get(s.activity, s.activity), 24),
+                one_line(f"{start:%a %d %H:%M}"),
+                one_line(shorten(names.get(s.activity, s.activity), 24)),
                 str(len(s.attendees)),
             )
         if self._sessions:
@@ -177,10 +178,12 @@ class PlanPane(Pane):
         if not self._sessions or not (0 <= table.cursor_row < len(self._sessions)):
             plan = self.snapshot.plan
             if plan is not None and plan.conflicts:
-                text = Text("Why no plan:\n", style="bold")
-                for c in plan.conflicts:
-                    text.append(f"• {', '.join(c.rules)}: {c.detail}\n")
-                detail.update(text)
+                detail.update(
+                    assemble(
+                        ("Why no plan:\n", "bold"),
+                        *(f"• {', '.join(c.rules)}: {c.detail}\n" for c in plan.conflicts),
+                    )
+                )
             else:
                 detail.update("Select a session to see who attends and who does not.")
             return
@@ -233,7 +236,7 @@ class PlanPane(Pane):
 
     def action_solve(self) -> None:
         if self.solving:
-            self.notify("A solve is running; press x to stop it.")
+            notify(self, "A solve is running; press x to stop it.")
             return
         self.post_message(self.SolveRequested(self.time_limit))
 
@@ -249,7 +252,7 @@ class PlanPane(Pane):
 
     def action_person(self) -> None:
         if self.snapshot is None or self.snapshot.plan is None:
-            self.notify("Solve first, then pick a person.")
+            notify(self, "Solve first, then pick a person.")
             return
         items = [(p.id, p.name, p.department) for p in self.snapshot.scenario.people]
 
@@ -266,24 +269,24 @@ def session_detail(snapshot: Snapshot, s: PlannedSession) -> Text:
     tz = zone(scenario.team.timezone)
     names = {p.id: p.name for p in scenario.people}
     activity = next((a for a in scenario.activities if a.id == s.activity), None)
-    text = Text()
-    text.append(f"{activity.name if activity else s.activity}  ({s.id})\n", style="bold")
-    text.append(f"{s.start.astimezone(tz):%a %d %b %H:%M}–{s.end.astimezone(tz):%H:%M}\n")
+    parts: list[str | tuple[str, str]] = [
+        (f"{activity.name if activity else s.activity}  ({s.id})\n", "bold"),
+        f"{s.start.astimezone(tz):%a %d %b %H:%M}–{s.end.astimezone(tz):%H:%M}\n",
+    ]
     where = s.location or s.venue
     if where:
-        text.append(f"where: {where}\n")
-    text.append(f"\nAttending ({len(s.attendees)}):\n", style="bold")
-    for pid in s.attendees:
-        text.append(f"  ✓ {names.get(pid, pid)}\n")
+        parts.append(f"where: {where}\n")
+    parts.append((f"\nAttending ({len(s.attendees)}):\n", "bold"))
+    parts.extend(f"  ✓ {names.get(pid, pid)}\n" for pid in s.attendees)
     if plan is not None:
         missing = [u for u in plan.unplaced if u.activity == s.activity]
         if missing:
-            text.append(f"\nOpted in, not placed ({len(missing)}):\n", style="bold")
+            parts.append((f"\nOpted in, not placed ({len(missing)}):\n", "bold"))
             for u in missing:
                 reasons = "; ".join(r.detail or r.rule for r in u.reasons) or "no reason given"
-                text.append(f"  ✗ {names.get(u.person, u.person)}: {reasons}\n")
+                parts.append(f"  ✗ {names.get(u.person, u.person)}: {reasons}\n")
         not_held = [n for n in plan.not_held if n.activity == s.activity]
         for n in not_held:
             reasons = "; ".join(r.detail or r.rule for r in n.reasons)
-            text.append(f"\nSession {n.session} not held: {reasons}\n")
-    return text
+            parts.append(f"\nSession {n.session} not held: {reasons}\n")
+    return assemble(*parts)

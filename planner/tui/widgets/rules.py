@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -15,6 +14,7 @@ from textual.widgets import DataTable, Static
 
 from planner.domain.models import Scenario
 from planner.tui.screens.forms import to_toml
+from planner.tui.text import literal, notify, one_line
 from planner.tui.widgets.base import Pane, Snapshot
 
 RuleKind = Literal["team", "policy", "queues", "venues"]
@@ -113,7 +113,7 @@ class RulesPane(Pane):
         self._rows = rule_rows(snapshot.scenario)
         table.clear()
         for _kind, _rid, label, summary in self._rows:
-            table.add_row(label, summary)
+            table.add_row(one_line(label), one_line(summary))
         if self._rows:
             table.move_cursor(row=min(row, len(self._rows) - 1), animate=False)
         self._describe()
@@ -131,7 +131,7 @@ class RulesPane(Pane):
         if sel is None or self.snapshot is None:
             detail.update("")
             return
-        detail.update(Text(to_toml(rule_data(self.snapshot.scenario, *sel))))
+        detail.update(literal(to_toml(rule_data(self.snapshot.scenario, *sel))))
 
     @on(DataTable.RowHighlighted, "#rules-table")
     def _highlighted(self) -> None:
@@ -157,4 +157,4 @@ class RulesPane(Pane):
         if kind in ("queues", "venues"):
             self.post_message(self.RemoveRequested(kind, rid))  # type: ignore[arg-type]
         else:
-            self.notify("The team and the policy cannot be removed; edit them instead.")
+            notify(self, "The team and the policy cannot be removed; edit them instead.")

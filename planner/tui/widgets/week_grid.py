@@ -20,6 +20,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from planner.domain.timeutil import local_instant
+from planner.tui.text import literal
 
 
 @dataclass(frozen=True)
@@ -116,11 +117,11 @@ class WeekGrid(Widget, can_focus=True):
     def render(self) -> Table | Text:
         days = self._week_days()
         if not days:
-            return Text(self.empty)
+            return literal(self.empty)
         last_day = days[-1]
         title = f"week of {days[0]:%a %d %b} – {last_day:%a %d %b}  ([ / ] other weeks)"
         table = Table(
-            title=title,
+            title=Text(title),
             title_justify="left",
             expand=True,
             show_edge=False,
@@ -130,9 +131,10 @@ class WeekGrid(Widget, can_focus=True):
         )
         table.add_column("", width=5, no_wrap=True)
         for d in days:
-            table.add_column(f"{d:%a %d}", no_wrap=True, overflow="ellipsis", ratio=1)
+            table.add_column(Text(f"{d:%a %d}"), no_wrap=True, overflow="ellipsis", ratio=1)
         for hour in range(self.first_hour, self.last_hour + 1):
-            row: list[str | Text] = [f"{hour:02d}:00"]
+            # Rich reads a str cell as markup: every cell is a Text.
+            row: list[Text] = [Text(f"{hour:02d}:00")]
             for d in days:
                 row.append(self._cell(d, hour))
             table.add_row(*row)
@@ -149,4 +151,4 @@ class WeekGrid(Widget, can_focus=True):
         label = first.label if begins else f"┆ {first.label}"
         if len(here) > 1:
             label = f"{label} +{len(here) - 1}"
-        return Text(label, style="bold" if begins else "")
+        return literal(label, style="bold" if begins else "")
