@@ -43,6 +43,7 @@ import icalendar
 from planner.domain.errors import InputError, Problem
 from planner.domain.io import read_text
 from planner.domain.models import YEARS
+from planner.domain.text import escape_controls, visible
 from planner.service import IMPORTERS
 from planner.store import Workspace
 from planner.store.invites import ReplyRecord, invitation, record_replies
@@ -245,20 +246,13 @@ def _stamp(value: Any, now: datetime) -> datetime | str:
     return moment
 
 
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-
-
 def shown(text: str, limit: int = 120) -> str:
-    """``text`` safe for a message: C0/C1 controls and line separators escaped as
-    ``\\xNN``/``\\uNNNN``, and cut at ``limit`` characters."""
+    """``text`` safe for a one-line message: the CLI's rule for terminal controls
+    (:func:`~planner.domain.text.escape_controls`), newlines and tabs escaped too, and cut
+    at ``limit`` characters."""
     if len(text) > limit:
         text = text[:limit] + "…"
-
-    def escape(m: re.Match[str]) -> str:
-        code = ord(m.group())
-        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-    return _CONTROL.sub(escape, text)
+    return escape_controls(text).replace("\n", visible("\n")).replace("\t", visible("\t"))
 
 
 # ------------------------------------------------------------------------------ importing
