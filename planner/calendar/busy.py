@@ -14,8 +14,12 @@ block so no library exception hangs on as ``__context__`` for a logger to print.
 
 from __future__ import annotations
 
+import itertools
 import re
+import sys
+import time
 import warnings
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
@@ -24,10 +28,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
+import dateutil.rrule
+import dateutil.tz
 import icalendar
 import recurring_ical_events
 import x_wr_timezone
-from icalendar.timezone import tzp
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 from planner.calendar.windows_zones import iana_for
@@ -43,15 +48,41 @@ __all__ = [
     "read_busy_blocks",
 ]
 
-MAX_OCCURRENCES = 100_000
-"""Occurrences inside the horizon above which a file is refused (a runaway RRULE)."""
+MAX_OCCURRENCES = 20_000
+"""Occurrences inside the horizon above which a file is refused (a runaway RRULE): 55 a day
+for a year, far beyond any person's calendar; each costs ~0.1 ms to expand."""
 
-MAX_RULE_STEPS = 1_000_000
+MAX_RULE_STEPS = 200_000
 """Recurrence steps from DTSTART to the horizon's end above which a rule is refused.
 
 dateutil walks every step from DTSTART, also the ones before the horizon: a minutely rule
-started years ago would take minutes. One million steps take about 4 s.
+started years ago would take minutes. 200,000 steps take well under a second; a daily rule
+from 1601 or a weekly one from year 1 stays below.
 """
+
+MIN_RULE_STEP = timedelta(minutes=15)
+"""The finest repetition accepted: the finest planning grid (``slot_minutes`` 15). No
+calendar application offers anything finer; a rule every minute blocks the whole day."""
+
+MAX_ZONE_TRANSITIONS = 20_000
+"""Offset changes of one VTIMEZONE (from its first DTSTART to a year past the horizon)
+above which it is refused; a yearly rule from 1601 has about 850."""
+
+ZONE_WINDOW = timedelta(days=366)
+"""A file's own VTIMEZONE is turned into offsets only this far around the horizon."""
+
+CPU_BUDGET = 1.0
+"""CPU seconds reading one file may take beyond what its size and its occurrences pay for.
+Whatever the cause (a rule that never matches, a time zone that never stops changing), a
+small file costs about a second at most. CPU time of the reading thread, not the clock, so
+that a busy machine does not refuse a file an idle one accepts."""
+
+CPU_PER_BYTE = 10.0 / 1_000_000
+"""Allowance per byte of the file: the largest real file seen (1.6 MB, 7,000 events) needs
+about 3.5 s over a 50-year span."""
+
+CPU_PER_OCCURRENCE = 500e-6
+"""Allowance per occurrence found (at most :data:`MAX_OCCURRENCES`)."""
 
 _MARGIN = timedelta(days=2)
 """Expansion reaches this far beyond the horizon, so that floating and all-day times (read
@@ -88,6 +119,9 @@ _FREQ_SECONDS = {
     "MONTHLY": 28 * 86_400,
     "YEARLY": 365 * 86_400,
 }
+_MAX_DEPTH = 8
+"""Deepest component nesting accepted; real files nest three deep (VCALENDAR, VEVENT,
+VALARM) and icalendar's recursive walk would fail on thousands."""
 _NAME = re.compile(r"^[A-Za-z0-9-]+$")
 _NOT_UTF8_HINT = " (iCalendar files must be UTF-8); re-export or convert the file"
 """UTF-8 is the only charset RFC 5545 §3.1.4 knows for a bare file; UTF-16 with a
@@ -103,6 +137,59 @@ _LIBRARY_ERRORS: tuple[type[Exception], ...] = (
     AttributeError,  # a property of the wrong value type (e.g. vBroken) reached a library
     OverflowError,  # dates beyond year 9999
 )
+
+
+class _Exhausted(BaseException):
+    """Raised from the profile hook; a BaseException, so no library ``except Exception``
+    swallows it on its way out."""
+
+
+class _StepGuard:
+    """Stop reading a file when it has taken more CPU time than it may.
+
+    dateutil, icalendar and recurring-ical-events have loops no argument can bound (a rule
+    no day matches is searched until year 9999), so the bound is put around them: a
+    profile hook (``sys.setprofile``, this thread only) looks at the thread's CPU time every
+    few thousand calls. The allowance grows with the file's size and with every occurrence
+    found, so only searching without finding runs out. ``where`` names the event or time
+    zone being worked on, for the message.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.seconds = CPU_BUDGET + CPU_PER_BYTE * size
+        self.where = ""
+        self._deadline = 0.0
+        self._calls = 0
+        self._active = False
+
+    def paid(self, occurrences: int) -> None:
+        self._deadline += CPU_PER_OCCURRENCE * occurrences
+
+    def _tick(self, _frame: Any, _event: str, _arg: Any) -> None:
+        self._calls += 1
+        if not self._calls & 0x3FF and time.thread_time() > self._deadline:
+            raise _Exhausted
+
+    def __enter__(self) -> _StepGuard:
+        # Under a profiler (cProfile cannot be put back once replaced) the guard stands aside.
+        self._active = sys.getprofile() is None
+        self._deadline = time.thread_time() + self.seconds
+        if self._active:
+            sys.setprofile(self._tick)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._active:
+            sys.setprofile(None)
+
+
+_GUARD: list[_StepGuard] = []
+"""The guards of the files being read in this process, innermost last (``where`` only)."""
+
+
+def _at(where: str) -> None:
+    if _GUARD:
+        _GUARD[-1].where = where
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +231,35 @@ def parse_busy_blocks(
         raise ValueError("start and end must be timezone-aware")
     if end <= start:
         return []
+    guard = _StepGuard(len(data))
+    exhausted = False
+    try:
+        with guard:
+            _GUARD.append(guard)
+            try:
+                blocks = _blocks(data, zone, start, end, source)
+            finally:
+                _GUARD.pop()
+    except _Exhausted:
+        exhausted = True
+    except RecursionError:  # components nested thousands deep
+        blocks = None
+    if exhausted:
+        where = guard.where
+        raise InputError.single(
+            source,
+            "reading this calendar takes too long (a recurrence rule that never or rarely "
+            "matches, or a time zone with endless changes); refused",
+            where,
+        )
+    if blocks is None:
+        raise InputError.single(source, "components are nested too deeply (refused)")
+    return _merge_and_clip(blocks, start, end)
+
+
+def _blocks(
+    data: bytes, zone: ZoneInfo, start: datetime, end: datetime, source: str
+) -> list[BusyBlock]:
     text = decode_text(data, source, hint=_NOT_UTF8_HINT)
     suspect = _check_lines(text, source)
     calendars = _parse(text, source, suspect)
@@ -154,7 +270,7 @@ def parse_busy_blocks(
         _scrub(calendar)
         blocks.extend(_calendar_blocks(calendar, events, first_event, zone, start, end, source))
         first_event += len(events)
-    return _merge_and_clip(blocks, start, end)
+    return blocks
 
 
 def _check_lines(text: str, source: str) -> int | None:
@@ -190,6 +306,12 @@ def _check_lines(text: str, source: str) -> int | None:
                 )
             seen_calendar = True
             stack.append(component)
+            if len(stack) > _MAX_DEPTH:
+                raise InputError.single(
+                    source,
+                    f"components nested more than {_MAX_DEPTH} deep (refused)",
+                    f"line {number}",
+                )
         elif upper == "END":
             component = value.strip().upper()
             if not stack or stack[-1] != component:
@@ -325,7 +447,7 @@ def _calendar_blocks(
     source: str,
 ) -> list[BusyBlock]:
     """Busy blocks of one VCALENDAR: its events, then its VFREEBUSY periods."""
-    resolver = _ZoneResolver(calendar, source)
+    resolver = _ZoneResolver(calendar, source, start - ZONE_WINDOW, end + ZONE_WINDOW)
     numbers = []
     for number, event in enumerate(events, start=first_event):
         if _check_event(event, number, source):
@@ -337,7 +459,9 @@ def _calendar_blocks(
     calendar = _apply_x_wr_timezone(calendar, resolver, source)
     numbered = list(zip(numbers, calendar.walk("VEVENT"), strict=True))
     for number, event in numbered:
+        _at(f"event {number}")
         _clamp_rules(event, number, zone, end, source)
+    _at("")
     blocks = list(_event_blocks(calendar, numbered, zone, start, end, source))
     blocks.extend(_freebusy_blocks(calendar, resolver, zone, source))
     return blocks
@@ -399,8 +523,11 @@ class _ZoneResolver:
     file's own VTIMEZONE; else the value is floating and read in the person's zone.
     """
 
-    def __init__(self, calendar: icalendar.Calendar, source: str) -> None:
+    def __init__(
+        self, calendar: icalendar.Calendar, source: str, first: datetime, last: datetime
+    ) -> None:
         self._source = source
+        self._window = (first.astimezone(UTC), last.astimezone(UTC))
         self._components = {
             str(tz.get("TZID", "")).strip(): tz for tz in calendar.walk("VTIMEZONE")
         }
@@ -418,16 +545,156 @@ class _ZoneResolver:
         component: Any = self._components.get(tzid.strip())
         if component is None:
             return None
-        result: tzinfo | None
+        number = list(self._components).index(tzid.strip()) + 1
+        _at(f"time zone {number}")
+        result: tzinfo | None = None
+        message = "a VTIMEZONE cannot be read"
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                result = component.to_tz(tzp, lookup_tzid=False)
+            result = _vtimezone_zone(component, *self._window)
+        except _TooManyTransitions as exc:
+            message = str(exc)  # our own text, never the file's
         except _LIBRARY_ERRORS:
             result = None
         if result is None:
-            raise InputError.single(self._source, "a VTIMEZONE cannot be read")
+            raise InputError.single(self._source, message, f"time zone {number}")
         return result
+
+
+class _TooManyTransitions(Exception):
+    pass
+
+
+_ZONE_FREQS = frozenset({"YEARLY", "MONTHLY"})
+"""What a VTIMEZONE may repeat by: offsets change a few times a year at most."""
+
+
+def _vtimezone_zone(component: Any, first: datetime, last: datetime) -> tzinfo | None:
+    """A tzinfo from a file's own VTIMEZONE, with its offset changes worked out only up
+    to ``last`` and kept from the last change before ``first`` on.
+
+    icalendar's own conversion (dateutil's ``tzical``) walks each rule from its DTSTART on
+    every lookup and without end: a minutely rule from 1601 took minutes and gigabytes.
+    """
+    limit = last.replace(tzinfo=None)
+    changes: list[_Change] = []
+    for sub in component.subcomponents:
+        if sub.name not in ("STANDARD", "DAYLIGHT"):
+            continue
+        begin = getattr(sub.get("DTSTART"), "dt", None)
+        after = getattr(sub.get("TZOFFSETTO"), "td", None)
+        before = getattr(sub.get("TZOFFSETFROM"), "td", after)
+        if not isinstance(begin, date) or not isinstance(after, timedelta):
+            return None
+        if not isinstance(before, timedelta):
+            return None
+        if not isinstance(begin, datetime):
+            begin = datetime(begin.year, begin.month, begin.day)
+        begin = begin.replace(tzinfo=None)
+        dst = after - before if sub.name == "DAYLIGHT" else timedelta(0)
+        name = str(sub.get("TZNAME", "")) or sub.name
+        for onset in _zone_onsets(sub, begin, before, limit):
+            changes.append(_Change(onset - before, before, after, dst, name))
+            if len(changes) > MAX_ZONE_TRANSITIONS:
+                raise _TooManyTransitions(
+                    f"VTIMEZONE changes its offset more than {MAX_ZONE_TRANSITIONS:,} times "
+                    "before the planning horizon ends (refused)"
+                )
+    if not changes:
+        return None
+    changes.sort(key=lambda c: c.at)
+    kept = bisect_right([c.at for c in changes], first.replace(tzinfo=None))
+    if kept == 0:
+        head = changes[0]
+        return _WindowZone(_Change(head.at, head.before, head.before, head.dst, head.name), changes)
+    return _WindowZone(changes[kept - 1], changes[kept:])
+
+
+@dataclass(frozen=True, slots=True)
+class _Change:
+    """One offset change of a VTIMEZONE: the UTC instant (naive) and the offsets around it."""
+
+    at: datetime
+    before: timedelta
+    after: timedelta
+    dst: timedelta
+    name: str
+
+
+def _zone_onsets(
+    sub: Any, begin: datetime, before: timedelta, limit: datetime
+) -> Iterator[datetime]:
+    """Local onsets (wall time before the change) of one STANDARD or DAYLIGHT, up to
+    ``limit`` (UTC, naive)."""
+    yield begin
+    rules = sub.get("RRULE")
+    for rule in rules if isinstance(rules, list) else [rules] if rules is not None else []:
+        freq = str((rule.get("FREQ") or [""])[0]).upper()
+        if freq not in _ZONE_FREQS:
+            raise _TooManyTransitions(
+                f"VTIMEZONE {sub.name} repeats {freq.lower() or 'without a FREQ'}; a time zone "
+                "changes its offset yearly or monthly at most (refused)"
+            )
+        start = begin.replace(tzinfo=dateutil.tz.tzoffset(None, before))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            recurrence = dateutil.rrule.rrulestr(rule.to_ical().decode("utf-8"), dtstart=start)
+        for onset in recurrence:
+            local = onset.replace(tzinfo=None)
+            if local - before > limit:
+                break
+            yield local
+    dates = sub.get("RDATE")
+    for item in dates if isinstance(dates, list) else [dates] if dates is not None else []:
+        for value in getattr(item, "dts", []):
+            moment = value.dt
+            if isinstance(moment, datetime):
+                yield moment.replace(tzinfo=None)
+            elif isinstance(moment, date):
+                yield datetime(moment.year, moment.month, moment.day)
+
+
+class _WindowZone(tzinfo):
+    """A zone known by its offset changes; outside them, the nearest offset holds."""
+
+    def __init__(self, initial: _Change, changes: list[_Change]) -> None:
+        """``initial`` holds before the first of ``changes`` (its ``after`` counts)."""
+        self._at = [c.at for c in changes]
+        self._offsets = [initial.after, *(c.after for c in changes)]
+        self._dst = [initial.dst, *(c.dst for c in changes)]
+        self._names = [initial.name, *(c.name for c in changes)]
+        self._low, self._high = min(self._offsets), max(self._offsets)
+
+    def _segment(self, dt: datetime) -> int:
+        """The segment (0: before the first change) a wall-clock time falls in."""
+        wall = dt.replace(tzinfo=None)
+        try:
+            low = bisect_right(self._at, wall - self._high)
+            high = bisect_right(self._at, wall - self._low)
+        except OverflowError:
+            return 0 if wall.year < 5000 else len(self._at)
+        valid = [
+            k for k in range(low, high + 1) if bisect_right(self._at, wall - self._offsets[k]) == k
+        ]
+        if not valid:  # in a gap: the offset before it, or after it for fold=1
+            return high if dt.fold else low
+        return valid[-1] if dt.fold else valid[0]
+
+    def utcoffset(self, dt: datetime | None) -> timedelta:
+        return self._offsets[self._segment(dt)] if dt is not None else self._offsets[0]
+
+    def dst(self, dt: datetime | None) -> timedelta:
+        return self._dst[self._segment(dt)] if dt is not None else timedelta(0)
+
+    def tzname(self, dt: datetime | None) -> str:
+        return self._names[self._segment(dt)] if dt is not None else self._names[0]
+
+    def fromutc(self, dt: datetime) -> datetime:
+        instant = dt.replace(tzinfo=None)
+        k = bisect_right(self._at, instant)
+        local = (instant + self._offsets[k]).replace(tzinfo=self)
+        if self._segment(local) != k:
+            local = local.replace(fold=1)
+        return local
 
 
 def _iana_name(tzid: str) -> str | None:
@@ -522,9 +789,7 @@ def _clamp_rules(event: Any, number: int, zone: ZoneInfo, end: datetime, source:
     limit = _limit_like(dtstart, end + _MARGIN, zone)
     first = _as_utc(dtstart, zone)
     rule_list = rules if isinstance(rules, list) else [rules]
-    if not any(
-        _can_match(rule, first.astimezone(zone).date(), _limit_day(limit)) for rule in rule_list
-    ):
+    if not any(_can_match(rule, _local_day(first, zone), _limit_day(limit)) for rule in rule_list):
         del event["RRULE"]  # no day can match: only DTSTART itself occurs
         return
     for rule in rule_list:
@@ -537,6 +802,13 @@ def _clamp_rules(event: Any, number: int, zone: ZoneInfo, end: datetime, source:
         until = (rule.get("UNTIL") or [None])[0]
         if until is None or not _is_time(until) or _as_utc(until, zone) > _as_utc(limit, zone):
             rule["UNTIL"] = [limit]
+
+
+def _local_day(instant: datetime, zone: ZoneInfo) -> date:
+    try:
+        return instant.astimezone(zone).date()
+    except OverflowError:
+        return date.min if instant.year < 5000 else date.max
 
 
 def _limit_day(value: date) -> date:
@@ -553,24 +825,45 @@ def _ints(rule: Any, key: str) -> set[int] | None:
         return None  # dateutil will report it
 
 
+_GREGORIAN_CYCLE = timedelta(days=146_097)
+"""400 years: the calendar, its weekdays and ISO weeks repeat after this."""
+_WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+
+
 def _can_match(rule: Any, first: date, last: date) -> bool:
     """Whether any day in ``[first, last]`` passes the rule's day filters.
 
-    dateutil, asked for a rule no day can satisfy (BYMONTH=2;BYMONTHDAY=30), searches
-    until year 9999 — seconds per event — and an UNTIL does not stop it. The test is a
-    superset (BYDAY ordinals and BYWEEKNO are ignored), so False means truly impossible;
-    a matching rule returns within about a year of days.
+    dateutil, asked for a rule no day can satisfy (BYMONTH=2;BYMONTHDAY=30, or
+    BYWEEKNO=53;BYMONTH=6), searches until year 9999 — seconds per event — and an UNTIL
+    does not stop it. The test is a superset (BYDAY ordinals are read as plain weekdays),
+    so False means truly impossible; a matching rule returns within about a year of days,
+    and a span longer than 400 years is cut to its last 400 (the calendar repeats).
     """
     months, monthdays = _ints(rule, "BYMONTH"), _ints(rule, "BYMONTHDAY")
     yeardays = _ints(rule, "BYYEARDAY")
-    if monthdays is None and yeardays is None:
+    weekstart = str((rule.get("WKST") or ["MO"])[0]).upper()
+    weeks = _ints(rule, "BYWEEKNO") if weekstart == "MO" else None
+    if monthdays is None and yeardays is None and weeks is None:
         return True
-    day = first
+    weekdays = _weekdays(rule)
+    day = max(first, last - _GREGORIAN_CYCLE)
     while day <= last:
-        if _day_matches(day, months, monthdays, yeardays):
+        if _day_matches(day, months, monthdays, yeardays) and _week_matches(day, weeks, weekdays):
             return True
         day += timedelta(days=1)
     return False
+
+
+def _weekdays(rule: Any) -> set[int] | None:
+    values = rule.get("BYDAY")
+    if not values:
+        return None
+    found = {
+        _WEEKDAY_CODES.index(code[-2:])
+        for v in values
+        if (code := str(v).upper())[-2:] in _WEEKDAY_CODES
+    }
+    return found or None
 
 
 def _day_matches(
@@ -590,6 +883,16 @@ def _day_matches(
     return True
 
 
+def _week_matches(day: date, weeks: set[int] | None, weekdays: set[int] | None) -> bool:
+    if weekdays is not None and day.weekday() not in weekdays:
+        return False
+    if weeks is None:
+        return True
+    year, week, _ = day.isocalendar()
+    total = date(year, 12, 28).isocalendar()[1]  # 28 December is always in the last week
+    return week in weeks or week - total - 1 in weeks
+
+
 def _check_steps(
     rule: Any, freq: str, first: datetime, last: datetime, number: int, source: str
 ) -> None:
@@ -599,7 +902,22 @@ def _check_steps(
         interval = 0
     if interval == 0:
         raise InputError.single(source, "RRULE has an invalid INTERVAL", f"event {number}")
-    steps = (last - first).total_seconds() / (_FREQ_SECONDS[freq] * interval)
+    step = _FREQ_SECONDS[freq] * interval
+    times = _times_per_step(rule, freq)
+    per_step = max(1, len(times))
+    spacing = min(
+        [step - (times[-1] - times[0])] + [b - a for a, b in itertools.pairwise(times)]
+        if times
+        else [step]
+    )
+    if spacing < MIN_RULE_STEP.total_seconds():
+        raise InputError.single(
+            source,
+            f"RRULE repeats more often than every {MIN_RULE_STEP.seconds // 60} minutes, the "
+            "finest planning grid (refused)",
+            f"event {number}",
+        )
+    steps = (last - first).total_seconds() / step * per_step
     count = (rule.get("COUNT") or [None])[0]
     filters = [k for k in rule if str(k).upper().startswith("BY")]
     if isinstance(count, int) and not filters:
@@ -613,6 +931,22 @@ def _check_steps(
         )
 
 
+def _times_per_step(rule: Any, freq: str) -> list[int]:
+    """Seconds into each period at which BYHOUR/BYMINUTE/BYSECOND place occurrences,
+    sorted (empty when the rule has none finer than its FREQ)."""
+    parts: list[list[int]] = []
+    for key, unit in (("BYHOUR", 3600), ("BYMINUTE", 60), ("BYSECOND", 1)):
+        values = _ints(rule, key)
+        if _FREQ_SECONDS[freq] > unit and values:
+            parts.append(sorted(v * unit for v in values))
+    if not parts:
+        return []
+    times = [0]
+    for part in parts:
+        times = [t + v for t in times for v in part]
+    return sorted(set(times))
+
+
 def _limit_like(sample: date, instant: datetime, zone: ZoneInfo) -> date:
     """``instant`` in the same kind as ``sample``: a date, a naive or an aware date-time."""
     local = instant.astimezone(zone)
@@ -623,13 +957,24 @@ def _limit_like(sample: date, instant: datetime, zone: ZoneInfo) -> date:
     return instant.astimezone(UTC)
 
 
+_FAR_PAST = datetime.min.replace(tzinfo=UTC)
+_FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
+
+
 def _as_utc(value: date, zone: ZoneInfo) -> datetime:
-    """An instant for any iCalendar time: dates and floating times are read in ``zone``."""
-    if not isinstance(value, datetime):
-        return local_instant(value, 0, zone).astimezone(UTC)
-    if value.tzinfo is None or value.utcoffset() is None:
-        return value.replace(tzinfo=zone).astimezone(UTC)
-    return value.astimezone(UTC)
+    """An instant for any iCalendar time: dates and floating times are read in ``zone``.
+
+    A time at the very edge of the calendar (0001-01-01 in a zone east of UTC) has no UTC
+    form; it becomes the first or last representable instant, far outside any horizon.
+    """
+    try:
+        if not isinstance(value, datetime):
+            return local_instant(value, 0, zone).astimezone(UTC)
+        if value.tzinfo is None or value.utcoffset() is None:
+            return value.replace(tzinfo=zone).astimezone(UTC)
+        return value.astimezone(UTC)
+    except OverflowError:
+        return _FAR_PAST if value.year < 5000 else _FAR_FUTURE
 
 
 def _event_blocks(
@@ -647,11 +992,19 @@ def _event_blocks(
     _neutralise_free_events(calendar)
     occurrences: list[tuple[date, date]] = []
     failed = False
+    first_of = {}
+    for number, event in reversed(numbered):
+        first_of[str(event.get("UID", ""))] = number
+    guard = _GUARD[-1] if _GUARD else None
     try:
         query = recurring_ical_events.CalendarQuery(calendar, components=["VEVENT"])
         for series in query.series:
+            number = first_of.get(str(getattr(series, "uid", "")))
+            _at(f"event {number}" if number is not None else "")
             for occurrence in series.between(span_start, span_end):
                 occurrences.append((occurrence.start, occurrence.end))
+                if guard is not None:
+                    guard.paid(1)
                 if len(occurrences) > MAX_OCCURRENCES:
                     break
             if len(occurrences) > MAX_OCCURRENCES:
