@@ -460,7 +460,7 @@ def _calendar_blocks(
     numbered = list(zip(numbers, calendar.walk("VEVENT"), strict=True))
     for number, event in numbered:
         _at(f"event {number}")
-        _clamp_rules(event, number, zone, end, source)
+        _clamp_rules(event, number, zone, start, end, source)
     _at("")
     blocks = list(_event_blocks(calendar, numbered, zone, start, end, source))
     blocks.extend(_freebusy_blocks(calendar, resolver, zone, source))
@@ -774,7 +774,9 @@ def _apply_x_wr_timezone(
 # --- recurrence --------------------------------------------------------------------------
 
 
-def _clamp_rules(event: Any, number: int, zone: ZoneInfo, end: datetime, source: str) -> None:
+def _clamp_rules(
+    event: Any, number: int, zone: ZoneInfo, start: datetime, end: datetime, source: str
+) -> None:
     """Bound every RRULE by the horizon's end, and refuse rules too dense to walk.
 
     Nothing after the horizon matters, and dateutil, asked for the occurrences in a span,
@@ -785,10 +787,12 @@ def _clamp_rules(event: Any, number: int, zone: ZoneInfo, end: datetime, source:
     rules = event.get("RRULE")
     if rules is None:
         return
+    rule_list = rules if isinstance(rules, list) else [rules]
+    if len(rule_list) == 1:
+        _rebase(event, rule_list[0], zone, start - _MARGIN)
     dtstart = event["DTSTART"].dt
     limit = _limit_like(dtstart, end + _MARGIN, zone)
     first = _as_utc(dtstart, zone)
-    rule_list = rules if isinstance(rules, list) else [rules]
     if not any(_can_match(rule, _local_day(first, zone), _limit_day(limit)) for rule in rule_list):
         del event["RRULE"]  # no day can match: only DTSTART itself occurs
         return
@@ -802,6 +806,68 @@ def _clamp_rules(event: Any, number: int, zone: ZoneInfo, end: datetime, source:
         until = (rule.get("UNTIL") or [None])[0]
         if until is None or not _is_time(until) or _as_utc(until, zone) > _as_utc(limit, zone):
             rule["UNTIL"] = [limit]
+
+
+_FIXED_PERIODS = {
+    "SECONDLY": timedelta(seconds=1),
+    "MINUTELY": timedelta(minutes=1),
+    "HOURLY": timedelta(hours=1),
+    "DAILY": timedelta(days=1),
+    "WEEKLY": timedelta(weeks=1),
+}
+
+
+def _rebase(event: Any, rule: Any, zone: ZoneInfo, span_start: datetime) -> None:
+    """Move the DTSTART of a rule that started long ago to just before the span.
+
+    dateutil walks a rule from its DTSTART: a weekly meeting since year 1 costs 100,000
+    steps before the first one that matters. A rule of fixed-length periods (daily, weekly,
+    hourly ...) without COUNT has the same occurrences from any start a whole number of
+    periods later (wall-clock arithmetic, as dateutil's), so the start is moved by whole
+    periods to at least two periods and the event's length before the span: the moved
+    start (an occurrence by RFC 5545 even if the rule would not produce it) ends before it.
+    """
+    freq = str((rule.get("FREQ") or [""])[0]).upper()
+    if freq not in _FIXED_PERIODS or rule.get("COUNT"):
+        return
+    try:
+        interval = max(1, int((rule.get("INTERVAL") or [1])[0]))
+    except (TypeError, ValueError):
+        return  # _check_steps names it
+    period = _FIXED_PERIODS[freq] * interval
+    begin = event["DTSTART"].dt
+    if not isinstance(begin, datetime) and period % timedelta(days=1):
+        return
+    length = timedelta(0)
+    finish = getattr(event.get("DTEND"), "dt", None)
+    if isinstance(finish, date) and type(finish) is type(begin):
+        try:
+            length = max(timedelta(0), _wall(finish) - _wall(begin))
+        except TypeError:
+            return
+    elif isinstance(getattr(event.get("DURATION"), "dt", None), timedelta):
+        length = max(timedelta(0), event["DURATION"].dt)
+    lead = 2 * period + length + timedelta(days=1)  # a day for the zones' offsets
+    gap = span_start.astimezone(UTC) - _as_utc(begin, zone) - lead
+    if gap <= period:
+        return
+    shift = (gap // period) * period
+    event["DTSTART"].dt = _shifted(begin, shift)
+    if finish is not None and isinstance(finish, date) and type(finish) is type(begin):
+        event["DTEND"].dt = _shifted(finish, shift)
+
+
+def _wall(value: date) -> datetime:
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None)
+    return datetime(value.year, value.month, value.day)
+
+
+def _shifted(value: date, shift: timedelta) -> date:
+    """``value`` moved by ``shift`` of wall-clock time, keeping its kind and zone."""
+    if isinstance(value, datetime):
+        return (value.replace(tzinfo=None) + shift).replace(tzinfo=value.tzinfo)
+    return value + timedelta(days=shift.days)
 
 
 def _local_day(instant: datetime, zone: ZoneInfo) -> date:
