@@ -793,7 +793,7 @@ def _clamp_rules(
     dtstart = event["DTSTART"].dt
     limit = _limit_like(dtstart, end + _MARGIN, zone)
     first = _as_utc(dtstart, zone)
-    if not any(_can_match(rule, _local_day(first, zone), _limit_day(limit)) for rule in rule_list):
+    if not any(_can_match(rule, _limit_day(dtstart), _limit_day(limit)) for rule in rule_list):
         del event["RRULE"]  # no day can match: only DTSTART itself occurs
         return
     for rule in rule_list:
@@ -870,13 +870,6 @@ def _shifted(value: date, shift: timedelta) -> date:
     return value + timedelta(days=shift.days)
 
 
-def _local_day(instant: datetime, zone: ZoneInfo) -> date:
-    try:
-        return instant.astimezone(zone).date()
-    except OverflowError:
-        return date.min if instant.year < 5000 else date.max
-
-
 def _limit_day(value: date) -> date:
     return value.date() if isinstance(value, datetime) else value
 
@@ -909,14 +902,27 @@ def _can_match(rule: Any, first: date, last: date) -> bool:
     yeardays = _ints(rule, "BYYEARDAY")
     weekstart = str((rule.get("WKST") or ["MO"])[0]).upper()
     weeks = _ints(rule, "BYWEEKNO") if weekstart == "MO" else None
-    if monthdays is None and yeardays is None and weeks is None:
-        return True
     weekdays = _weekdays(rule)
-    day = max(first, last - _GREGORIAN_CYCLE)
-    while day <= last:
+    freq = str((rule.get("FREQ") or [""])[0]).upper()
+    try:
+        interval = max(1, int((rule.get("INTERVAL") or [1])[0]))
+    except (TypeError, ValueError):
+        interval = 1  # _check_steps names it
+    if freq == "DAILY" and interval > 1:
+        # Only every interval-th day is a candidate (every 7 days from a Monday, on
+        # Tuesdays: never); the candidates repeat within 400 years' worth of them.
+        if weekdays is None and monthdays is None and yeardays is None and weeks is None:
+            return True
+        step, day, tries = timedelta(days=interval), first, _GREGORIAN_CYCLE.days
+    else:
+        if monthdays is None and yeardays is None and weeks is None:
+            return True
+        step, day, tries = timedelta(days=1), max(first, last - _GREGORIAN_CYCLE), 10**9
+    while day <= last and tries > 0:
         if _day_matches(day, months, monthdays, yeardays) and _week_matches(day, weeks, weekdays):
             return True
-        day += timedelta(days=1)
+        day += step
+        tries -= 1
     return False
 
 
