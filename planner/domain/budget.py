@@ -92,7 +92,7 @@ def check_memory(scenario: Scenario, source: str) -> Estimate:
         f"too large to plan: {found.people:,} people x {found.activities:,} activities x "
         f"{found.slots:,} slots ({found.days:,} days of {found.slot_minutes}-minute slots) "
         f"with {found.sessions:,} sessions need about {gib:.1f} GiB, over the "
-        f"{MEMORY_BUDGET // 1024**3} GiB budget; shorten the horizon, use coarser "
+        f"{MEMORY_BUDGET / 1024**3:g} GiB budget; shorten the horizon, use coarser "
         "slot_minutes, plan fewer activities, or split the round into several"
     )
     raise InputError.single(source, message, "team.horizon")
