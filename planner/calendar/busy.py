@@ -1,10 +1,16 @@
 """A person's own calendar files become busy blocks — and nothing else (SPEC §2, invariant 1).
 
-The pipeline is: size check -> decode -> line-structure check -> parse (icalendar) ->
-**scrub** (every event keeps only the properties that place it in time; titles,
-descriptions, locations, attendees, alarms are deleted before anything else looks at
-them) -> resolve time zones per file -> X-WR-TIMEZONE -> clamp recurrence rules to the
-horizon -> expand (recurring-ical-events) -> convert to UTC -> merge and clip.
+The pipeline is: size check -> decode -> line-structure check (nesting depth too) ->
+parse (icalendar) -> **scrub** (every event keeps only the properties that place it in
+time; titles, descriptions, locations, attendees, alarms are deleted before anything else
+looks at them) -> resolve time zones per file (an IANA or Windows name first; a file's own
+VTIMEZONE only around the horizon) -> X-WR-TIMEZONE -> bound recurrence rules to the
+horizon (a start long ago moved forward by whole periods, rules finer than the planning
+grid or that no day can match settled at once, an UNTIL at the horizon's end) -> expand
+(recurring-ical-events) -> convert to UTC -> merge and clip.
+
+Bounds: every step is bounded by the horizon, and the whole is bounded by CPU time (see
+:class:`_StepGuard`): a small file costs about a second at most, whatever it holds.
 
 Privacy rule for errors: a message names the file, a line number or "event N" and a
 reason written here. Library exception texts are never passed on, because icalendar
@@ -14,13 +20,14 @@ block so no library exception hangs on as ``__context__`` for a logger to print.
 
 from __future__ import annotations
 
+import ctypes
 import itertools
 import re
-import sys
+import threading
 import time
 import warnings
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import cache
@@ -140,8 +147,8 @@ _LIBRARY_ERRORS: tuple[type[Exception], ...] = (
 
 
 class _Exhausted(BaseException):
-    """Raised from the profile hook; a BaseException, so no library ``except Exception``
-    swallows it on its way out."""
+    """Raised in the reading thread by its watchdog; a BaseException, so no library
+    ``except Exception`` swallows it on its way out."""
 
 
 class _StepGuard:
@@ -149,47 +156,80 @@ class _StepGuard:
 
     dateutil, icalendar and recurring-ical-events have loops no argument can bound (a rule
     no day matches is searched until year 9999), so the bound is put around them: a
-    profile hook (``sys.setprofile``, this thread only) looks at the thread's CPU time every
-    few thousand calls. The allowance grows with the file's size and with every occurrence
-    found, so only searching without finding runs out. ``where`` names the event or time
-    zone being worked on, for the message.
+    watchdog thread reads the reading thread's CPU clock every few hundredths of a second
+    and, past the allowance, raises :class:`_Exhausted` in it (``PyThreadState_SetAsyncExc``:
+    delivered between two bytecodes, costing the reading itself nothing). The allowance
+    grows with the file's size and with every occurrence found, so only searching without
+    finding runs out. ``where`` names the event or time zone being worked on.
     """
 
     def __init__(self, size: int) -> None:
         self.seconds = CPU_BUDGET + CPU_PER_BYTE * size
         self.where = ""
         self._deadline = 0.0
-        self._calls = 0
+        self._lock = threading.Lock()
         self._active = False
+        self._fired = False
+        self._done = threading.Event()
+        self._ident = 0
+        self._clock: Callable[[], float] = time.monotonic
 
     def paid(self, occurrences: int) -> None:
         self._deadline += CPU_PER_OCCURRENCE * occurrences
 
-    def _tick(self, _frame: Any, _event: str, _arg: Any) -> None:
-        self._calls += 1
-        if not self._calls & 0x3FF and time.thread_time() > self._deadline:
-            raise _Exhausted
-
     def __enter__(self) -> _StepGuard:
-        # Under a profiler (cProfile cannot be put back once replaced) the guard stands aside.
-        self._active = sys.getprofile() is None
-        self._deadline = time.thread_time() + self.seconds
-        if self._active:
-            sys.setprofile(self._tick)
+        self._ident = threading.get_ident()
+        try:
+            clock_id = time.pthread_getcpuclockid(self._ident)
+            self._clock = lambda: time.clock_gettime(clock_id)
+        except (AttributeError, OSError):  # no per-thread CPU clock here: the wall clock
+            self._clock = time.monotonic
+        self._deadline = self._clock() + self.seconds
+        self._active = True
+        threading.Thread(target=self._watch, name="planner-ics-guard", daemon=True).start()
         return self
 
+    def _watch(self) -> None:
+        while not self._done.wait(_GUARD_POLL):
+            if self._clock() <= self._deadline:
+                continue
+            with self._lock:
+                if self._active:
+                    self._fired = True
+                    _async_raise(self._ident, _Exhausted)
+            return
+
     def __exit__(self, *exc: object) -> None:
-        if self._active:
-            sys.setprofile(None)
+        with self._lock:
+            self._active = False
+            if self._fired:
+                _async_raise(self._ident, None)  # withdraw it if not yet delivered
+        self._done.set()
+        if self._fired and not isinstance(exc[1], _Exhausted):
+            raise _Exhausted  # delivered in no place that could report it: report it here
 
 
-_GUARD: list[_StepGuard] = []
-"""The guards of the files being read in this process, innermost last (``where`` only)."""
+_GUARD_POLL = 0.02
+
+
+def _async_raise(ident: int, kind: type[BaseException] | None) -> None:
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(
+        ctypes.c_ulong(ident), ctypes.py_object(kind) if kind is not None else None
+    )
+
+
+_LOCAL = threading.local()
+"""``guard``: the guard of the file this thread is reading, if any."""
+
+
+def _guard() -> _StepGuard | None:
+    return getattr(_LOCAL, "guard", None)
 
 
 def _at(where: str) -> None:
-    if _GUARD:
-        _GUARD[-1].where = where
+    guard = _guard()
+    if guard is not None:
+        guard.where = where
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,17 +273,17 @@ def parse_busy_blocks(
         return []
     guard = _StepGuard(len(data))
     exhausted = False
+    blocks: list[BusyBlock] | None = None
+    _LOCAL.guard = guard
     try:
         with guard:
-            _GUARD.append(guard)
-            try:
-                blocks = _blocks(data, zone, start, end, source)
-            finally:
-                _GUARD.pop()
+            blocks = _blocks(data, zone, start, end, source)
     except _Exhausted:
         exhausted = True
     except RecursionError:  # components nested thousands deep
         blocks = None
+    finally:
+        _LOCAL.guard = None
     if exhausted:
         where = guard.where
         raise InputError.single(
@@ -1067,7 +1107,7 @@ def _event_blocks(
     first_of = {}
     for number, event in reversed(numbered):
         first_of[str(event.get("UID", ""))] = number
-    guard = _GUARD[-1] if _GUARD else None
+    guard = _guard()
     try:
         query = recurring_ical_events.CalendarQuery(calendar, components=["VEVENT"])
         for series in query.series:
