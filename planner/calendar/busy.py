@@ -674,6 +674,8 @@ def _zone_onsets(
                 f"VTIMEZONE {sub.name} repeats {freq.lower() or 'without a FREQ'}; a time zone "
                 "changes its offset yearly or monthly at most (refused)"
             )
+        if not _can_match(rule, begin.date(), limit.date()):
+            continue  # no day matches (BYMONTH=2;BYMONTHDAY=31): dateutil would seek to 9999
         start = begin.replace(tzinfo=dateutil.tz.tzoffset(None, before))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
