@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from planner.respond import export_poll
-from planner.store import Workspace
 from planner.tui.respond import make_respond_app
 from tests.tui.test_flows import SIZE
+from tests.tui.test_respond_app import make_poll
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "ics"
 
@@ -19,8 +18,7 @@ DATA = Path(__file__).resolve().parents[1] / "data" / "ics"
 @pytest.mark.timeout(120)
 async def test_respond_refuses_a_hostile_calendar_in_moments(demo_ws: Path, tmp_path: Path) -> None:
     # `planner respond --calendar x.ics` with the 455-byte minutely VTIMEZONE: minutes before.
-    with Workspace.open(demo_ws) as ws:
-        poll = export_poll(ws, tmp_path / "poll.toml")
+    poll = make_poll(demo_ws, tmp_path)
     ics = tmp_path / "x.ics"
     shutil.copy(DATA / "vtimezone-minutely-1601.ics", ics)
     ok = tmp_path / "ok.ics"
