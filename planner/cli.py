@@ -132,9 +132,11 @@ def _seed(text: str) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from planner import service
+    from planner.domain.budget import check_memory
     from planner.domain.io import load_scenario
 
     loaded = load_scenario(Path(args.scenario))
+    check_memory(loaded.scenario, args.scenario)  # a plan that cannot fit is refused here
     service.read_calendars(loaded)  # calendar files are validated too
     s = loaded.scenario
     answers = sum(len(a) for a in s.preferences.values())
@@ -195,6 +197,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_solve(args: argparse.Namespace) -> int:
     from planner import service
+    from planner.domain.budget import check_memory
 
     now = service.parse_now(args.now)
     if args.workspace and args.scenario:
@@ -205,10 +208,12 @@ def cmd_solve(args: argparse.Namespace) -> int:
     out_dir = Path(args.out)
     if not args.workspace:
         problem = service.planning_input_from_file(Path(args.scenario), now)
+        check_memory(problem.scenario, args.scenario)  # before anything is written
         service.private_dir(out_dir)  # an unusable --out is refused before the search
         return _solve(args, problem, None, out_dir, now)
     with open_workspace(args, create=False) as ws:
         problem = ws.planning_input(now)
+        check_memory(problem.scenario, ws.location)
         service.private_dir(out_dir)
         return _solve(args, problem, ws, out_dir, now)
 

@@ -10,6 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+MAX_SHOWN = 200
+"""Problems rendered at most; the rest become one line "… and N more problems"."""
+
 
 @dataclass(frozen=True, slots=True)
 class Problem:
@@ -38,11 +41,13 @@ class InputError(PlannerError):
     """Invalid input: nothing was written, nothing lost (exit code 2)."""
 
     problems: Sequence[Problem] = field(default_factory=list)
+    omitted: int = 0
+    """Further problems found but not kept (a flood of them was cut short)."""
     exit_code = 2
     title = "Invalid input"
 
     def __post_init__(self) -> None:
-        super().__init__(self.render())
+        super().__init__()
 
     @classmethod
     def single(cls, source: str, message: str, location: str = "") -> InputError:
@@ -50,10 +55,29 @@ class InputError(PlannerError):
 
     @classmethod
     def combine(cls, errors: Iterable[InputError]) -> InputError:
-        return cls([p for e in errors for p in e.problems])
+        errors = list(errors)
+        return cls([p for e in errors for p in e.problems], sum(e.omitted for e in errors))
+
+    @property
+    def count(self) -> int:
+        """How many problems there are, shown or not."""
+        return len(self.problems) + self.omitted
+
+    def shown(self) -> Sequence[Problem]:
+        """The problems to show: the first :data:`MAX_SHOWN`."""
+        return self.problems[:MAX_SHOWN]
+
+    def more_line(self) -> str:
+        """ "… and N more problems" when some are not shown, else ""."""
+        more = self.count - len(self.shown())
+        return f"… and {more:,} more problem{'s' if more != 1 else ''}" if more > 0 else ""
 
     def render(self) -> str:
-        return "\n".join(p.render() for p in self.problems)
+        """Every error list passes here: at most :data:`MAX_SHOWN` lines and a count."""
+        lines = [p.render() for p in self.shown()]
+        if more := self.more_line():
+            lines.append(more)
+        return "\n".join(lines)
 
     def __str__(self) -> str:
         return self.render()

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ValidationError
 
 from planner.domain.catalogue import Catalogue, default_catalogue
 from planner.domain.errors import InputError, Problem
+from planner.domain.keys import check_unknown_keys
 from planner.domain.models import Activity, CrossRecordErrors, Scenario, reference_errors
 
 MAX_INPUT_BYTES = 50 * 1024 * 1024
@@ -189,6 +190,7 @@ class LoadedScenario:
 def validate_scenario(
     data: Mapping[str, Any], source: str, catalogue: Catalogue | None = None
 ) -> Scenario:
+    check_unknown_keys(Scenario, data, source)  # a flood of typos is refused in a moment
     try:
         return Scenario.model_validate(
             data, context={"catalogue": catalogue or default_catalogue()}

@@ -55,11 +55,19 @@ POLL_SECRET_KEY = "poll_secret"
 """Meta key of the HMAC key that signs the polls; it never leaves the workspace."""
 
 
+_DAMAGED = ("malformed", "disk I/O error", "database corrupt", "integrity check")
+"""What SQLite says of a file whose pages are broken (``SQLITE_CORRUPT``, ``SQLITE_IOERR``)."""
+
+
 class WorkspaceError(PlannerError):
     """The workspace cannot be used (not a workspace, newer schema, unreadable)."""
 
     exit_code = 2
     title = "Workspace"
+
+
+class DamagedWorkspace(WorkspaceError):
+    """SQLite finds the workspace file corrupt: only a backup can help (exit 2)."""
 
 
 def _now() -> datetime:
@@ -186,6 +194,10 @@ class Workspace:
                 raise WorkspaceBusy(
                     f"{self.location}: workspace busy (another planner is writing), try again"
                 ) from None
+            self._raise_if_damaged(exc)
+            raise
+        except DatabaseError as exc:
+            self._raise_if_damaged(exc)
             raise
 
     @contextmanager
@@ -196,8 +208,22 @@ class Workspace:
         if outer is not None:
             yield outer
             return
-        with self.engine.connect() as conn, conn.begin():
-            yield conn
+        try:
+            with self.engine.connect() as conn, conn.begin():
+                yield conn
+        except DatabaseError as exc:
+            self._raise_if_damaged(exc)
+            raise
+
+    def _raise_if_damaged(self, exc: DatabaseError) -> None:
+        """A file SQLite finds corrupt (an overwritten page, a truncated file) is reported as
+        such, with what to do, instead of a traceback (exit 2)."""
+        reason = str(exc.orig)
+        if any(sign in reason for sign in _DAMAGED):
+            raise DamagedWorkspace(
+                f"{self.location}: the workspace file is damaged ({reason}); "
+                "restore it from a backup"
+            ) from None
 
     def _open_write(self) -> Connection | None:
         return getattr(self._local, "conn", None)
@@ -220,9 +246,12 @@ class Workspace:
                     )
                 if version != t.SCHEMA_VERSION:
                     self._set_meta(conn, "schema_version", str(t.SCHEMA_VERSION))
+        except DamagedWorkspace:
+            raise
         except WorkspaceError as exc:
             raise WorkspaceError(f"{self.location}: {exc}") from None
         except (OperationalError, DatabaseError) as exc:
+            self._raise_if_damaged(exc)
             raise WorkspaceError(f"{self.location}: not a planner workspace ({exc.orig})") from None
 
     @staticmethod

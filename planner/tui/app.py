@@ -640,6 +640,9 @@ class PlannerApp(App[int]):
     def _solve(self, time_limit: float) -> None:
         """Runs in a thread: build the problem, solve, explain, save. Posts messages only."""
         problem = self.workspace.planning_input(self.now())
+        from planner.domain.budget import check_memory
+
+        check_memory(problem.scenario, self.workspace.location)  # refused before the child
         solver = self.solver_factory(problem, time_limit, self.solver_workers)
         self._solver = solver
         if self._stop_requested:

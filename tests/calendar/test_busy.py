@@ -336,15 +336,44 @@ def test_rule_that_cannot_be_expanded() -> None:
 
 
 def test_runaway_rule_is_refused_not_expanded() -> None:
-    data = _ics("UID:r\nDTSTART:20000101T000000Z\nDURATION:PT1S\nRRULE:FREQ=SECONDLY")
-    assert "event 1: RRULE repeats secondly" in _error(data)
+    # COUNT counts from DTSTART, so this rule cannot be moved closer to the horizon.
+    rule = "RRULE:FREQ=HOURLY;COUNT=900000;BYMINUTE=0"
+    data = _ics(f"UID:r\nDTSTART:20000101T000000Z\nDURATION:PT1H\n{rule}")
+    assert "event 1: RRULE repeats hourly from long before" in _error(data)
 
 
-@pytest.mark.timeout(30)
+def test_rule_from_long_ago_is_read_from_near_the_horizon() -> None:
+    # Hourly since 2000 (210,000 steps) and weekly since year 1: moved by whole periods.
+    data = _ics(
+        "UID:h\nDTSTART:20000101T000000Z\nDURATION:PT5M\nRRULE:FREQ=HOURLY;INTERVAL=24",
+        "UID:w\nDTSTART:00010101T100000\nDTEND:00010101T110000\nRRULE:FREQ=WEEKLY;BYDAY=TU",
+    )
+    end = START + timedelta(days=3)
+    assert _busy(data, end=end) == [
+        ("2027-03-22 01:00", "2027-03-22 01:05"),
+        ("2027-03-23 01:00", "2027-03-23 01:05"),
+        ("2027-03-23 10:00", "2027-03-23 11:00"),
+        ("2027-03-24 01:00", "2027-03-24 01:05"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "rule",
+    ["FREQ=SECONDLY", "FREQ=MINUTELY;INTERVAL=10", "FREQ=DAILY;BYHOUR=9;BYMINUTE=0,5,10"],
+)
+def test_rule_finer_than_the_planning_grid_is_refused(rule: str) -> None:
+    data = _ics(f"UID:r\nDTSTART:20270322T000000Z\nDURATION:PT1M\nRRULE:{rule}")
+    assert _error(data) == (
+        "t.ics: event 1: RRULE repeats more often than every 15 minutes, the finest planning "
+        "grid (refused)"
+    )
+
+
+@pytest.mark.timeout(60)
 def test_too_many_occurrences_in_the_horizon_are_refused() -> None:
-    data = _ics("UID:r\nDTSTART:20270322T000000Z\nDURATION:PT1M\nRRULE:FREQ=MINUTELY;INTERVAL=2")
-    end = START + timedelta(days=150)  # 108,000 occurrences
-    assert "more than 100,000 event occurrences" in _error(data, end=end)
+    data = _ics("UID:r\nDTSTART:20270322T000000Z\nDURATION:PT1M\nRRULE:FREQ=MINUTELY;INTERVAL=15")
+    end = START + timedelta(days=210)  # 20,160 occurrences
+    assert "more than 20,000 event occurrences" in _error(data, end=end)
 
 
 @pytest.mark.timeout(10)
