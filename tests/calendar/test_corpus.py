@@ -23,7 +23,8 @@ ZONE = ZoneInfo("Europe/Stockholm")
 START = datetime(1990, 1, 1, tzinfo=ZONE)
 END = datetime(2040, 1, 1, tzinfo=ZONE)
 PER_FILE_SECONDS = 8.0
-"""The largest file (1.6 MB, 7,000 events) takes ~3.5 s alone; the margin is for a busy CI box."""
+"""CPU seconds of the reading thread (wall time fails on a loaded machine): the slowest file
+(1.6 MB, 7,000 events) takes about 5 s."""
 
 
 def _reason(error: InputError) -> str:
@@ -47,7 +48,7 @@ def test_every_corpus_file_imports_or_is_refused() -> None:
     began = time.perf_counter()
     for path in files:
         name = str(path.relative_to(CORPUS))
-        t0 = time.perf_counter()
+        t0 = time.thread_time()
         try:
             result = read_busy_blocks(path, zone=ZONE, start=START, end=END, source=name)
         except InputError as exc:
@@ -61,7 +62,7 @@ def test_every_corpus_file_imports_or_is_refused() -> None:
             blocks += len(result)
             assert all(b.start < b.end for b in result)
             assert all(a.end < b.start for a, b in itertools.pairwise(result))
-        elapsed = time.perf_counter() - t0
+        elapsed = time.thread_time() - t0
         slowest = max(slowest, (elapsed, name))
         if elapsed > PER_FILE_SECONDS:
             slow.append(f"{name}: {elapsed:.1f}s")
