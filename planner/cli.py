@@ -140,6 +140,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     from planner import service
 
     with open_workspace(args, create=False) as ws:
+        if args.what in ("scenario", "poll"):
+            # Refused before anything happens (exporting a poll records the round's id).
+            service.refuse_target(Path(args.out), workspace=ws.location)
         if args.what == "scenario":
             path = service.export_scenario(ws, Path(args.out))
             out(f"wrote {path}")
@@ -175,11 +178,12 @@ def cmd_solve(args: argparse.Namespace) -> int:
     out_dir = Path(args.out)
     if not args.workspace:
         problem = service.planning_input_from_file(Path(args.scenario), now)
-        service.private_dir(out_dir)  # an unusable --out is refused before the search
+        # An unusable --out is refused before the search, not after it.
+        service.refuse_target(service.private_dir(out_dir) / "schedule.json")
         return _solve(args, problem, None, out_dir, now)
     with open_workspace(args, create=False) as ws:
         problem = ws.planning_input(now)
-        service.private_dir(out_dir)
+        service.refuse_target(service.private_dir(out_dir) / "schedule.json", workspace=ws.location)
         return _solve(args, problem, ws, out_dir, now)
 
 
@@ -217,7 +221,7 @@ def _solve(
         for v in violations:
             err(f"internal error: {v.render()}")
         raise PlannerError("the plan failed the independent check; nothing was written")
-    path = service.write_schedule(schedule, out_dir)
+    path = service.write_schedule(schedule, out_dir, workspace=ws.location if ws else None)
     written: list[str] = [str(path)]
     # With a workspace a plan that drops every session still goes out: it cancels invites.
     if schedule.publishable and (schedule.sessions or ws is not None):
@@ -394,8 +398,9 @@ def ensure_demo_workspace(path: Path) -> Any:
     from planner.store import Workspace
 
     ws = Workspace.open(path)
-    if not ws.has_scenario():
-        ws.save_scenario(demo_scenario(), {}, label="create demo")
+    with ws.write():  # checked and created under one lock: two demos at once make one
+        if not ws.has_scenario():
+            ws.save_scenario(demo_scenario(), {}, label="create demo")
     return ws
 
 
