@@ -143,6 +143,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         if args.what in ("scenario", "poll"):
             # Refused before anything happens (exporting a poll records the round's id).
             service.refuse_target(Path(args.out), workspace=ws.location)
+        else:
+            _refuse_out_dir(Path(args.out), ws)
         if args.what == "scenario":
             path = service.export_scenario(ws, Path(args.out))
             out(f"wrote {path}")
@@ -178,13 +180,24 @@ def cmd_solve(args: argparse.Namespace) -> int:
     out_dir = Path(args.out)
     if not args.workspace:
         problem = service.planning_input_from_file(Path(args.scenario), now)
-        # An unusable --out is refused before the search, not after it.
-        service.refuse_target(service.private_dir(out_dir) / "schedule.json")
+        _refuse_out_dir(out_dir, None)  # an unusable --out is refused before the search
+        service.private_dir(out_dir)
         return _solve(args, problem, None, out_dir, now)
     with open_workspace(args, create=False) as ws:
         problem = ws.planning_input(now)
-        service.refuse_target(service.private_dir(out_dir) / "schedule.json", workspace=ws.location)
+        _refuse_out_dir(out_dir, ws)
+        service.private_dir(out_dir)
         return _solve(args, problem, ws, out_dir, now)
+
+
+def _refuse_out_dir(out_dir: Path, ws: Workspace | None) -> None:
+    """Refuse an output folder holding, where solve or export writes, what is not ours."""
+    from planner.calendar.publish import INVITES, TEAM_CALENDAR
+    from planner.files import refuse_folder
+
+    where = ws.location if ws is not None else None
+    refuse_folder(out_dir, ("schedule.json", TEAM_CALENDAR), workspace=where)
+    refuse_folder(out_dir / INVITES, patterns=("*.ics",), workspace=where)
 
 
 def _solve(
@@ -347,6 +360,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
             targets = [Path(args.out) / f"{p.stem}-solved.json" for p in instances]
         else:
             instances, targets = [source], [Path(args.out)]
+        from planner.files import refuse_target
+
+        for target in targets:  # every output refused up front, not after an hour of solving
+            refuse_target(target)
         results = []
         for instance, target in zip(instances, targets, strict=True):
             result = run_meetings(

@@ -26,7 +26,14 @@ from pathlib import Path
 
 from planner.domain.errors import InputError
 
-__all__ = ["cannot_write", "private_dir", "refuse_target", "remove_file", "write_private"]
+__all__ = [
+    "cannot_write",
+    "private_dir",
+    "refuse_folder",
+    "refuse_target",
+    "remove_file",
+    "write_private",
+]
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 WAL_MAGIC = (b"\x37\x7f\x06\x82", b"\x37\x7f\x06\x83")
@@ -113,6 +120,28 @@ def refuse_target(path: Path, *, workspace: str | Path | None = None) -> None:
         raise _refused(path, _kind(mode))
     if _is_database(path):
         raise _refused(path, "it is a workspace (a SQLite database)")
+
+
+def refuse_folder(
+    folder: Path,
+    names: tuple[str, ...] = (),
+    patterns: tuple[str, ...] = (),
+    *,
+    workspace: str | Path | None = None,
+) -> None:
+    """Refuse, before any work, an output folder that is something else, or that holds,
+    under one of ``names`` or matching one of ``patterns`` (files a run may replace or
+    remove, such as ``invites/*.ics``), anything :func:`refuse_target` refuses."""
+    folder = Path(folder)
+    if not (folder.exists() or folder.is_symlink()):
+        return
+    if not folder.is_dir():
+        raise cannot_write(folder, NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR)))
+    targets = [folder / name for name in names]
+    for pattern in patterns:
+        targets.extend(sorted(folder.glob(pattern)))
+    for target in targets:
+        refuse_target(target, workspace=workspace)
 
 
 def private_dir(path: Path) -> Path:

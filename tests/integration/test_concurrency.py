@@ -78,6 +78,8 @@ def _dump(db: Path) -> str:
 # ------------------------------------------------------------------ parallel imports
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(900)
 def test_parallel_roster_imports_keep_every_person(tmp_path: Path) -> None:
     db = tmp_path / "ws.db"
     with Workspace.open(db) as ws:
@@ -130,6 +132,8 @@ def _poll_and_responses(tmp_path: Path, db: Path, round_: int) -> list[Path]:
     return paths
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(900)
 def test_parallel_response_imports_keep_every_answer(tmp_path: Path) -> None:
     db = tmp_path / "ws.db"
     people = [person(f"u{i}", f"D{i % 3}") for i in range(WRITERS)]
@@ -264,6 +268,7 @@ def _fresh(db: Path, scenario: Scenario) -> tuple[Scenario, str | None]:
     return _state(db)
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_kill_9_during_a_multi_file_import_leaves_old_or_all_new(tmp_path: Path) -> None:
     old = _big(400, "old")
@@ -291,7 +296,7 @@ def test_kill_9_during_a_multi_file_import_leaves_old_or_all_new(tmp_path: Path)
     db = tmp_path / "ws.db"
     rng = random.Random(12)
     killed = 0
-    for _ in range(10):
+    for _ in range(6):
         old_state = _fresh(db, old)
         proc, _ = _run_until_writing([*argv, str(db)], db)
         time.sleep(rng.uniform(0.0, 0.9) * applying)
@@ -299,7 +304,7 @@ def test_kill_9_during_a_multi_file_import_leaves_old_or_all_new(tmp_path: Path)
         proc.wait(timeout=60)
         killed += proc.returncode == -signal.SIGKILL
         assert _state(db) in (old_state, new), "a killed import left a mix of old and new"
-    assert killed >= 5  # most kills land while the files are being applied
+    assert killed >= 3  # most kills land while the files are being applied
 
 
 # ------------------------------------------------------------------ one importer alone

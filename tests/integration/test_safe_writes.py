@@ -272,3 +272,56 @@ def test_out_below_a_file_is_refused(ws_db: Path, tmp_path: Path) -> None:
     )
     refused(proc, blocker, "Not a directory")
     assert blocker.read_text() == "x"
+
+
+def _listing(folder: Path) -> dict[str, bytes | str]:
+    return {
+        str(p.relative_to(folder)): os.readlink(p) if p.is_symlink() else p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_symlink() or p.is_file()
+    }
+
+
+def test_invites_out_with_a_planted_link_is_refused_before_any_file(
+    ws_db: Path, tmp_path: Path
+) -> None:
+    proc = planner("solve", "--workspace", str(ws_db), "--out", str(tmp_path / "plan"))
+    assert proc.returncode == 0, proc.stderr
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    for planted in ("calendar.ics", "invites/ann.ics", "invites/zed-cancel.ics"):
+        out = tmp_path / f"out-{planted.replace('/', '-')}"
+        (out / "invites").mkdir(parents=True)
+        (out / planted).symlink_to(victim)
+        before = _listing(out)
+        for argv in (
+            ["export", "invites", "--out", str(out), "--workspace", str(ws_db)],
+            ["solve", "--workspace", str(ws_db), "--out", str(out), "--now", NOW],
+        ):
+            refused(planner(*argv), out / planted, "refusing to write: it is a symbolic link")
+            assert _listing(out) == before  # nothing written, nothing removed
+        assert victim.read_text() == "precious\n"
+
+
+async def test_respond_over_a_planted_link_is_refused_in_the_app(
+    ws_db: Path, tmp_path: Path
+) -> None:
+    from planner.respond import export_poll
+    from planner.tui.respond import make_respond_app
+
+    with Workspace.open(ws_db) as ws:
+        poll = export_poll(ws, tmp_path / "poll.toml")
+    out = tmp_path / "answers"
+    out.mkdir()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    (out / "response-ann.toml").symlink_to(victim)
+    app = make_respond_app(poll, "ann", [], out)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("y")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.written is None and app.is_running  # refused, said, and still open
+        shown = [n.message for n in app._notifications]
+    assert any("refusing to write: it is a symbolic link" in m for m in shown), shown
+    assert victim.read_text() == "precious\n"
