@@ -28,6 +28,7 @@ from planner.domain.errors import InputError
 
 __all__ = [
     "cannot_write",
+    "make_private_dirs",
     "private_dir",
     "refuse_folder",
     "refuse_target",
@@ -136,7 +137,7 @@ def refuse_folder(
     if not (folder.exists() or folder.is_symlink()):
         return
     if not folder.is_dir():
-        raise cannot_write(folder, NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR)))
+        raise cannot_write(folder, _not_a_directory(folder))
     targets = [folder / name for name in names]
     for pattern in patterns:
         targets.extend(sorted(folder.glob(pattern)))
@@ -144,19 +145,18 @@ def refuse_folder(
         refuse_target(target, workspace=workspace)
 
 
-def private_dir(path: Path) -> Path:
-    """Create ``path`` and every missing parent, each owner-only (0700); a directory that
-    exists is kept as it is. Something that is not a directory in the way is refused."""
+def _not_a_directory(path: Path) -> NotADirectoryError:
+    return NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(path))
+
+
+def make_private_dirs(path: Path) -> None:
+    """Create ``path`` and every missing parent, each owner-only (0700), keeping a directory
+    that exists as it is; raise :class:`OSError` (its ``filename`` the level at fault)."""
     missing: list[Path] = []
     level = Path(path)
-    while True:
-        try:
-            if level.is_dir():
-                break
-        except OSError as exc:
-            raise cannot_write(path, exc) from None
+    while not level.is_dir():
         if level.exists() or level.is_symlink():
-            raise cannot_write(level, NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR)))
+            raise _not_a_directory(level)
         missing.append(level)
         if level.parent == level:
             break
@@ -166,14 +166,18 @@ def private_dir(path: Path) -> Path:
             os.mkdir(folder, 0o700)
         except FileExistsError:
             if not folder.is_dir():  # another process made a file there meanwhile
-                raise cannot_write(
-                    folder, NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR))
-                ) from None
-            continue  # another process made it meanwhile: keep theirs as it is
-        except OSError as exc:
-            raise cannot_write(folder, exc) from None
-        with contextlib.suppress(OSError):
-            os.chmod(folder, 0o700)  # mkdir's mode passes through the umask; make it exact
+                raise _not_a_directory(folder) from None
+            continue  # or a folder: keep theirs as it is
+        os.chmod(folder, 0o700)  # mkdir's mode passes through the umask; make it exact
+
+
+def private_dir(path: Path) -> Path:
+    """Create ``path`` and every missing parent, each owner-only (0700); a directory that
+    exists is kept as it is. Something that is not a directory in the way is refused."""
+    try:
+        make_private_dirs(path)
+    except OSError as exc:
+        raise cannot_write(Path(exc.filename) if exc.filename else Path(path), exc) from None
     return path
 
 

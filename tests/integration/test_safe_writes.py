@@ -325,3 +325,14 @@ async def test_respond_over_a_planted_link_is_refused_in_the_app(
         shown = [n.message for n in app._notifications]
     assert any("refusing to write: it is a symbolic link" in m for m in shown), shown
     assert victim.read_text() == "precious\n"
+
+
+def test_a_new_workspace_gets_owner_only_folders_at_every_level(
+    scenario_file: Path, tmp_path: Path
+) -> None:
+    db = tmp_path / "a" / "b" / "ws.db"
+    proc = planner("import", str(scenario_file), "--workspace", str(db))
+    assert proc.returncode == 0, proc.stderr
+    for level in (tmp_path / "a", tmp_path / "a" / "b"):
+        assert stat.S_IMODE(level.stat().st_mode) == 0o700, level
+    assert stat.S_IMODE(db.stat().st_mode) == 0o600
