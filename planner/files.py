@@ -117,6 +117,8 @@ def refuse_target(path: Path, *, workspace: str | Path | None = None) -> None:
         return
     except OSError as exc:
         raise cannot_write(path, exc) from None
+    if stat.S_ISDIR(mode):  # in the words the system uses for it elsewhere
+        raise cannot_write(path, IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR)))
     if not stat.S_ISREG(mode):
         raise _refused(path, _kind(mode))
     if _is_database(path):
@@ -130,14 +132,12 @@ def refuse_folder(
     *,
     workspace: str | Path | None = None,
 ) -> None:
-    """Refuse, before any work, an output folder that is something else, or that holds,
-    under one of ``names`` or matching one of ``patterns`` (files a run may replace or
-    remove, such as ``invites/*.ics``), anything :func:`refuse_target` refuses."""
+    """Refuse, before any work, an output folder that holds, under one of ``names`` or
+    matching one of ``patterns`` (files a run may replace or remove, such as
+    ``invites/*.ics``), anything :func:`refuse_target` refuses."""
     folder = Path(folder)
-    if not (folder.exists() or folder.is_symlink()):
-        return
     if not folder.is_dir():
-        raise cannot_write(folder, _not_a_directory(folder))
+        return  # missing, or not a folder: creating it says which, naming what was asked
     targets = [folder / name for name in names]
     for pattern in patterns:
         targets.extend(sorted(folder.glob(pattern)))
@@ -177,7 +177,7 @@ def private_dir(path: Path) -> Path:
     try:
         make_private_dirs(path)
     except OSError as exc:
-        raise cannot_write(Path(exc.filename) if exc.filename else Path(path), exc) from None
+        raise cannot_write(Path(path), exc) from None
     return path
 
 

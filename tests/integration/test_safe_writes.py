@@ -169,11 +169,11 @@ def test_out_to_a_fifo_or_a_socket_is_refused_without_blocking(
 
 def test_out_that_is_a_directory_is_refused(ws_db: Path, tmp_path: Path) -> None:
     proc = planner("export", "scenario", "--out", ".", "--workspace", str(ws_db), cwd=tmp_path)
-    refused(proc, ".", "it is a directory")
+    refused(proc, ".", "cannot write: Is a directory")
     proc = planner(
         "bench", "--meetings", str(MEETINGS), "--out", str(tmp_path), "--time-limit", "30"
     )
-    refused(proc, tmp_path, "it is a directory")
+    refused(proc, tmp_path, "cannot write: Is a directory")
 
 
 # ------------------------------------------------------------------ symlinks

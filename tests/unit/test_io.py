@@ -260,7 +260,7 @@ def test_write_private_refuses_what_is_not_a_regular_file(tmp_path: Path) -> Non
         assert _write_refusal(fifo).endswith("it is a named pipe (FIFO)")
         assert _write_refusal(device).endswith("it is a device")
         assert _write_refusal(sock).endswith("it is a socket")
-        assert _write_refusal(tmp_path).endswith("it is a directory")
+        assert _write_refusal(tmp_path) == f"{tmp_path}: cannot write: Is a directory"
     finally:
         server.close()
     assert victim.read_text() == "precious\n"
@@ -331,7 +331,7 @@ def test_private_dir_makes_every_missing_level_owner_only(tmp_path: Path) -> Non
     blocker.write_text("x")
     with pytest.raises(InputError) as info:
         private_dir(blocker / "sub")
-    assert info.value.render() == f"{blocker}: cannot write: Not a directory"
+    assert info.value.render() == f"{blocker / 'sub'}: cannot write: Not a directory"
 
 
 def test_remove_file_removes_only_regular_files(tmp_path: Path) -> None:
