@@ -138,13 +138,16 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from planner import service
+    from planner.files import refuse_folder
 
     with open_workspace(args, create=False) as ws:
-        if args.what in ("scenario", "poll"):
-            # Refused before anything happens (exporting a poll records the round's id).
-            service.refuse_target(Path(args.out), workspace=ws.location)
-        else:
+        # Refused before anything happens (exporting a poll records the round's id).
+        if args.what == "invites":
             _refuse_out_dir(Path(args.out), ws)
+        elif args.what == "poll" and Path(args.out).is_dir():
+            refuse_folder(Path(args.out), patterns=("poll-*.toml",), workspace=ws.location)
+        else:
+            service.refuse_target(Path(args.out), workspace=ws.location)
         if args.what == "scenario":
             path = service.export_scenario(ws, Path(args.out))
             out(f"wrote {path}")

@@ -110,26 +110,38 @@ def test_parallel_roster_imports_keep_every_person(tmp_path: Path) -> None:
 
 
 def _poll_and_responses(tmp_path: Path, db: Path, round_: int) -> list[Path]:
-    """One response per person answering activity ``a<round_>`` (and a limit)."""
-    from planner.respond import Limits, build_response, load_poll, write_response
+    """One response per person answering activity ``a<round_>`` (and a limit), made the way
+    ``planner respond`` makes them."""
+    import planner.respond as respond
 
-    poll_file = tmp_path / "poll.toml"
-    if not poll_file.exists():
-        subprocess.run(
-            _planner("export", "poll", "--out", str(poll_file), "--workspace", str(db)),
-            env=_env(),
-            check=True,
-            capture_output=True,
-        )
-    poll = load_poll(poll_file)
     out = tmp_path / f"responses-{round_}"
-    paths = []
-    for i in range(WRITERS):
-        response = build_response(
-            poll, f"u{i}", {f"a{round_}": "yes"}, Limits(max_events_per_week=i % 3), []
+    if hasattr(respond, "export_polls"):  # one signed poll per person (issue 12)
+        with Workspace.open(db) as ws:
+            polls = {
+                poll.person: poll
+                for poll in map(respond.load_poll, respond.export_polls(ws, tmp_path / "polls"))
+            }
+        return [
+            respond.write_response(
+                respond.build_response(polls[f"u{i}"], {f"a{round_}": "yes"}, respond.Limits(), []),
+                out,
+            )
+            for i in range(WRITERS)
+        ]
+    poll_file = tmp_path / "poll.toml"  # one poll for everybody, before issue 12
+    if not poll_file.exists():
+        with Workspace.open(db) as ws:
+            respond.export_poll(ws, poll_file)  # type: ignore[attr-defined]
+    poll = respond.load_poll(poll_file)
+    return [
+        respond.write_response(
+            respond.build_response(  # type: ignore[call-arg]
+                poll, f"u{i}", {f"a{round_}": "yes"}, respond.Limits(), []
+            ),
+            out,
         )
-        paths.append(write_response(response, out))
-    return paths
+        for i in range(WRITERS)
+    ]
 
 
 @pytest.mark.slow
