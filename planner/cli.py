@@ -167,8 +167,16 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from planner import service
+    from planner.files import refuse_folder
 
     with open_workspace(args, create=False) as ws:
+        # Refused before anything happens (exporting a poll records the round's id).
+        if args.what == "invites":
+            _refuse_out_dir(Path(args.out), ws)
+        elif args.what == "poll" and Path(args.out).is_dir():
+            refuse_folder(Path(args.out), patterns=("poll-*.toml",), workspace=ws.location)
+        else:
+            service.refuse_target(Path(args.out), workspace=ws.location)
         if args.what == "scenario":
             path = service.export_scenario(ws, Path(args.out))
             out(f"wrote {path}")
@@ -209,13 +217,25 @@ def cmd_solve(args: argparse.Namespace) -> int:
     if not args.workspace:
         problem = service.planning_input_from_file(Path(args.scenario), now)
         check_memory(problem.scenario, args.scenario)  # before anything is written
-        service.private_dir(out_dir)  # an unusable --out is refused before the search
+        _refuse_out_dir(out_dir, None)  # an unusable --out is refused before the search
+        service.private_dir(out_dir)
         return _solve(args, problem, None, out_dir, now)
     with open_workspace(args, create=False) as ws:
         problem = ws.planning_input(now)
         check_memory(problem.scenario, ws.location)
+        _refuse_out_dir(out_dir, ws)
         service.private_dir(out_dir)
         return _solve(args, problem, ws, out_dir, now)
+
+
+def _refuse_out_dir(out_dir: Path, ws: Workspace | None) -> None:
+    """Refuse an output folder holding, where solve or export writes, what is not ours."""
+    from planner.calendar.publish import INVITES, TEAM_CALENDAR
+    from planner.files import refuse_folder
+
+    where = ws.location if ws is not None else None
+    refuse_folder(out_dir, ("schedule.json", TEAM_CALENDAR), workspace=where)
+    refuse_folder(out_dir / INVITES, patterns=("*.ics",), workspace=where)
 
 
 def _solve(
@@ -252,7 +272,7 @@ def _solve(
         for v in violations:
             err(f"internal error: {v.render()}")
         raise PlannerError("the plan failed the independent check; nothing was written")
-    path = service.write_schedule(schedule, out_dir)
+    path = service.write_schedule(schedule, out_dir, workspace=ws.location if ws else None)
     written: list[str] = [str(path)]
     # With a workspace a plan that drops every session still goes out: it cancels invites.
     if schedule.publishable and (schedule.sessions or ws is not None):
@@ -373,6 +393,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
             targets = [Path(args.out) / f"{p.stem}-solved.json" for p in instances]
         else:
             instances, targets = [source], [Path(args.out)]
+        from planner.files import refuse_target
+
+        for target in targets:  # every output refused up front, not after an hour of solving
+            refuse_target(target)
         results = []
         for instance, target in zip(instances, targets, strict=True):
             result = run_meetings(
@@ -424,8 +448,9 @@ def ensure_demo_workspace(path: Path) -> Any:
     from planner.store import Workspace
 
     ws = Workspace.open(path)
-    if not ws.has_scenario():
-        ws.save_scenario(demo_scenario(), {}, label="create demo")
+    with ws.write():  # checked and created under one lock: two demos at once make one
+        if not ws.has_scenario():
+            ws.save_scenario(demo_scenario(), {}, label="create demo")
     return ws
 
 

@@ -306,11 +306,14 @@ def import_roster(ws: Workspace, path: Path) -> Callable[[], str]:
 
     def apply() -> str:
         # Merge again against the scenario as it is now: a scenario imported earlier in
-        # the same command must not be overwritten by a merge computed before it.
-        merged, added, updated = merge_roster(
-            ws.load_scenario(), rows, source, has_timezone=has_timezone
-        )
-        ws.save_scenario(merged, calendar_busy=None, label=f"import roster {path.name}")
+        # the same command must not be overwritten by a merge computed before it. The read
+        # and the write are one transaction (joining the import's, when there is one), so
+        # another writer cannot slip in between and lose its update.
+        with ws.write():
+            merged, added, updated = merge_roster(
+                ws.load_scenario(), rows, source, has_timezone=has_timezone
+            )
+            ws.save_scenario(merged, calendar_busy=None, label=f"import roster {path.name}")
         return f"{source}: {len(added)} people added, {len(updated)} updated"
 
     return apply

@@ -7,8 +7,6 @@ written, so a bad file leaves the workspace untouched.
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import json
 import os
 from collections.abc import Callable, Sequence
@@ -29,62 +27,19 @@ from planner.domain.io import (
 from planner.domain.models import YEARS, Scenario
 from planner.domain.planning import Interval, PlanningInput
 from planner.domain.schedule import Schedule
+from planner.files import cannot_write as cannot_write
+from planner.files import private_dir as private_dir
+from planner.files import refuse_target as refuse_target
+from planner.files import remove_file as remove_file
+from planner.files import write_private as write_private
 
 if TYPE_CHECKING:  # validate, verify and explain need no database (SQLAlchemy loads slowly)
     from planner.store import Workspace
 
 # ---------------------------------------------------------------------- files we write
 
-
-def cannot_write(path: Path, exc: OSError) -> InputError:
-    """The error for an output path the system refuses (a file where a directory must be,
-    a directory where a file must be, no permission, a read-only file system ...)."""
-    return InputError.single(str(path), f"cannot write: {exc.strerror or type(exc).__name__}")
-
-
-def private_dir(path: Path) -> Path:
-    """Create ``path`` (and parents) owner-only; an existing directory is kept as it is."""
-    try:
-        path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    except FileExistsError:
-        # Something that is not a directory is in the way: say so, not "File exists".
-        raise cannot_write(
-            path, NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR))
-        ) from None
-    except OSError as exc:
-        raise cannot_write(path, exc) from None
-    return path
-
-
-def write_private(path: Path, content: str | bytes) -> Path:
-    """Write a file readable by its owner only (privacy invariant 5), atomically."""
-    private_dir(path.parent)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    data = content.encode("utf-8") if isinstance(content, str) else content
-    try:
-        fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.chmod(tmp, 0o600)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                tmp.unlink(missing_ok=True)
-            raise
-    except OSError as exc:
-        raise cannot_write(path, exc) from None
-    return path
-
-
-def remove_file(path: Path) -> None:
-    """Remove a file we wrote earlier, if it is there."""
-    try:
-        path.unlink(missing_ok=True)
-    except OSError as exc:
-        raise cannot_write(path, exc) from None
+# They live in the leaf module planner.files (the calendar and bench packages use it too);
+# the names imported at the top stay here for callers that import them from the service.
 
 
 # ---------------------------------------------------------------------- scenarios
@@ -150,7 +105,8 @@ def export_scenario(ws: Workspace, out: Path) -> Path:
             ]
         }
     )
-    return write_private(out, dump_scenario(scenario, format_of(out)))
+    refuse_target(out, workspace=ws.location)  # before the work, not only before the swap
+    return write_private(out, dump_scenario(scenario, format_of(out)), workspace=ws.location)
 
 
 def _relative(path: Path, base: Path) -> str:
@@ -272,8 +228,12 @@ def schedule_json(schedule: Schedule) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
-def write_schedule(schedule: Schedule, out_dir: Path) -> Path:
-    return write_private(private_dir(out_dir) / "schedule.json", schedule_json(schedule))
+def write_schedule(
+    schedule: Schedule, out_dir: Path, *, workspace: str | Path | None = None
+) -> Path:
+    return write_private(
+        private_dir(out_dir) / "schedule.json", schedule_json(schedule), workspace=workspace
+    )
 
 
 def parse_now(text: str | None) -> datetime:

@@ -14,7 +14,9 @@ if TYPE_CHECKING:
     from planner.store import Workspace
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
+DATA = REPO / "tests" / "data"
+"""Test data kept in the repository (with the licences of files from other projects), so a
+clone runs every test without ``../shared`` beside it."""
 
 # Never read or write the real user's data directory from a test.
 os.environ["PLANNER_HOME"] = tempfile.mkdtemp(prefix="planner-home-")
@@ -22,9 +24,8 @@ os.environ["PLANNER_HOME"] = tempfile.mkdtemp(prefix="planner-home-")
 
 @pytest.fixture
 def shared_dir() -> Path:
-    if not SHARED.is_dir():
-        pytest.skip("../shared is not beside the repository")
-    return SHARED
+    """The folder holding ``examples/`` (the shared example scenario and its calendars)."""
+    return DATA
 
 
 @pytest.fixture

@@ -891,9 +891,9 @@ def _drop_references(data: dict[str, Any], kind: str, record_id: str) -> None:
 
 
 def _create_private_file(path: Path) -> None:
-    parent = path.parent
-    if not parent.exists():
-        parent.mkdir(parents=True, mode=0o700, exist_ok=True)
+    from planner.files import make_private_dirs
+
+    make_private_dirs(path.parent)  # every missing level owner-only, not only the last
     fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     os.close(fd)
 

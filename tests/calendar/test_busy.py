@@ -13,7 +13,7 @@ from planner.calendar.busy import BusyBlock, parse_busy_blocks, read_busy_blocks
 from planner.domain.errors import InputError
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "ics"
-DANA = Path(__file__).resolve().parents[3] / "shared" / "examples" / "calendars" / "dana.ics"
+DANA = Path(__file__).resolve().parents[1] / "data" / "examples" / "calendars" / "dana.ics"
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 START = datetime(2027, 3, 22, tzinfo=STOCKHOLM)
 END = datetime(2027, 4, 3, tzinfo=STOCKHOLM)
@@ -225,8 +225,6 @@ def test_vfreebusy_periods_by_type() -> None:
 
 
 def test_dana_example_gives_the_hand_derived_blocks() -> None:
-    if not DANA.is_file():
-        pytest.skip(f"shared example not found at {DANA}")
     warsaw = ZoneInfo("Europe/Warsaw")
     blocks = read_busy_blocks(
         DANA,

@@ -208,3 +208,154 @@ def test_one_decoder_refuses(data: bytes, utf16: bool, expected: str) -> None:
     with pytest.raises(InputError) as info:
         decode_text(data, "s", utf16=utf16, hint="; hint")
     assert expected in info.value.render()
+
+
+# ---------------------------------------------------------------------- files we write
+
+
+def _write_refusal(path: Path, **kwargs: object) -> str:
+    from planner.files import write_private
+
+    with pytest.raises(InputError) as info:
+        write_private(path, "new\n", **kwargs)  # type: ignore[arg-type]
+    return info.value.render()
+
+
+def test_write_private_is_owner_only_atomic_and_leaves_no_temporary(tmp_path: Path) -> None:
+    from planner.files import write_private
+
+    target = tmp_path / "out.toml"
+    target.write_text("old\n")
+    target.chmod(0o644)
+    old_umask = os.umask(0)  # even with nothing masked, the file is 0600
+    try:
+        write_private(target, "new\n")
+    finally:
+        os.umask(old_umask)
+    assert target.read_text() == "new\n"
+    assert target.stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["out.toml"]
+
+
+def test_write_private_refuses_what_is_not_a_regular_file(tmp_path: Path) -> None:
+    import socket
+    import stat
+
+    victim = tmp_path / "victim"
+    victim.write_text("precious\n")
+    link = tmp_path / "link"
+    link.symlink_to(victim)
+    dangling = tmp_path / "dangling"
+    dangling.symlink_to(tmp_path / "nowhere")
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    device = tmp_path / "null"
+    os.mknod(device, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    sock = tmp_path / "sock"
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(sock))
+    try:
+        assert _write_refusal(link) == f"{link}: refusing to write: it is a symbolic link"
+        assert _write_refusal(dangling).endswith("it is a symbolic link")
+        assert _write_refusal(fifo).endswith("it is a named pipe (FIFO)")
+        assert _write_refusal(device).endswith("it is a device")
+        assert _write_refusal(sock).endswith("it is a socket")
+        assert _write_refusal(tmp_path) == f"{tmp_path}: cannot write: Is a directory"
+    finally:
+        server.close()
+    assert victim.read_text() == "precious\n"
+    assert not (tmp_path / "nowhere").exists()
+    assert stat.S_ISCHR(os.lstat(device).st_mode) and stat.S_ISFIFO(os.lstat(fifo).st_mode)
+
+
+def test_write_private_refuses_a_workspace_and_its_companions(tmp_path: Path) -> None:
+    from planner.store import Workspace
+
+    db = tmp_path / "ws.db"
+    with Workspace.open(db) as ws:
+        ws.set_meta({"k": "v"})
+        # open: the write-ahead log and its index are beside it
+        assert _write_refusal(db).endswith("it is a workspace (a SQLite database)")
+        shm = Path(f"{db}-shm")
+        assert shm.exists()
+        assert _write_refusal(shm).endswith("it is a workspace (a SQLite database)")
+        wal = Path(f"{db}-wal")
+        wal.write_bytes(b"\x37\x7f\x06\x82" + bytes(28))  # a log's header, whatever its base
+        assert _write_refusal(wal).endswith("it is a workspace (a SQLite database)")
+        wal.unlink()
+        # the open workspace by name, even before it holds a byte (a new file)
+        fresh = tmp_path / "fresh.db"
+        assert _write_refusal(fresh, workspace=fresh).endswith("it is the open workspace")
+        assert _write_refusal(Path(f"{fresh}-journal"), workspace=fresh).endswith(
+            "it is the open workspace"
+        )
+        assert not fresh.exists()
+        ws.set_meta({"k": "w"})
+        assert ws.meta("k") == "w"
+        assert ws.integrity_check() == "ok"
+
+
+def test_write_private_never_follows_a_planted_temporary_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from planner.files import write_private
+
+    victim = tmp_path / "victim"
+    victim.write_text("precious\n")
+    out = tmp_path / "schedule.json"
+    # the old name, predictable from the pid
+    (tmp_path / f".schedule.json.tmp-{os.getpid()}").symlink_to(victim)
+    write_private(out, "{}\n")
+    # and the new one, were it guessed: O_EXCL | O_NOFOLLOW refuses it instead of following
+    monkeypatch.setattr("secrets.token_hex", lambda n=None: "guessed")
+    (tmp_path / ".schedule.json.guessed.tmp").symlink_to(victim)
+    with pytest.raises(InputError, match="cannot write: File exists"):
+        write_private(out, "[]\n")
+    assert victim.read_text() == "precious\n"
+    assert out.read_text() == "{}\n"
+
+
+def test_private_dir_makes_every_missing_level_owner_only(tmp_path: Path) -> None:
+    from planner.files import private_dir
+
+    kept = tmp_path / "kept"
+    kept.mkdir(mode=0o755)
+    kept.chmod(0o755)
+    private_dir(kept / "a" / "b" / "c")
+    for level in (kept / "a", kept / "a" / "b", kept / "a" / "b" / "c"):
+        assert level.stat().st_mode & 0o777 == 0o700, level
+    assert kept.stat().st_mode & 0o777 == 0o755
+    private_dir(kept)  # existing: kept as it is
+    assert kept.stat().st_mode & 0o777 == 0o755
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(InputError) as info:
+        private_dir(blocker / "sub")
+    assert info.value.render() == f"{blocker / 'sub'}: cannot write: Not a directory"
+
+
+def test_remove_file_removes_only_regular_files(tmp_path: Path) -> None:
+    from planner.files import remove_file
+
+    victim = tmp_path / "victim"
+    victim.write_text("precious\n")
+    link = tmp_path / "a.ics"
+    link.symlink_to(victim)
+    folder = tmp_path / "b.ics"
+    folder.mkdir()
+    for path, why in ((link, "it is a symbolic link"), (folder, "it is a directory")):
+        with pytest.raises(InputError) as info:
+            remove_file(path)
+        assert info.value.render() == f"{path}: refusing to remove: {why}"
+    assert link.is_symlink() and folder.is_dir() and victim.exists()
+    remove_file(victim)
+    remove_file(victim)  # gone already: nothing to do
+    assert not victim.exists()
+
+
+def test_service_keeps_the_names_other_code_imports() -> None:
+    import planner.files
+    from planner import service
+
+    for name in ("write_private", "private_dir", "remove_file", "cannot_write"):
+        assert getattr(service, name) is getattr(planner.files, name)

@@ -17,6 +17,7 @@ from rich.table import Table
 from planner.bench.meetings.instance import load_instance
 from planner.bench.meetings.solver import SolveOptions, solve
 from planner.bench.meetings.writer import write_solution
+from planner.files import refuse_target
 
 __all__ = ["TIMEFOLD_REFERENCE", "MeetingRunResult", "meetings_table", "run_meetings"]
 
@@ -93,6 +94,7 @@ def run_meetings(
 
     Raises :class:`planner.domain.errors.InputError` for a bad instance file.
     """
+    refuse_target(out_path)  # an unusable --out is refused before the search, not after it
     instance = load_instance(instance_path)
     outcome = solve(
         instance, SolveOptions(time_limit=time_limit, workers=workers, seed=seed), progress

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import copy
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from planner.bench.meetings.instance import MeetingInstance, parse_instance
 from planner.bench.meetings.score import Assignment, MeetingScore
+from planner.files import write_private
 
 
 def solved_document(
@@ -65,15 +64,8 @@ def write_solution(
     assignment: Assignment,
     score: MeetingScore | None = None,
 ) -> None:
-    """Write atomically (temp file + rename) so a crash never leaves half a file behind."""
+    """Write atomically (temp file + rename) so a crash never leaves half a file behind, and
+    never over a workspace, a device, a symlink or a directory (:mod:`planner.files`)."""
     text = dumps(solved_document(instance, assignment, score))
     parse_instance(text, source=str(path), name=path.stem)  # never write what we cannot read
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_private(path, text)
