@@ -219,7 +219,7 @@ def test_import_whose_last_file_fails_checking_keeps_nothing(tmp_path: Path) -> 
     bad_reply = tmp_path / "bad-reply.ics"
     bad_reply.write_text(
         "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//x//y//EN\r\nMETHOD:REPLY\r\n"
-        "BEGIN:VEVENT\r\nUID:never-sent@example.com\r\nDTSTAMP:20270201T090000Z\r\n"
+        "BEGIN:VEVENT\r\nUID:never-sent@example.com\r\nDTSTAMP:20260101T090000Z\r\n"
         "DTSTART:20270302T110000Z\r\nDTEND:20270302T120000Z\r\nSEQUENCE:0\r\n"
         "ORGANIZER:mailto:olga@example.com\r\n"
         "ATTENDEE;PARTSTAT=ACCEPTED:mailto:ann@example.com\r\n"
