@@ -32,9 +32,10 @@ from ortools.sat.python import cp_model
 from planner.domain.models import Answer, Kind
 from planner.domain.schedule import Conflict
 from planner.solve.instance import Instance, run_all, window_intervals
+from planner.solve.ledger import HIDDEN_RULES, UNAVAILABLE
 
 MAX_OPTIONAL_PEOPLE = 60
-PRIVATE_RULES = {"time_off", "busy", "opted_out"}
+PRIVATE_RULES = HIDDEN_RULES
 """A person's rules worded ``unavailable`` in conflicts (see the module notes)."""
 
 
@@ -251,7 +252,7 @@ def _describe(rules: list[_Rule]) -> Conflict:
         if r.person is not None and rule in PRIVATE_RULES:
             # Worded alike whatever the reason; only ``opted_out`` names an activity, so
             # the activity is dropped too.
-            rule, activity = "unavailable", None
+            rule, activity = UNAVAILABLE, None
         names.append(rule)
         if activity:
             must.add(activity)

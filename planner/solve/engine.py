@@ -579,6 +579,9 @@ class PlanSolver:
         self._phase_bounds: dict[int, float] = {}
         """CP-SAT's bound of a finished, unproven phase whose earlier levels are proven."""
         self._best: dict[int, int] = {}
+        self.disabled_rules: frozenset[str] = frozenset()
+        """Hard rules left out of the model: a test-only hook for the mutation gate of
+        ``tests/solve/test_rule_cases.py`` (no option, flag or file reaches it)."""
 
     def stop(self) -> None:
         """Thread-safe (and safe from a signal handler): end the search, keep the best plan."""
@@ -591,7 +594,7 @@ class PlanSolver:
 
     def prepare(self) -> None:
         """Precompute the instance, the greedy plan and the real problem's level bounds."""
-        self.instance = instance = build_instance(self.problem)
+        self.instance = instance = build_instance(self.problem, self.disabled_rules)
         self.hint = greedy_plan(instance)
         self.level_upper = objective_mod.level_bounds(instance)
         self.weights = objective_mod.weights_from_bounds(
@@ -623,8 +626,10 @@ class PlanSolver:
         }
         for level, expr in self.level_exprs.items():
             # Redundant (a bound of the real problem bounds every restriction of it); lets
-            # CP-SAT stop a phase as soon as it reaches the combinatorial bound.
-            model.add(expr <= self.level_upper[level])
+            # CP-SAT stop a phase as soon as it reaches the combinatorial bound. Only with
+            # every rule on: the bounds count caps, which a switched-off rule no longer holds.
+            if not instance.disabled:
+                model.add(expr <= self.level_upper[level])
         if self.level_exprs:
             model.maximize(self.level_exprs[next(iter(self.level_exprs))])
         self._add_hint(model)

@@ -29,6 +29,14 @@ from planner.domain.models import Activity, Person
 from planner.domain.planning import PlanningInput
 from planner.domain.schedule import NotHeld, PlannedSession, Reason, Schedule, Unplaced
 from planner.domain.timeutil import iso_week, zone
+from planner.solve.ledger import (
+    BY_ID,
+    REASON_ORDER,
+    SPECS,
+    UNAVAILABLE,
+    UNAVAILABLE_WORDING,
+    shown_rule,
+)
 from planner.solve.verify import (
     ATTENDANCE_RULES,
     PERSON_RULES,
@@ -43,9 +51,6 @@ from planner.solve.verify import (
     rule_venue_capacity,
     start_allowed,
 )
-
-UNAVAILABLE = "unavailable"
-"""Rule id shown instead of ``time_off``/``busy`` for people who keep their reasons private."""
 
 OUTRANKED = "outranked"
 """No hard rule stops the placement: the seat went elsewhere by the objective's priorities."""
@@ -94,32 +99,19 @@ def _sessions_text(ids: Sequence[str]) -> str:
 
 
 _DETAILS: dict[str, Callable[[str], str]] = {
-    UNAVAILABLE: lambda s: f"not available at the time of {s}",
-    "time_off": lambda s: f"on time off during {s}",
-    "busy": lambda s: f"busy during {s}",
-    "working_hours": lambda s: f"{s} falls outside their working hours",
-    "needs_unmet": lambda s: f"{s} does not provide something they need",
-    "weekly_events_cap": lambda s: f"joining {s} would exceed their weekly event limit",
-    "weekly_minutes_cap": lambda s: f"joining {s} would exceed their weekly minutes limit",
-    "daily_cap": lambda s: f"they already have an event on the day of {s}",
-    "overlap": lambda s: f"they are in another session at the time of {s}",
-    "one_session_per_activity": lambda s: f"they already attend another session than {s}",
-    "opted_out": lambda s: f"they cannot be placed in {s}",
-    "capacity": lambda s: f"{s} is full",
-    "department_mix": lambda s: f"{s} would have too many people from their department",
-    "venue_capacity": lambda s: f"the venue of {s} is full",
-    "coverage_floor": lambda s: f"their queue would be short-staffed during {s}",
+    UNAVAILABLE: lambda s: UNAVAILABLE_WORDING.format(s=s),
+    **{rule: BY_ID[rule].word for rule in REASON_ORDER if rule in BY_ID},
+    **{r.id: r.word for r in SPECS if r.id not in REASON_ORDER},
     OUTRANKED: lambda s: (
         f"no rule stops them joining {s}; the places went to colleagues with fewer "
         "placements first, or the search stopped before adding them"
     ),
 }
+"""Reason wordings (the ledger's), in the order a person's reasons are listed."""
 
 
 def _shown_rule(rule: str, person: Person) -> str:
-    if rule in ("time_off", "busy") and not person.share_reasons:
-        return UNAVAILABLE
-    return rule
+    return shown_rule(rule, person.share_reasons)
 
 
 @dataclass(frozen=True)

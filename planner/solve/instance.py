@@ -121,10 +121,13 @@ class Grid:
         return out
 
 
-def build_grid(scenario: Scenario) -> Grid:
+def build_grid(scenario: Scenario, pad_days: int = 0) -> Grid:
+    """The slot grid of the horizon (``pad_days`` more on each side only when the
+    ``horizon`` rule is switched off, see :func:`build_instance`)."""
     tz = zone(scenario.team.timezone)
     step = scenario.team.slot_minutes
-    days = list(daterange(scenario.team.horizon.start, scenario.team.horizon.end))
+    pad = timedelta(days=pad_days)
+    days = list(daterange(scenario.team.horizon.start - pad, scenario.team.horizon.end + pad))
     starts: list[int] = []
     day_idx: list[int] = []
     week_idx: list[int] = []
@@ -195,10 +198,21 @@ class PersonData:
     daily_cap: int
     weekly_cap: int
     minutes_cap: int | None
+    enforced: frozenset[str] = frozenset({"time_off", "busy", "coverage_floor"})
+    """Which of the person's static bans apply (all of them outside the tests' mutation gate)."""
 
     @property
     def free(self) -> BoolArray:
-        return ~self.off & ~self.busy & ~self.queue_ban
+        """Slots none of the person's static bans (time off, busy, queue floor) blocks."""
+        out = np.ones(len(self.off), dtype=bool)
+        for rule, mask in (
+            ("time_off", self.off),
+            ("busy", self.busy),
+            ("coverage_floor", self.queue_ban),
+        ):
+            if rule in self.enforced:
+                out &= ~mask
+        return out
 
 
 @dataclass
@@ -274,22 +288,38 @@ class Instance:
     notice_ok: BoolArray
     history_pairs: list[tuple[int, int]]
     missed_out: set[int]
+    disabled: frozenset[str] = frozenset()
+    """Hard rules switched off: always empty in the product; only the tests' mutation gate
+    (``tests/solve/test_rule_cases.py``) sets it, through :func:`build_instance`."""
 
     @property
     def scenario(self) -> Scenario:
         return self.problem.scenario
+
+    def enforces(self, rule: str) -> bool:
+        """Whether the model holds hard rule ``rule`` (see :attr:`disabled`)."""
+        return rule not in self.disabled
 
 
 def _explicit_answer(s: Scenario, pid: str, aid: str) -> Answer | None:
     return s.preferences.get(pid, {}).get(aid)
 
 
-def build_instance(problem: PlanningInput) -> Instance:
-    """Precompute every static table of ``problem``."""
+def build_instance(problem: PlanningInput, disabled: frozenset[str] = frozenset()) -> Instance:
+    """Precompute every static table of ``problem``.
+
+    ``disabled``: hard rules whose bans and constraints are left out. A test-only hook (the
+    mutation gate: a rule's infeasible case must then yield a plan the checker rejects);
+    nothing in the product passes it.
+    """
     s = problem.scenario
-    grid = build_grid(s)
+
+    def on(rule: str) -> bool:
+        return rule not in disabled
+
+    grid = build_grid(s, pad_days=0 if on("horizon") else 1)
     tz = grid.tz
-    first, last = s.team.horizon.start, s.team.horizon.end
+    first, last = grid.days[0], grid.days[-1]
 
     people: list[PersonData] = []
     # Most people share the policy's hours and one of a few zones: one mask per pair.
@@ -318,6 +348,7 @@ def build_instance(problem: PlanningInput) -> Instance:
                 daily_cap=s.daily_events_cap(p),
                 weekly_cap=s.weekly_events_cap(p),
                 minutes_cap=s.weekly_minutes_cap(p),
+                enforced=frozenset({"time_off", "busy", "coverage_floor"} - disabled),
             )
         )
     person_index = {p.person.id: p.index for p in people}
@@ -349,8 +380,12 @@ def build_instance(problem: PlanningInput) -> Instance:
         queues.append(QueueData(q.id, members, limit))
 
     protected = grid.mask_overlapping(window_intervals(s.policy.protected, tz, grid.days))
+    if not on("protected_window"):
+        protected[:] = False
     notice_from = _minutes(problem.now) + round(s.policy.min_notice_hours * 60)
     notice_ok = grid.start >= notice_from
+    if not on("min_notice"):
+        notice_ok[:] = True
 
     venues = [
         (v.id, v.name, v.capacity, grid.mask_overlapping(_range_minutes(b, tz) for b in v.busy))
@@ -369,6 +404,8 @@ def build_instance(problem: PlanningInput) -> Instance:
     sessions: list[SessionData] = []
     free_all = np.array([p.free for p in people]) if people else np.zeros((0, grid.size), bool)
     work_all = np.array([p.work for p in people]) if people else np.zeros((0, grid.size), bool)
+    if not on("working_hours"):
+        work_all[:] = True
     loose_all = np.array([p.person.after_hours for p in people], dtype=bool)
     for ai, a in enumerate(s.activities):
         d = a.duration_minutes // s.team.slot_minutes
@@ -379,11 +416,14 @@ def build_instance(problem: PlanningInput) -> Instance:
                 ok[:n] = grid.day[:n] == grid.day[d - 1 :]
             same_day_cache[d] = ok
         base = ~protected
-        if a.windows:
+        if a.windows and on("activity_window"):
             base = base & grid.mask_inside(window_intervals(a.windows, tz, grid.days))
         run_ok = run_all(base, d) & same_day_cache[d] & notice_ok
         venue_ids = [venue_index[v] for v in a.venues]
-        venue_free = {v: run_all(~venues[v][3], d) for v in venue_ids}
+        venue_free = {
+            v: run_all(~venues[v][3] if on("venue_conflict") else np.ones(grid.size, bool), d)
+            for v in venue_ids
+        }
         if venue_ids:
             any_venue = np.zeros(grid.size, dtype=bool)
             for v in venue_ids:
@@ -394,7 +434,9 @@ def build_instance(problem: PlanningInput) -> Instance:
         eligible: list[int] = []
         answers: dict[int, Answer] = {}
         person_venues: dict[int, list[int]] = {}
-        required = [person_index[r] for r in dict.fromkeys(a.required)]
+        required = (
+            [person_index[r] for r in dict.fromkeys(a.required)] if on("required_attendee") else []
+        )
         required_blocked: list[tuple[int, str]] = []
         # Only people with an explicit answer or a required seat can attend (absent = no).
         for pi in sorted(set(answered.get(a.id, ())) | set(required)):
@@ -402,17 +444,23 @@ def build_instance(problem: PlanningInput) -> Instance:
             pid = pd.person.id
             explicit = _explicit_answer(s, pid, a.id)
             is_req = pd.index in required
-            if (pid, a.id) in problem.declined or explicit is Answer.no:
+            if on("opted_out") and ((pid, a.id) in problem.declined or explicit is Answer.no):
                 if is_req:
                     required_blocked.append((pd.index, "opted_out"))
                 continue
             answer = explicit or Answer.no
+            if not on("opted_out") and answer is Answer.no:
+                answer = Answer.maybe
             if answer is Answer.no and not is_req:
                 continue
             if (
-                pd.weekly_cap == 0
-                or pd.daily_cap == 0
-                or (pd.minutes_cap is not None and pd.minutes_cap < a.duration_minutes)
+                (pd.weekly_cap == 0 and on("weekly_events_cap"))
+                or (pd.daily_cap == 0 and on("daily_cap"))
+                or (
+                    pd.minutes_cap is not None
+                    and pd.minutes_cap < a.duration_minutes
+                    and on("weekly_minutes_cap")
+                )
             ):
                 if is_req:
                     rule = (
@@ -422,7 +470,7 @@ def build_instance(problem: PlanningInput) -> Instance:
                     )
                     required_blocked.append((pd.index, rule))
                 continue
-            missing = set(pd.person.needs) - provides
+            missing = set(pd.person.needs) - provides if on("needs_unmet") else set()
             if missing:
                 ok_v = [v for v in venue_ids if missing <= set(s.venues[v].provides)]
                 if not ok_v:
@@ -438,7 +486,7 @@ def build_instance(problem: PlanningInput) -> Instance:
         if a.kind is Kind.pairing:
             min_size = max(2, min_size)
         max_size = a.max_participants
-        if venue_ids:
+        if venue_ids and on("venue_capacity"):
             max_size = min(max_size, max(venues[v][2] for v in venue_ids))
 
         if eligible:
@@ -463,7 +511,9 @@ def build_instance(problem: PlanningInput) -> Instance:
             onehot = np.zeros((len(departments), len(eligible)), dtype=np.int32)
             onehot[[dept_of[pi] for pi in eligible], np.arange(len(eligible))] = 1
             depts = (onehot @ runs[:, run_ok].astype(np.int32)) > 0
-            good = (counts >= min_size) & (depts.sum(axis=0) >= a.min_departments)
+            good = (counts >= (min_size if on("capacity") else 0)) & (
+                depts.sum(axis=0) >= (a.min_departments if on("department_mix") else 0)
+            )
             cand = np.flatnonzero(run_ok)[good]
         else:
             cand = np.zeros(0, dtype=np.int64)
@@ -527,4 +577,5 @@ def build_instance(problem: PlanningInput) -> Instance:
         notice_ok=notice_ok,
         history_pairs=history_pairs,
         missed_out={person_index[x] for x in s.history.missed_out},
+        disabled=disabled,
     )

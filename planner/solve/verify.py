@@ -37,30 +37,7 @@ from planner.domain.planning import Interval, PlanningInput
 from planner.domain.schedule import PlannedSession, Schedule
 from planner.domain.timeutil import WEEKDAYS, iso_week, local_instant, parse_clock_range, to_aware
 from planner.domain.timeutil import zone as tz_zone
-
-HARD_RULES: tuple[str, ...] = (
-    "opted_out",
-    "time_off",
-    "busy",
-    "working_hours",
-    "weekly_events_cap",
-    "weekly_minutes_cap",
-    "daily_cap",
-    "overlap",
-    "capacity",
-    "coverage_floor",
-    "min_notice",
-    "protected_window",
-    "activity_window",
-    "needs_unmet",
-    "department_mix",
-    "required_attendee",
-    "venue_conflict",
-    "venue_capacity",
-    "one_session_per_activity",
-    "horizon",
-)
-"""Stable rule ids of SPEC §2 / docs/rules.md."""
+from planner.solve.ledger import HARD_RULES
 
 
 @dataclass(frozen=True)

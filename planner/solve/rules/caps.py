@@ -16,6 +16,9 @@ from ortools.sat.python import cp_model
 from planner.solve.instance import Instance
 from planner.solve.variables import Term, Vars, session_activity
 
+RULES = ("weekly_events_cap", "weekly_minutes_cap", "daily_cap", "overlap")
+"""The rule ids this module enforces (see :mod:`planner.solve.ledger`)."""
+
 
 def _apart(
     instance: Instance, model: cp_model.CpModel, vars: Vars, cache: dict, s1: int, s2: int
@@ -41,6 +44,8 @@ def build(instance: Instance, model: cp_model.CpModel, vars: Vars) -> list[Term]
     week_of_day = {int(d): int(w) for d, w in zip(grid.day, grid.week, strict=True)}
     apart_cache: dict = {}
     required = {(p, a.index) for a in instance.activities for p in a.required}
+    daily, weekly = instance.enforces("daily_cap"), instance.enforces("weekly_events_cap")
+    minutes, overlap = instance.enforces("weekly_minutes_cap"), instance.enforces("overlap")
 
     def most(p: int, items: list[tuple[int, cp_model.IntVar]]) -> int:
         """How many of ``items`` can be attended together (one per activity unless required)."""
@@ -59,9 +64,11 @@ def build(instance: Instance, model: cp_model.CpModel, vars: Vars) -> list[Term]
         by_week: dict[int, list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
         for d, items in by_day.items():
             by_week[week_of_day[d]].extend(items)
-            if most(p, items) > pd.daily_cap:
+            if daily and most(p, items) > pd.daily_cap:
                 model.add(sum(lit for _, lit in items) <= pd.daily_cap)
-            if pd.daily_cap >= 2:
+            # With a daily cap of one, two sessions of a day are never attended together,
+            # so they cannot overlap either.
+            if overlap and (pd.daily_cap >= 2 or not daily):
                 for i, (s1, l1) in enumerate(items):
                     for s2, l2 in items[i + 1 :]:
                         a1 = instance.sessions[s1].activity
@@ -72,9 +79,9 @@ def build(instance: Instance, model: cp_model.CpModel, vars: Vars) -> list[Term]
                             model.add_bool_or([~l1, ~l2, apart])
         for items in by_week.values():
             acts = {instance.sessions[s].activity for s, _ in items}
-            if most(p, items) > pd.weekly_cap:
+            if weekly and most(p, items) > pd.weekly_cap:
                 model.add(sum(lit for _, lit in items) <= pd.weekly_cap)
-            if pd.minutes_cap is not None:
+            if minutes and pd.minutes_cap is not None:
                 mins = {a: instance.scenario.activities[a].duration_minutes for a in acts}
                 if sum(mins[instance.sessions[s].activity] for s, _ in items) > pd.minutes_cap:
                     model.add(

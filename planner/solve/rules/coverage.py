@@ -17,8 +17,13 @@ from ortools.sat.python import cp_model
 from planner.solve.instance import Instance
 from planner.solve.variables import Term, Vars, session_activity
 
+RULES = ("coverage_floor",)
+"""The rule ids this module enforces (see :mod:`planner.solve.ledger`)."""
+
 
 def build(instance: Instance, model: cp_model.CpModel, vars: Vars) -> list[Term]:
+    if not instance.enforces("coverage_floor"):
+        return []
     for q in instance.queues:
         members = set(q.members)
         cap = len(members)

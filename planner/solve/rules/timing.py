@@ -14,6 +14,9 @@ from planner.domain.models import Kind
 from planner.solve.instance import Instance
 from planner.solve.variables import Term, Vars
 
+RULES = ("min_notice", "protected_window", "activity_window", "horizon")
+"""The rule ids this module's bans enforce (see :mod:`planner.solve.ledger`)."""
+
 
 def build(instance: Instance, model: cp_model.CpModel, vars: Vars) -> list[Term]:
     for a in instance.activities:
