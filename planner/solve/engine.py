@@ -313,6 +313,8 @@ def _fill(
         for q in qs:
             away[q] += 1
         chosen.append(p)
+    if not req <= set(chosen):
+        return None  # a required person cannot come (or does not fit): not this start
     # Department share: drop the last-added of an over-represented department.
     if a.share < 1:
         while True:
@@ -582,6 +584,10 @@ class PlanSolver:
         self.disabled_rules: frozenset[str] = frozenset()
         """Hard rules left out of the model: a test-only hook for the mutation gate of
         ``tests/solve/test_rule_cases.py`` (no option, flag or file reaches it)."""
+        self.bound_cuts = True
+        """Whether the model carries the redundant level bounds (see :meth:`build`). Only
+        the tests turn them off, to see that a rule's constraints alone make its case
+        infeasible (a bound that counts a cap also caps placements)."""
 
     def stop(self) -> None:
         """Thread-safe (and safe from a signal handler): end the search, keep the best plan."""
@@ -628,7 +634,7 @@ class PlanSolver:
             # Redundant (a bound of the real problem bounds every restriction of it); lets
             # CP-SAT stop a phase as soon as it reaches the combinatorial bound. Only with
             # every rule on: the bounds count caps, which a switched-off rule no longer holds.
-            if not instance.disabled:
+            if self.bound_cuts and not instance.disabled:
                 model.add(expr <= self.level_upper[level])
         if self.level_exprs:
             model.maximize(self.level_exprs[next(iter(self.level_exprs))])
@@ -813,10 +819,16 @@ class PlanSolver:
             params.linearization_level = 2
 
     def _greedy_ok(self) -> bool:
-        """The greedy plan is a plan: every ``must_hold`` event session is in it."""
+        """The greedy plan is a plan: every ``must_hold`` event session is in it, with
+        every required person (the fill skips a start where one cannot come; checked again
+        here, since a plan that breaks a rule must never be reported)."""
         instance = self.instance
         assert instance is not None
         placed = {pl.session for pl in self.hint}
+        for pl in self.hint:
+            a = instance.activities[instance.sessions[pl.session].activity]
+            if not set(a.required) <= set(pl.people):
+                return False
         return all(
             s in placed
             for a in instance.activities
@@ -978,6 +990,9 @@ class PlanSolver:
                 else:
                     if status == cp_model.INFEASIBLE and i == 0:
                         status_any = status  # no plan exists at all
+                        # The model holds every hard rule, so a greedy plan in hand breaks
+                        # one: never report it.
+                        incumbent, values, kept = None, {}, {}
                     break
                 if self._stop.is_set() or phase_end - time.monotonic() <= 0.05:
                     break
