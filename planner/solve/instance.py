@@ -289,16 +289,25 @@ class Instance:
     history_pairs: list[tuple[int, int]]
     missed_out: set[int]
     disabled: frozenset[str] = frozenset()
-    """Hard rules switched off: always empty in the product; only the tests' mutation gate
-    (``tests/solve/test_rule_cases.py``) sets it, through :func:`build_instance`."""
+    """Hard rules switched off: empty when planning; set through :func:`build_instance` by
+    the conflict diagnosis of an infeasible plan (:mod:`planner.solve.conflicts`) and by
+    the tests' mutation gate (``tests/solve/test_rule_cases.py``)."""
 
     @property
     def scenario(self) -> Scenario:
         return self.problem.scenario
 
-    def enforces(self, rule: str) -> bool:
-        """Whether the model holds hard rule ``rule`` (see :attr:`disabled`)."""
-        return rule not in self.disabled
+    def enforces(self, rule: str, person: int | None = None) -> bool:
+        """Whether the model holds hard rule ``rule`` (for ``person``, if given).
+
+        :attr:`disabled` holds rule ids (off for everyone) and ``"<rule>:<person id>"``
+        (off for one person: how the conflict diagnosis finds whom a rule binds).
+        """
+        if not self.disabled:
+            return True
+        if rule in self.disabled:
+            return False
+        return person is None or f"{rule}:{self.people[person].person.id}" not in self.disabled
 
 
 def _explicit_answer(s: Scenario, pid: str, aid: str) -> Answer | None:
@@ -314,8 +323,8 @@ def build_instance(problem: PlanningInput, disabled: frozenset[str] = frozenset(
     """
     s = problem.scenario
 
-    def on(rule: str) -> bool:
-        return rule not in disabled
+    def on(rule: str, person: str | None = None) -> bool:
+        return rule not in disabled and (person is None or f"{rule}:{person}" not in disabled)
 
     grid = build_grid(s, pad_days=0 if on("horizon") else 1)
     tz = grid.tz
@@ -348,7 +357,9 @@ def build_instance(problem: PlanningInput, disabled: frozenset[str] = frozenset(
                 daily_cap=s.daily_events_cap(p),
                 weekly_cap=s.weekly_events_cap(p),
                 minutes_cap=s.weekly_minutes_cap(p),
-                enforced=frozenset({"time_off", "busy", "coverage_floor"} - disabled),
+                enforced=frozenset(
+                    r for r in ("time_off", "busy", "coverage_floor") if on(r, p.id)
+                ),
             )
         )
     person_index = {p.person.id: p.index for p in people}
@@ -404,8 +415,9 @@ def build_instance(problem: PlanningInput, disabled: frozenset[str] = frozenset(
     sessions: list[SessionData] = []
     free_all = np.array([p.free for p in people]) if people else np.zeros((0, grid.size), bool)
     work_all = np.array([p.work for p in people]) if people else np.zeros((0, grid.size), bool)
-    if not on("working_hours"):
-        work_all[:] = True
+    for i, p in enumerate(s.people):
+        if not on("working_hours", p.id):
+            work_all[i] = True
     loose_all = np.array([p.person.after_hours for p in people], dtype=bool)
     for ai, a in enumerate(s.activities):
         d = a.duration_minutes // s.team.slot_minutes
@@ -434,9 +446,9 @@ def build_instance(problem: PlanningInput, disabled: frozenset[str] = frozenset(
         eligible: list[int] = []
         answers: dict[int, Answer] = {}
         person_venues: dict[int, list[int]] = {}
-        required = (
-            [person_index[r] for r in dict.fromkeys(a.required)] if on("required_attendee") else []
-        )
+        required = [
+            person_index[r] for r in dict.fromkeys(a.required) if on("required_attendee", r)
+        ]
         required_blocked: list[tuple[int, str]] = []
         # Only people with an explicit answer or a required seat can attend (absent = no).
         for pi in sorted(set(answered.get(a.id, ())) | set(required)):
@@ -444,22 +456,22 @@ def build_instance(problem: PlanningInput, disabled: frozenset[str] = frozenset(
             pid = pd.person.id
             explicit = _explicit_answer(s, pid, a.id)
             is_req = pd.index in required
-            if on("opted_out") and ((pid, a.id) in problem.declined or explicit is Answer.no):
+            if on("opted_out", pid) and ((pid, a.id) in problem.declined or explicit is Answer.no):
                 if is_req:
                     required_blocked.append((pd.index, "opted_out"))
                 continue
             answer = explicit or Answer.no
-            if not on("opted_out") and answer is Answer.no:
+            if not on("opted_out", pid) and answer is Answer.no:
                 answer = Answer.maybe
             if answer is Answer.no and not is_req:
                 continue
             if (
-                (pd.weekly_cap == 0 and on("weekly_events_cap"))
-                or (pd.daily_cap == 0 and on("daily_cap"))
+                (pd.weekly_cap == 0 and on("weekly_events_cap", pid))
+                or (pd.daily_cap == 0 and on("daily_cap", pid))
                 or (
                     pd.minutes_cap is not None
                     and pd.minutes_cap < a.duration_minutes
-                    and on("weekly_minutes_cap")
+                    and on("weekly_minutes_cap", pid)
                 )
             ):
                 if is_req:
@@ -470,7 +482,7 @@ def build_instance(problem: PlanningInput, disabled: frozenset[str] = frozenset(
                     )
                     required_blocked.append((pd.index, rule))
                 continue
-            missing = set(pd.person.needs) - provides if on("needs_unmet") else set()
+            missing = set(pd.person.needs) - provides if on("needs_unmet", pid) else set()
             if missing:
                 ok_v = [v for v in venue_ids if missing <= set(s.venues[v].provides)]
                 if not ok_v:
@@ -515,6 +527,8 @@ def build_instance(problem: PlanningInput, disabled: frozenset[str] = frozenset(
                 depts.sum(axis=0) >= (a.min_departments if on("department_mix") else 0)
             )
             cand = np.flatnonzero(run_ok)[good]
+        elif not on("capacity"):
+            cand = np.flatnonzero(run_ok)  # without a minimum, a session may be held empty
         else:
             cand = np.zeros(0, dtype=np.int64)
         cand = cand.astype(np.int64)

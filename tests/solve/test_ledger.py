@@ -16,6 +16,7 @@ import pytest
 
 from planner.solve import explain, ledger, verify
 from planner.solve.rules import MODULES
+from tests.solve.test_rule_cases import CASES
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "rules.md"
 
@@ -56,6 +57,8 @@ def test_rule_has_every_piece(rule: str) -> None:
     assert explain._DETAILS[rule]("lunch#1") == spec.wording.format(s="lunch#1")
     # An anchor in the docs.
     assert spec.anchor in doc_anchors()
+    # Its own just-feasible / just-infeasible cases (and so its mutation gate).
+    assert CASES.get(rule)
 
 
 def test_modules_claim_only_ledger_rules() -> None:

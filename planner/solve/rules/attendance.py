@@ -48,7 +48,6 @@ def _starts_literal(
 
 def build(instance: Instance, model: cp_model.CpModel, vars: Vars) -> list[Term]:
     grid = instance.grid
-    one_each = instance.enforces("one_session_per_activity")
     capacity = instance.enforces("capacity")
     for a in instance.activities:
         if not a.sessions or not len(a.candidates):
@@ -76,7 +75,7 @@ def build(instance: Instance, model: cp_model.CpModel, vars: Vars) -> list[Term]
                         model.add(vars.held[s] == 0)
             else:
                 mine = [v for s in a.sessions for v in vars.attend_vars(p, s)]
-                if len(mine) > 1 and one_each:
+                if len(mine) > 1 and instance.enforces("one_session_per_activity", p):
                     model.add_at_most_one(mine)
         # Seats per start: a session at candidate ``k`` holds at most the people linked to
         # it who can make ``k`` (and its maximum). Tighter than ``size <= max * held`` in

@@ -57,6 +57,11 @@ def build(instance: Instance, model: cp_model.CpModel, vars: Vars) -> list[Term]
         sessions = vars.sessions_of(p)
         if not sessions:
             continue
+        if instance.disabled:
+            daily = instance.enforces("daily_cap", p)
+            weekly = instance.enforces("weekly_events_cap", p)
+            minutes = instance.enforces("weekly_minutes_cap", p)
+            overlap = instance.enforces("overlap", p)
         by_day: dict[int, list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
         for s in sessions:
             for d, lit in vars.x[p, s].items():
