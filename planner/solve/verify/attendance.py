@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from planner.solve.verify.core import (
     Facts,
     Focus,
+    Joining,
     PlanView,
     Violation,
     _attendances,
@@ -110,3 +111,26 @@ def rule_one_session_per_activity(
                     ids[-1],
                     pid,
                 )
+
+
+def may_break(facts: Facts, j: Joining) -> set[str]:
+    """The attendance rules that may fire when ``j.person`` joins ``j.session``: each test is
+    the rule's own condition above (or a looser one), so a rule left out certainly holds.
+    Lets ``explain`` skip the full check."""
+    pid, s, person = j.person.id, j.session, j.person
+    out: set[str] = set()
+    if facts.time_off(pid).overlaps(s.start, s.end):
+        out.add("time_off")
+    if facts.busy(pid).overlaps(s.start, s.end):
+        out.add("busy")
+    if not (person.after_hours and j.activity.after_hours) and not facts.working(pid).contains(
+        s.start, s.end
+    ):
+        out.add("working_hours")
+    if person.needs and not set(person.needs) <= j.offered:
+        out.add("needs_unmet")
+    if not j.may_attend:
+        out.add("opted_out")
+    if any(o.activity == s.activity for o in j.load.sessions):
+        out.add("one_session_per_activity")
+    return out

@@ -13,6 +13,7 @@ from planner.domain.timeutil import iso_week
 from planner.solve.verify.core import (
     Facts,
     Focus,
+    Joining,
     PlanView,
     Violation,
     _known_sessions,
@@ -95,3 +96,19 @@ def rule_overlap(facts: Facts, plan: PlanView, focus: Focus | None = None) -> It
                 if focus is not None and focus.session not in (s.id, t.id):
                     continue
                 yield Violation("overlap", f"{pid} is in {s.id} and {t.id} at once", t.id, pid)
+
+
+def may_break(j: Joining) -> set[str]:
+    """The per-person limits that may fire when ``j.person`` joins ``j.session`` (each the
+    rule's own condition above on the person's load, or a looser one)."""
+    s, load = j.session, j.load
+    out: set[str] = set()
+    if any(o.start < s.end and s.start < o.end for o in load.sessions):
+        out.add("overlap")
+    if load.per_day[j.day] + 1 > load.daily_cap:
+        out.add("daily_cap")
+    if load.per_week[j.week] + 1 > load.weekly_cap:
+        out.add("weekly_events_cap")
+    if load.minutes_cap is not None and load.minutes[j.week] + j.minutes > load.minutes_cap:
+        out.add("weekly_minutes_cap")
+    return out

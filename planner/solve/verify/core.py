@@ -5,7 +5,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -357,3 +357,37 @@ def _when(facts: Facts, t: datetime) -> str:
 
 
 RuleFn = Callable[[Facts, PlanView, "Focus | None"], Iterator[Violation]]
+
+
+# --------------------------------------------------------------------------- prefilters
+
+
+@dataclass
+class Load:
+    """One person's sessions in a plan and how they load each day and week (caps)."""
+
+    sessions: list[PlannedSession]
+    daily_cap: int
+    weekly_cap: int
+    minutes_cap: int | None
+    per_day: Counter[date] = field(default_factory=Counter)
+    per_week: Counter[tuple[int, int]] = field(default_factory=Counter)
+    minutes: Counter[tuple[int, int]] = field(default_factory=Counter)
+
+
+@dataclass(frozen=True)
+class Joining:
+    """What the explanation prefilters look at when ``person`` would join ``session``."""
+
+    person: Person
+    session: PlannedSession
+    activity: Activity
+    day: date
+    week: tuple[int, int]
+    minutes: int
+    offered: set[str]
+    """Tags the activity and the session's venue provide."""
+    load: Load
+    """The person's own sessions in the plan."""
+    may_attend: bool
+    """:meth:`Facts.may_attend` of the person and the activity."""
