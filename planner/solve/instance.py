@@ -7,6 +7,11 @@ notice, protected windows, activity windows, venue busy, required people, enough
 people), and who is eligible at all (opt-in, needs, caps above zero). The model then only
 holds variables for combinations that can happen (STYLE point 12).
 
+The rule families own their static bans as named masks (``rules.timing.start_bans``,
+``rules.venues.free_starts``, ``rules.coverage.queue_tables``, ``rules.caps.paused``; a
+person's time off, busy and queue bans by rule id in :attr:`PersonData.free`); this module
+combines them, leaving out the rules :attr:`Instance.disabled` switches off.
+
 Times are integer *slot indices* into one grid over the horizon. The grid is built per
 team-zone day from local midnight in steps of ``slot_minutes`` of absolute time, so a
 23- or 25-hour day simply has fewer or more slots and 09:00 stays at 09:00 across a
@@ -19,6 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
+from functools import partial
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -367,36 +373,16 @@ def build_instance(problem: PlanningInput, disabled: frozenset[str] = frozenset(
     dept_pos = {d: i for i, d in enumerate(departments)}
     dept_of = [dept_pos[p.department] for p in s.people]
 
-    # Queues: a slot in service hours where fewer than the floor are working bans every member.
-    queues: list[QueueData] = []
-    for q in s.queues:
-        members = [p.index for p in people if q.id in p.person.queues]
-        if q.service_hours is not None:
-            service = grid.mask_inside(working_intervals(q.service_hours, tz, first, last))
-        else:
-            service = np.zeros(grid.size, dtype=bool)
-            for m in members:
-                service |= people[m].work
-        if members:
-            working = np.sum(
-                [people[m].work & ~people[m].off & ~people[m].busy for m in members], axis=0
-            )
-        else:
-            working = np.zeros(grid.size, dtype=np.int64)
-        short = service & (working < q.min_on_duty)
-        limit = np.where(service, np.maximum(working - q.min_on_duty, 0), len(members))
-        limit = np.where(short, 0, limit).astype(np.int64)
-        for m in members:
-            people[m].queue_ban |= short
-        queues.append(QueueData(q.id, members, limit))
+    # Each family owns its static bans (named masks); this module only combines them.
+    from planner.solve.rules import caps, coverage, timing
+    from planner.solve.rules import venues as venue_rules
 
-    protected = grid.mask_overlapping(window_intervals(s.policy.protected, tz, grid.days))
-    if not on("protected_window"):
-        protected[:] = False
-    notice_from = _minutes(problem.now) + round(s.policy.min_notice_hours * 60)
-    notice_ok = grid.start >= notice_from
-    if not on("min_notice"):
-        notice_ok[:] = True
+    queues = coverage.queue_tables(grid, people, s, first, last)
+
+    team_bans = {r: m for r, m in timing.team_bans(grid, problem).items() if on(r)}
+    protected = team_bans.get("protected_window", np.zeros(grid.size, dtype=bool))
+    notice_ok = ~team_bans.get("min_notice", np.zeros(grid.size, dtype=bool))
+    quiet = {"protected_window": protected, "min_notice": ~notice_ok}
 
     venues = [
         (v.id, v.name, v.capacity, grid.mask_overlapping(_range_minutes(b, tz) for b in v.busy))
@@ -427,20 +413,20 @@ def build_instance(problem: PlanningInput, disabled: frozenset[str] = frozenset(
             if n > 0:
                 ok[:n] = grid.day[:n] == grid.day[d - 1 :]
             same_day_cache[d] = ok
-        base = ~protected
-        if a.windows and on("activity_window"):
-            base = base & grid.mask_inside(window_intervals(a.windows, tz, grid.days))
-        run_ok = run_all(base, d) & same_day_cache[d] & notice_ok
+        bans = timing.start_bans(grid, a, d, quiet)
         venue_ids = [venue_index[v] for v in a.venues]
         venue_free = {
-            v: run_all(~venues[v][3] if on("venue_conflict") else np.ones(grid.size, bool), d)
-            for v in venue_ids
+            v: venue_rules.free_starts(venues[v][3], d, on("venue_conflict")) for v in venue_ids
         }
         if venue_ids:
             any_venue = np.zeros(grid.size, dtype=bool)
             for v in venue_ids:
                 any_venue |= venue_free[v]
-            run_ok &= any_venue
+            bans["venue_conflict"] = ~any_venue
+        run_ok = same_day_cache[d].copy()
+        for rule, ban in bans.items():
+            if on(rule):
+                run_ok &= ~ban
 
         provides = set(a.provides)
         eligible: list[int] = []
@@ -465,22 +451,10 @@ def build_instance(problem: PlanningInput, disabled: frozenset[str] = frozenset(
                 answer = Answer.maybe
             if answer is Answer.no and not is_req:
                 continue
-            if (
-                (pd.weekly_cap == 0 and on("weekly_events_cap", pid))
-                or (pd.daily_cap == 0 and on("daily_cap", pid))
-                or (
-                    pd.minutes_cap is not None
-                    and pd.minutes_cap < a.duration_minutes
-                    and on("weekly_minutes_cap", pid)
-                )
-            ):
+            cap_rule = caps.paused(pd, a.duration_minutes, partial(on, person=pid))
+            if cap_rule is not None:
                 if is_req:
-                    rule = (
-                        "weekly_events_cap"
-                        if pd.weekly_cap == 0
-                        else ("daily_cap" if pd.daily_cap == 0 else "weekly_minutes_cap")
-                    )
-                    required_blocked.append((pd.index, rule))
+                    required_blocked.append((pd.index, cap_rule))
                 continue
             missing = set(pd.person.needs) - provides if on("needs_unmet", pid) else set()
             if missing:

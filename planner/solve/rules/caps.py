@@ -10,10 +10,11 @@ event a day and only for pairs whose candidate windows intersect.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 
 from ortools.sat.python import cp_model
 
-from planner.solve.instance import Instance
+from planner.solve.instance import Instance, PersonData
 from planner.solve.variables import Term, Vars, session_activity
 
 RULES = ("weekly_events_cap", "weekly_minutes_cap", "daily_cap", "overlap")
@@ -37,6 +38,19 @@ def _apart(
         model.add(vars.start[s2] + a2.duration <= vars.start[s1]).only_enforce_if(lit, ~before)
     cache[s1, s2] = lit
     return lit
+
+
+def paused(pd: PersonData, minutes: int, on: Callable[[str], bool]) -> str | None:
+    """The cap that keeps ``pd`` out of every session ``minutes`` long (a zero cap pauses
+    the person; a weekly minutes cap below one session), if any: such people are not
+    eligible at all. ``on(rule)``: whether the rule is enforced."""
+    if pd.weekly_cap == 0 and on("weekly_events_cap"):
+        return "weekly_events_cap"
+    if pd.daily_cap == 0 and on("daily_cap"):
+        return "daily_cap"
+    if pd.minutes_cap is not None and pd.minutes_cap < minutes and on("weekly_minutes_cap"):
+        return "weekly_minutes_cap"
+    return None
 
 
 def build(instance: Instance, model: cp_model.CpModel, vars: Vars) -> list[Term]:

@@ -9,13 +9,20 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+import numpy as np
 from ortools.sat.python import cp_model
 
-from planner.solve.instance import Instance
+from planner.solve.instance import BoolArray, Instance, run_all
 from planner.solve.variables import Term, Vars
 
 RULES = ("venue_conflict", "venue_capacity")
 """The rule ids this module enforces (see :mod:`planner.solve.ledger`)."""
+
+
+def free_starts(busy: BoolArray, duration: int, enforced: bool = True) -> BoolArray:
+    """Starts at which a venue with ``busy`` slots is free for the whole session
+    (``venue_conflict``'s static part; every start when the rule is off)."""
+    return run_all(~busy if enforced else np.ones(len(busy), dtype=bool), duration)
 
 
 def build(instance: Instance, model: cp_model.CpModel, vars: Vars) -> list[Term]:
