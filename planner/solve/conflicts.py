@@ -37,29 +37,14 @@ from planner.domain.models import Kind
 from planner.domain.planning import PlanningInput
 from planner.domain.schedule import Conflict
 from planner.solve.instance import Instance, build_instance
-from planner.solve.ledger import HARD_RULES, HIDDEN_RULES, UNAVAILABLE
+from planner.solve.ledger import HARD_RULES, HIDDEN_RULES, PER_PERSON_RULES, UNAVAILABLE
 from planner.solve.rules import MODULES
 from planner.solve.variables import Vars
 
 PRIVATE_RULES = HIDDEN_RULES
 """A person's rules worded ``unavailable`` in conflicts (see the module notes)."""
 
-PERSON_RULES = frozenset(
-    {
-        "opted_out",
-        "time_off",
-        "busy",
-        "working_hours",
-        "needs_unmet",
-        "weekly_events_cap",
-        "weekly_minutes_cap",
-        "daily_cap",
-        "overlap",
-        "one_session_per_activity",
-        "required_attendee",
-        "coverage_floor",
-    }
-)
+PERSON_RULES = PER_PERSON_RULES
 """Rules the model can switch off for one person (``"<rule>:<person id>"``)."""
 
 CANDIDATES = tuple(r for r in HARD_RULES if r != "horizon")

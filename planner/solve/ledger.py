@@ -39,6 +39,8 @@ class RuleSpec:
     privacy: Privacy
     wording: str
     """Why a person could not join a session, with ``{s}`` for the session list."""
+    per_person: bool = False
+    """The rule binds people one by one (the model can switch it off for one person)."""
 
     @property
     def anchor(self) -> str:
@@ -50,50 +52,108 @@ class RuleSpec:
 
 
 SPECS: tuple[RuleSpec, ...] = (
-    RuleSpec("opted_out", "attendance", "secret", "they cannot be placed in {s}"),
-    RuleSpec("time_off", "attendance", "private", "on time off during {s}"),
-    RuleSpec("busy", "attendance", "private", "busy during {s}"),
-    RuleSpec("working_hours", "attendance", "public", "{s} falls outside their working hours"),
+    RuleSpec("opted_out", "attendance", "secret", "they cannot be placed in {s}", per_person=True),
+    RuleSpec("time_off", "attendance", "private", "on time off during {s}", per_person=True),
+    RuleSpec("busy", "attendance", "private", "busy during {s}", per_person=True),
     RuleSpec(
-        "weekly_events_cap", "caps", "public", "joining {s} would exceed their weekly event limit"
+        "working_hours",
+        "attendance",
+        "public",
+        "{s} falls outside their working hours",
+        per_person=True,
+    ),
+    RuleSpec(
+        "weekly_events_cap",
+        "caps",
+        "public",
+        "joining {s} would exceed their weekly event limit",
+        per_person=True,
     ),
     RuleSpec(
         "weekly_minutes_cap",
         "caps",
         "public",
         "joining {s} would exceed their weekly minutes limit",
+        per_person=True,
     ),
-    RuleSpec("daily_cap", "caps", "public", "they already have an event on the day of {s}"),
-    RuleSpec("overlap", "caps", "public", "they are in another session at the time of {s}"),
-    RuleSpec("capacity", "attendance", "public", "{s} is full"),
     RuleSpec(
-        "coverage_floor", "coverage", "public", "their queue would be short-staffed during {s}"
+        "daily_cap",
+        "caps",
+        "public",
+        "they already have an event on the day of {s}",
+        per_person=True,
     ),
-    RuleSpec("min_notice", "timing", "public", "{s} starts before the notice period ends"),
-    RuleSpec("protected_window", "timing", "public", "{s} overlaps a protected window"),
-    RuleSpec("activity_window", "timing", "public", "{s} lies outside the activity's windows"),
-    RuleSpec("needs_unmet", "attendance", "public", "{s} does not provide something they need"),
+    RuleSpec(
+        "overlap",
+        "caps",
+        "public",
+        "they are in another session at the time of {s}",
+        per_person=True,
+    ),
+    RuleSpec("capacity", "attendance", "public", "{s} is full", per_person=False),
+    RuleSpec(
+        "coverage_floor",
+        "coverage",
+        "public",
+        "their queue would be short-staffed during {s}",
+        per_person=True,
+    ),
+    RuleSpec(
+        "min_notice",
+        "timing",
+        "public",
+        "{s} starts before the notice period ends",
+        per_person=False,
+    ),
+    RuleSpec(
+        "protected_window", "timing", "public", "{s} overlaps a protected window", per_person=False
+    ),
+    RuleSpec(
+        "activity_window",
+        "timing",
+        "public",
+        "{s} lies outside the activity's windows",
+        per_person=False,
+    ),
+    RuleSpec(
+        "needs_unmet",
+        "attendance",
+        "public",
+        "{s} does not provide something they need",
+        per_person=True,
+    ),
     RuleSpec(
         "department_mix",
         "mixing",
         "public",
         "{s} would have too many people from their department",
+        per_person=False,
     ),
     RuleSpec(
         "required_attendee",
         "attendance",
         "public",
         "{s} cannot be held without its required people",
+        per_person=True,
     ),
-    RuleSpec("venue_conflict", "venues", "public", "no listed venue of {s} is free then"),
-    RuleSpec("venue_capacity", "venues", "public", "the venue of {s} is full"),
+    RuleSpec(
+        "venue_conflict",
+        "venues",
+        "public",
+        "no listed venue of {s} is free then",
+        per_person=False,
+    ),
+    RuleSpec("venue_capacity", "venues", "public", "the venue of {s} is full", per_person=False),
     RuleSpec(
         "one_session_per_activity",
         "attendance",
         "public",
         "they already attend another session than {s}",
+        per_person=True,
     ),
-    RuleSpec("horizon", "timing", "public", "{s} lies outside the planning horizon"),
+    RuleSpec(
+        "horizon", "timing", "public", "{s} lies outside the planning horizon", per_person=False
+    ),
 )
 """Every hard rule, in the order of SPEC §2 (and of ``planner verify``'s rule list)."""
 
@@ -132,6 +192,10 @@ HIDDEN_RULES: frozenset[str] = frozenset(r.id for r in SPECS if r.privacy != "pu
 """Worded ``unavailable`` for everyone in the conflicts of an infeasible plan."""
 
 
+PER_PERSON_RULES: frozenset[str] = frozenset(r.id for r in SPECS if r.per_person)
+"""Rules the conflict diagnosis can narrow down to the people they bind."""
+
+
 def family_rules(family: Family) -> tuple[str, ...]:
     """The rule ids one model module enforces."""
     return tuple(r.id for r in SPECS if r.family == family)
@@ -148,6 +212,7 @@ __all__ = [
     "BY_ID",
     "HARD_RULES",
     "HIDDEN_RULES",
+    "PER_PERSON_RULES",
     "PRIVATE_RULES",
     "REASON_ORDER",
     "SPECS",
