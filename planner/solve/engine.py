@@ -135,7 +135,7 @@ def greedy_plan(instance: Instance) -> list[Placement]:
         day_count=np.zeros((n_people, len(grid.days)), dtype=np.int64),
         week_count=np.zeros((n_people, len(grid.weeks)), dtype=np.int64),
         week_minutes=np.zeros((n_people, len(grid.weeks)), dtype=np.int64),
-        venue_occ=np.array([v[3].copy() for v in instance.venues])
+        venue_occ=np.array([v.busy.copy() for v in instance.venues])
         if instance.venues
         else np.zeros((0, grid.size), dtype=bool),
         away=np.zeros((len(instance.queues), grid.size), dtype=np.int64),
@@ -286,8 +286,8 @@ def _fill(
         free = [v for v in a.venues if a.venue_ok[v][k] and not st.venue_occ[v, t : t + d].any()]
         if not free:
             return None
-        venue = max(free, key=lambda v: instance.venues[v][2])
-        cap = min(cap, instance.venues[venue][2])
+        venue = max(free, key=lambda v: instance.venues[v].capacity)
+        cap = min(cap, instance.venues[venue].capacity)
     req = set(a.required)
     order = sorted(
         (r for r in range(len(people)) if ok[r]),
@@ -1229,9 +1229,9 @@ class PlanSolver:
                 t = int(a.candidates[pl.position])
                 start = grid.instant(t)
                 end = start + timedelta(minutes=act.duration_minutes)
-                venue_id = instance.venues[pl.venue][0] if pl.venue is not None else None
+                venue_id = instance.venues[pl.venue].id if pl.venue is not None else None
                 location = (
-                    instance.venues[pl.venue][1]
+                    instance.venues[pl.venue].name
                     if pl.venue is not None
                     else act.location or act.url
                 )

@@ -221,6 +221,17 @@ class PersonData:
         return out
 
 
+@dataclass(frozen=True)
+class VenueData:
+    """A venue on the grid."""
+
+    id: str
+    name: str
+    capacity: int
+    busy: BoolArray
+    """Slots in which the venue is busy."""
+
+
 @dataclass
 class QueueData:
     """A staffed queue: members and, per slot, how many of them may be at events."""
@@ -286,8 +297,7 @@ class Instance:
     dept_of: list[int]
     activities: list[ActivityData]
     sessions: list[SessionData]
-    venues: list[tuple[str, str, int, BoolArray]]
-    """(id, name, capacity, busy mask) per venue."""
+    venues: list[VenueData]
     venue_index: dict[str, int]
     queues: list[QueueData]
     protected: BoolArray
@@ -385,10 +395,12 @@ def build_instance(problem: PlanningInput, disabled: frozenset[str] = frozenset(
     quiet = {"protected_window": protected, "min_notice": ~notice_ok}
 
     venues = [
-        (v.id, v.name, v.capacity, grid.mask_overlapping(_range_minutes(b, tz) for b in v.busy))
+        VenueData(
+            v.id, v.name, v.capacity, grid.mask_overlapping(_range_minutes(b, tz) for b in v.busy)
+        )
         for v in s.venues
     ]
-    venue_index = {v[0]: i for i, v in enumerate(venues)}
+    venue_index = {v.id: i for i, v in enumerate(venues)}
 
     answered: dict[str, list[int]] = {}
     for pid, per in s.preferences.items():
@@ -416,7 +428,7 @@ def build_instance(problem: PlanningInput, disabled: frozenset[str] = frozenset(
         bans = timing.start_bans(grid, a, d, quiet)
         venue_ids = [venue_index[v] for v in a.venues]
         venue_free = {
-            v: venue_rules.free_starts(venues[v][3], d, on("venue_conflict")) for v in venue_ids
+            v: venue_rules.free_starts(venues[v].busy, d, on("venue_conflict")) for v in venue_ids
         }
         if venue_ids:
             any_venue = np.zeros(grid.size, dtype=bool)
@@ -473,7 +485,7 @@ def build_instance(problem: PlanningInput, disabled: frozenset[str] = frozenset(
             min_size = max(2, min_size)
         max_size = a.max_participants
         if venue_ids and on("venue_capacity"):
-            max_size = min(max_size, max(venues[v][2] for v in venue_ids))
+            max_size = min(max_size, max(venues[v].capacity for v in venue_ids))
 
         if eligible:
             # Whole-session availability of everyone, once per (duration, after_hours).

@@ -40,7 +40,8 @@ def build(instance: Instance, model: cp_model.CpModel, vars: Vars) -> list[Term]
             vars.venue[s] = chosen
             if capacity:
                 model.add(
-                    vars.size(s) <= sum(instance.venues[v][2] * lit for v, lit in chosen.items())
+                    vars.size(s)
+                    <= sum(instance.venues[v].capacity * lit for v, lit in chosen.items())
                 )
             for v, lit in chosen.items():
                 ok = a.venue_ok[v]
