@@ -31,7 +31,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
@@ -193,6 +193,26 @@ class _Probed:
     """Published ids the plan keeps (:meth:`PlanSolver.evaluate`)."""
     solution: list[int]
     reached: int
+
+
+@dataclass
+class _Incumbent:
+    """The best plan of a solve so far: its placements, per-level values and the published
+    ids it keeps (see :meth:`PlanSolver.evaluate`)."""
+
+    plan: list[Placement] | None = None
+    values: dict[int, int] = field(default_factory=dict)
+    kept: dict[int, str] = field(default_factory=dict)
+
+    def offer(self, plan: list[Placement], values: dict[int, int], kept: dict[int, str]) -> bool:
+        """Keep ``plan`` if it is the first or lexicographically better; whether it was."""
+        if self.plan is None or PlanSolver._better(values, self.values):
+            self.plan, self.values, self.kept = plan, values, kept
+            return True
+        return False
+
+    def clear(self) -> None:
+        self.plan, self.values, self.kept = None, {}, {}
 
 
 class PlanSolver:
@@ -549,26 +569,14 @@ class PlanSolver:
         self.prepare()
         # The greedy plan is the first plan, reported before the model is built. Its bound
         # is the combinatorial one (no level proven yet).
-        incumbent: list[Placement] | None = None
-        values: dict[int, int] = {}
-        kept: dict[int, str] = {}
-
-        def offer(
-            plan: list[Placement], plan_values: dict[int, int], plan_kept: dict[int, str]
-        ) -> None:
-            """Keep ``plan`` (with its values and kept published ids, see :meth:`evaluate`)
-            if it is the first or lexicographically better."""
-            nonlocal incumbent, values, kept
-            if incumbent is None or self._better(plan_values, values):
-                incumbent, values, kept = plan, plan_values, plan_kept
-                self._best = values
+        best = _Incumbent()
 
         first: float | None = None
         if self.hint and self._greedy_ok() and not self._stop.is_set():
-            offer(self.hint, *self.evaluate(self.hint))
+            self._offer(best, self.hint, *self.evaluate(self.hint))
             first = time.monotonic() - t0
             self._solutions = 1
-            self._report(values, force=True)
+            self._report(best.values, force=True)
         model = self.build()
         build_seconds = time.monotonic() - t0
         self._phases = self._phase_plan()
@@ -584,13 +592,13 @@ class PlanSolver:
             prefix_proven = len(self._proven_levels) == sum(len(ph) for ph in self._phases[:i])
             if (
                 phase is not None
-                and incumbent is not None
-                and all(values.get(lv, 0) >= self.level_upper[lv] for lv in phase)
+                and best.plan is not None
+                and all(best.values.get(lv, 0) >= self.level_upper[lv] for lv in phase)
             ):
                 # Already at the real problem's bound: proven without a search.
                 if prefix_proven:
                     self._proven_levels.extend(phase)
-                self._constrain(model, phase, self._weighted_sub(values, phase))
+                self._constrain(model, phase, self._weighted_sub(best.values, phase))
                 continue
             remaining = deadline - time.monotonic()
             if remaining <= 0.05:
@@ -632,7 +640,7 @@ class PlanSolver:
                     status_any = status
                     got = True
                     found = self._placements(solver)
-                    offer(found, *self.evaluate(found))
+                    self._offer(best, found, *self.evaluate(found))
                     solution = list(solver.response_proto.solution)
                     if phase is None:
                         break
@@ -645,19 +653,19 @@ class PlanSolver:
                     proven_here = (status == cp_model.OPTIMAL and not self.restricted) or at_bound
                     if proven_here or not probing:
                         break
-                elif probing and incumbent is not None and status == cp_model.UNKNOWN:
+                elif probing and best.plan is not None and status == cp_model.UNKNOWN:
                     # A maximisation after a probe can end before its first solution (the
                     # phase's time ran out inside presolve); the plan in hand still stands
                     # (it satisfies this phase's model), so go on from it.
                     assert phase is not None
                     got = True
-                    reached = max(reached, self._weighted_sub(values, phase))
+                    reached = max(reached, self._weighted_sub(best.values, phase))
                 else:
                     if status == cp_model.INFEASIBLE and i == 0:
                         status_any = status  # no plan exists at all
                         # The model holds every hard rule, so a greedy plan in hand breaks
                         # one: never report it.
-                        incumbent, values, kept = None, {}, {}
+                        best.clear()
                     break
                 if self._stop.is_set() or phase_end - time.monotonic() <= 0.05:
                     break
@@ -668,7 +676,7 @@ class PlanSolver:
                 )
                 phase_bound = min(phase_bound, ceiling)
                 if last is not None:
-                    offer(last.placements, last.values, last.kept)
+                    self._offer(best, last.placements, last.values, last.kept)
                     solution, reached = last.solution, last.reached
                 probe_seconds *= 2  # back to maximising: the next probes get longer
                 if proven_here or self._stop.is_set() or phase_end - time.monotonic() <= 0.05:
@@ -682,21 +690,21 @@ class PlanSolver:
                 # the rest of the solve.
                 self._phase_bounds[i] = phase_bound
             self._constrain(model, phase, reached)
-            self._report(values)
+            self._report(best.values)
 
         stopped = self._stop.is_set()
-        if incumbent is not None:
-            self.placements = incumbent
+        if best.plan is not None:
+            self.placements = best.plan
             proven_all = set(self._proven_levels) >= set(self.level_exprs)
-            value = self._weighted(values)
-            bound = value if proven_all else max(value, self._bound(values, None))
+            value = self._weighted(best.values)
+            bound = value if proven_all else max(value, self._bound(best.values, None))
             schedule = self._schedule(
-                incumbent,
-                kept,
+                best.plan,
+                best.kept,
                 PlanStatus.optimal if proven_all else PlanStatus.feasible,
                 Objective(value=value, bound=bound, gap=gap_of(value, bound)),
             )
-            self._report(values, force=True)
+            self._report(best.values, force=True)
         elif status_any == cp_model.INFEASIBLE:
             elapsed = time.monotonic() - t0
             schedule = self._infeasible(max(1.0, self.options.time_limit - elapsed))
@@ -708,6 +716,13 @@ class PlanSolver:
         schedule.solve_seconds = round(time.monotonic() - t0, 3)
         schedule.generated_at = datetime.now(UTC)
         return SolveResult(schedule, build_seconds, first, stopped)
+
+    def _offer(
+        self, best: _Incumbent, plan: list[Placement], values: dict[int, int], kept: dict[int, str]
+    ) -> None:
+        """Keep ``plan`` in ``best`` if it is the first or lexicographically better."""
+        if best.offer(plan, values, kept):
+            self._best = best.values
 
     def _run(
         self,
