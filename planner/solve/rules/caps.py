@@ -53,6 +53,16 @@ def paused(pd: PersonData, minutes: int, on: Callable[[str], bool]) -> str | Non
     return None
 
 
+def most_placements(pd: PersonData, weeks: int, days: int, shortest: int) -> int:
+    """Most sessions the caps let ``pd`` attend over ``weeks`` weeks and ``days`` days with
+    sessions at least ``shortest`` minutes long (the caps' share of the objective's
+    level-2 bound)."""
+    per_week = pd.weekly_cap
+    if pd.minutes_cap is not None:
+        per_week = min(per_week, pd.minutes_cap // shortest)
+    return min(per_week * weeks, pd.daily_cap * days)
+
+
 def build(instance: Instance, model: cp_model.CpModel, vars: Vars) -> list[Term]:
     grid = instance.grid
     week_of_day = {int(d): int(w) for d, w in zip(grid.day, grid.week, strict=True)}
