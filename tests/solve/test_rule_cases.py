@@ -257,6 +257,20 @@ def pairs_for(*activities: dict[str, Any], **sections: Any) -> dict[str, Any]:
     return scenario_data(people, list(activities), prefs, **sections)
 
 
+def department_mix_taken(ok: bool) -> dict[str, Any]:
+    # Billing's only opt-in is needed elsewhere that day: every start has two departments
+    # on paper, but a plan can only field one.
+    people = [
+        person("p0", "Support"),
+        person("p2", "Sales" if ok else "Support"),
+        person("p1", "Billing"),
+        person("p3", "Billing"),
+    ]
+    prefs = yes(("p0", "m"), ("p2", "m"), ("p1", "m"), ("p3", "b"))
+    acts = [held(min_departments=2), held("b", required=["p1"])]
+    return scenario_data(people, acts, prefs, team=TUE)
+
+
 def required_attendee_capped(ok: bool) -> dict[str, Any]:
     # r can make every start, but not both activities of the day.
     policy = {"max_events_per_day": 2 if ok else 1}
@@ -305,7 +319,7 @@ CASES: dict[str, tuple[Case, ...]] = {
     "protected_window": (protected_window,),
     "activity_window": (activity_window,),
     "needs_unmet": (needs_unmet, needs_unmet_venue),
-    "department_mix": (department_mix, department_share),
+    "department_mix": (department_mix, department_share, department_mix_taken),
     "required_attendee": (required_attendee, required_attendee_capped),
     "venue_conflict": (venue_conflict, venue_conflict_shared),
     "venue_capacity": (venue_capacity, venue_capacity_chosen),
