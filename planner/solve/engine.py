@@ -3,8 +3,9 @@
 ``PlanSolver`` is the one model class (STYLE point 8): it owns the instance tables, the
 variable containers and the rule modules' objective terms, and turns the solver's answer
 into a :class:`~planner.domain.schedule.Schedule`. Only hard-rule-satisfying plans leave
-this module: the greedy plan (feasible by construction, every rule tracked while it is
-built) or a CP-SAT solution (which satisfies every constraint).
+this module: the greedy plan (:mod:`planner.solve.greedy`; feasible by construction,
+every rule tracked while it is built, and checked for its required people before it is
+offered) or a CP-SAT solution (which satisfies every constraint).
 
 Solve flow:
 
@@ -13,7 +14,7 @@ Solve flow:
 2. report the greedy plan as the first plan (before any model exists: at 2,000 people
    that is about two seconds in);
 3. build the model — at scale with each session linked to a neighbourhood of people only
-   (:func:`restrict_links`) — and complete the greedy hint with one propagation-only
+   (:func:`planner.solve.neighbourhood.restrict_links`) — and complete the greedy hint with one propagation-only
    CP-SAT call (phase 0: every hinted decision fixed);
 4. lexicographic phases (see :class:`PlanSolver`), each hinted with the previous solution.
 
@@ -29,27 +30,26 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Literal
 
-import numpy as np
 from ortools.sat.python import cp_model
 
 from planner.domain.models import Answer
 from planner.domain.planning import PlanningInput
 from planner.domain.schedule import (
     Conflict,
-    NotHeld,
     Objective,
-    PlannedSession,
     PlanStatus,
     Schedule,
 )
+from planner.solve import decode
 from planner.solve import objective as objective_mod
-from planner.solve.instance import ActivityData, Instance, build_instance, run_all
+from planner.solve.greedy import Placement, greedy_plan
+from planner.solve.instance import Instance, build_instance
+from planner.solve.neighbourhood import restrict_links
 from planner.solve.rules import MODULES
 from planner.solve.rules import pairing as pairing_rule
 from planner.solve.rules import stability as stability_rule
@@ -91,340 +91,6 @@ class SolveResult:
 
 def gap_of(value: float, bound: float) -> float:
     return max(0.0, (bound - value) / max(1.0, abs(bound)))
-
-
-# --------------------------------------------------------------------------- greedy
-
-
-@dataclass
-class Placement:
-    """One session of a plan in model indices."""
-
-    session: int
-    position: int
-    """Index into the activity's candidate starts."""
-    venue: int | None
-    people: list[int]
-
-
-@dataclass
-class _State:
-    occ: np.ndarray
-    day_count: np.ndarray
-    week_count: np.ndarray
-    week_minutes: np.ndarray
-    venue_occ: np.ndarray
-    away: np.ndarray
-    got: np.ndarray
-    placements: list[Placement] = field(default_factory=list)
-    tables: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = field(
-        default_factory=dict
-    )
-
-
-def greedy_plan(instance: Instance) -> list[Placement]:
-    """One session at a time at the start most still-unplaced ``yes`` people can make.
-
-    Fast (vectorised over people × candidate starts) and feasible by construction; it is the
-    CP-SAT hint, so the first solution arrives at once, and the baseline to beat.
-    """
-    grid = instance.grid
-    n_people = len(instance.people)
-    st = _State(
-        occ=np.zeros((n_people, grid.size), dtype=bool),
-        day_count=np.zeros((n_people, len(grid.days)), dtype=np.int64),
-        week_count=np.zeros((n_people, len(grid.weeks)), dtype=np.int64),
-        week_minutes=np.zeros((n_people, len(grid.weeks)), dtype=np.int64),
-        venue_occ=np.array([v[3].copy() for v in instance.venues])
-        if instance.venues
-        else np.zeros((0, grid.size), dtype=bool),
-        away=np.zeros((len(instance.queues), grid.size), dtype=np.int64),
-        got=np.zeros(n_people, dtype=bool),
-    )
-    daily = np.array([p.daily_cap for p in instance.people], dtype=np.int64)
-    weekly = np.array([p.weekly_cap for p in instance.people], dtype=np.int64)
-    minutes = np.array(
-        [p.minutes_cap if p.minutes_cap is not None else 10**9 for p in instance.people],
-        dtype=np.int64,
-    )
-    queues_of: dict[int, list[int]] = defaultdict(list)
-    for qi, q in enumerate(instance.queues):
-        for m in q.members:
-            queues_of[m].append(qi)
-    pairs = set(instance.history_pairs)
-    order = sorted(
-        instance.activities,
-        key=lambda a: (not a.activity.must_hold, a.is_pairing, len(a.candidates)),
-    )
-    for a in order:
-        if not a.sessions or not len(a.candidates) or not a.eligible:
-            continue
-        placed_here: set[int] = set()
-        for s in a.sessions:
-            got = _place_session(
-                instance, a, s, st, daily, weekly, minutes, queues_of, pairs, placed_here
-            )
-            if got is None:
-                break
-            st.placements.append(got)
-            placed_here.update(got.people)
-    # Sessions of an activity are kept in start order (the model's symmetry breaking).
-    by_act: dict[int, list[Placement]] = defaultdict(list)
-    for pl in st.placements:
-        by_act[instance.sessions[pl.session].activity].append(pl)
-    out: list[Placement] = []
-    for ai, pls in by_act.items():
-        pls.sort(key=lambda pl: int(instance.activities[ai].candidates[pl.position]))
-        for s, pl in zip(instance.activities[ai].sessions, pls, strict=False):
-            out.append(Placement(s, pl.position, pl.venue, pl.people))
-    return out
-
-
-def _place_session(
-    instance: Instance,
-    a: ActivityData,
-    s: int,
-    st: _State,
-    daily: np.ndarray,
-    weekly: np.ndarray,
-    minutes: np.ndarray,
-    queues_of: dict[int, list[int]],
-    pairs: set[tuple[int, int]],
-    placed_here: set[int],
-) -> Placement | None:
-    """Place one session of ``a`` at the best start, or ``None``.
-
-    Vectorised over the activity's eligible people × candidate starts (one row per person;
-    the availability matrix is built once per activity and cached on ``st``).
-    """
-    grid = instance.grid
-    d = a.duration
-    cands = a.candidates
-    tab = st.tables.get(a.index)
-    if tab is None:
-        tab = _tables(instance, a)
-        st.tables[a.index] = tab
-    people_all, can, yes, req_mask = tab
-    keep = req_mask.copy()
-    if placed_here:
-        keep |= ~np.isin(people_all, np.fromiter(placed_here, dtype=np.int64))
-    else:
-        keep[:] = True
-    rows = np.flatnonzero(keep)
-    if len(rows) < a.min_size:
-        return None
-    idx = people_all[rows]
-    ok = can[rows]
-    cday = grid.day[cands]
-    cweek = grid.week[cands]
-    ok &= st.day_count[idx][:, cday] < daily[idx][:, None]
-    ok &= st.week_count[idx][:, cweek] < weekly[idx][:, None]
-    ok &= st.week_minutes[idx][:, cweek] + a.activity.duration_minutes <= minutes[idx][:, None]
-    occ = st.occ[idx]
-    taken = np.flatnonzero(occ.any(axis=1))
-    if len(taken):
-        # Only people already placed somewhere can clash.
-        busy_run = ~run_all(~occ[taken], d)
-        ok[taken] &= ~busy_run[:, cands]
-    valid = ok[req_mask[rows]].all(axis=0)
-    if a.venues:
-        free_v = np.zeros(len(cands), dtype=bool)
-        for v in a.venues:
-            free_v |= run_all(~st.venue_occ[v], d)[cands]
-        valid &= free_v
-    if not valid.any():
-        return None
-    needy = yes[rows] & ~st.got[idx]
-    missed = np.fromiter((p in instance.missed_out for p in idx), dtype=bool, count=len(idx))
-    weight = np.where(
-        needy, 1000 + 500 * missed.astype(np.int64), np.where(yes[rows], 2, 1)
-    ).astype(np.int64)
-    score = np.minimum((ok & needy[:, None]).sum(axis=0), a.max_size) * 1000 + ok.sum(axis=0)
-    score = np.where(valid, score, -1)
-    people = [int(p) for p in idx]
-    for k in np.argsort(-score, kind="stable")[:8]:
-        if score[k] < 0:
-            break
-        pl = _fill(instance, a, s, int(k), ok[:, k], people, weight, st, queues_of, pairs)
-        if pl is not None:
-            _commit(instance, a, pl, st)
-            return pl
-    return None
-
-
-def _tables(
-    instance: Instance, a: ActivityData
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(eligible people, can-make matrix people × candidates, said yes, is required)."""
-    people = np.array(a.eligible, dtype=np.int64)
-    can = np.zeros((len(people), len(a.candidates)), dtype=bool)
-    for r, p in enumerate(a.eligible):
-        can[r, a.avail[p]] = True
-    yes = np.array([a.answers[p] is Answer.yes for p in a.eligible], dtype=bool)
-    req = set(a.required)
-    req_mask = np.array([p in req for p in a.eligible], dtype=bool)
-    return people, can, yes, req_mask
-
-
-def _fill(
-    instance: Instance,
-    a: ActivityData,
-    s: int,
-    k: int,
-    ok: np.ndarray,
-    people: list[int],
-    weight: np.ndarray,
-    st: _State,
-    queues_of: dict[int, list[int]],
-    pairs: set[tuple[int, int]],
-) -> Placement | None:
-    t = int(a.candidates[k])
-    d = a.duration
-    venue = None
-    cap = a.max_size
-    if a.venues:
-        free = [v for v in a.venues if a.venue_ok[v][k] and not st.venue_occ[v, t : t + d].any()]
-        if not free:
-            return None
-        venue = max(free, key=lambda v: instance.venues[v][2])
-        cap = min(cap, instance.venues[venue][2])
-    req = set(a.required)
-    order = sorted(
-        (r for r in range(len(people)) if ok[r]),
-        key=lambda r: (people[r] not in req, -int(weight[r]), len(a.avail[people[r]]), people[r]),
-    )
-    away = st.away[:, t : t + d].copy()
-    chosen: list[int] = []
-    for r in order:
-        p = people[r]
-        if len(chosen) >= cap:
-            break
-        if p in a.person_venues and venue not in a.person_venues[p]:
-            if p in req:
-                return None
-            continue
-        qs = queues_of.get(p, [])
-        if any((away[q] + 1 > instance.queues[q].limit[t : t + d]).any() for q in qs):
-            if p in req:
-                return None
-            continue
-        if a.is_pairing and any((min(p, c), max(p, c)) in pairs for c in chosen):
-            continue
-        for q in qs:
-            away[q] += 1
-        chosen.append(p)
-    # Department share: drop the last-added of an over-represented department.
-    if a.share < 1:
-        while True:
-            counts: dict[int, list[int]] = defaultdict(list)
-            for p in chosen:
-                counts[instance.dept_of[p]].append(p)
-            over = [
-                dep
-                for dep, ps in counts.items()
-                if len(ps) * a.share.denominator > a.share.numerator * len(chosen)
-            ]
-            if not over:
-                break
-            drop = [p for p in counts[over[0]] if p not in req]
-            if not drop:
-                return None
-            chosen.remove(drop[-1])
-    if len({instance.dept_of[p] for p in chosen}) < a.activity.min_departments:
-        return None
-    if len(chosen) < a.min_size:
-        return None
-    if a.is_pairing and len(chosen) > a.max_size:
-        chosen = chosen[: a.max_size]
-    return Placement(s, k, venue, sorted(chosen))
-
-
-def _commit(instance: Instance, a: ActivityData, pl: Placement, st: _State) -> None:
-    grid = instance.grid
-    t = int(a.candidates[pl.position])
-    d = a.duration
-    day, week = int(grid.day[t]), int(grid.week[t])
-    for p in pl.people:
-        st.occ[p, t : t + d] = True
-        st.day_count[p, day] += 1
-        st.week_count[p, week] += 1
-        st.week_minutes[p, week] += a.activity.duration_minutes
-        if a.answers.get(p) is Answer.yes:
-            st.got[p] = True
-    if pl.venue is not None:
-        st.venue_occ[pl.venue, t : t + d] = True
-    members = set(pl.people)
-    for qi, q in enumerate(instance.queues):
-        n = len(members.intersection(q.members))
-        if n:
-            st.away[qi, t : t + d] += n
-
-
-# --------------------------------------------------------------------------- neighbourhoods
-
-LINK_LIMIT = 6_000
-"""Above this many person × session combinations the model links each session to a
-neighbourhood of people only (see :func:`restrict_links`)."""
-LINK_FACTOR = 2
-"""A session's neighbourhood holds about this many times its capacity."""
-
-
-def restrict_links(instance: Instance, hint: list[Placement]) -> bool:
-    """Decomposition for large rounds: each session may only take a neighbourhood of people.
-
-    Sessions are tiny next to the number of opted-in people (a 2,000-person round has more
-    opt-ins than seats by an order of magnitude), so a full person × session model is
-    mostly variables that stay 0. Each session keeps its greedy attendees plus about
-    ``LINK_FACTOR`` × capacity others: people with a ``yes`` the greedy plan left out
-    first (spread round-robin over the activity's sessions), then people who can make the
-    greedy start. The search optimises inside these neighbourhoods; the bound it reports is
-    the bound of this restricted model (see the engine notes). Returns whether it applied.
-    """
-    total = sum(len(a.eligible) * len(a.sessions) for a in instance.activities)
-    if total <= LINK_LIMIT:
-        return False
-    by_session = {pl.session: pl for pl in hint}
-    placed_yes: set[int] = set()
-    for pl in hint:
-        a = instance.activities[instance.sessions[pl.session].activity]
-        placed_yes.update(p for p in pl.people if a.answers.get(p) is Answer.yes)
-    for a in instance.activities:
-        quota = LINK_FACTOR * a.max_size
-        if len(a.eligible) <= quota or not a.sessions:
-            continue
-        req = set(a.required)
-
-        def rank(p: int, a: ActivityData = a) -> tuple[int, int, int]:
-            ans = a.answers.get(p)
-            tier = (
-                0
-                if (ans is Answer.yes and p not in placed_yes)
-                else (1 if ans is Answer.yes else 2)
-            )
-            return (tier, len(a.avail[p]), p)
-
-        pool = sorted((p for p in a.eligible if p not in req), key=rank)
-        can = np.zeros((len(instance.people), len(a.candidates)), dtype=bool)
-        for p in pool:
-            can[p, a.avail[p]] = True
-        n = len(a.sessions)
-        links: dict[int, list[int]] = defaultdict(list)
-        for k, s in enumerate(a.sessions):
-            pl_s = by_session.get(s)
-            chosen = list(dict.fromkeys([*req, *(pl_s.people if pl_s else [])]))
-            seen = set(chosen)
-            here = [p for p in pool if can[p, pl_s.position]] if pl_s is not None else pool
-            spread = [p for j, p in enumerate(pool) if j % n == k]
-            for p in [*spread, *here, *pool]:
-                if len(chosen) >= quota:
-                    break
-                if p not in seen:
-                    chosen.append(p)
-                    seen.add(p)
-            for p in chosen:
-                links[p].append(s)
-        a.links = {p: links.get(p, []) for p in a.eligible}
-    return True
 
 
 # --------------------------------------------------------------------------- the solver
@@ -528,6 +194,26 @@ class _Probed:
     reached: int
 
 
+@dataclass
+class _Incumbent:
+    """The best plan of a solve so far: its placements, per-level values and the published
+    ids it keeps (see :meth:`PlanSolver.evaluate`)."""
+
+    plan: list[Placement] | None = None
+    values: dict[int, int] = field(default_factory=dict)
+    kept: dict[int, str] = field(default_factory=dict)
+
+    def offer(self, plan: list[Placement], values: dict[int, int], kept: dict[int, str]) -> bool:
+        """Keep ``plan`` if it is the first or lexicographically better; whether it was."""
+        if self.plan is None or PlanSolver._better(values, self.values):
+            self.plan, self.values, self.kept = plan, values, kept
+            return True
+        return False
+
+    def clear(self) -> None:
+        self.plan, self.values, self.kept = None, {}, {}
+
+
 class PlanSolver:
     """Plans one :class:`PlanningInput`: ``solve()`` blocks, ``stop()`` ends it early.
 
@@ -579,6 +265,13 @@ class PlanSolver:
         self._phase_bounds: dict[int, float] = {}
         """CP-SAT's bound of a finished, unproven phase whose earlier levels are proven."""
         self._best: dict[int, int] = {}
+        self.disabled_rules: frozenset[str] = frozenset()
+        """Hard rules left out of the model: a test-only hook for the mutation gate of
+        ``tests/solve/test_rule_cases.py`` (no option, flag or file reaches it)."""
+        self.bound_cuts = True
+        """Whether the model carries the redundant level bounds (see :meth:`build`). Only
+        the tests turn them off, to see that a rule's constraints alone make its case
+        infeasible (a bound that counts a cap also caps placements)."""
 
     def stop(self) -> None:
         """Thread-safe (and safe from a signal handler): end the search, keep the best plan."""
@@ -591,7 +284,7 @@ class PlanSolver:
 
     def prepare(self) -> None:
         """Precompute the instance, the greedy plan and the real problem's level bounds."""
-        self.instance = instance = build_instance(self.problem)
+        self.instance = instance = build_instance(self.problem, self.disabled_rules)
         self.hint = greedy_plan(instance)
         self.level_upper = objective_mod.level_bounds(instance)
         self.weights = objective_mod.weights_from_bounds(
@@ -623,8 +316,10 @@ class PlanSolver:
         }
         for level, expr in self.level_exprs.items():
             # Redundant (a bound of the real problem bounds every restriction of it); lets
-            # CP-SAT stop a phase as soon as it reaches the combinatorial bound.
-            model.add(expr <= self.level_upper[level])
+            # CP-SAT stop a phase as soon as it reaches the combinatorial bound. Only with
+            # every rule on: the bounds count caps, which a switched-off rule no longer holds.
+            if self.bound_cuts and not instance.disabled:
+                model.add(expr <= self.level_upper[level])
         if self.level_exprs:
             model.maximize(self.level_exprs[next(iter(self.level_exprs))])
         self._add_hint(model)
@@ -808,10 +503,16 @@ class PlanSolver:
             params.linearization_level = 2
 
     def _greedy_ok(self) -> bool:
-        """The greedy plan is a plan: every ``must_hold`` event session is in it."""
+        """The greedy plan is a plan: every ``must_hold`` event session is in it, with
+        every required person (the fill skips a start where one cannot come; checked again
+        here, since a plan that breaks a rule must never be reported)."""
         instance = self.instance
         assert instance is not None
         placed = {pl.session for pl in self.hint}
+        for pl in self.hint:
+            a = instance.activities[instance.sessions[pl.session].activity]
+            if not set(a.required) <= set(pl.people):
+                return False
         return all(
             s in placed
             for a in instance.activities
@@ -867,26 +568,14 @@ class PlanSolver:
         self.prepare()
         # The greedy plan is the first plan, reported before the model is built. Its bound
         # is the combinatorial one (no level proven yet).
-        incumbent: list[Placement] | None = None
-        values: dict[int, int] = {}
-        kept: dict[int, str] = {}
-
-        def offer(
-            plan: list[Placement], plan_values: dict[int, int], plan_kept: dict[int, str]
-        ) -> None:
-            """Keep ``plan`` (with its values and kept published ids, see :meth:`evaluate`)
-            if it is the first or lexicographically better."""
-            nonlocal incumbent, values, kept
-            if incumbent is None or self._better(plan_values, values):
-                incumbent, values, kept = plan, plan_values, plan_kept
-                self._best = values
+        best = _Incumbent()
 
         first: float | None = None
         if self.hint and self._greedy_ok() and not self._stop.is_set():
-            offer(self.hint, *self.evaluate(self.hint))
+            self._offer(best, self.hint, *self.evaluate(self.hint))
             first = time.monotonic() - t0
             self._solutions = 1
-            self._report(values, force=True)
+            self._report(best.values, force=True)
         model = self.build()
         build_seconds = time.monotonic() - t0
         self._phases = self._phase_plan()
@@ -902,13 +591,13 @@ class PlanSolver:
             prefix_proven = len(self._proven_levels) == sum(len(ph) for ph in self._phases[:i])
             if (
                 phase is not None
-                and incumbent is not None
-                and all(values.get(lv, 0) >= self.level_upper[lv] for lv in phase)
+                and best.plan is not None
+                and all(best.values.get(lv, 0) >= self.level_upper[lv] for lv in phase)
             ):
                 # Already at the real problem's bound: proven without a search.
                 if prefix_proven:
                     self._proven_levels.extend(phase)
-                self._constrain(model, phase, self._weighted_sub(values, phase))
+                self._constrain(model, phase, self._weighted_sub(best.values, phase))
                 continue
             remaining = deadline - time.monotonic()
             if remaining <= 0.05:
@@ -950,7 +639,7 @@ class PlanSolver:
                     status_any = status
                     got = True
                     found = self._placements(solver)
-                    offer(found, *self.evaluate(found))
+                    self._offer(best, found, *self.evaluate(found))
                     solution = list(solver.response_proto.solution)
                     if phase is None:
                         break
@@ -963,16 +652,19 @@ class PlanSolver:
                     proven_here = (status == cp_model.OPTIMAL and not self.restricted) or at_bound
                     if proven_here or not probing:
                         break
-                elif probing and incumbent is not None and status == cp_model.UNKNOWN:
+                elif probing and best.plan is not None and status == cp_model.UNKNOWN:
                     # A maximisation after a probe can end before its first solution (the
                     # phase's time ran out inside presolve); the plan in hand still stands
                     # (it satisfies this phase's model), so go on from it.
                     assert phase is not None
                     got = True
-                    reached = max(reached, self._weighted_sub(values, phase))
+                    reached = max(reached, self._weighted_sub(best.values, phase))
                 else:
                     if status == cp_model.INFEASIBLE and i == 0:
                         status_any = status  # no plan exists at all
+                        # The model holds every hard rule, so a greedy plan in hand breaks
+                        # one: never report it.
+                        best.clear()
                     break
                 if self._stop.is_set() or phase_end - time.monotonic() <= 0.05:
                     break
@@ -983,7 +675,7 @@ class PlanSolver:
                 )
                 phase_bound = min(phase_bound, ceiling)
                 if last is not None:
-                    offer(last.placements, last.values, last.kept)
+                    self._offer(best, last.placements, last.values, last.kept)
                     solution, reached = last.solution, last.reached
                 probe_seconds *= 2  # back to maximising: the next probes get longer
                 if proven_here or self._stop.is_set() or phase_end - time.monotonic() <= 0.05:
@@ -997,21 +689,21 @@ class PlanSolver:
                 # the rest of the solve.
                 self._phase_bounds[i] = phase_bound
             self._constrain(model, phase, reached)
-            self._report(values)
+            self._report(best.values)
 
         stopped = self._stop.is_set()
-        if incumbent is not None:
-            self.placements = incumbent
+        if best.plan is not None:
+            self.placements = best.plan
             proven_all = set(self._proven_levels) >= set(self.level_exprs)
-            value = self._weighted(values)
-            bound = value if proven_all else max(value, self._bound(values, None))
+            value = self._weighted(best.values)
+            bound = value if proven_all else max(value, self._bound(best.values, None))
             schedule = self._schedule(
-                incumbent,
-                kept,
+                best.plan,
+                best.kept,
                 PlanStatus.optimal if proven_all else PlanStatus.feasible,
                 Objective(value=value, bound=bound, gap=gap_of(value, bound)),
             )
-            self._report(values, force=True)
+            self._report(best.values, force=True)
         elif status_any == cp_model.INFEASIBLE:
             elapsed = time.monotonic() - t0
             schedule = self._infeasible(max(1.0, self.options.time_limit - elapsed))
@@ -1023,6 +715,13 @@ class PlanSolver:
         schedule.solve_seconds = round(time.monotonic() - t0, 3)
         schedule.generated_at = datetime.now(UTC)
         return SolveResult(schedule, build_seconds, first, stopped)
+
+    def _offer(
+        self, best: _Incumbent, plan: list[Placement], values: dict[int, int], kept: dict[int, str]
+    ) -> None:
+        """Keep ``plan`` in ``best`` if it is the first or lexicographically better."""
+        if best.offer(plan, values, kept):
+            self._best = best.values
 
     def _run(
         self,
@@ -1154,25 +853,8 @@ class PlanSolver:
         )
 
     def _placements(self, solver: cp_model.CpSolver) -> list[Placement]:
-        """The plan of CP-SAT's solution in model indices."""
-        vars = self.vars
-        assert vars is not None
-        out: list[Placement] = []
-        for s, lit in vars.held.items():
-            if not solver.boolean_value(lit):
-                continue
-            k = next(i for i, y in enumerate(vars.y[s]) if solver.boolean_value(y))
-            venue = next(
-                (v for v, lit2 in vars.venue.get(s, {}).items() if solver.boolean_value(lit2)),
-                None,
-            )
-            people = sorted(
-                p
-                for p in vars.attendees(s)
-                if any(solver.boolean_value(x) for x in vars.attend_vars(p, s))
-            )
-            out.append(Placement(s, k, venue, people))
-        return out
+        assert self.vars is not None
+        return decode.placements(self.vars, solver)
 
     def _schedule(
         self,
@@ -1181,59 +863,5 @@ class PlanSolver:
         status: PlanStatus,
         objective: Objective,
     ) -> Schedule:
-        """The plan as a :class:`Schedule`: a kept published session keeps its id; the rest
-        are numbered in start order."""
-        instance = self.instance
-        assert instance is not None
-        grid = instance.grid
-        held = {pl.session: pl for pl in plan}
-        ids = dict(kept_ids)
-        sessions: list[PlannedSession] = []
-        not_held: list[NotHeld] = []
-        for a in instance.activities:
-            act = a.activity
-            prefix = f"{act.id}#g" if a.is_pairing else f"{act.id}#"
-            mine = sorted(
-                (s for s in a.sessions if s in held),
-                key=lambda s: (int(a.candidates[held[s].position]), s),
-            )
-            used = {ids[s] for s in mine if s in ids}
-            n = 1
-            for s in mine:
-                if s not in ids:
-                    while f"{prefix}{n}" in used:
-                        n += 1
-                    ids[s] = f"{prefix}{n}"
-                    used.add(ids[s])
-                pl = held[s]
-                t = int(a.candidates[pl.position])
-                start = grid.instant(t)
-                end = start + timedelta(minutes=act.duration_minutes)
-                venue_id = instance.venues[pl.venue][0] if pl.venue is not None else None
-                location = (
-                    instance.venues[pl.venue][1]
-                    if pl.venue is not None
-                    else act.location or act.url
-                )
-                sessions.append(
-                    PlannedSession(
-                        id=ids[s],
-                        activity=act.id,
-                        start=start,
-                        end=end.astimezone(grid.tz),
-                        attendees=sorted(instance.people[p].person.id for p in pl.people),
-                        venue=venue_id,
-                        location=location,
-                    )
-                )
-            if not a.is_pairing:
-                numbers = set()
-                for s in mine:
-                    tail = ids[s].rsplit("#", 1)[-1]
-                    if tail.isdigit():
-                        numbers.add(int(tail))
-                free = [k for k in range(1, act.sessions + 1) if k not in numbers]
-                for k in free[: act.sessions - len(mine)]:
-                    not_held.append(NotHeld(activity=act.id, session=k))
-        sessions.sort(key=lambda ps: (ps.start, ps.id))
-        return Schedule(status=status, objective=objective, sessions=sessions, not_held=not_held)
+        assert self.instance is not None
+        return decode.schedule(self.instance, plan, kept_ids, status, objective)

@@ -19,7 +19,7 @@ Privacy (SPEC §2, invariant 4):
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -29,6 +29,14 @@ from planner.domain.models import Activity, Person
 from planner.domain.planning import PlanningInput
 from planner.domain.schedule import NotHeld, PlannedSession, Reason, Schedule, Unplaced
 from planner.domain.timeutil import iso_week, zone
+from planner.solve.ledger import (
+    BY_ID,
+    REASON_ORDER,
+    SPECS,
+    UNAVAILABLE,
+    UNAVAILABLE_WORDING,
+    shown_rule,
+)
 from planner.solve.verify import (
     ATTENDANCE_RULES,
     PERSON_RULES,
@@ -43,9 +51,9 @@ from planner.solve.verify import (
     rule_venue_capacity,
     start_allowed,
 )
-
-UNAVAILABLE = "unavailable"
-"""Rule id shown instead of ``time_off``/``busy`` for people who keep their reasons private."""
+from planner.solve.verify.attendance import may_break as attendance_prefilter
+from planner.solve.verify.caps import may_break as caps_prefilter
+from planner.solve.verify.core import Joining, Load
 
 OUTRANKED = "outranked"
 """No hard rule stops the placement: the seat went elsewhere by the objective's priorities."""
@@ -94,32 +102,19 @@ def _sessions_text(ids: Sequence[str]) -> str:
 
 
 _DETAILS: dict[str, Callable[[str], str]] = {
-    UNAVAILABLE: lambda s: f"not available at the time of {s}",
-    "time_off": lambda s: f"on time off during {s}",
-    "busy": lambda s: f"busy during {s}",
-    "working_hours": lambda s: f"{s} falls outside their working hours",
-    "needs_unmet": lambda s: f"{s} does not provide something they need",
-    "weekly_events_cap": lambda s: f"joining {s} would exceed their weekly event limit",
-    "weekly_minutes_cap": lambda s: f"joining {s} would exceed their weekly minutes limit",
-    "daily_cap": lambda s: f"they already have an event on the day of {s}",
-    "overlap": lambda s: f"they are in another session at the time of {s}",
-    "one_session_per_activity": lambda s: f"they already attend another session than {s}",
-    "opted_out": lambda s: f"they cannot be placed in {s}",
-    "capacity": lambda s: f"{s} is full",
-    "department_mix": lambda s: f"{s} would have too many people from their department",
-    "venue_capacity": lambda s: f"the venue of {s} is full",
-    "coverage_floor": lambda s: f"their queue would be short-staffed during {s}",
+    UNAVAILABLE: lambda s: UNAVAILABLE_WORDING.format(s=s),
+    **{rule: BY_ID[rule].word for rule in REASON_ORDER if rule in BY_ID},
+    **{r.id: r.word for r in SPECS if r.id not in REASON_ORDER},
     OUTRANKED: lambda s: (
         f"no rule stops them joining {s}; the places went to colleagues with fewer "
         "placements first, or the search stopped before adding them"
     ),
 }
+"""Reason wordings (the ledger's), in the order a person's reasons are listed."""
 
 
 def _shown_rule(rule: str, person: Person) -> str:
-    if rule in ("time_off", "busy") and not person.share_reasons:
-        return UNAVAILABLE
-    return rule
+    return shown_rule(rule, person.share_reasons)
 
 
 @dataclass(frozen=True)
@@ -130,19 +125,6 @@ class Explanation:
     placed: bool
     sessions: tuple[str, ...] = ()
     reasons: tuple[Reason, ...] = field(default_factory=tuple)
-
-
-@dataclass
-class _Own:
-    """One person's sessions in the plan and how they load each day and week."""
-
-    sessions: list[PlannedSession]
-    daily_cap: int
-    weekly_cap: int
-    minutes_cap: int | None
-    per_day: Counter[date] = field(default_factory=Counter)
-    per_week: Counter[tuple[int, int]] = field(default_factory=Counter)
-    minutes: Counter[tuple[int, int]] = field(default_factory=Counter)
 
 
 class _Explainer:
@@ -158,7 +140,7 @@ class _Explainer:
         self._before: dict[str, set[str]] = {}
         self._venue_taken: dict[str, Ranges] = {}
         self._session_only: dict[tuple[str, str], bool] = {}
-        self._owns: dict[str, _Own] = {}
+        self._owns: dict[str, Load] = {}
         self._attend_cache: dict[tuple[str, str], bool] = {}
         self._sessions_facts: dict[str, tuple[date, tuple[int, int], int, Activity, set[str]]] = {}
 
@@ -209,38 +191,24 @@ class _Explainer:
     def _may_break(self, pid: str, s: PlannedSession) -> set[str]:
         """The rules of :data:`_FILTERED` that may fire with ``pid`` added to ``s``.
 
-        Each test is the rule's own condition on the facts the checker uses (or a looser
-        one); a rule left out here certainly holds. Rules outside :data:`_FILTERED` are
-        always asked.
+        The prefilters live beside their rules in the checker's families
+        (:func:`planner.solve.verify.attendance.may_break`,
+        :func:`planner.solve.verify.caps.may_break`); a rule left out certainly holds.
+        Rules outside :data:`_FILTERED` are always asked.
         """
-        facts = self.facts
         day, week, minutes, activity, offered = self._session_facts(s)
-        person = facts.people[pid]
-        own = self._own(pid)
-        out: set[str] = set()
-        if facts.time_off(pid).overlaps(s.start, s.end):
-            out.add("time_off")
-        if facts.busy(pid).overlaps(s.start, s.end):
-            out.add("busy")
-        if not (person.after_hours and activity.after_hours) and not facts.working(pid).contains(
-            s.start, s.end
-        ):
-            out.add("working_hours")
-        if person.needs and not set(person.needs) <= offered:
-            out.add("needs_unmet")
-        if not self._may_attend(pid, s.activity):
-            out.add("opted_out")
-        if any(o.start < s.end and s.start < o.end for o in own.sessions):
-            out.add("overlap")
-        if any(o.activity == s.activity for o in own.sessions):
-            out.add("one_session_per_activity")
-        if own.per_day[day] + 1 > own.daily_cap:
-            out.add("daily_cap")
-        if own.per_week[week] + 1 > own.weekly_cap:
-            out.add("weekly_events_cap")
-        if own.minutes_cap is not None and own.minutes[week] + minutes > own.minutes_cap:
-            out.add("weekly_minutes_cap")
-        return out
+        joining = Joining(
+            person=self.facts.people[pid],
+            session=s,
+            activity=activity,
+            day=day,
+            week=week,
+            minutes=minutes,
+            offered=offered,
+            load=self._own(pid),
+            may_attend=self._may_attend(pid, s.activity),
+        )
+        return attendance_prefilter(self.facts, joining) | caps_prefilter(joining)
 
     def _session_facts(
         self, s: PlannedSession
@@ -259,7 +227,7 @@ class _Explainer:
             self._sessions_facts[s.id] = got
         return got
 
-    def _own(self, pid: str) -> _Own:
+    def _own(self, pid: str) -> Load:
         """``pid``'s sessions in the plan, counted per team-zone day and ISO week (cached).
 
         Every session counts, also those of unknown activities the checker skips: counts
@@ -269,7 +237,7 @@ class _Explainer:
         if own is None:
             person = self.facts.people[pid]
             scenario = self.facts.scenario
-            own = _Own(
+            own = Load(
                 self.plan.sessions_of(pid),
                 scenario.daily_events_cap(person),
                 scenario.weekly_events_cap(person),

@@ -7,6 +7,11 @@ notice, protected windows, activity windows, venue busy, required people, enough
 people), and who is eligible at all (opt-in, needs, caps above zero). The model then only
 holds variables for combinations that can happen (STYLE point 12).
 
+The rule families own their static bans as named masks (``rules.timing.start_bans``,
+``rules.venues.free_starts``, ``rules.coverage.queue_tables``, ``rules.caps.paused``; a
+person's time off, busy and queue bans by rule id in :attr:`PersonData.free`); this module
+combines them, leaving out the rules :attr:`Instance.disabled` switches off.
+
 Times are integer *slot indices* into one grid over the horizon. The grid is built per
 team-zone day from local midnight in steps of ``slot_minutes`` of absolute time, so a
 23- or 25-hour day simply has fewer or more slots and 09:00 stays at 09:00 across a
@@ -19,6 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
+from functools import partial
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -121,10 +127,13 @@ class Grid:
         return out
 
 
-def build_grid(scenario: Scenario) -> Grid:
+def build_grid(scenario: Scenario, pad_days: int = 0) -> Grid:
+    """The slot grid of the horizon (``pad_days`` more on each side only when the
+    ``horizon`` rule is switched off, see :func:`build_instance`)."""
     tz = zone(scenario.team.timezone)
     step = scenario.team.slot_minutes
-    days = list(daterange(scenario.team.horizon.start, scenario.team.horizon.end))
+    pad = timedelta(days=pad_days)
+    days = list(daterange(scenario.team.horizon.start - pad, scenario.team.horizon.end + pad))
     starts: list[int] = []
     day_idx: list[int] = []
     week_idx: list[int] = []
@@ -195,10 +204,32 @@ class PersonData:
     daily_cap: int
     weekly_cap: int
     minutes_cap: int | None
+    enforced: frozenset[str] = frozenset({"time_off", "busy", "coverage_floor"})
+    """Which of the person's static bans apply (all of them outside the tests' mutation gate)."""
 
     @property
     def free(self) -> BoolArray:
-        return ~self.off & ~self.busy & ~self.queue_ban
+        """Slots none of the person's static bans (time off, busy, queue floor) blocks."""
+        out = np.ones(len(self.off), dtype=bool)
+        for rule, mask in (
+            ("time_off", self.off),
+            ("busy", self.busy),
+            ("coverage_floor", self.queue_ban),
+        ):
+            if rule in self.enforced:
+                out &= ~mask
+        return out
+
+
+@dataclass(frozen=True)
+class VenueData:
+    """A venue on the grid."""
+
+    id: str
+    name: str
+    capacity: int
+    busy: BoolArray
+    """Slots in which the venue is busy."""
 
 
 @dataclass
@@ -266,30 +297,54 @@ class Instance:
     dept_of: list[int]
     activities: list[ActivityData]
     sessions: list[SessionData]
-    venues: list[tuple[str, str, int, BoolArray]]
-    """(id, name, capacity, busy mask) per venue."""
+    venues: list[VenueData]
     venue_index: dict[str, int]
     queues: list[QueueData]
     protected: BoolArray
     notice_ok: BoolArray
     history_pairs: list[tuple[int, int]]
     missed_out: set[int]
+    disabled: frozenset[str] = frozenset()
+    """Hard rules switched off: empty when planning; set through :func:`build_instance` by
+    the conflict diagnosis of an infeasible plan (:mod:`planner.solve.conflicts`) and by
+    the tests' mutation gate (``tests/solve/test_rule_cases.py``)."""
 
     @property
     def scenario(self) -> Scenario:
         return self.problem.scenario
+
+    def enforces(self, rule: str, person: int | None = None) -> bool:
+        """Whether the model holds hard rule ``rule`` (for ``person``, if given).
+
+        :attr:`disabled` holds rule ids (off for everyone) and ``"<rule>:<person id>"``
+        (off for one person: how the conflict diagnosis finds whom a rule binds).
+        """
+        if not self.disabled:
+            return True
+        if rule in self.disabled:
+            return False
+        return person is None or f"{rule}:{self.people[person].person.id}" not in self.disabled
 
 
 def _explicit_answer(s: Scenario, pid: str, aid: str) -> Answer | None:
     return s.preferences.get(pid, {}).get(aid)
 
 
-def build_instance(problem: PlanningInput) -> Instance:
-    """Precompute every static table of ``problem``."""
+def build_instance(problem: PlanningInput, disabled: frozenset[str] = frozenset()) -> Instance:
+    """Precompute every static table of ``problem``.
+
+    ``disabled``: hard rules whose bans and constraints are left out. A test-only hook (the
+    mutation gate: a rule's infeasible case must then yield a plan the checker rejects);
+    nothing in the product passes it.
+    """
     s = problem.scenario
-    grid = build_grid(s)
+
+    def on(rule: str, person: str | None = None) -> bool:
+        return rule not in disabled and (person is None or f"{rule}:{person}" not in disabled)
+
+    grid = build_grid(s, pad_days=0 if on("horizon") else 1)
     tz = grid.tz
-    first, last = s.team.horizon.start, s.team.horizon.end
+    first, last = grid.days[0], grid.days[-1]
 
     people: list[PersonData] = []
     # Most people share the policy's hours and one of a few zones: one mask per pair.
@@ -318,6 +373,9 @@ def build_instance(problem: PlanningInput) -> Instance:
                 daily_cap=s.daily_events_cap(p),
                 weekly_cap=s.weekly_events_cap(p),
                 minutes_cap=s.weekly_minutes_cap(p),
+                enforced=frozenset(
+                    r for r in ("time_off", "busy", "coverage_floor") if on(r, p.id)
+                ),
             )
         )
     person_index = {p.person.id: p.index for p in people}
@@ -325,38 +383,24 @@ def build_instance(problem: PlanningInput) -> Instance:
     dept_pos = {d: i for i, d in enumerate(departments)}
     dept_of = [dept_pos[p.department] for p in s.people]
 
-    # Queues: a slot in service hours where fewer than the floor are working bans every member.
-    queues: list[QueueData] = []
-    for q in s.queues:
-        members = [p.index for p in people if q.id in p.person.queues]
-        if q.service_hours is not None:
-            service = grid.mask_inside(working_intervals(q.service_hours, tz, first, last))
-        else:
-            service = np.zeros(grid.size, dtype=bool)
-            for m in members:
-                service |= people[m].work
-        if members:
-            working = np.sum(
-                [people[m].work & ~people[m].off & ~people[m].busy for m in members], axis=0
-            )
-        else:
-            working = np.zeros(grid.size, dtype=np.int64)
-        short = service & (working < q.min_on_duty)
-        limit = np.where(service, np.maximum(working - q.min_on_duty, 0), len(members))
-        limit = np.where(short, 0, limit).astype(np.int64)
-        for m in members:
-            people[m].queue_ban |= short
-        queues.append(QueueData(q.id, members, limit))
+    # Each family owns its static bans (named masks); this module only combines them.
+    from planner.solve.rules import caps, coverage, timing
+    from planner.solve.rules import venues as venue_rules
 
-    protected = grid.mask_overlapping(window_intervals(s.policy.protected, tz, grid.days))
-    notice_from = _minutes(problem.now) + round(s.policy.min_notice_hours * 60)
-    notice_ok = grid.start >= notice_from
+    queues = coverage.queue_tables(grid, people, s, first, last)
+
+    team_bans = {r: m for r, m in timing.team_bans(grid, problem).items() if on(r)}
+    protected = team_bans.get("protected_window", np.zeros(grid.size, dtype=bool))
+    notice_ok = ~team_bans.get("min_notice", np.zeros(grid.size, dtype=bool))
+    quiet = {"protected_window": protected, "min_notice": ~notice_ok}
 
     venues = [
-        (v.id, v.name, v.capacity, grid.mask_overlapping(_range_minutes(b, tz) for b in v.busy))
+        VenueData(
+            v.id, v.name, v.capacity, grid.mask_overlapping(_range_minutes(b, tz) for b in v.busy)
+        )
         for v in s.venues
     ]
-    venue_index = {v[0]: i for i, v in enumerate(venues)}
+    venue_index = {v.id: i for i, v in enumerate(venues)}
 
     answered: dict[str, list[int]] = {}
     for pid, per in s.preferences.items():
@@ -369,6 +413,9 @@ def build_instance(problem: PlanningInput) -> Instance:
     sessions: list[SessionData] = []
     free_all = np.array([p.free for p in people]) if people else np.zeros((0, grid.size), bool)
     work_all = np.array([p.work for p in people]) if people else np.zeros((0, grid.size), bool)
+    for i, p in enumerate(s.people):
+        if not on("working_hours", p.id):
+            work_all[i] = True
     loose_all = np.array([p.person.after_hours for p in people], dtype=bool)
     for ai, a in enumerate(s.activities):
         d = a.duration_minutes // s.team.slot_minutes
@@ -378,23 +425,28 @@ def build_instance(problem: PlanningInput) -> Instance:
             if n > 0:
                 ok[:n] = grid.day[:n] == grid.day[d - 1 :]
             same_day_cache[d] = ok
-        base = ~protected
-        if a.windows:
-            base = base & grid.mask_inside(window_intervals(a.windows, tz, grid.days))
-        run_ok = run_all(base, d) & same_day_cache[d] & notice_ok
+        bans = timing.start_bans(grid, a, d, quiet)
         venue_ids = [venue_index[v] for v in a.venues]
-        venue_free = {v: run_all(~venues[v][3], d) for v in venue_ids}
+        venue_free = {
+            v: venue_rules.free_starts(venues[v].busy, d, on("venue_conflict")) for v in venue_ids
+        }
         if venue_ids:
             any_venue = np.zeros(grid.size, dtype=bool)
             for v in venue_ids:
                 any_venue |= venue_free[v]
-            run_ok &= any_venue
+            bans["venue_conflict"] = ~any_venue
+        run_ok = same_day_cache[d].copy()
+        for rule, ban in bans.items():
+            if on(rule):
+                run_ok &= ~ban
 
         provides = set(a.provides)
         eligible: list[int] = []
         answers: dict[int, Answer] = {}
         person_venues: dict[int, list[int]] = {}
-        required = [person_index[r] for r in dict.fromkeys(a.required)]
+        required = [
+            person_index[r] for r in dict.fromkeys(a.required) if on("required_attendee", r)
+        ]
         required_blocked: list[tuple[int, str]] = []
         # Only people with an explicit answer or a required seat can attend (absent = no).
         for pi in sorted(set(answered.get(a.id, ())) | set(required)):
@@ -402,27 +454,21 @@ def build_instance(problem: PlanningInput) -> Instance:
             pid = pd.person.id
             explicit = _explicit_answer(s, pid, a.id)
             is_req = pd.index in required
-            if (pid, a.id) in problem.declined or explicit is Answer.no:
+            if on("opted_out", pid) and ((pid, a.id) in problem.declined or explicit is Answer.no):
                 if is_req:
                     required_blocked.append((pd.index, "opted_out"))
                 continue
             answer = explicit or Answer.no
+            if not on("opted_out", pid) and answer is Answer.no:
+                answer = Answer.maybe
             if answer is Answer.no and not is_req:
                 continue
-            if (
-                pd.weekly_cap == 0
-                or pd.daily_cap == 0
-                or (pd.minutes_cap is not None and pd.minutes_cap < a.duration_minutes)
-            ):
+            cap_rule = caps.paused(pd, a.duration_minutes, partial(on, person=pid))
+            if cap_rule is not None:
                 if is_req:
-                    rule = (
-                        "weekly_events_cap"
-                        if pd.weekly_cap == 0
-                        else ("daily_cap" if pd.daily_cap == 0 else "weekly_minutes_cap")
-                    )
-                    required_blocked.append((pd.index, rule))
+                    required_blocked.append((pd.index, cap_rule))
                 continue
-            missing = set(pd.person.needs) - provides
+            missing = set(pd.person.needs) - provides if on("needs_unmet", pid) else set()
             if missing:
                 ok_v = [v for v in venue_ids if missing <= set(s.venues[v].provides)]
                 if not ok_v:
@@ -438,8 +484,8 @@ def build_instance(problem: PlanningInput) -> Instance:
         if a.kind is Kind.pairing:
             min_size = max(2, min_size)
         max_size = a.max_participants
-        if venue_ids:
-            max_size = min(max_size, max(venues[v][2] for v in venue_ids))
+        if venue_ids and on("venue_capacity"):
+            max_size = min(max_size, max(venues[v].capacity for v in venue_ids))
 
         if eligible:
             # Whole-session availability of everyone, once per (duration, after_hours).
@@ -463,8 +509,12 @@ def build_instance(problem: PlanningInput) -> Instance:
             onehot = np.zeros((len(departments), len(eligible)), dtype=np.int32)
             onehot[[dept_of[pi] for pi in eligible], np.arange(len(eligible))] = 1
             depts = (onehot @ runs[:, run_ok].astype(np.int32)) > 0
-            good = (counts >= min_size) & (depts.sum(axis=0) >= a.min_departments)
+            good = (counts >= (min_size if on("capacity") else 0)) & (
+                depts.sum(axis=0) >= (a.min_departments if on("department_mix") else 0)
+            )
             cand = np.flatnonzero(run_ok)[good]
+        elif not on("capacity"):
+            cand = np.flatnonzero(run_ok)  # without a minimum, a session may be held empty
         else:
             cand = np.zeros(0, dtype=np.int64)
         cand = cand.astype(np.int64)
@@ -527,4 +577,5 @@ def build_instance(problem: PlanningInput) -> Instance:
         notice_ok=notice_ok,
         history_pairs=history_pairs,
         missed_out={person_index[x] for x in s.history.missed_out},
+        disabled=disabled,
     )

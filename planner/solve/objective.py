@@ -47,6 +47,7 @@ from ortools.sat.python import cp_model
 
 from planner.domain.models import Answer
 from planner.solve.instance import ActivityData, Instance
+from planner.solve.rules import caps as caps_rule
 from planner.solve.rules.pairing import REPEAT_UNITS
 from planner.solve.rules.stability import KEEP_UNITS, keepable
 from planner.solve.variables import Term, Vars
@@ -276,10 +277,7 @@ def level_bounds(instance: Instance) -> dict[int, int]:
         if p not in shortest:
             person_cap.append(0)
             continue
-        per_week = pd.weekly_cap
-        if pd.minutes_cap is not None:
-            per_week = min(per_week, pd.minutes_cap // shortest[p])
-        person_cap.append(min(per_week * weeks, pd.daily_cap * len(days[p])))
+        person_cap.append(caps_rule.most_placements(pd, weeks, len(days[p]), shortest[p]))
     bounds[2] = _max_weight_flow(n, person_cap, arcs, caps)
 
     # Level 3 and 4: the positive terms, tightened per mixing session.

@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 
 from planner.domain.schedule import PlanStatus
-from tests.factories import activity, everyone_yes, person, scenario_data
+from planner.solve.conflicts import CANDIDATES, _Diagnosis
+from planner.solve.ledger import HIDDEN_RULES
+from tests.factories import activity, everyone_yes, person, planning_input, scenario_data
+from tests.solve.test_rule_cases import CASES, Case, overlap, solve, weekly_minutes_cap
 from tests.solve.test_rules import plan
 
 
@@ -88,3 +91,47 @@ def test_required_no_and_time_off_read_alike() -> None:
     assert no.status is off.status is PlanStatus.infeasible
     assert [c.model_dump() for c in no.conflicts] == [c.model_dump() for c in off.conflicts]
     assert "p1" in no.conflicts[0].detail
+
+
+def test_two_sessions_at_once_name_overlap() -> None:
+    # A required person in two must_hold sessions that can only run at the same time: the
+    # diagnosis names the overlap (it used to guess "coverage_floor, overlap, venue_conflict").
+    got = solve(overlap, ok=False).schedule
+    assert got.status is PlanStatus.infeasible
+    assert "overlap" in got.conflicts[0].rules
+    assert "coverage_floor" not in str(got.conflicts) and "venue_conflict" not in str(got.conflicts)
+    assert "(r)" in got.conflicts[0].detail
+
+
+def test_weekly_minutes_cap_above_zero_is_named() -> None:
+    got = solve(weekly_minutes_cap, ok=False).schedule
+    assert got.conflicts[0].rules == ["required_attendee", "weekly_minutes_cap"]
+
+
+RULE_CASES = [
+    pytest.param(rule, case, id=case.__name__)
+    for rule, cases in CASES.items()
+    for case in cases
+    if rule != "horizon"  # the frame of every question, never named
+]
+
+
+@pytest.mark.parametrize(("rule", "case"), RULE_CASES)
+def test_diagnosis_names_the_rule_and_only_rules_with_evidence(rule: str, case: Case) -> None:
+    """Each rule's infeasible case is explained by that rule (worded ``unavailable`` when
+    private), and every rule of the first conflict is needed: switched off, a plan exists."""
+    got = solve(case, ok=False).schedule
+    first = got.conflicts[0]
+    assert ("unavailable" if rule in HIDDEN_RULES else rule) in first.rules
+    diag = _Diagnosis(planning_input(case(False)), float("inf"))
+    named = [
+        r
+        for r in CANDIDATES
+        if r in first.rules or (r in HIDDEN_RULES and "unavailable" in first.rules)
+    ]
+    enforced = [r for r in CANDIDATES if r in named]
+    assert diag.infeasible(diag.held, diag._off(enforced))
+    for r in named:
+        if r in HIDDEN_RULES and r != rule:
+            continue  # "unavailable" stands for one of them
+        assert not diag.infeasible(diag.held, diag._off([x for x in enforced if x != r]))

@@ -256,7 +256,7 @@ def _mixed_problem() -> PlanningInput:
 
 def test_reported_bounds_hold_for_the_real_problem(monkeypatch: Any) -> None:
     """Every bound reported on the way (greedy plan, restricted model) is >= the optimum."""
-    from planner.solve import engine, objective
+    from planner.solve import neighbourhood, objective
 
     problem = _mixed_problem()
     best = PlanSolver(problem, SolveOptions(time_limit=20, workers=2, seed=1))
@@ -280,8 +280,8 @@ def test_reported_bounds_hold_for_the_real_problem(monkeypatch: Any) -> None:
     assert result.schedule.objective.bound >= optimum.objective.value
     assert all(p.bound >= optimum.objective.value for p in seen)
     # Neighbourhoods on a small model: CP-SAT's bound is not used, the result stays honest.
-    monkeypatch.setattr(engine, "LINK_LIMIT", 0)
-    monkeypatch.setattr(engine, "LINK_FACTOR", 1)
+    monkeypatch.setattr(neighbourhood, "LINK_LIMIT", 0)
+    monkeypatch.setattr(neighbourhood, "LINK_FACTOR", 1)
     small = PlanSolver(problem, SolveOptions(time_limit=5, workers=2, seed=1))
     restricted = small.solve().schedule
     assert small.restricted

@@ -227,3 +227,49 @@ def test_explain_person() -> None:
         explain_person(p, plan, "zed")
     with pytest.raises(InputError):
         explain_person(p, plan, "alice", "nope")
+
+
+def test_prefilters_never_hide_a_broken_rule() -> None:
+    """The checker families' prefilters (``verify.attendance.may_break``,
+    ``verify.caps.may_break``) may only over-approximate: every person/limit rule the full
+    check finds for a join is among those the prefilter lets through."""
+    from planner.solve import PlanSolver
+    from planner.solve.explain import _FILTERED, _Explainer
+    from planner.solve.verify import RULES, Focus
+    from tests.factories import activity, person, planning_input, scenario_data
+    from tests.solve.test_rules import FAST
+
+    people = [person(f"p{i}", ("Support", "Billing", "Sales")[i % 3]) for i in range(7)]
+    people[1]["time_off"] = [{"start": "2027-03-02", "end": "2027-03-04"}]
+    people[2]["busy"] = [{"start": "2027-03-01T09:00", "end": "2027-03-01T15:00"}]
+    people[3]["needs"] = ["step-free"]
+    people[4]["max_minutes_per_week"] = 60
+    people[5]["working_hours"] = {"mon": ["09:00-11:00"]}
+    acts = [
+        activity("a", max_participants=4),
+        activity("b", max_participants=3, sessions=2),
+        activity("c", provides=["step-free"], max_participants=3),
+    ]
+    prefs = {p["id"]: {"a": "yes", "b": "maybe", "c": "yes"} for p in people}
+    problem = planning_input(
+        scenario_data(
+            people, acts, prefs, team={"horizon": {"start": "2027-03-01", "end": "2027-03-03"}}
+        )
+    )
+    schedule = PlanSolver(problem, FAST).solve().schedule
+    ex = _Explainer(problem, schedule)
+    checked = 0
+    for s in schedule.sessions:
+        for p in people:
+            pid = p["id"]
+            if pid in s.attendees:
+                continue
+            view = ex.plan.with_attendee(s.id, pid)
+            full = {
+                r
+                for r in _FILTERED
+                if any(True for _ in RULES[r](ex.facts, view, Focus(pid, s.id)))
+            }
+            assert full <= ex._may_break(pid, s), (pid, s.id)
+            checked += bool(full)
+    assert checked  # some joins do break a rule

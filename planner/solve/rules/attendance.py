@@ -18,6 +18,18 @@ from ortools.sat.python import cp_model
 from planner.solve.instance import Instance
 from planner.solve.variables import Term, Vars
 
+RULES = (
+    "opted_out",
+    "time_off",
+    "busy",
+    "working_hours",
+    "needs_unmet",
+    "one_session_per_activity",
+    "required_attendee",
+    "capacity",
+)
+"""The rule ids this module enforces (see :mod:`planner.solve.ledger`)."""
+
 
 def _starts_literal(
     model: cp_model.CpModel, vars: Vars, s: int, day: int, positions: tuple[int, ...]
@@ -36,6 +48,7 @@ def _starts_literal(
 
 def build(instance: Instance, model: cp_model.CpModel, vars: Vars) -> list[Term]:
     grid = instance.grid
+    capacity = instance.enforces("capacity")
     for a in instance.activities:
         if not a.sessions or not len(a.candidates):
             continue
@@ -62,12 +75,12 @@ def build(instance: Instance, model: cp_model.CpModel, vars: Vars) -> list[Term]
                         model.add(vars.held[s] == 0)
             else:
                 mine = [v for s in a.sessions for v in vars.attend_vars(p, s)]
-                if len(mine) > 1:
+                if len(mine) > 1 and instance.enforces("one_session_per_activity", p):
                     model.add_at_most_one(mine)
         # Seats per start: a session at candidate ``k`` holds at most the people linked to
         # it who can make ``k`` (and its maximum). Tighter than ``size <= max * held`` in
         # the LP, where the starts are fractional.
-        for s in a.sessions:
+        for s in a.sessions if capacity else ():
             size = vars.size(s)
             model.add(size >= a.min_size * vars.held[s])
             counts = np.zeros(len(a.candidates), dtype=np.int64)

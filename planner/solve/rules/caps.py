@@ -10,11 +10,15 @@ event a day and only for pairs whose candidate windows intersect.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 
 from ortools.sat.python import cp_model
 
-from planner.solve.instance import Instance
+from planner.solve.instance import Instance, PersonData
 from planner.solve.variables import Term, Vars, session_activity
+
+RULES = ("weekly_events_cap", "weekly_minutes_cap", "daily_cap", "overlap")
+"""The rule ids this module enforces (see :mod:`planner.solve.ledger`)."""
 
 
 def _apart(
@@ -36,11 +40,36 @@ def _apart(
     return lit
 
 
+def paused(pd: PersonData, minutes: int, on: Callable[[str], bool]) -> str | None:
+    """The cap that keeps ``pd`` out of every session ``minutes`` long (a zero cap pauses
+    the person; a weekly minutes cap below one session), if any: such people are not
+    eligible at all. ``on(rule)``: whether the rule is enforced."""
+    if pd.weekly_cap == 0 and on("weekly_events_cap"):
+        return "weekly_events_cap"
+    if pd.daily_cap == 0 and on("daily_cap"):
+        return "daily_cap"
+    if pd.minutes_cap is not None and pd.minutes_cap < minutes and on("weekly_minutes_cap"):
+        return "weekly_minutes_cap"
+    return None
+
+
+def most_placements(pd: PersonData, weeks: int, days: int, shortest: int) -> int:
+    """Most sessions the caps let ``pd`` attend over ``weeks`` weeks and ``days`` days with
+    sessions at least ``shortest`` minutes long (the caps' share of the objective's
+    level-2 bound)."""
+    per_week = pd.weekly_cap
+    if pd.minutes_cap is not None:
+        per_week = min(per_week, pd.minutes_cap // shortest)
+    return min(per_week * weeks, pd.daily_cap * days)
+
+
 def build(instance: Instance, model: cp_model.CpModel, vars: Vars) -> list[Term]:
     grid = instance.grid
     week_of_day = {int(d): int(w) for d, w in zip(grid.day, grid.week, strict=True)}
     apart_cache: dict = {}
     required = {(p, a.index) for a in instance.activities for p in a.required}
+    daily, weekly = instance.enforces("daily_cap"), instance.enforces("weekly_events_cap")
+    minutes, overlap = instance.enforces("weekly_minutes_cap"), instance.enforces("overlap")
 
     def most(p: int, items: list[tuple[int, cp_model.IntVar]]) -> int:
         """How many of ``items`` can be attended together (one per activity unless required)."""
@@ -52,6 +81,11 @@ def build(instance: Instance, model: cp_model.CpModel, vars: Vars) -> list[Term]
         sessions = vars.sessions_of(p)
         if not sessions:
             continue
+        if instance.disabled:
+            daily = instance.enforces("daily_cap", p)
+            weekly = instance.enforces("weekly_events_cap", p)
+            minutes = instance.enforces("weekly_minutes_cap", p)
+            overlap = instance.enforces("overlap", p)
         by_day: dict[int, list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
         for s in sessions:
             for d, lit in vars.x[p, s].items():
@@ -59,9 +93,11 @@ def build(instance: Instance, model: cp_model.CpModel, vars: Vars) -> list[Term]
         by_week: dict[int, list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
         for d, items in by_day.items():
             by_week[week_of_day[d]].extend(items)
-            if most(p, items) > pd.daily_cap:
+            if daily and most(p, items) > pd.daily_cap:
                 model.add(sum(lit for _, lit in items) <= pd.daily_cap)
-            if pd.daily_cap >= 2:
+            # With a daily cap of one, two sessions of a day are never attended together,
+            # so they cannot overlap either.
+            if overlap and (pd.daily_cap >= 2 or not daily):
                 for i, (s1, l1) in enumerate(items):
                     for s2, l2 in items[i + 1 :]:
                         a1 = instance.sessions[s1].activity
@@ -72,9 +108,9 @@ def build(instance: Instance, model: cp_model.CpModel, vars: Vars) -> list[Term]
                             model.add_bool_or([~l1, ~l2, apart])
         for items in by_week.values():
             acts = {instance.sessions[s].activity for s, _ in items}
-            if most(p, items) > pd.weekly_cap:
+            if weekly and most(p, items) > pd.weekly_cap:
                 model.add(sum(lit for _, lit in items) <= pd.weekly_cap)
-            if pd.minutes_cap is not None:
+            if minutes and pd.minutes_cap is not None:
                 mins = {a: instance.scenario.activities[a].duration_minutes for a in acts}
                 if sum(mins[instance.sessions[s].activity] for s, _ in items) > pd.minutes_cap:
                     model.add(

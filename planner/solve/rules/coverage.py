@@ -12,13 +12,52 @@ working then, which can only make the rule stricter, never break it.
 
 from __future__ import annotations
 
+from datetime import date
+
+import numpy as np
 from ortools.sat.python import cp_model
 
-from planner.solve.instance import Instance
+from planner.domain.models import Scenario
+from planner.solve.instance import Grid, Instance, PersonData, QueueData, working_intervals
 from planner.solve.variables import Term, Vars, session_activity
+
+RULES = ("coverage_floor",)
+"""The rule ids this module enforces (see :mod:`planner.solve.ledger`)."""
+
+
+def queue_tables(
+    grid: Grid, people: list[PersonData], scenario: Scenario, first: date, last: date
+) -> list[QueueData]:
+    """Per queue, how many members may be away at each slot; and the static ban: a slot in
+    service hours where fewer than the floor are working bans every member
+    (``PersonData.queue_ban``, set here)."""
+    queues: list[QueueData] = []
+    for q in scenario.queues:
+        members = [p.index for p in people if q.id in p.person.queues]
+        if q.service_hours is not None:
+            service = grid.mask_inside(working_intervals(q.service_hours, grid.tz, first, last))
+        else:
+            service = np.zeros(grid.size, dtype=bool)
+            for m in members:
+                service |= people[m].work
+        if members:
+            working = np.sum(
+                [people[m].work & ~people[m].off & ~people[m].busy for m in members], axis=0
+            )
+        else:
+            working = np.zeros(grid.size, dtype=np.int64)
+        short = service & (working < q.min_on_duty)
+        limit = np.where(service, np.maximum(working - q.min_on_duty, 0), len(members))
+        limit = np.where(short, 0, limit).astype(np.int64)
+        for m in members:
+            people[m].queue_ban |= short
+        queues.append(QueueData(q.id, members, limit))
+    return queues
 
 
 def build(instance: Instance, model: cp_model.CpModel, vars: Vars) -> list[Term]:
+    if not instance.enforces("coverage_floor"):
+        return []
     for q in instance.queues:
         members = set(q.members)
         cap = len(members)

@@ -13,9 +13,13 @@ from ortools.sat.python import cp_model
 from planner.solve.instance import Instance
 from planner.solve.variables import Term, Vars
 
+RULES = ("department_mix",)
+"""The rule ids this module enforces (see :mod:`planner.solve.ledger`)."""
+
 
 def build(instance: Instance, model: cp_model.CpModel, vars: Vars) -> list[Term]:
     terms: list[Term] = []
+    enforced = instance.enforces("department_mix")
     for a in instance.activities:
         act = a.activity
         asks = act.min_departments > 1 or a.share < 1
@@ -35,9 +39,9 @@ def build(instance: Instance, model: cp_model.CpModel, vars: Vars) -> list[Term]
                 ).only_enforce_if(lit)
                 present.append(lit)
                 terms.append(Term(lit, 1, 3))
-                if a.share < 1 and len(members) > a.share * a.min_size:
+                if enforced and a.share < 1 and len(members) > a.share * a.min_size:
                     num, den = a.share.numerator, a.share.denominator
                     model.add(den * count <= num * vars.size(s))
-            if act.min_departments > 1:
+            if enforced and act.min_departments > 1:
                 model.add(sum(present) >= act.min_departments * vars.held[s])
     return terms

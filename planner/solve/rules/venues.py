@@ -9,14 +9,25 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+import numpy as np
 from ortools.sat.python import cp_model
 
-from planner.solve.instance import Instance
+from planner.solve.instance import BoolArray, Instance, run_all
 from planner.solve.variables import Term, Vars
+
+RULES = ("venue_conflict", "venue_capacity")
+"""The rule ids this module enforces (see :mod:`planner.solve.ledger`)."""
+
+
+def free_starts(busy: BoolArray, duration: int, enforced: bool = True) -> BoolArray:
+    """Starts at which a venue with ``busy`` slots is free for the whole session
+    (``venue_conflict``'s static part; every start when the rule is off)."""
+    return run_all(~busy if enforced else np.ones(len(busy), dtype=bool), duration)
 
 
 def build(instance: Instance, model: cp_model.CpModel, vars: Vars) -> list[Term]:
     intervals: dict[int, list[cp_model.IntervalVar]] = defaultdict(list)
+    conflict, capacity = instance.enforces("venue_conflict"), instance.enforces("venue_capacity")
     for a in instance.activities:
         if not a.venues:
             continue
@@ -27,7 +38,11 @@ def build(instance: Instance, model: cp_model.CpModel, vars: Vars) -> list[Term]
                 chosen = {v: model.new_bool_var(f"venue[s{s},v{v}]") for v in a.venues}
                 model.add(sum(chosen.values()) == vars.held[s])
             vars.venue[s] = chosen
-            model.add(vars.size(s) <= sum(instance.venues[v][2] * lit for v, lit in chosen.items()))
+            if capacity:
+                model.add(
+                    vars.size(s)
+                    <= sum(instance.venues[v].capacity * lit for v, lit in chosen.items())
+                )
             for v, lit in chosen.items():
                 ok = a.venue_ok[v]
                 for k, y in enumerate(vars.y[s]):
@@ -42,6 +57,6 @@ def build(instance: Instance, model: cp_model.CpModel, vars: Vars) -> list[Term]
                 for x in vars.attend_vars(p, s):
                     model.add_bool_or([~x, *(chosen[v] for v in allowed)])
     for ivs in intervals.values():
-        if len(ivs) > 1:
+        if len(ivs) > 1 and conflict:
             model.add_no_overlap(ivs)
     return []

@@ -1,0 +1,282 @@
+"""The greedy plan: the first plan of every solve, and the hint CP-SAT starts from.
+
+Sessions are placed one by one (``must_hold`` first, then by fewest candidate starts) at the
+start that seats the most people who still lack a ``yes``, respecting every hard rule on the
+instance's tables; a start where a required person cannot come is skipped.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from planner.domain.models import Answer
+from planner.solve.instance import ActivityData, Instance, run_all
+
+
+@dataclass
+class Placement:
+    """One session of a plan in model indices."""
+
+    session: int
+    position: int
+    """Index into the activity's candidate starts."""
+    venue: int | None
+    people: list[int]
+
+
+@dataclass
+class _State:
+    occ: np.ndarray
+    day_count: np.ndarray
+    week_count: np.ndarray
+    week_minutes: np.ndarray
+    venue_occ: np.ndarray
+    away: np.ndarray
+    got: np.ndarray
+    placements: list[Placement] = field(default_factory=list)
+    tables: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = field(
+        default_factory=dict
+    )
+
+
+def greedy_plan(instance: Instance) -> list[Placement]:
+    """One session at a time at the start most still-unplaced ``yes`` people can make.
+
+    Fast (vectorised over people × candidate starts) and feasible by construction; it is the
+    CP-SAT hint, so the first solution arrives at once, and the baseline to beat.
+    """
+    grid = instance.grid
+    n_people = len(instance.people)
+    st = _State(
+        occ=np.zeros((n_people, grid.size), dtype=bool),
+        day_count=np.zeros((n_people, len(grid.days)), dtype=np.int64),
+        week_count=np.zeros((n_people, len(grid.weeks)), dtype=np.int64),
+        week_minutes=np.zeros((n_people, len(grid.weeks)), dtype=np.int64),
+        venue_occ=np.array([v.busy.copy() for v in instance.venues])
+        if instance.venues
+        else np.zeros((0, grid.size), dtype=bool),
+        away=np.zeros((len(instance.queues), grid.size), dtype=np.int64),
+        got=np.zeros(n_people, dtype=bool),
+    )
+    daily = np.array([p.daily_cap for p in instance.people], dtype=np.int64)
+    weekly = np.array([p.weekly_cap for p in instance.people], dtype=np.int64)
+    minutes = np.array(
+        [p.minutes_cap if p.minutes_cap is not None else 10**9 for p in instance.people],
+        dtype=np.int64,
+    )
+    queues_of: dict[int, list[int]] = defaultdict(list)
+    for qi, q in enumerate(instance.queues):
+        for m in q.members:
+            queues_of[m].append(qi)
+    pairs = set(instance.history_pairs)
+    order = sorted(
+        instance.activities,
+        key=lambda a: (not a.activity.must_hold, a.is_pairing, len(a.candidates)),
+    )
+    for a in order:
+        if not a.sessions or not len(a.candidates) or not a.eligible:
+            continue
+        placed_here: set[int] = set()
+        for s in a.sessions:
+            got = _place_session(
+                instance, a, s, st, daily, weekly, minutes, queues_of, pairs, placed_here
+            )
+            if got is None:
+                break
+            st.placements.append(got)
+            placed_here.update(got.people)
+    # Sessions of an activity are kept in start order (the model's symmetry breaking).
+    by_act: dict[int, list[Placement]] = defaultdict(list)
+    for pl in st.placements:
+        by_act[instance.sessions[pl.session].activity].append(pl)
+    out: list[Placement] = []
+    for ai, pls in by_act.items():
+        pls.sort(key=lambda pl: int(instance.activities[ai].candidates[pl.position]))
+        for s, pl in zip(instance.activities[ai].sessions, pls, strict=False):
+            out.append(Placement(s, pl.position, pl.venue, pl.people))
+    return out
+
+
+def _place_session(
+    instance: Instance,
+    a: ActivityData,
+    s: int,
+    st: _State,
+    daily: np.ndarray,
+    weekly: np.ndarray,
+    minutes: np.ndarray,
+    queues_of: dict[int, list[int]],
+    pairs: set[tuple[int, int]],
+    placed_here: set[int],
+) -> Placement | None:
+    """Place one session of ``a`` at the best start, or ``None``.
+
+    Vectorised over the activity's eligible people × candidate starts (one row per person;
+    the availability matrix is built once per activity and cached on ``st``).
+    """
+    grid = instance.grid
+    d = a.duration
+    cands = a.candidates
+    tab = st.tables.get(a.index)
+    if tab is None:
+        tab = _tables(instance, a)
+        st.tables[a.index] = tab
+    people_all, can, yes, req_mask = tab
+    keep = req_mask.copy()
+    if placed_here:
+        keep |= ~np.isin(people_all, np.fromiter(placed_here, dtype=np.int64))
+    else:
+        keep[:] = True
+    rows = np.flatnonzero(keep)
+    if len(rows) < a.min_size:
+        return None
+    idx = people_all[rows]
+    ok = can[rows]
+    cday = grid.day[cands]
+    cweek = grid.week[cands]
+    ok &= st.day_count[idx][:, cday] < daily[idx][:, None]
+    ok &= st.week_count[idx][:, cweek] < weekly[idx][:, None]
+    ok &= st.week_minutes[idx][:, cweek] + a.activity.duration_minutes <= minutes[idx][:, None]
+    occ = st.occ[idx]
+    taken = np.flatnonzero(occ.any(axis=1))
+    if len(taken):
+        # Only people already placed somewhere can clash.
+        busy_run = ~run_all(~occ[taken], d)
+        ok[taken] &= ~busy_run[:, cands]
+    valid = ok[req_mask[rows]].all(axis=0)
+    if a.venues:
+        free_v = np.zeros(len(cands), dtype=bool)
+        for v in a.venues:
+            free_v |= run_all(~st.venue_occ[v], d)[cands]
+        valid &= free_v
+    if not valid.any():
+        return None
+    needy = yes[rows] & ~st.got[idx]
+    missed = np.fromiter((p in instance.missed_out for p in idx), dtype=bool, count=len(idx))
+    weight = np.where(
+        needy, 1000 + 500 * missed.astype(np.int64), np.where(yes[rows], 2, 1)
+    ).astype(np.int64)
+    score = np.minimum((ok & needy[:, None]).sum(axis=0), a.max_size) * 1000 + ok.sum(axis=0)
+    score = np.where(valid, score, -1)
+    people = [int(p) for p in idx]
+    for k in np.argsort(-score, kind="stable")[:8]:
+        if score[k] < 0:
+            break
+        pl = _fill(instance, a, s, int(k), ok[:, k], people, weight, st, queues_of, pairs)
+        if pl is not None:
+            _commit(instance, a, pl, st)
+            return pl
+    return None
+
+
+def _tables(
+    instance: Instance, a: ActivityData
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(eligible people, can-make matrix people × candidates, said yes, is required)."""
+    people = np.array(a.eligible, dtype=np.int64)
+    can = np.zeros((len(people), len(a.candidates)), dtype=bool)
+    for r, p in enumerate(a.eligible):
+        can[r, a.avail[p]] = True
+    yes = np.array([a.answers[p] is Answer.yes for p in a.eligible], dtype=bool)
+    req = set(a.required)
+    req_mask = np.array([p in req for p in a.eligible], dtype=bool)
+    return people, can, yes, req_mask
+
+
+def _fill(
+    instance: Instance,
+    a: ActivityData,
+    s: int,
+    k: int,
+    ok: np.ndarray,
+    people: list[int],
+    weight: np.ndarray,
+    st: _State,
+    queues_of: dict[int, list[int]],
+    pairs: set[tuple[int, int]],
+) -> Placement | None:
+    t = int(a.candidates[k])
+    d = a.duration
+    venue = None
+    cap = a.max_size
+    if a.venues:
+        free = [v for v in a.venues if a.venue_ok[v][k] and not st.venue_occ[v, t : t + d].any()]
+        if not free:
+            return None
+        venue = max(free, key=lambda v: instance.venues[v].capacity)
+        cap = min(cap, instance.venues[venue].capacity)
+    req = set(a.required)
+    order = sorted(
+        (r for r in range(len(people)) if ok[r]),
+        key=lambda r: (people[r] not in req, -int(weight[r]), len(a.avail[people[r]]), people[r]),
+    )
+    away = st.away[:, t : t + d].copy()
+    chosen: list[int] = []
+    for r in order:
+        p = people[r]
+        if len(chosen) >= cap:
+            break
+        if p in a.person_venues and venue not in a.person_venues[p]:
+            if p in req:
+                return None
+            continue
+        qs = queues_of.get(p, [])
+        if any((away[q] + 1 > instance.queues[q].limit[t : t + d]).any() for q in qs):
+            if p in req:
+                return None
+            continue
+        if a.is_pairing and any((min(p, c), max(p, c)) in pairs for c in chosen):
+            continue
+        for q in qs:
+            away[q] += 1
+        chosen.append(p)
+    if not req <= set(chosen):
+        return None  # a required person cannot come (or does not fit): not this start
+    # Department share: drop the last-added of an over-represented department.
+    if a.share < 1:
+        while True:
+            counts: dict[int, list[int]] = defaultdict(list)
+            for p in chosen:
+                counts[instance.dept_of[p]].append(p)
+            over = [
+                dep
+                for dep, ps in counts.items()
+                if len(ps) * a.share.denominator > a.share.numerator * len(chosen)
+            ]
+            if not over:
+                break
+            drop = [p for p in counts[over[0]] if p not in req]
+            if not drop:
+                return None
+            chosen.remove(drop[-1])
+    if len({instance.dept_of[p] for p in chosen}) < a.activity.min_departments:
+        return None
+    if len(chosen) < a.min_size:
+        return None
+    if a.is_pairing and len(chosen) > a.max_size:
+        chosen = chosen[: a.max_size]
+    return Placement(s, k, venue, sorted(chosen))
+
+
+def _commit(instance: Instance, a: ActivityData, pl: Placement, st: _State) -> None:
+    grid = instance.grid
+    t = int(a.candidates[pl.position])
+    d = a.duration
+    day, week = int(grid.day[t]), int(grid.week[t])
+    for p in pl.people:
+        st.occ[p, t : t + d] = True
+        st.day_count[p, day] += 1
+        st.week_count[p, week] += 1
+        st.week_minutes[p, week] += a.activity.duration_minutes
+        if a.answers.get(p) is Answer.yes:
+            st.got[p] = True
+    if pl.venue is not None:
+        st.venue_occ[pl.venue, t : t + d] = True
+    members = set(pl.people)
+    for qi, q in enumerate(instance.queues):
+        n = len(members.intersection(q.members))
+        if n:
+            st.away[qi, t : t + d] += n
