@@ -21,6 +21,7 @@ test: lint typecheck pytest
 lint: $(STAMP)
 	$(BIN)/ruff format --check planner tests
 	$(BIN)/ruff check planner tests
+	$(BIN)/lint-imports --no-logo --no-cache
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

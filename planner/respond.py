@@ -22,7 +22,7 @@ Privacy decisions (SPEC §2, invariants 4-6):
   only**: each block of the person's calendar is rounded outwards to slot boundaries (team
   zone), merged and clipped to the horizon before it is written, so titles, exact times and
   anything outside the round never leave the participant's machine.
-* Poll and response files are written owner-only (:func:`planner.service.write_private`).
+* Poll and response files are written owner-only (:func:`planner.files.write_private`).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
-from planner import service
+from planner import files
 from planner.domain.errors import InputError, Problem
 from planner.domain.io import (
     format_of,
@@ -329,8 +329,8 @@ def _round_polls(ws: Workspace) -> tuple[Scenario, list[Poll]]:
 def write_polls(polls: Iterable[Poll], out: Path) -> list[Path]:
     """Write ``out/poll-<id>.toml`` for each poll (owner-only files, owner-only folder)."""
     check_poll_dir(out)
-    service.private_dir(out)
-    return [service.write_private(out / poll_filename(p.person), dump_poll(p)) for p in polls]
+    files.private_dir(out)
+    return [files.write_private(out / poll_filename(p.person), dump_poll(p)) for p in polls]
 
 
 def export_polls(ws: Workspace, out: Path) -> list[Path]:
@@ -579,7 +579,7 @@ def dump_response(response: Response) -> str:
 
 def write_response(response: Response, directory: Path) -> Path:
     """Write ``response-<id>.toml`` into ``directory``, readable by its owner only."""
-    return service.write_private(
+    return files.write_private(
         directory / response_filename(response.person), dump_response(response)
     )
 
@@ -746,7 +746,8 @@ def _import_response(ws: Workspace, path: Path) -> Callable[[], str]:
     return apply
 
 
-service.IMPORTERS["response"] = _import_response
+IMPORTERS = {"response": _import_response}
+"""What this module imports for ``planner import`` (read by :mod:`planner.service`)."""
 
 
 __all__ = [

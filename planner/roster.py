@@ -37,7 +37,6 @@ from planner.domain.io import (
     validation_problems,
 )
 from planner.domain.models import Person, Scenario
-from planner.service import IMPORTERS
 from planner.store import Workspace
 
 __all__ = ["COLUMNS", "RosterRow", "import_roster", "merge_roster", "read_roster"]
@@ -319,4 +318,5 @@ def import_roster(ws: Workspace, path: Path) -> Callable[[], str]:
     return apply
 
 
-IMPORTERS["roster"] = import_roster
+IMPORTERS = {"roster": import_roster}
+"""What this module imports for ``planner import`` (read by :mod:`planner.service`)."""

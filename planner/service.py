@@ -7,6 +7,7 @@ written, so a bad file leaves the workspace untouched.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 from collections.abc import Callable, Sequence
@@ -182,7 +183,7 @@ IMPORTERS: dict[str, Importer] = {
     "scenario": _import_scenario,
     "poll": _refuse_poll,
 }
-"""Kind -> importer; the calendar and respond modules register roster, reply and response."""
+"""Kind -> importer: these two, and those the :data:`IMPORTER_OWNERS` declare."""
 
 
 def import_files(ws: Workspace, paths: Sequence[Path]) -> ImportResult:
@@ -212,12 +213,17 @@ def import_files(ws: Workspace, paths: Sequence[Path]) -> ImportResult:
         return ImportResult([apply() for apply in appliers])
 
 
+IMPORTER_OWNERS = ("planner.roster", "planner.calendar.replies", "planner.respond")
+"""Modules that declare importers of their own (a module-level ``IMPORTERS`` dict). They do
+not import this module, so there is no cycle; they load on the first import, not at start-up
+(icalendar and the poll code are not needed by validate or solve)."""
+
+
 def _register_optional_importers() -> None:
-    """Importers that live in other core packages register themselves on import (they
-    import this module, so they are loaded here, late, rather than at the top)."""
-    import planner.calendar.replies
-    import planner.respond
-    import planner.roster  # noqa: F401
+    for name in IMPORTER_OWNERS:
+        owned: dict[str, Importer] = importlib.import_module(name).IMPORTERS
+        for kind, importer in owned.items():
+            IMPORTERS.setdefault(kind, importer)
 
 
 # ---------------------------------------------------------------------- schedule.json

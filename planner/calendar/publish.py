@@ -44,7 +44,7 @@ from planner.domain.models import Person, Scenario
 from planner.domain.planning import PlanningInput
 from planner.domain.schedule import PlannedSession, Schedule
 from planner.domain.timeutil import zone
-from planner.service import private_dir, remove_file, write_private
+from planner.files import private_dir, remove_file, write_private
 from planner.store import Workspace
 from planner.store.invites import (
     PublishedRow,

@@ -44,7 +44,6 @@ from planner.domain.errors import InputError, Problem
 from planner.domain.io import read_text
 from planner.domain.models import YEARS
 from planner.domain.text import escape_controls, visible
-from planner.service import IMPORTERS
 from planner.store import Workspace
 from planner.store.invites import ReplyRecord, invitation, record_replies
 
@@ -325,4 +324,5 @@ def import_reply(ws: Workspace, path: Path) -> Callable[[], str]:
     return apply
 
 
-IMPORTERS["reply"] = import_reply
+IMPORTERS = {"reply": import_reply}
+"""What this module imports for ``planner import`` (read by :mod:`planner.service`)."""

@@ -44,3 +44,23 @@ def test_file_only_commands_do_not_load_the_database_layer() -> None:
     code = "import sys, planner.service, planner.cli; print('sqlalchemy' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "False", result.stderr
+
+
+def test_import_contracts_hold() -> None:
+    """The layers of pyproject.toml's [tool.importlinter] (also run by `make lint`)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from importlinter.cli import lint_imports_command;"
+            " sys.exit(lint_imports_command(['--no-logo', '--no-cache']))",
+        ],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
