@@ -427,6 +427,50 @@ def cmd_respond(args: argparse.Namespace) -> int:
     )
 
 
+def cmd_round(args: argparse.Namespace) -> int:
+    from planner import rounds, service
+
+    with open_workspace(args, create=False) as ws:
+        if args.action == "list":
+            for summary in rounds.list_rounds(ws):
+                out(summary.line())
+        elif args.action == "close":
+            now = service.parse_now(args.now)
+            result = rounds.close_round(
+                ws, now=now, absent=Path(args.absent) if args.absent else None, force=args.force
+            )
+            for line in result.lines():
+                out(line)
+        else:
+            if not args.horizon:
+                raise InputError.single("planner round new", "give --horizon START..END")
+            opened = rounds.new_round(ws, args.horizon, fresh_answers=args.fresh_answers)
+            assert opened.horizon is not None
+            start, end = opened.horizon
+            kept = "answers cleared" if args.fresh_answers else "standing answers kept"
+            out(f"opened round {opened.number}: {start}..{end} ({kept}; export the new poll)")
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from planner.report import write_report
+
+    with open_workspace(args, create=False) as ws:
+        path = write_report(ws, Path(args.out), args.format, rounds=args.rounds)
+    out(f"wrote {path}")
+    return EXIT_OK
+
+
+def cmd_forget(args: argparse.Namespace) -> int:
+    from planner import rounds
+
+    with open_workspace(args, create=False) as ws:
+        counts = rounds.forget(ws, args.person)
+    gone = ", ".join(f"{n} {k}" for k, n in counts.items() if n)
+    out(f"forgot {args.person}: {gone or 'nothing else was stored'}")
+    return EXIT_OK
+
+
 def open_workspace(args: argparse.Namespace, *, create: bool = True) -> Any:
     from planner.store import Workspace, default_workspace_path
 
@@ -540,6 +584,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--calendar", action="append", default=[], help="your own .ics (read locally)")
     p.add_argument("--out", help="directory for response-<id>.toml (default: the current one)")
+    p = add("round", cmd_round, "rounds of the programme: list, close the current, open the next")
+    p.add_argument("action", choices=["list", "close", "new"])
+    p.add_argument("--now", help="close: ISO date-time the round closes at (default: now)")
+    p.add_argument("--absent", help="close: CSV of person,session who did not come")
+    p.add_argument(
+        "--force", action="store_true", help="close: even with sessions still ahead (not held)"
+    )
+    p.add_argument("--horizon", help="new: START..END, ISO dates (inclusive)")
+    p.add_argument("--fresh-answers", action="store_true", help="new: clear the standing answers")
+    workspace_opt(p)
+    p = add("report", cmd_report, "the programme report (names nobody)")
+    p.add_argument("--rounds", type=_count, help="only the last N rounds")
+    p.add_argument("--format", required=True, choices=["json", "csv", "html"])
+    p.add_argument("--out", required=True, help="file to write")
+    workspace_opt(p)
+    p = add("forget", cmd_forget, "erase a person everywhere in the workspace")
+    p.add_argument("person")
+    workspace_opt(p)
     return parser
 
 
