@@ -229,7 +229,7 @@ max-width:60rem;padding:0 1rem;color:#1d2430;background:#fff}
 h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem}
 table{border-collapse:collapse;margin:.5rem 0}
 th,td{border:1px solid #c9d1dc;padding:.3rem .6rem;text-align:right}
-th{background:#eef2f7}td.l,th.l{text-align:left}
+th{background:#eef2f7}td.l,th.l{text-align:left}td.l{white-space:nowrap}
 .few{color:#6b7480;font-style:italic}
 .heat td{min-width:4.5rem;text-align:center}
 .legend span{display:inline-block;width:1rem;height:1rem;vertical-align:middle;margin-right:.3rem}
@@ -275,12 +275,19 @@ def _trend_svg(rounds: Sequence[dict[str, Any]]) -> str:
         )
     for s, (label, key, colour) in enumerate(series):
         points = [(x(i), r[key]) for i, r in enumerate(rounds)]
-        shown = [(px, v) for px, v in points if v is not None]
-        if len(shown) > 1:
-            path = " ".join(f"{px:.1f},{y(v):.1f}" for px, v in shown)
-            parts.append(
-                f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2.5"/>'
-            )
+        # The line breaks at a suppressed round rather than drawing through it.
+        runs: list[list[tuple[float, int]]] = [[]]
+        for px, v in points:
+            if v is None:
+                runs.append([])
+            else:
+                runs[-1].append((px, v))
+        for run in runs:
+            if len(run) > 1:
+                path = " ".join(f"{px:.1f},{y(v):.1f}" for px, v in run)
+                parts.append(
+                    f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2.5"/>'
+                )
         for px, v in points:
             if v is None:  # suppressed: a hollow marker on the axis, no value
                 parts.append(
