@@ -355,3 +355,120 @@ def test_an_old_workspace_opens_as_round_one(tmp_path: Path) -> None:
         assert ws.schema_version == t.SCHEMA_VERSION
         rows = ws.round_rows()
         assert [(r.number, r.state) for r in rows] == [(1, "open")]
+
+
+MARK = {
+    "id": "zzmarkid",
+    "name": "Zzmarkname Zzsurname",
+    "email": "zzmarkmail@example.com",
+    "department": "Zzmarkdept",
+}
+MARK_BUSY = "2027-03-04T10:07"  # their own busy range (odd minutes: nobody else's)
+MARK_CALENDAR_UTC = "2027-03-09T13:43"  # an event of their calendar, as stored (UTC)
+MARK_RESPONSE_UTC = "2027-03-06T09:00"  # a Saturday block of their response (no sessions)
+
+
+def _markers() -> list[bytes]:
+    texts = [*MARK.values(), "Zzmarkname", "zzmarkmail", "zzmarkcal", MARK_BUSY]
+    texts += [MARK_CALENDAR_UTC, MARK_RESPONSE_UTC]
+    return [t.encode() for t in texts]
+
+
+def _scan(db: Path) -> list[bytes]:
+    """Markers found in the raw database file and its WAL (and the shared-memory index)."""
+    found = []
+    for path in (db, Path(f"{db}-wal"), Path(f"{db}-shm")):
+        if path.exists():
+            raw = path.read_bytes()
+            found += [m for m in _markers() if m in raw or m.decode().encode("utf-16-le") in raw]
+    return found
+
+
+def test_forget_erases_a_person_everywhere(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    marked = person(
+        MARK["id"],
+        MARK["department"],
+        name=MARK["name"],
+        email=MARK["email"],
+        busy=[{"start": MARK_BUSY, "end": "2027-03-04T11:07"}],
+        calendars=["zzmarkcal.ics"],
+        show_in_attendee_lists=True,
+    )
+    (tmp_path / "zzmarkcal.ics").write_text(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\n"
+        "UID:zz-1\r\nDTSTAMP:20270101T000000Z\r\nDTSTART:20270309T134300Z\r\n"
+        "DTEND:20270309T144300Z\r\nSUMMARY:Zzmarkname private\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    people = [*PEOPLE, marked]
+    scenario = tmp_path / "scenario.toml"
+    data = scenario_data(people, [COFFEE], {}, history={"pairs": [[MARK["id"], "ann"]]})
+    scenario.write_text(tomli_w.dumps(data))
+    db = tmp_path / "ws.db"
+    assert run(capsys, "import", str(scenario), "--workspace", str(db))[0] == 0
+    polls = tmp_path / "polls"
+    assert run(capsys, "export", "poll", "--workspace", str(db), "--out", str(polls))[0] == 0
+    files = []
+    for p in people:
+        poll = load_poll(polls / f"poll-{p['id']}.toml")
+        busy = []
+        if p["id"] == MARK["id"]:
+            start = datetime.fromisoformat(f"{MARK_RESPONSE_UTC}:00+00:00")
+            busy = [(start, start.replace(hour=10))]
+        files.append(
+            write_response(build_response(poll, {"coffee": "yes"}, Limits(), busy), tmp_path)
+        )
+    assert run(capsys, "import", *map(str, files), "--workspace", str(db))[0] == 0
+    one = _solve(db, tmp_path / "out1", NOW1, capsys)
+    placed = {p for s in one["sessions"] for p in s["attendees"]}
+    if MARK["id"] in placed:  # they RSVP (and so are in the replies table too)
+        reply = _decline(
+            tmp_path / "out1" / "invites" / f"{MARK['id']}.ics", MARK["email"], tmp_path / "d.ics"
+        )
+        assert run(capsys, "import", str(reply), "--workspace", str(db))[0] == 0
+    assert run(capsys, "round", "close", "--workspace", str(db), "--now", CLOSE1)[0] == 0
+    assert run(capsys, "round", "new", "--workspace", str(db), "--horizon", ROUND2)[0] == 0
+    _solve(db, tmp_path / "out2", NOW2, capsys)
+    assert run(capsys, "report", "--workspace", str(db), "--format", "json",
+               "--out", str(tmp_path / "before.json"))[0] == 0  # fmt: skip
+    with Workspace.open(db, create=False) as ws:
+        ws.set_answer("ann", "coffee", None)  # an undo entry about someone else stays
+        ws.set_answer(MARK["id"], "coffee", None)  # ... one about them goes
+    con = sqlite3.connect(db)
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    con.close()
+    # Every marker is in the file before (else the scan afterwards tests nothing).
+    assert set(_scan(db)) == set(_markers())
+
+    # Another connection stays open (a TUI, say): closing the CLI's is then not the last
+    # close, which would fold the WAL in by itself; forget must checkpoint on its own.
+    other = sqlite3.connect(db)
+    other.execute("select count(*) from people").fetchall()
+    try:
+        code, stdout, stderr = run(capsys, "forget", MARK["id"], "--workspace", str(db))
+        assert code == 0, stderr
+        assert stdout.startswith(f"forgot {MARK['id']}: ")
+        assert _scan(db) == []
+    finally:
+        other.close()
+    with Workspace.open(db, create=False) as ws:
+        scenario_after = ws.load_scenario()
+        assert MARK["id"] not in {p.id for p in scenario_after.people}
+        assert scenario_after.history.pairs == []
+        assert ws.last_edit() == "answer ann/coffee"  # the other person's undo entry is kept
+        assert len(scenario_after.people) == len(PEOPLE)
+    # The report stays consistent: the same rounds, figures without them.
+    code, _, stderr = run(capsys, "report", "--workspace", str(db), "--format", "json",
+                          "--out", str(tmp_path / "after.json"))  # fmt: skip
+    assert code == 0, stderr
+    before = json.loads((tmp_path / "before.json").read_text())
+    after = json.loads((tmp_path / "after.json").read_text())
+    assert MARK["department"] in before["departments"]
+    assert MARK["department"] not in after["departments"]
+    assert [r["round"] for r in after["rounds"]] == [1, 2]
+    assert after["rounds"][0]["sessions_held"] == before["rounds"][0]["sessions_held"]
+    assert after["rounds"][0]["people_opted_in"] == len(PEOPLE)
+    # Forgetting again (or anyone unknown) is refused: nothing is stored about them.
+    stderr = _refused(capsys, db, "forget", MARK["id"], "--workspace", str(db))
+    assert f"unknown person '{MARK['id']}': nothing is stored about them" in stderr
