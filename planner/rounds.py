@@ -390,7 +390,8 @@ def parse_horizon(text: str) -> Horizon:
         return Horizon.model_validate({"start": start_text.strip(), "end": end_text.strip()})
     except ValidationError as exc:
         message = "; ".join(
-            e["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+            (f"{e['loc'][0]}: " if e["loc"] else "")
+            + e["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
             for e in exc.errors()
         )
         raise InputError.single("--horizon", f"{text!r}: {message}") from None

@@ -53,6 +53,8 @@ UNDO_DEPTH = 100
 RecordKind = Literal["people", "activities", "venues", "queues"]
 POLL_SECRET_KEY = "poll_secret"
 """Meta key of the HMAC key that signs the polls; it never leaves the workspace."""
+ROUND_PLANS_KEY = "round_plans_after"
+"""Meta key: the newest plan id of the closed rounds (the current round's plans are newer)."""
 
 
 class WorkspaceError(PlannerError):
@@ -792,15 +794,28 @@ class Workspace:
             )
             return int(result.inserted_primary_key[0])  # type: ignore[index]
 
+    @staticmethod
+    def _round_plans_after(conn: Connection) -> int:
+        """Plans with an id up to this one belong to closed rounds (none of this round's)."""
+        row = conn.execute(select(t.meta.c.value).where(t.meta.c.key == ROUND_PLANS_KEY)).first()
+        return int(row[0]) if row else 0
+
     def latest_plan_id(self) -> int | None:
-        """Id of the newest plan: a cheap way to tell whether it changed."""
+        """Id of the newest plan of this round: a cheap way to tell whether it changed."""
         with self.read() as conn:
-            return conn.execute(select(func.max(t.plans.c.id))).scalar()
+            after = self._round_plans_after(conn)
+            return conn.execute(select(func.max(t.plans.c.id)).where(t.plans.c.id > after)).scalar()
 
     def latest_plan(self) -> Schedule | None:
+        """The newest plan of the current round (a new round starts with none: sending the
+        closed round's plan again would put last round's sessions into this one)."""
         with self.read() as conn:
+            after = self._round_plans_after(conn)
             row = conn.execute(
-                select(t.plans.c.schedule).order_by(t.plans.c.id.desc()).limit(1)
+                select(t.plans.c.schedule)
+                .where(t.plans.c.id > after)
+                .order_by(t.plans.c.id.desc())
+                .limit(1)
             ).first()
         return Schedule.model_validate(row[0]) if row else None
 
@@ -925,6 +940,8 @@ class Workspace:
                 conn.execute(delete(t.answers))
             conn.execute(delete(t.edit_log))
             conn.execute(insert(t.rounds).values(number=number, state="open", opened_at=_now()))
+            last_plan = conn.execute(select(func.max(t.plans.c.id))).scalar() or 0
+            self._set_meta(conn, ROUND_PLANS_KEY, str(last_plan))
 
     # ------------------------------------------------------------------ forgetting
 

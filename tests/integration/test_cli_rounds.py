@@ -146,6 +146,7 @@ def test_two_rounds_remember_who_met_and_who_missed_out(
         assert [set(p) for p in problem.scenario.history.pairs] == [set(met)]
         assert set(problem.scenario.history.missed_out) == {decliner, *unplaced}
         assert problem.scenario.preferences["eve"]["coffee"] == "yes"
+        assert ws.latest_plan() is None  # the TUI cannot send round 1's plan again
 
     # A response to round 1's poll is refused in round 2 (a new poll round).
     code, stdout, stderr = run(capsys, "import", str(old_responses[0]), "--workspace", str(db))

@@ -1,0 +1,168 @@
+"""Rounds without the CLI: the effective history a workspace plans with (fairness and
+variety windows), what a round's facts record, erasure's JSON scrub, horizon parsing."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from planner.domain.errors import InputError
+from planner.domain.schedule import PlannedSession
+from planner.rounds import parse_horizon, round_facts
+from planner.store.workspace import RoundRow, _scrub, effective_history
+from tests.factories import activity, build, person, planning_input, scenario_data
+
+PEOPLE = [person(p) for p in ("ann", "ben", "cat", "dan")]
+T0 = datetime(2027, 3, 1, tzinfo=UTC)
+
+
+def _scenario(policy: dict[str, Any] | None = None, **extra: Any) -> Any:
+    prefs = {p["id"]: {"coffee": "yes"} for p in PEOPLE}
+    return build(
+        scenario_data(
+            PEOPLE, [activity("coffee", kind="pairing", max_participants=2)], prefs,
+            policy=policy or {}, **extra,
+        )
+    )  # fmt: skip
+
+
+def _closed(number: int, attended: list[str], opted: list[str], pairs: list[list[str]]) -> RoundRow:
+    data = {
+        "sessions": [{"id": "s", "activity": "coffee", "held": True, "invited": attended,
+                      "attended": attended}],
+        "opted_in": {p: ["coffee"] for p in opted},
+        "departments": {p: "Support" for p in {*attended, *opted}},
+        "pairs": pairs,
+        "missed_out": sorted(set(opted) - set(attended)),
+    }  # fmt: skip
+    start = date(2027, 1, 4) + timedelta(weeks=2 * number)
+    return RoundRow(number, "closed", (start, start + timedelta(days=4)), T0, T0, data)
+
+
+def test_pairs_of_the_last_avoid_repeat_rounds_are_avoided() -> None:
+    rounds = [
+        _closed(1, ["ann", "ben"], ["ann", "ben"], [["ann", "ben"]]),
+        _closed(2, ["cat", "dan"], ["cat", "dan"], [["cat", "dan"]]),
+        _closed(3, ["ann", "cat"], ["ann", "cat"], [["ann", "cat"]]),
+    ]
+    hist = effective_history(_scenario({"avoid_repeat_rounds": 2}), rounds)
+    assert {frozenset(p) for p in hist.pairs} == {
+        frozenset(("cat", "dan")),
+        frozenset(("ann", "cat")),
+    }
+    assert effective_history(_scenario({"avoid_repeat_rounds": 0}), rounds).pairs == []
+    every = effective_history(_scenario(), rounds)  # default 6: all three
+    assert len(every.pairs) == 3
+
+
+def test_hand_typed_history_stays_and_is_not_doubled() -> None:
+    scenario = _scenario(history={"pairs": [["ben", "ann"]], "missed_out": ["dan"]})
+    rounds = [_closed(1, ["ann", "ben"], ["ann", "ben", "dan"], [["ann", "ben"]])]
+    hist = effective_history(scenario, rounds)
+    assert hist.pairs == [("ben", "ann")]
+    assert hist.missed_out == ["dan"]
+
+
+def test_missed_out_is_nobody_reached_in_the_fairness_window() -> None:
+    rounds = [
+        _closed(1, ["ben"], ["ann", "ben", "cat"], []),  # ann, cat missed
+        _closed(2, ["ann"], ["ann", "ben", "cat"], []),  # ben, cat missed
+        _closed(3, ["dan"], ["ann", "ben", "cat", "dan"], []),  # ann, ben, cat missed
+    ]
+    # One round back: everyone who missed round 3 (and still says yes).
+    assert effective_history(_scenario({"fairness_rounds": 1}), rounds).missed_out == [
+        "ann", "ben", "cat",
+    ]  # fmt: skip
+    # Two rounds back: ann was reached in round 2, so only ben and cat.
+    assert effective_history(_scenario({"fairness_rounds": 2}), rounds).missed_out == [
+        "ben", "cat",
+    ]  # fmt: skip
+    # Three (the default): only cat got nothing in all of them.
+    assert effective_history(_scenario(), rounds).missed_out == ["cat"]
+
+
+def test_missed_out_needs_a_standing_yes_and_a_current_person() -> None:
+    rounds = [_closed(1, [], ["ann", "ben", "gone"], [["gone", "ann"]])]
+    scenario = _scenario()
+    scenario = scenario.model_copy(update={"preferences": {"ben": {"coffee": "yes"}}})
+    hist = effective_history(scenario, rounds)
+    assert hist.missed_out == ["ben"]  # ann withdrew her yes; 'gone' left the team
+    assert hist.pairs == []
+
+
+def _session(sid: str, aid: str, people: list[str], hour: int) -> PlannedSession:
+    start = T0.replace(hour=hour)
+    return PlannedSession(
+        id=sid, activity=aid, start=start, end=start + timedelta(hours=1), attendees=people
+    )
+
+
+def test_round_facts_record_attendance_pairs_and_missed_out() -> None:
+    data = scenario_data(
+        PEOPLE,
+        [activity("coffee", kind="pairing", max_participants=3), activity("lunch")],
+        {"ann": {"coffee": "yes"}, "ben": {"coffee": "yes"}, "cat": {"lunch": "yes"},
+         "dan": {"coffee": "yes", "lunch": "maybe"}},
+    )  # fmt: skip
+    problem = planning_input(data)
+    sessions = [
+        _session("coffee#g1", "coffee", ["ann", "ben", "dan"], 9),
+        _session("lunch#1", "lunch", ["cat", "dan"], 11),
+        _session("lunch#2", "lunch", ["ann", "ben"], 15),  # still ahead
+    ]
+    facts = round_facts(
+        problem,
+        sessions,
+        declined={("ben", "coffee#g1")},
+        absent={("cat", "lunch#1")},
+        held_before=T0.replace(hour=13),
+    )
+    by_id = {s["id"]: s for s in facts["sessions"]}
+    assert by_id["coffee#g1"]["attended"] == ["ann", "dan"]
+    assert by_id["lunch#1"]["attended"] == ["dan"]
+    assert by_id["lunch#2"]["held"] is False and by_id["lunch#2"]["attended"] == []
+    assert facts["pairs"] == [["ann", "dan"]]  # pairing groups only; the decliner is out
+    assert facts["missed_out"] == ["ben", "cat"]
+    assert facts["opted_in"] == {"ann": ["coffee"], "ben": ["coffee"], "cat": ["lunch"],
+                                 "dan": ["coffee"]}  # fmt: skip
+    assert "no" not in str(facts["opted_in"]) and "maybe" not in str(facts)
+
+
+def test_scrub_removes_a_person_but_keeps_the_others() -> None:
+    value = {
+        "sessions": [{"attendees": ["ann", "ben"], "detail": "Ann Smith could not come"}],
+        "unplaced": [{"person": "ann", "activity": "x"}, {"person": "ben", "activity": "x"}],
+        "pairs": [["ann", "ben"], ["ben", "cat"]],
+        "departments": {"ann": "Billing", "ben": "Support"},
+    }
+    out = _scrub(value, "ann", {"ann", "Ann Smith"})
+    assert out == {
+        "sessions": [{"attendees": ["ben"], "detail": "someone could not come"}],
+        "unplaced": [{"person": "ben", "activity": "x"}],
+        "pairs": [["ben", "cat"]],
+        "departments": {"ben": "Support"},
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("2027-03-01", "give START..END"),
+        ("..2027-03-01", "give START..END"),
+        ("2027-02-30..2027-03-01", "'2027-02-30..2027-03-01': "),
+        ("2027-03-05..2027-03-01", "horizon ends before it starts"),
+        ("2027-01-01..2028-06-01", "horizon is longer than one year"),
+    ],
+)
+def test_bad_horizon(text: str, message: str) -> None:
+    with pytest.raises(InputError) as err:
+        parse_horizon(text)
+    assert str(err.value).startswith("--horizon: ") and message in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_good_horizon() -> None:
+    h = parse_horizon(" 2027-03-01 .. 2027-03-12 ")
+    assert (h.start, h.end) == (date(2027, 3, 1), date(2027, 3, 12))
