@@ -430,6 +430,13 @@ def cmd_respond(args: argparse.Namespace) -> int:
 def cmd_round(args: argparse.Namespace) -> int:
     from planner import rounds, service
 
+    allowed = {"list": set(), "close": {"now", "absent", "force"}}.get(
+        args.action, {"horizon", "fresh_answers"}
+    )
+    for option in ("now", "absent", "force", "horizon", "fresh_answers"):
+        if getattr(args, option) not in (None, False) and option not in allowed:
+            flag = "--" + option.replace("_", "-")
+            raise InputError.single(f"planner round {args.action}", f"{flag} is not an option here")
     with open_workspace(args, create=False) as ws:
         if args.action == "list":
             for summary in rounds.list_rounds(ws):

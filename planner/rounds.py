@@ -280,8 +280,11 @@ def read_absent(path: Path) -> list[tuple[str, str, int]]:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InputError.single(source, "not UTF-8 text (save the CSV as UTF-8)") from None
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    # A spreadsheet saved in a comma-decimal locale separates with ';'.
+    delimiter = ";" if ";" in first and "," not in first else ","
     try:
-        records = list(csv.reader(io.StringIO(text, newline="")))
+        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except csv.Error as exc:
         raise InputError.single(source, f"not a readable CSV file ({exc})") from None
     rows: list[tuple[str, str, int]] = []

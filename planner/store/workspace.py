@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import stat
 import threading
@@ -1021,11 +1022,12 @@ class Workspace:
                         update(t.rounds).where(t.rounds.c.number == number).values(data=scrubbed)
                     )
             counts["undo entries"] = 0
+            pattern = _marker_pattern(markers)
             for entry in list(
                 conn.execute(select(t.edit_log.c.id, t.edit_log.c.label, t.edit_log.c.changes))
             ):
-                text = entry.label + json.dumps(entry.changes, ensure_ascii=False)
-                if any(m in text for m in markers):
+                text = entry.label + "\n" + json.dumps(entry.changes, ensure_ascii=False)
+                if pattern.search(text):
                     conn.execute(delete(t.edit_log).where(t.edit_log.c.id == entry.id))
                     counts["undo entries"] += 1
         self.checkpoint()
@@ -1119,11 +1121,14 @@ def _scrub(value: Any, person_id: str, markers: set[str]) -> Any:
         items = [_scrub(v, person_id, markers) for v in value if v != person_id]
         return [v for v in items if v is not _DROP]
     if isinstance(value, str):
-        for m in sorted(markers, key=len, reverse=True):
-            if m and m in value:
-                value = value.replace(m, "someone")
-        return value
+        return _marker_pattern(markers).sub("someone", value) if markers else value
     return value
+
+
+def _marker_pattern(markers: set[str]) -> re.Pattern[str]:
+    """Any of ``markers`` as a whole word (a person "Bo" is not in "Board room")."""
+    alternatives = "|".join(re.escape(m) for m in sorted(markers, key=len, reverse=True) if m)
+    return re.compile(rf"(?<![\w.@-])(?:{alternatives})(?![\w@-])")
 
 
 _DROP = object()

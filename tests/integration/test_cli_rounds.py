@@ -289,6 +289,23 @@ def test_bad_absent_csv_is_refused(
     assert stderr.startswith(f"{csv_path}: ") and message in stderr
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["round", "list", "--force"],
+        ["round", "new", "--absent", "x.csv", "--horizon", ROUND2],
+        ["round", "close", "--horizon", ROUND2],
+        ["round", "new"],
+        ["round", "reopen"],
+    ],
+)
+def test_options_of_another_action_are_refused(
+    published: Path, capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    stderr = _refused(capsys, published, *argv, "--workspace", str(published))
+    assert "planner round" in stderr or "invalid choice: 'reopen'" in stderr
+
+
 def test_absent_person_did_not_attend(
     published: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -296,7 +313,7 @@ def test_absent_person_did_not_attend(
         session = sorted(ws.published_sessions(), key=lambda s: s.id)[0]
     someone = session.attendees[0]
     absent = tmp_path / "absent.csv"
-    absent.write_text(f"person,session\n{someone},{session.id}\n")
+    absent.write_text(f"person;session\r\n{someone};{session.id}\r\n")  # Excel, sv-SE
     ws_arg = str(published)
     code, stdout, stderr = run(
         capsys, "round", "close", "--workspace", ws_arg, "--now", CLOSE1, "--absent", str(absent)
