@@ -361,6 +361,17 @@ def cmd_bench(args: argparse.Namespace) -> int:
         if len(results) > 1:
             console.print(meetings_table(results))
         return EXIT_OK
+    if args.rounds:
+        from planner.rounds import simulate
+
+        size = args.sizes.strip().upper() if args.sizes != "S,M,L" else "M"
+        if size not in {"S", "M", "L"}:
+            raise InputError.single("--sizes", f"{args.sizes!r}: give one size (S, M or L)")
+        limit = args.time_limit if args.time_limit != 60.0 else 20.0
+        simulate(
+            size, args.rounds, time_limit=limit, workers=args.workers, seed=args.seed, progress=out
+        )
+        return EXIT_OK
     if args.scale:
         from planner.bench.scale import run_scale
 
@@ -575,6 +586,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="where --meetings writes the solved instance")
     p.add_argument(
         "--scale", action="store_true", help="time validating and importing 5,000 people"
+    )
+    p.add_argument(
+        "--rounds",
+        type=_count,
+        help="run one size's coffee pairing (default M) as N rounds with their history",
     )
     solver_opts(p, 60.0, "seconds for --meetings (default %(default)s)")
     p = add("demo", cmd_demo, "open the TUI on the demo workspace (created on first run)")

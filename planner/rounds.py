@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from itertools import combinations
@@ -48,6 +48,7 @@ __all__ = [
     "new_round",
     "parse_horizon",
     "round_facts",
+    "simulate",
 ]
 
 State = Literal["open", "published", "closed"]
@@ -446,3 +447,90 @@ def forget(ws: Workspace, person_id: str) -> dict[str, int]:
         counts = ws.forget_person(person_id)
     ws.checkpoint()
     return counts
+
+
+# ------------------------------------------------------------------------------ simulation
+
+
+@dataclass(frozen=True)
+class SimulatedRound:
+    number: int
+    groups: int
+    reached: int
+    opted_in: int
+    repeated_pairs: int
+    """Pairs of this round that already met in one of the ``avoid_repeat_rounds`` before."""
+    unreached_streak: list[str]
+    """People with a standing yes reached in none of the last ``fairness_rounds`` rounds
+    (from the ``fairness_rounds``-th round on)."""
+
+    def line(self, avoid: int, fairness: int) -> str:
+        streak = (
+            f"{len(self.unreached_streak)} with a yes reached in none of the last {fairness}"
+            + (f" ({', '.join(self.unreached_streak[:8])}…)" if self.unreached_streak else "")
+            if self.number >= fairness
+            else f"(the {fairness}-round fairness window is not full yet)"
+        )
+        return (
+            f"round {self.number}: {self.groups} groups, {self.reached} of {self.opted_in} "
+            f"opted-in people reached, {self.repeated_pairs} pairs repeated within "
+            f"{avoid} rounds; {streak}"
+        )
+
+
+def simulate(
+    size: str = "M",
+    rounds: int = 6,
+    *,
+    time_limit: float = 20.0,
+    workers: int = 2,
+    seed: int = 0,
+    progress: Callable[[str], None] | None = None,
+) -> list[SimulatedRound]:
+    """``planner bench --rounds N``: bench ``size``'s coffee pairing run as N rounds (solve,
+    everyone invited attends, close, next), each planned with the effective history of the
+    ones before — the same fortnight replayed, so only the history differs between rounds."""
+    from planner.bench.orgs import NOW, scenario_data
+    from planner.solve import PlanSolver, SolveOptions
+    from planner.store.workspace import effective_history
+
+    data = scenario_data(size, seed)  # type: ignore[arg-type]
+    data["activities"] = [a for a in data["activities"] if a["id"] == "coffee"]
+    data["preferences"] = {
+        pid: {"coffee": answers["coffee"]}
+        for pid, answers in data["preferences"].items()
+        if "coffee" in answers
+    }
+    data["history"] = {}
+    base = validate_scenario(data, f"bench-{size}")
+    policy = base.policy
+    opted = {p for p, a in base.preferences.items() if a.get("coffee") == Answer.yes}
+    rows: list[RoundRow] = []
+    out: list[SimulatedRound] = []
+    for number in range(1, rounds + 1):
+        scenario = base.model_copy(update={"history": effective_history(base, rows)})
+        problem = PlanningInput(scenario=scenario, now=NOW)
+        result = PlanSolver(problem, SolveOptions(time_limit, workers, seed)).solve()
+        facts = round_facts(problem, result.schedule.sessions)
+        earlier = rows[-policy.avoid_repeat_rounds :] if policy.avoid_repeat_rounds else []
+        met = {frozenset(p) for r in earlier for p in (r.data or {}).get("pairs", [])}
+        rows.append(RoundRow(number, "closed", None, NOW, NOW, facts))
+        window = rows[-policy.fairness_rounds :]
+        reached_window = {
+            p for r in window for s in (r.data or {})["sessions"] for p in s["attended"]
+        }
+        reached = {p for s in facts["sessions"] for p in s["attended"]}
+        sim = SimulatedRound(
+            number=number,
+            groups=len(facts["sessions"]),
+            reached=len(reached & opted),
+            opted_in=len(opted),
+            repeated_pairs=sum(1 for p in facts["pairs"] if frozenset(p) in met),
+            unreached_streak=sorted(opted - reached_window)
+            if number >= policy.fairness_rounds
+            else [],
+        )
+        out.append(sim)
+        if progress is not None:
+            progress(sim.line(policy.avoid_repeat_rounds, policy.fairness_rounds))
+    return out

@@ -166,3 +166,16 @@ def test_bad_horizon(text: str, message: str) -> None:
 def test_good_horizon() -> None:
     h = parse_horizon(" 2027-03-01 .. 2027-03-12 ")
     assert (h.start, h.end) == (date(2027, 3, 1), date(2027, 3, 12))
+
+
+def test_simulated_rounds_avoid_the_pairs_of_the_rounds_before() -> None:
+    """``planner bench --rounds``: the same fortnight replayed; without the effective
+    history the solver pairs the same people again (18 repeated pairs in bench S)."""
+    from planner.rounds import simulate
+
+    lines: list[str] = []
+    first, second = simulate("S", 2, time_limit=3, workers=1, progress=lines.append)
+    assert first.repeated_pairs == 0 and first.groups >= 2
+    assert second.repeated_pairs <= 2
+    assert second.reached >= first.reached - 1
+    assert lines[1].startswith("round 2: ") and "pairs repeated within 6 rounds" in lines[1]
