@@ -344,6 +344,7 @@ class Workspace:
         """
         summary = ImportSummary()
         with self.write() as conn:
+            self._check_after_closed_rounds(conn, scenario.team)
             before = self._snapshot(conn)
             old_people = {r.id for r in conn.execute(select(t.people.c.id))}
             # Undo keeps only the busy rows this save can change, not the whole table.
@@ -553,6 +554,8 @@ class Workspace:
             before = data.get(name)
             data[name] = value.model_dump(mode="json")
             validate_scenario(data, self.location)
+            if isinstance(value, Team):
+                self._check_after_closed_rounds(conn, value)
             conn.execute(
                 update(t.documents).where(t.documents.c.name == name).values(data=data[name])
             )
@@ -900,6 +903,18 @@ class Workspace:
             return load(conn)
         with self.read() as c:
             return load(c)
+
+    def _check_after_closed_rounds(self, conn: Connection, team: Team) -> None:
+        """The horizon may not go back into a closed round (re-importing last round's file
+        would otherwise plan and poll that fortnight again)."""
+        ends = [r.horizon[1] for r in self.round_rows(conn) if r.horizon is not None]
+        if ends and team.horizon.start <= max(ends):
+            raise InputError.single(
+                self.location,
+                f"starts on {team.horizon.start}, not after {max(ends)}, the end of a closed "
+                f"round; give the horizon of the next round",
+                "team.horizon",
+            )
 
     def current_round_number(self) -> int:
         with self.read() as conn:

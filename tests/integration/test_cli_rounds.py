@@ -232,6 +232,18 @@ def test_closing_twice_and_opening_while_open_are_refused(
     assert code == 2 and "round 1 is closed; open the next one" in stderr
 
 
+def test_reimporting_a_closed_rounds_scenario_is_refused(
+    published: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ws = str(published)
+    assert run(capsys, "round", "close", "--workspace", ws, "--now", CLOSE1)[0] == 0
+    assert run(capsys, "round", "new", "--workspace", ws, "--horizon", ROUND2)[0] == 0
+    stderr = _refused(
+        capsys, published, "import", str(tmp_path / "scenario.toml"), "--workspace", ws
+    )
+    assert "team.horizon: starts on 2027-03-01, not after 2027-03-12, the end of a closed" in stderr
+
+
 def test_closing_an_unpublished_round_needs_force(
     db: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
