@@ -9,6 +9,7 @@ forward migrations raise without losing anything.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -1037,7 +1038,7 @@ class Workspace:
                         update(t.rounds).where(t.rounds.c.number == number).values(data=scrubbed)
                     )
             counts["undo entries"] = 0
-            pattern = _marker_pattern(markers)
+            pattern = _marker_pattern(frozenset(markers))
             for entry in list(
                 conn.execute(select(t.edit_log.c.id, t.edit_log.c.label, t.edit_log.c.changes))
             ):
@@ -1136,11 +1137,12 @@ def _scrub(value: Any, person_id: str, markers: set[str]) -> Any:
         items = [_scrub(v, person_id, markers) for v in value if v != person_id]
         return [v for v in items if v is not _DROP]
     if isinstance(value, str):
-        return _marker_pattern(markers).sub("someone", value) if markers else value
+        return _marker_pattern(frozenset(markers)).sub("someone", value) if markers else value
     return value
 
 
-def _marker_pattern(markers: set[str]) -> re.Pattern[str]:
+@functools.lru_cache(maxsize=8)
+def _marker_pattern(markers: frozenset[str]) -> re.Pattern[str]:
     """Any of ``markers`` as a whole word (a person "Bo" is not in "Board room")."""
     alternatives = "|".join(re.escape(m) for m in sorted(markers, key=len, reverse=True) if m)
     return re.compile(rf"(?<![\w.@-])(?:{alternatives})(?![\w@-])")
