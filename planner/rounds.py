@@ -8,8 +8,9 @@ activities, venues, policy and (unless ``fresh_answers``) the standing answers.
 
 What a closed round keeps (``RoundRow.data``), all of it about people who took part:
 
-* ``sessions``: every session published in the round, with ``held`` (it had ended when the
-  round was closed), ``invited`` and ``attended`` (invited, not declined, not absent);
+* ``sessions``: every session published in the round (id, activity, kind, start, end,
+  venue), with ``held`` (it had ended when the round was closed), ``invited``,
+  ``declined`` (by RSVP) and ``attended`` (invited, not declined, not absent);
 * ``opted_in``: person -> the activities they said ``yes`` to (never a ``no``);
 * ``departments``: person -> department, for the report;
 * ``pairs``: every pair of attendees of each held pairing group (``history.pairs``);
@@ -110,7 +111,8 @@ def round_facts(
     is still running).
     """
     scenario = problem.scenario
-    gone = set(declined) | set(absent)
+    declined_set = set(declined)
+    gone = declined_set | set(absent)
     kinds = {a.id: a.kind for a in scenario.activities}
     departments_of = {p.id: p.department for p in scenario.people}
     out_sessions: list[dict[str, Any]] = []
@@ -127,8 +129,10 @@ def round_facts(
                 "kind": str(kinds.get(s.activity, "event")),
                 "start": s.start.isoformat(),
                 "end": s.end.isoformat(),
+                "venue": s.venue,
                 "held": is_held,
                 "invited": invited,
+                "declined": sorted(p for p in invited if (p, s.id) in declined_set),
                 "attended": attended,
             }
         )

@@ -121,6 +121,7 @@ def test_round_facts_record_attendance_pairs_and_missed_out() -> None:
     )
     by_id = {s["id"]: s for s in facts["sessions"]}
     assert by_id["coffee#g1"]["attended"] == ["ann", "dan"]
+    assert by_id["coffee#g1"]["declined"] == ["ben"] and by_id["lunch#1"]["declined"] == []
     assert by_id["lunch#1"]["attended"] == ["dan"]
     assert by_id["lunch#2"]["held"] is False and by_id["lunch#2"]["attended"] == []
     assert facts["pairs"] == [["ann", "dan"]]  # pairing groups only; the decliner is out
