@@ -180,3 +180,37 @@ def test_simulated_rounds_avoid_the_pairs_of_the_rounds_before() -> None:
     assert second.repeated_pairs <= 2
     assert second.reached >= first.reached - 1
     assert lines[1].startswith("round 2: ") and "pairs repeated within 6 rounds" in lines[1]
+
+
+def test_report_renders_hostile_department_names_as_text() -> None:
+    """A department name is data: escaped in the HTML, never a formula in the CSV."""
+    from planner.report import render
+
+    hostile = ['<img src=x onerror="alert(1)">', '=HYPERLINK("http://x")', "Support"]
+    report = {
+        "departments": hostile,
+        "report_min_count": 3,
+        "rounds": [
+            {
+                "round": 1, "horizon": {"start": "2027-03-01", "end": "2027-03-12"},
+                "state": "closed", "sessions_held": 2, "people_opted_in": 9,
+                "people_reached": None, "yes_answers": 9, "yes_placed": 8,
+                "new_cross_department_pairs": 4, "repeat_pairs": 0,
+                "meetings": [[0, 3, None], [3, 0, 4], [None, 4, 6]],
+                "min_queue_margin": {"phone": 1},
+            }
+        ],
+        "overall": {"rounds": 1, "people_reached_ever": None, "people_opted_in_ever": 9,
+                    "new_cross_department_pairs": 4},
+    }  # fmt: skip
+    page = render(report, "html", title="<script>x</script>")  # type: ignore[arg-type]
+    assert "<img" not in page and "<script" not in page
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in page
+    assert "fewer than 3" in page
+    table = render(report, "csv")  # type: ignore[arg-type]
+    import csv
+
+    cells = [c for row in csv.reader(table.splitlines()) for c in row]
+    assert any("=HYPERLINK" in c for c in cells)
+    assert not any(c[:1] in ("=", "+", "-", "@") for c in cells)  # no cell is a formula
+    assert ",<3," in table
