@@ -1080,9 +1080,11 @@ def effective_history(scenario: Scenario, rounds: Sequence[RoundRow]) -> History
 
     * ``pairs``: the scenario's own (hand-typed) pairs, plus every pairing-group pair of the
       last ``policy.avoid_repeat_rounds`` closed rounds;
-    * ``missed_out``: the scenario's own, plus everyone who has a ``yes`` standing now and,
-      in the last ``policy.fairness_rounds`` closed rounds, said ``yes`` to something in at
-      least one of them and attended nothing in any of them.
+    * ``missed_out``: the scenario's own, plus everyone who has a ``yes`` standing now and
+      (a) said ``yes`` to something in the last closed round and attended nothing in it, or
+      (b) attended nothing in any of *their* last ``policy.fairness_rounds`` closed rounds
+      in which they said ``yes`` to something (a pause — a round without a yes — neither
+      breaks nor extends that streak).
 
     Only current people are named (someone removed since is not planned anyway).
     """
@@ -1099,19 +1101,24 @@ def effective_history(scenario: Scenario, rounds: Sequence[RoundRow]) -> History
                 seen.add(key)
                 pairs.append((a, b) if a < b else (b, a))
     missed = list(scenario.history.missed_out)
-    window = closed[-policy.fairness_rounds :]
     standing_yes = {
         pid for pid, answers in scenario.preferences.items() if Answer.yes in answers.values()
     }
-    opted: set[str] = set()
-    reached: set[str] = set()
-    for r in window:
-        data = r.data or {}
-        opted |= set(data.get("opted_in", {}))
-        for s in data.get("sessions", []):
-            reached |= set(s.get("attended", []))
-    for pid in sorted((opted - reached) & standing_yes & people):
-        if pid not in missed:
+
+    def reached_in(data: dict[str, Any]) -> set[str]:
+        return {p for s in data.get("sessions", []) for p in s.get("attended", [])}
+
+    reached = [reached_in(r.data or {}) for r in closed]
+    opted = [set((r.data or {}).get("opted_in", {})) for r in closed]
+    for pid in sorted(standing_yes & people):
+        if pid in missed:
+            continue
+        # (a) the closed round just before: said yes, attended nothing.
+        last_round = bool(closed) and pid in opted[-1] and pid not in reached[-1]
+        # (b) their own last fairness_rounds rounds with a yes: attended nothing in any.
+        theirs = [i for i in range(len(closed)) if pid in opted[i]][-policy.fairness_rounds :]
+        starved = bool(theirs) and not any(pid in reached[i] for i in theirs)
+        if last_round or starved:
             missed.append(pid)
     return History(pairs=pairs, missed_out=missed)
 

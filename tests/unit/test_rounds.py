@@ -65,22 +65,31 @@ def test_hand_typed_history_stays_and_is_not_doubled() -> None:
     assert hist.missed_out == ["dan"]
 
 
-def test_missed_out_is_nobody_reached_in_the_fairness_window() -> None:
+def test_missed_out_is_the_last_round_and_the_fairness_window() -> None:
+    people = [*PEOPLE, person("eve"), person("fay")]
+    prefs = {p["id"]: {"coffee": "yes"} for p in people}
     rounds = [
-        _closed(1, ["ben"], ["ann", "ben", "cat"], []),  # ann, cat missed
-        _closed(2, ["ann"], ["ann", "ben", "cat"], []),  # ben, cat missed
-        _closed(3, ["dan"], ["ann", "ben", "cat", "dan"], []),  # ann, ben, cat missed
+        _closed(1, ["ben", "fay"], ["ann", "ben", "cat", "eve", "fay"], []),
+        _closed(2, ["ann"], ["ann", "ben", "cat", "eve", "fay"], []),
+        _closed(3, ["dan"], ["ann", "ben", "cat", "dan"], []),  # eve and fay sit it out
     ]
-    # One round back: everyone who missed round 3 (and still says yes).
-    assert effective_history(_scenario({"fairness_rounds": 1}), rounds).missed_out == [
-        "ann", "ben", "cat",
-    ]  # fmt: skip
-    # Two rounds back: ann was reached in round 2, so only ben and cat.
-    assert effective_history(_scenario({"fairness_rounds": 2}), rounds).missed_out == [
-        "ben", "cat",
-    ]  # fmt: skip
-    # Three (the default): only cat got nothing in all of them.
-    assert effective_history(_scenario(), rounds).missed_out == ["cat"]
+
+    def missed(**policy: int) -> list[str]:
+        scenario = build(
+            scenario_data(
+                people, [activity("coffee", kind="pairing", max_participants=2)], prefs,
+                policy=policy,
+            )
+        )  # fmt: skip
+        return sorted(effective_history(scenario, rounds).missed_out)
+
+    # ann, ben, cat: yes in round 3, nothing in it. eve: nothing in rounds 1 and 2, her
+    # last two rounds with a yes. fay: reached in round 1, not in round 2.
+    assert missed(fairness_rounds=1) == ["ann", "ben", "cat", "eve", "fay"]
+    assert missed(fairness_rounds=2) == ["ann", "ben", "cat", "eve"]
+    assert missed() == ["ann", "ben", "cat", "eve"]  # default 3: eve's window is 1-2
+    # dan was reached in round 3: not first, whatever the window.
+    assert "dan" not in missed(fairness_rounds=3)
 
 
 def test_missed_out_needs_a_standing_yes_and_a_current_person() -> None:
