@@ -48,6 +48,7 @@ __all__ = [
     "list_rounds",
     "new_round",
     "parse_horizon",
+    "report",
     "round_facts",
     "simulate",
 ]
@@ -431,6 +432,16 @@ def new_round(ws: Workspace, horizon_text: str, *, fresh_answers: bool = False) 
         team = validate_scenario(data, ws.location).team  # e.g. a dated window now outside
         ws.store_round_open(row.number + 1, team, fresh_answers=fresh_answers)
     return RoundSummary(row.number + 1, (horizon.start, horizon.end), "open", 0, 0)
+
+
+# ------------------------------------------------------------------------------ report
+
+
+def report(ws: Workspace, *, rounds: int | None = None) -> dict[str, Any]:
+    """The programme report (SPEC §5's JSON); ``planner.report`` renders and writes it."""
+    from planner.report import build_report
+
+    return build_report(ws, rounds=rounds)
 
 
 # ------------------------------------------------------------------------------ forgetting

@@ -168,6 +168,15 @@ def test_two_rounds_remember_who_met_and_who_missed_out(
     assert lines[0].startswith("round 1  2027-03-01..2027-03-12  closed")
     assert "2 sessions held, 3 people reached" in lines[0]
     assert lines[1].startswith("round 2  2027-03-15..2027-03-26  published")
+    # The core functions the TUI calls give the same answers as the CLI.
+    from planner import rounds
+
+    with Workspace.open(db, create=False) as ws:
+        summaries = rounds.list_rounds(ws)
+        assert [(s.number, s.state) for s in summaries] == [(1, "closed"), (2, "published")]
+        programme = rounds.report(ws)
+        assert programme["overall"]["rounds"] == 2
+        assert programme["rounds"][0]["sessions_held"] == 2
 
 
 def _state(db: Path) -> list[Any]:
