@@ -511,3 +511,19 @@ def test_forget_erases_a_person_everywhere(
     # Forgetting again (or anyone unknown) is refused: nothing is stored about them.
     stderr = _refused(capsys, db, "forget", MARK["id"], "--workspace", str(db))
     assert f"unknown person '{MARK['id']}': nothing is stored about them" in stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["round", "close", "--now", "yesterday"], "--now: 'yesterday' is not an ISO date-time"),
+        (["round", "close", "--absent", "missing.csv"], "missing.csv: cannot read"),
+        (["forget", "nobody"], "unknown person 'nobody': nothing is stored about them"),
+        (["report", "--format", "json", "--rounds", "0", "--out", "r.json"], "'0': give a whole"),
+    ],
+)
+def test_bad_values_are_refused(
+    published: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    stderr = _refused(capsys, published, *argv, "--workspace", str(published))
+    assert message in stderr
