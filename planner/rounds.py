@@ -25,7 +25,7 @@ import csv
 import io
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from itertools import combinations
 from pathlib import Path
 from typing import Any, Literal
@@ -37,6 +37,7 @@ from planner.domain.io import validate_scenario
 from planner.domain.models import Answer, Horizon
 from planner.domain.planning import PlanningInput
 from planner.domain.schedule import PlannedSession
+from planner.domain.timeutil import local_instant, zone
 from planner.store import Workspace
 from planner.store.workspace import RoundRow
 
@@ -430,7 +431,9 @@ def new_round(ws: Workspace, horizon_text: str, *, fresh_answers: bool = False) 
         data = ws.load_scenario().model_dump(mode="json")
         data["team"]["horizon"] = horizon.model_dump(mode="json")
         team = validate_scenario(data, ws.location).team  # e.g. a dated window now outside
-        ws.store_round_open(row.number + 1, team, fresh_answers=fresh_answers)
+        # A day's margin for people in other zones (as the calendar import keeps).
+        cut = local_instant(horizon.start, 0, zone(team.timezone)) - timedelta(days=1)
+        ws.store_round_open(row.number + 1, team, fresh_answers=fresh_answers, busy_before=cut)
     return RoundSummary(row.number + 1, (horizon.start, horizon.end), "open", 0, 0)
 
 

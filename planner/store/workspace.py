@@ -943,11 +943,19 @@ class Workspace:
             for table in (t.replies, t.sent_invites, t.published_sessions):
                 conn.execute(delete(table))
 
-    def store_round_open(self, number: int, team: Team, *, fresh_answers: bool) -> None:
-        """Open round ``number`` on ``team`` (its new horizon). Undo does not reach back into
-        a closed round: the edit log is cleared (undoing a round-1 import would otherwise
-        bring round 1's horizon back)."""
+    def store_round_open(
+        self, number: int, team: Team, *, fresh_answers: bool, busy_before: datetime
+    ) -> int:
+        """Open round ``number`` on ``team`` (its new horizon); returns how many busy blocks
+        went. Busy blocks ending by ``busy_before`` (the closed rounds' calendars and
+        responses) can never matter again and are deleted: nobody's past availability is
+        kept longer than it is needed. Undo does not reach back into a closed round: the edit
+        log is cleared (undoing a round-1 import would otherwise bring round 1's horizon
+        back, and it holds the deleted blocks)."""
         with self.write() as conn:
+            dropped = conn.execute(
+                delete(t.calendar_busy).where(t.calendar_busy.c.end <= _iso(busy_before))
+            ).rowcount
             conn.execute(
                 update(t.documents)
                 .where(t.documents.c.name == "team")
@@ -959,6 +967,7 @@ class Workspace:
             conn.execute(insert(t.rounds).values(number=number, state="open", opened_at=_now()))
             last_plan = conn.execute(select(func.max(t.plans.c.id))).scalar() or 0
             self._set_meta(conn, ROUND_PLANS_KEY, str(last_plan))
+        return int(dropped)
 
     # ------------------------------------------------------------------ forgetting
 

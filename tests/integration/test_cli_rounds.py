@@ -378,6 +378,24 @@ def test_fresh_answers_clears_the_standing_answers(
         assert ws.load_scenario().team.horizon.start.isoformat() == "2027-03-15"
 
 
+def test_a_new_round_drops_the_busy_blocks_of_the_closed_ones(
+    published: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old = (datetime(2027, 3, 3, 8, tzinfo=UTC), datetime(2027, 3, 3, 9, tzinfo=UTC))
+    new = (datetime(2027, 3, 16, 8, tzinfo=UTC), datetime(2027, 3, 16, 9, tzinfo=UTC))
+    with Workspace.open(published, create=False) as ws:
+        ws.set_busy_blocks("ann", "response", [old, new])
+        ws.set_busy_blocks("ben", "organiser", [old])
+    ws_arg = str(published)
+    assert run(capsys, "round", "close", "--workspace", ws_arg, "--now", CLOSE1)[0] == 0
+    with Workspace.open(published, create=False) as ws:
+        assert ws.busy_blocks() == {"ann": [old, new], "ben": [old]}  # closing keeps them
+    assert run(capsys, "round", "new", "--workspace", ws_arg, "--horizon", ROUND2)[0] == 0
+    with Workspace.open(published, create=False) as ws:
+        assert ws.busy_blocks() == {"ann": [new]}
+        assert ws.undo() is None  # nothing to undo them back from
+
+
 def test_an_old_workspace_opens_as_round_one(tmp_path: Path) -> None:
     """A workspace from before rounds (schema 1) is migrated: its round 1 is open."""
     from planner.store import schema as t
@@ -402,9 +420,10 @@ MARK = {
     "email": "zzmarkmail@example.com",
     "department": "Zzmarkdept",
 }
-MARK_BUSY = "2027-03-04T10:07"  # their own busy range (odd minutes: nobody else's)
-MARK_CALENDAR_UTC = "2027-03-09T13:43"  # an event of their calendar, as stored (UTC)
-MARK_RESPONSE_UTC = "2027-03-06T09:00"  # a Saturday block of their response (no sessions)
+# All in round 2 (round new drops round 1's busy blocks, which would hide a failure here).
+MARK_BUSY = "2027-03-17T10:07"  # their own busy range (odd minutes: nobody else's)
+MARK_CALENDAR_UTC = "2027-03-16T13:43"  # an event of their calendar, as stored (UTC)
+MARK_RESPONSE_UTC = "2027-03-20T09:00"  # a Saturday block of their response (no sessions)
 
 
 def _markers() -> list[bytes]:
@@ -431,14 +450,14 @@ def test_forget_erases_a_person_everywhere(
         MARK["department"],
         name=MARK["name"],
         email=MARK["email"],
-        busy=[{"start": MARK_BUSY, "end": "2027-03-04T11:07"}],
+        busy=[{"start": MARK_BUSY, "end": "2027-03-17T11:07"}],
         calendars=["zzmarkcal.ics"],
         show_in_attendee_lists=True,
     )
     (tmp_path / "zzmarkcal.ics").write_text(
         "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\n"
-        "UID:zz-1\r\nDTSTAMP:20270101T000000Z\r\nDTSTART:20270309T134300Z\r\n"
-        "DTEND:20270309T144300Z\r\nSUMMARY:Zzmarkname private\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+        "UID:zz-1\r\nDTSTAMP:20270101T000000Z\r\nDTSTART:20270316T134300Z\r\n"
+        "DTEND:20270316T144300Z\r\nSUMMARY:Zzmarkname private\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
     )
     people = [*PEOPLE, marked]
     scenario = tmp_path / "scenario.toml"
@@ -446,19 +465,23 @@ def test_forget_erases_a_person_everywhere(
     scenario.write_text(tomli_w.dumps(data))
     db = tmp_path / "ws.db"
     assert run(capsys, "import", str(scenario), "--workspace", str(db))[0] == 0
-    polls = tmp_path / "polls"
-    assert run(capsys, "export", "poll", "--workspace", str(db), "--out", str(polls))[0] == 0
-    files = []
-    for p in people:
-        poll = load_poll(polls / f"poll-{p['id']}.toml")
-        busy = []
-        if p["id"] == MARK["id"]:
-            start = datetime.fromisoformat(f"{MARK_RESPONSE_UTC}:00+00:00")
-            busy = [(start, start.replace(hour=10))]
-        files.append(
-            write_response(build_response(poll, {"coffee": "yes"}, Limits(), busy), tmp_path)
-        )
-    assert run(capsys, "import", *map(str, files), "--workspace", str(db))[0] == 0
+
+    def respond(tag: str) -> None:
+        polls = tmp_path / f"polls-{tag}"
+        assert run(capsys, "export", "poll", "--workspace", str(db), "--out", str(polls))[0] == 0
+        files = []
+        for p in people:
+            poll = load_poll(polls / f"poll-{p['id']}.toml")
+            busy = []
+            if p["id"] == MARK["id"] and tag == "r2":
+                start = datetime.fromisoformat(f"{MARK_RESPONSE_UTC}:00+00:00")
+                busy = [(start, start.replace(hour=10))]
+            response = build_response(poll, {"coffee": "yes"}, Limits(), busy)
+            (tmp_path / tag).mkdir(exist_ok=True)
+            files.append(write_response(response, tmp_path / tag))
+        assert run(capsys, "import", *map(str, files), "--workspace", str(db))[0] == 0
+
+    respond("r1")
     one = _solve(db, tmp_path / "out1", NOW1, capsys)
     placed = {p for s in one["sessions"] for p in s["attendees"]}
     if MARK["id"] in placed:  # they RSVP (and so are in the replies table too)
@@ -468,6 +491,11 @@ def test_forget_erases_a_person_everywhere(
         assert run(capsys, "import", str(reply), "--workspace", str(db))[0] == 0
     assert run(capsys, "round", "close", "--workspace", str(db), "--now", CLOSE1)[0] == 0
     assert run(capsys, "round", "new", "--workspace", str(db), "--horizon", ROUND2)[0] == 0
+    # Round 2: the scenario file for the new fortnight (its calendar is read for it), polls.
+    data["team"]["horizon"] = {"start": "2027-03-15", "end": "2027-03-26"}
+    scenario.write_text(tomli_w.dumps(data))
+    assert run(capsys, "import", str(scenario), "--workspace", str(db))[0] == 0
+    respond("r2")
     _solve(db, tmp_path / "out2", NOW2, capsys)
     assert run(capsys, "report", "--workspace", str(db), "--format", "json",
                "--out", str(tmp_path / "before.json"))[0] == 0  # fmt: skip
