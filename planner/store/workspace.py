@@ -1005,13 +1005,6 @@ class Workspace:
             if row is not None:
                 markers |= {str(row.data.get("name") or ""), str(row.data.get("email") or "")}
                 markers.discard("")
-            if self.has_scenario_conn(conn):
-                data = self._scenario_data(conn)
-                before = len(data["people"])
-                data["people"] = [p for p in data["people"] if p["id"] != person_id]
-                counts["person"] = before - len(data["people"])
-                _drop_references(data, "people", person_id)
-                self._write_scenario(conn, validate_scenario(data, self.location))
             for name, table, column in (
                 ("answers", t.answers, t.answers.c.person_id),
                 ("busy blocks", t.calendar_busy, t.calendar_busy.c.person_id),
@@ -1020,6 +1013,13 @@ class Workspace:
                 ("responses", t.responses, t.responses.c.person_id),
             ):
                 counts[name] = int(conn.execute(delete(table).where(column == person_id)).rowcount)
+            if self.has_scenario_conn(conn):
+                data = self._scenario_data(conn)
+                before = len(data["people"])
+                data["people"] = [p for p in data["people"] if p["id"] != person_id]
+                counts["person"] = before - len(data["people"])
+                _drop_references(data, "people", person_id)
+                self._write_scenario(conn, validate_scenario(data, self.location))
             for sid, session in list(
                 conn.execute(select(t.published_sessions.c.session_id, t.published_sessions.c.data))
             ):
