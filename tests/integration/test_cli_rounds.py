@@ -555,3 +555,22 @@ def test_bad_values_are_refused(
 ) -> None:
     stderr = _refused(capsys, published, *argv, "--workspace", str(published))
     assert message in stderr
+
+
+def test_closing_is_one_transaction(
+    published: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failure after the round row is updated and the invites retired leaves nothing."""
+    from planner import rounds
+
+    original = Workspace.store_round_close
+
+    def then_fail(self: Workspace, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        raise OSError("disk on fire")
+
+    monkeypatch.setattr(Workspace, "store_round_close", then_fail)
+    before = _state(published)
+    with Workspace.open(published, create=False) as ws, pytest.raises(OSError):
+        rounds.close_round(ws, now=datetime.fromisoformat(CLOSE1))
+    assert _state(published) == before
