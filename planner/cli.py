@@ -412,6 +412,17 @@ def cmd_bench(args: argparse.Namespace) -> int:
         if len(results) > 1:
             out_table(meetings_table(results))
         return EXIT_OK
+    if args.rounds:
+        from planner.rounds import simulate
+
+        size = args.sizes.strip().upper() if args.sizes != "S,M,L" else "M"
+        if size not in {"S", "M", "L"}:
+            raise InputError.single("--sizes", f"{args.sizes!r}: give one size (S, M or L)")
+        limit = args.time_limit if args.time_limit != 60.0 else 20.0
+        simulate(
+            size, args.rounds, time_limit=limit, workers=args.workers, seed=args.seed, progress=out
+        )
+        return EXIT_OK
     if args.scale:
         from planner.bench.scale import run_scale
 
@@ -477,6 +488,57 @@ def cmd_respond(args: argparse.Namespace) -> int:
         calendars=[Path(c) for c in args.calendar],
         out=Path(args.out) if args.out else None,
     )
+
+
+def cmd_round(args: argparse.Namespace) -> int:
+    from planner import rounds, service
+
+    allowed = {"list": set(), "close": {"now", "absent", "force"}}.get(
+        args.action, {"horizon", "fresh_answers"}
+    )
+    for option in ("now", "absent", "force", "horizon", "fresh_answers"):
+        if getattr(args, option) not in (None, False) and option not in allowed:
+            flag = "--" + option.replace("_", "-")
+            raise InputError.single(f"planner round {args.action}", f"{flag} is not an option here")
+    with open_workspace(args, create=False) as ws:
+        if args.action == "list":
+            for summary in rounds.list_rounds(ws):
+                out(summary.line())
+        elif args.action == "close":
+            now = service.parse_now(args.now)
+            result = rounds.close_round(
+                ws, now=now, absent=Path(args.absent) if args.absent else None, force=args.force
+            )
+            for line in result.lines():
+                out(line)
+        else:
+            if not args.horizon:
+                raise InputError.single("planner round new", "give --horizon START..END")
+            opened = rounds.new_round(ws, args.horizon, fresh_answers=args.fresh_answers)
+            assert opened.horizon is not None
+            start, end = opened.horizon
+            kept = "answers cleared" if args.fresh_answers else "standing answers kept"
+            out(f"opened round {opened.number}: {start}..{end} ({kept}; export the new poll)")
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from planner.report import write_report
+
+    with open_workspace(args, create=False) as ws:
+        path = write_report(ws, Path(args.out), args.format, rounds=args.rounds)
+    out(f"wrote {path}")
+    return EXIT_OK
+
+
+def cmd_forget(args: argparse.Namespace) -> int:
+    from planner import rounds
+
+    with open_workspace(args, create=False) as ws:
+        counts = rounds.forget(ws, args.person)
+    gone = ", ".join(f"{n} {k}" for k, n in counts.items() if n)
+    out(f"forgot {args.person}: {gone or 'nothing else was stored'}")
+    return EXIT_OK
 
 
 def open_workspace(args: argparse.Namespace, *, create: bool = True) -> Any:
@@ -577,6 +639,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--scale", action="store_true", help="time validating and importing 5,000 people"
     )
+    p.add_argument(
+        "--rounds",
+        type=_count,
+        help="run one size's coffee pairing (default M) as N rounds with their history",
+    )
     solver_opts(p, 60.0, "seconds for --meetings (default %(default)s)")
     p = add("demo", cmd_demo, "open the TUI on the demo workspace (created on first run)")
     p.add_argument(
@@ -592,6 +659,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--calendar", action="append", default=[], help="your own .ics (read locally)")
     p.add_argument("--out", help="directory for response-<id>.toml (default: the current one)")
+    p = add("round", cmd_round, "rounds of the programme: list, close the current, open the next")
+    p.add_argument("action", choices=["list", "close", "new"])
+    p.add_argument("--now", help="close: ISO date-time the round closes at (default: now)")
+    p.add_argument("--absent", help="close: CSV of person,session who did not come")
+    p.add_argument(
+        "--force", action="store_true", help="close: even with sessions still ahead (not held)"
+    )
+    p.add_argument("--horizon", help="new: START..END, ISO dates (inclusive)")
+    p.add_argument("--fresh-answers", action="store_true", help="new: clear the standing answers")
+    workspace_opt(p)
+    p = add("report", cmd_report, "the programme report (names nobody)")
+    p.add_argument("--rounds", type=_count, help="only the last N rounds")
+    p.add_argument("--format", required=True, choices=["json", "csv", "html"])
+    p.add_argument("--out", required=True, help="file to write")
+    workspace_opt(p)
+    p = add("forget", cmd_forget, "erase a person everywhere in the workspace")
+    p.add_argument("person")
+    workspace_opt(p)
     return parser
 
 

@@ -366,6 +366,24 @@ class Policy(Strict):
     protected: list[Window] = Field(
         default_factory=list, description="Windows with no events (lunch, peak hours, wrap-up)."
     )
+    fairness_rounds: int = Field(
+        default=3,
+        ge=1,
+        le=52,
+        description="Closed rounds looked back on: opted in, reached in none of them -> first.",
+    )
+    avoid_repeat_rounds: int = Field(
+        default=6,
+        ge=0,
+        le=520,
+        description="Closed rounds whose pairing-group pairs the next pairings avoid.",
+    )
+    report_min_count: int = Field(
+        default=3,
+        ge=1,
+        le=1000,
+        description="The programme report writes a count of people (or pairs) below this as null.",
+    )
 
 
 class Queue(Strict):

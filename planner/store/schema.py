@@ -173,7 +173,37 @@ def _v1(conn: Connection) -> None:
     metadata.create_all(conn, tables=V1_TABLES)
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1]
+# The programme over time (SPEC §5). The current round is the one with the highest number;
+# its horizon is the team's. A closed round keeps its horizon and, in ``data``, what
+# happened (sessions held, who attended, who was opted in, the pairs that met): see
+# ``planner.rounds``. ``planner forget`` rewrites ``data`` without the person.
+rounds = Table(
+    "rounds",
+    metadata,
+    Column("number", Integer, primary_key=True, autoincrement=False),
+    Column("state", String(16), nullable=False),  # open | closed (published is derived)
+    Column("horizon_start", String(10), nullable=True),
+    Column("horizon_end", String(10), nullable=True),
+    Column("opened_at", DateTime(), nullable=False),
+    Column("closed_at", DateTime(), nullable=True),
+    Column("data", JSON, nullable=True),
+)
+
+
+def _v2(conn: Connection) -> None:
+    """Rounds: a workspace from before them is in its round 1 (open, or published if invites
+    went out: that part is derived from what was published)."""
+    from datetime import UTC, datetime
+
+    metadata.create_all(conn, tables=[rounds])
+    conn.execute(
+        rounds.insert().values(
+            number=1, state="open", opened_at=datetime.now(UTC).replace(tzinfo=None)
+        )
+    )
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2]
 """Forward migrations; index i brings a workspace from version i to i + 1."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -9,8 +9,10 @@ forward migrations raise without losing anything.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import re
 import secrets
 import stat
 import threading
@@ -18,7 +20,7 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -53,6 +55,8 @@ UNDO_DEPTH = 100
 RecordKind = Literal["people", "activities", "venues", "queues"]
 POLL_SECRET_KEY = "poll_secret"
 """Meta key of the HMAC key that signs the polls; it never leaves the workspace."""
+ROUND_PLANS_KEY = "round_plans_after"
+"""Meta key: the newest plan id of the closed rounds (the current round's plans are newer)."""
 
 
 _DAMAGED = ("malformed", "disk I/O error", "database corrupt", "integrity check")
@@ -99,6 +103,18 @@ class ImportSummary:
             f"{self.people} people, {self.activities} activities, {self.venues} venues, "
             f"{self.queues} queues, {self.answers} answers, {self.busy_blocks} busy blocks"
         )
+
+
+@dataclass(frozen=True)
+class RoundRow:
+    """One round as stored: a closed one keeps its horizon and what happened (``data``)."""
+
+    number: int
+    state: Literal["open", "closed"]
+    horizon: tuple[date, date] | None  # stored from closing on; the open round's is the team's
+    opened_at: datetime
+    closed_at: datetime | None
+    data: dict[str, Any] | None
 
 
 @dataclass(frozen=True)
@@ -284,9 +300,13 @@ class Workspace:
 
     @property
     def workspace_id(self) -> str:
+        """The key session UIDs are derived from: the workspace's id, and from round 2 on
+        ``<id>-r<n>``, so a round's ``coffee#g1`` is a new event in every calendar rather
+        than an update of the closed round's ``coffee#g1``."""
         value = self.meta("workspace_id")
         assert value is not None
-        return value
+        number = self.current_round_number()
+        return value if number <= 1 else f"{value}-r{number}"
 
     @property
     def schema_version(self) -> int:
@@ -354,6 +374,7 @@ class Workspace:
         """
         summary = ImportSummary()
         with self.write() as conn:
+            self._check_after_closed_rounds(conn, scenario.team)
             before = self._snapshot(conn)
             old_people = {r.id for r in conn.execute(select(t.people.c.id))}
             # Undo keeps only the busy rows this save can change, not the whole table.
@@ -563,6 +584,8 @@ class Workspace:
             before = data.get(name)
             data[name] = value.model_dump(mode="json")
             validate_scenario(data, self.location)
+            if isinstance(value, Team):
+                self._check_after_closed_rounds(conn, value)
             conn.execute(
                 update(t.documents).where(t.documents.c.name == name).values(data=data[name])
             )
@@ -805,15 +828,28 @@ class Workspace:
             )
             return int(result.inserted_primary_key[0])  # type: ignore[index]
 
+    @staticmethod
+    def _round_plans_after(conn: Connection) -> int:
+        """Plans with an id up to this one belong to closed rounds (none of this round's)."""
+        row = conn.execute(select(t.meta.c.value).where(t.meta.c.key == ROUND_PLANS_KEY)).first()
+        return int(row[0]) if row else 0
+
     def latest_plan_id(self) -> int | None:
-        """Id of the newest plan: a cheap way to tell whether it changed."""
+        """Id of the newest plan of this round: a cheap way to tell whether it changed."""
         with self.read() as conn:
-            return conn.execute(select(func.max(t.plans.c.id))).scalar()
+            after = self._round_plans_after(conn)
+            return conn.execute(select(func.max(t.plans.c.id)).where(t.plans.c.id > after)).scalar()
 
     def latest_plan(self) -> Schedule | None:
+        """The newest plan of the current round (a new round starts with none: sending the
+        closed round's plan again would put last round's sessions into this one)."""
         with self.read() as conn:
+            after = self._round_plans_after(conn)
             row = conn.execute(
-                select(t.plans.c.schedule).order_by(t.plans.c.id.desc()).limit(1)
+                select(t.plans.c.schedule)
+                .where(t.plans.c.id > after)
+                .order_by(t.plans.c.id.desc())
+                .limit(1)
             ).first()
         return Schedule.model_validate(row[0]) if row else None
 
@@ -848,8 +884,18 @@ class Workspace:
             return load(c)
 
     def planning_input(self, now: datetime) -> PlanningInput:
+        """What a solve of the workspace plans from, with the effective history of the closed
+        rounds (:func:`effective_history`). A closed round is not planned again."""
         with self.read() as conn:
             scenario = self._load_scenario(conn)
+            rounds = self.round_rows(conn)
+            if rounds and rounds[-1].state == "closed":
+                raise InputError.single(
+                    self.location,
+                    f"round {rounds[-1].number} is closed; open the next one with "
+                    f"'planner round new --horizon START..END' before planning",
+                )
+            scenario = scenario.model_copy(update={"history": effective_history(scenario, rounds)})
             return PlanningInput(
                 scenario=scenario,
                 now=now,
@@ -857,6 +903,203 @@ class Workspace:
                 published=self.published_sessions(conn),
                 declined=self.declined(conn),
             )
+
+    # ------------------------------------------------------------------ rounds
+
+    def round_rows(self, conn: Connection | None = None) -> list[RoundRow]:
+        """Every round, oldest first (a workspace always has at least its round 1)."""
+
+        def load(c: Connection) -> list[RoundRow]:
+            out: list[RoundRow] = []
+            for row in c.execute(select(t.rounds).order_by(t.rounds.c.number)):
+                horizon = (
+                    (date.fromisoformat(row.horizon_start), date.fromisoformat(row.horizon_end))
+                    if row.horizon_start and row.horizon_end
+                    else None
+                )
+                out.append(
+                    RoundRow(
+                        int(row.number),
+                        "closed" if row.state == "closed" else "open",
+                        horizon,
+                        row.opened_at.replace(tzinfo=UTC),
+                        row.closed_at.replace(tzinfo=UTC) if row.closed_at else None,
+                        row.data,
+                    )
+                )
+            return out
+
+        if conn is not None:
+            return load(conn)
+        with self.read() as c:
+            return load(c)
+
+    def _check_after_closed_rounds(self, conn: Connection, team: Team) -> None:
+        """The horizon may not go back into a closed round (re-importing last round's file
+        would otherwise plan and poll that fortnight again)."""
+        ends = [r.horizon[1] for r in self.round_rows(conn) if r.horizon is not None]
+        if ends and team.horizon.start <= max(ends):
+            raise InputError.single(
+                self.location,
+                f"starts on {team.horizon.start}, not after {max(ends)}, the end of a closed "
+                f"round; give the horizon of the next round",
+                "team.horizon",
+            )
+
+    def current_round_number(self) -> int:
+        with self.read() as conn:
+            return int(conn.execute(select(func.max(t.rounds.c.number))).scalar() or 1)
+
+    def store_round_close(
+        self, number: int, horizon: tuple[date, date], data: dict[str, Any], at: datetime
+    ) -> None:
+        """Mark round ``number`` closed with what happened, and retire its invites: the
+        published sessions, what each person was sent and their RSVPs now live only in
+        ``data``, so the next round's first solve publishes fresh invites (and cancels
+        nothing of this round's)."""
+        with self.write() as conn:
+            conn.execute(
+                update(t.rounds)
+                .where(t.rounds.c.number == number)
+                .values(
+                    state="closed",
+                    horizon_start=horizon[0].isoformat(),
+                    horizon_end=horizon[1].isoformat(),
+                    closed_at=at.astimezone(UTC).replace(tzinfo=None),
+                    data=data,
+                )
+            )
+            for table in (t.replies, t.sent_invites, t.published_sessions):
+                conn.execute(delete(table))
+
+    def store_round_open(
+        self, number: int, team: Team, *, fresh_answers: bool, busy_before: datetime
+    ) -> int:
+        """Open round ``number`` on ``team`` (its new horizon); returns how many busy blocks
+        went. Busy blocks ending by ``busy_before`` (the closed rounds' calendars and
+        responses) can never matter again and are deleted: nobody's past availability is
+        kept longer than it is needed. Undo does not reach back into a closed round: the edit
+        log is cleared (undoing a round-1 import would otherwise bring round 1's horizon
+        back, and it holds the deleted blocks)."""
+        with self.write() as conn:
+            dropped = conn.execute(
+                delete(t.calendar_busy).where(t.calendar_busy.c.end <= _iso(busy_before))
+            ).rowcount
+            conn.execute(
+                update(t.documents)
+                .where(t.documents.c.name == "team")
+                .values(data=team.model_dump(mode="json"))
+            )
+            if fresh_answers:
+                conn.execute(delete(t.answers))
+            conn.execute(delete(t.edit_log))
+            conn.execute(insert(t.rounds).values(number=number, state="open", opened_at=_now()))
+            last_plan = conn.execute(select(func.max(t.plans.c.id))).scalar() or 0
+            self._set_meta(conn, ROUND_PLANS_KEY, str(last_plan))
+        return int(dropped)
+
+    # ------------------------------------------------------------------ forgetting
+
+    def known_person(self, person_id: str) -> bool:
+        """Whether anything in the workspace is about ``person_id`` (a current person, or
+        traces of a removed one: answers, busy blocks, invites, RSVPs, rounds)."""
+        with self.read() as conn:
+            for column in (
+                t.people.c.id,
+                t.answers.c.person_id,
+                t.calendar_busy.c.person_id,
+                t.sent_invites.c.person_id,
+                t.replies.c.person_id,
+                t.responses.c.person_id,
+            ):
+                if conn.execute(select(column).where(column == person_id).limit(1)).first():
+                    return True
+            return any(
+                person_id in (r.data or {}).get("departments", {}) for r in self.round_rows(conn)
+            )
+
+    def forget_person(self, person_id: str) -> dict[str, int]:
+        """Erase ``person_id`` everywhere (privacy invariant 9), in one transaction; returns
+        what went, per kind. Afterwards the file is checkpointed so the WAL keeps no copy.
+
+        Their record, answers, busy blocks (calendars and responses), response record,
+        invites sent, RSVPs, their place in published sessions, saved plans and closed
+        rounds, every history pair with them; undo entries that mention them (id, name or
+        e-mail address anywhere in the entry) are dropped, not rewritten.
+        """
+        counts: dict[str, int] = {}
+        with self.write() as conn:
+            markers = {person_id}
+            row = conn.execute(select(t.people.c.data).where(t.people.c.id == person_id)).first()
+            if row is not None:
+                markers |= {str(row.data.get("name") or ""), str(row.data.get("email") or "")}
+                markers.discard("")
+            for name, table, column in (
+                ("answers", t.answers, t.answers.c.person_id),
+                ("busy blocks", t.calendar_busy, t.calendar_busy.c.person_id),
+                ("invites", t.sent_invites, t.sent_invites.c.person_id),
+                ("replies", t.replies, t.replies.c.person_id),
+                ("responses", t.responses, t.responses.c.person_id),
+            ):
+                counts[name] = int(conn.execute(delete(table).where(column == person_id)).rowcount)
+            if self.has_scenario_conn(conn):
+                data = self._scenario_data(conn)
+                before = len(data["people"])
+                data["people"] = [p for p in data["people"] if p["id"] != person_id]
+                counts["person"] = before - len(data["people"])
+                _drop_references(data, "people", person_id)
+                self._write_scenario(conn, validate_scenario(data, self.location))
+            for sid, session in list(
+                conn.execute(select(t.published_sessions.c.session_id, t.published_sessions.c.data))
+            ):
+                scrubbed = _scrub(session, person_id, markers)
+                if scrubbed != session:
+                    conn.execute(
+                        update(t.published_sessions)
+                        .where(t.published_sessions.c.session_id == sid)
+                        .values(data=scrubbed)
+                    )
+            for pid_, schedule in list(conn.execute(select(t.plans.c.id, t.plans.c.schedule))):
+                scrubbed = _scrub(schedule, person_id, markers)
+                if scrubbed != schedule:
+                    conn.execute(
+                        update(t.plans).where(t.plans.c.id == pid_).values(schedule=scrubbed)
+                    )
+            counts["rounds"] = 0
+            for number, rdata in list(conn.execute(select(t.rounds.c.number, t.rounds.c.data))):
+                if rdata is None:
+                    continue
+                scrubbed = _scrub(rdata, person_id, markers)
+                if scrubbed != rdata:
+                    counts["rounds"] += 1
+                    conn.execute(
+                        update(t.rounds).where(t.rounds.c.number == number).values(data=scrubbed)
+                    )
+            counts["undo entries"] = 0
+            pattern = _marker_pattern(frozenset(markers))
+            for entry in list(
+                conn.execute(select(t.edit_log.c.id, t.edit_log.c.label, t.edit_log.c.changes))
+            ):
+                text = entry.label + "\n" + json.dumps(entry.changes, ensure_ascii=False)
+                if pattern.search(text):
+                    conn.execute(delete(t.edit_log).where(t.edit_log.c.id == entry.id))
+                    counts["undo entries"] += 1
+        self.checkpoint()
+        return counts
+
+    def has_scenario_conn(self, conn: Connection) -> bool:
+        return (
+            conn.execute(select(t.documents.c.name).where(t.documents.c.name == "team")).first()
+            is not None
+        )
+
+    def checkpoint(self) -> None:
+        """Fold the WAL into the database file and truncate it (nothing deleted stays in it)."""
+        if self._open_write() is not None:
+            return
+        with self.engine.connect() as conn:
+            if conn.dialect.name == "sqlite":
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
     # ------------------------------------------------------------------ maintenance
 
@@ -868,6 +1111,89 @@ class Workspace:
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+def effective_history(scenario: Scenario, rounds: Sequence[RoundRow]) -> History:
+    """The history a workspace plans with (SPEC §5; docs/rules.md, "Rounds").
+
+    * ``pairs``: the scenario's own (hand-typed) pairs, plus every pairing-group pair of the
+      last ``policy.avoid_repeat_rounds`` closed rounds;
+    * ``missed_out``: the scenario's own, plus everyone who has a ``yes`` standing now and
+      (a) said ``yes`` to something in the last closed round and attended nothing in it, or
+      (b) attended nothing in any of *their* last ``policy.fairness_rounds`` closed rounds
+      in which they said ``yes`` to something (a pause — a round without a yes — neither
+      breaks nor extends that streak).
+
+    Only current people are named (someone removed since is not planned anyway).
+    """
+    people = {p.id for p in scenario.people}
+    closed = [r for r in rounds if r.state == "closed" and r.data is not None]
+    policy = scenario.policy
+    pairs: list[tuple[str, str]] = list(scenario.history.pairs)
+    seen = {frozenset(p) for p in pairs}
+    recent = closed[-policy.avoid_repeat_rounds :] if policy.avoid_repeat_rounds else []
+    for r in recent:
+        for a, b in (r.data or {}).get("pairs", []):
+            key = frozenset((a, b))
+            if a in people and b in people and a != b and key not in seen:
+                seen.add(key)
+                pairs.append((a, b) if a < b else (b, a))
+    missed = list(scenario.history.missed_out)
+    standing_yes = {
+        pid for pid, answers in scenario.preferences.items() if Answer.yes in answers.values()
+    }
+
+    def reached_in(data: dict[str, Any]) -> set[str]:
+        return {p for s in data.get("sessions", []) for p in s.get("attended", [])}
+
+    reached = [reached_in(r.data or {}) for r in closed]
+    opted = [set((r.data or {}).get("opted_in", {})) for r in closed]
+    for pid in sorted(standing_yes & people):
+        if pid in missed:
+            continue
+        # (a) the closed round just before: said yes, attended nothing.
+        last_round = bool(closed) and pid in opted[-1] and pid not in reached[-1]
+        # (b) their own last fairness_rounds rounds with a yes: attended nothing in any.
+        theirs = [i for i in range(len(closed)) if pid in opted[i]][-policy.fairness_rounds :]
+        starved = bool(theirs) and not any(pid in reached[i] for i in theirs)
+        if last_round or starved:
+            missed.append(pid)
+    return History(pairs=pairs, missed_out=missed)
+
+
+def _scrub(value: Any, person_id: str, markers: set[str]) -> Any:
+    """A JSON value without ``person_id``: list items and dict keys equal to it go, a dict
+    naming it as ``person`` goes, a ``pairs`` entry with it goes, and any text holding one of
+    ``markers`` (id, name, e-mail address) has it replaced."""
+    if isinstance(value, dict):
+        if value.get("person") == person_id:
+            return _DROP
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            if k == person_id:
+                continue
+            if k == "pairs" and isinstance(v, list):  # history pairs with them go whole
+                v = [p for p in v if not (isinstance(p, list) and person_id in p)]
+            scrubbed = _scrub(v, person_id, markers)
+            if scrubbed is not _DROP:
+                out[k] = scrubbed
+        return out
+    if isinstance(value, list):
+        items = [_scrub(v, person_id, markers) for v in value if v != person_id]
+        return [v for v in items if v is not _DROP]
+    if isinstance(value, str):
+        return _marker_pattern(frozenset(markers)).sub("someone", value) if markers else value
+    return value
+
+
+@functools.lru_cache(maxsize=8)
+def _marker_pattern(markers: frozenset[str]) -> re.Pattern[str]:
+    """Any of ``markers`` as a whole word (a person "Bo" is not in "Board room")."""
+    alternatives = "|".join(re.escape(m) for m in sorted(markers, key=len, reverse=True) if m)
+    return re.compile(rf"(?<![\w.@-])(?:{alternatives})(?![\w@-])")
+
+
+_DROP = object()
 
 
 def _drop_references(data: dict[str, Any], kind: str, record_id: str) -> None:
