@@ -26,8 +26,6 @@ import csv
 import html
 import io
 import json
-import os
-import stat
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from itertools import combinations
@@ -35,8 +33,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from planner.domain.errors import InputError
+from planner.files import refuse_target, write_private
 from planner.rounds import live_facts
-from planner.service import write_private
 from planner.store import Workspace
 
 __all__ = ["FORMATS", "build_report", "render", "write_report"]
@@ -411,38 +409,12 @@ opted in; new cross-department pairs: <b>{_fmt(o["new_cross_department_pairs"], 
 # ------------------------------------------------------------------------------ writing
 
 
-def _refuse_out(path: Path, ws: Workspace) -> None:
-    """``--out`` must be a new or regular file that is not the workspace (nor its WAL)."""
-    try:
-        info = path.lstat()
-    except FileNotFoundError:
-        info = None
-    except OSError as exc:
-        raise InputError.single(str(path), f"cannot write: {exc.strerror}") from None
-    if info is not None:
-        if stat.S_ISLNK(info.st_mode):
-            raise InputError.single(str(path), "is a symbolic link; give a regular file")
-        if stat.S_ISDIR(info.st_mode):
-            raise InputError.single(str(path), "is a directory; give a file name, e.g. report.html")
-        if not stat.S_ISREG(info.st_mode):
-            raise InputError.single(str(path), "is not a regular file (a device, a pipe?)")
-    workspace = Path(ws.location)
-    for own in (workspace, Path(f"{workspace}-wal"), Path(f"{workspace}-shm")):
-        try:
-            if own.exists() and path.exists() and os.path.samefile(own, path):
-                raise InputError.single(str(path), "is the workspace itself; choose another file")
-        except OSError:
-            continue
-        if path.resolve() == own.resolve():
-            raise InputError.single(str(path), "is the workspace itself; choose another file")
-
-
 def write_report(
     ws: Workspace, out: Path, fmt: str, *, rounds: int | None = None, now: datetime | None = None
 ) -> Path:
     if fmt not in FORMATS:
         raise InputError.single("--format", f"{fmt!r}: give one of {', '.join(FORMATS)}")
-    _refuse_out(out, ws)
+    refuse_target(out, workspace=ws.location)  # before the report is computed
     report = build_report(ws, rounds=rounds, now=now)
     title = ws.load_scenario().team.name
-    return write_private(out, render(report, fmt, title=title))  # type: ignore[arg-type]
+    return write_private(out, render(report, fmt, title=title), workspace=ws.location)  # type: ignore[arg-type]

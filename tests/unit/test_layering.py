@@ -16,6 +16,8 @@ CORE = [
     "planner.bench",
     "planner.service",
     "planner.respond",
+    "planner.rounds",
+    "planner.report",
     "planner.overview",
     "planner.demo",
     "planner.cli",  # imports the TUI lazily, only when a TUI command runs
