@@ -287,7 +287,7 @@ class RespondApp(App[int]):
         try:
             self.written = write_response(response, self.out)
         except InputError as exc:  # an --out that is refused: a link, a device, a workspace
-            self.notify(str(exc), title=exc.title, severity="error")
+            notify(self, str(exc), title=exc.title, severity="error")
             return
         except OSError as exc:
             notify(self, f"{self.out}: {exc.strerror}", severity="error")

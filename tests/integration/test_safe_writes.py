@@ -306,11 +306,12 @@ def test_invites_out_with_a_planted_link_is_refused_before_any_file(
 async def test_respond_over_a_planted_link_is_refused_in_the_app(
     ws_db: Path, tmp_path: Path
 ) -> None:
-    from planner.respond import export_poll
+    from planner.respond import export_polls
     from planner.tui.respond import make_respond_app
 
     with Workspace.open(ws_db) as ws:
-        poll = export_poll(ws, tmp_path / "poll.toml")
+        export_polls(ws, tmp_path / "polls")
+    poll = tmp_path / "polls" / "poll-ann.toml"
     out = tmp_path / "answers"
     out.mkdir()
     victim = tmp_path / "victim.txt"
