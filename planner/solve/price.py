@@ -42,10 +42,13 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any, Literal
 
+import numpy as np
+
 from planner.domain.models import Answer, Scenario
 from planner.domain.planning import PlanningInput
-from planner.domain.schedule import PlanStatus, Schedule
-from planner.domain.timeutil import WEEKDAYS, parse_clock_range
+from planner.domain.schedule import Objective, PlanStatus, Schedule
+from planner.domain.timeutil import WEEKDAYS, local_instant, parse_clock_range
+from planner.solve import decode
 from planner.solve import objective as objective_mod
 from planner.solve.engine import PlanSolver, SolveOptions
 from planner.solve.greedy import Placement
@@ -74,6 +77,8 @@ class Relaxation:
     """The relaxed copy of a scenario (the argument is not changed)."""
     group: str | None = None
     """Relaxations screened together by :attr:`group`'s whole-queue relaxation."""
+    band: tuple[str, str, int, int] | None = None
+    """A queue floor's window: (queue id, weekday, start, end minute of the team-zone day)."""
 
 
 @dataclass
@@ -99,7 +104,7 @@ class Price:
         if self.status == "unknown":
             return "no gain found in the time given" if self.how != "not examined" else "unknown"
         sign = "" if self.proven else "≥ "
-        return f"{sign}+{self.people_gain} people, {sign}+{self.yes_gain} yes"
+        return f"{sign}{self.people_gain:+d} people, {sign}{self.yes_gain:+d} yes"
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -279,6 +284,7 @@ def _queue_relaxations(scenario: Scenario) -> Iterator[Relaxation]:
                         f"{queue.name} floor, {when}: {k} → {k - 1}",
                         _edit(split),
                         group=f"queue-floor:{queue.id}",
+                        band=(queue.id, day, band[0], band[1]),
                     )
 
 
@@ -478,10 +484,21 @@ class _PriceSolver(PlanSolver):
     def prepare(self) -> None:
         super().prepare()
         mapped = self._mapped()
-        if mapped is None:
+        if mapped is None or not self._valid(mapped):
             return
         if not self.hint or self._better(self.evaluate(mapped)[0], self.evaluate(self.hint)[0]):
             self.hint = mapped
+
+    def _valid(self, plan: list[Placement]) -> bool:
+        """The engine offers its hint as a plan before any search, so a warm start must
+        keep every rule of this scenario: checked by the independent checker. (A
+        relaxation can leave the current plan invalid: without its facilitator
+        requirement, a facilitator who did not opt in may no longer attend.)"""
+        assert self.instance is not None
+        kept = self.evaluate(plan)[1]
+        objective = Objective(value=0, bound=0, gap=0)
+        schedule = decode.schedule(self.instance, plan, kept, PlanStatus.feasible, objective)
+        return not verify(self.problem, schedule)
 
     def _mapped(self) -> list[Placement] | None:
         """The current plan in this (relaxed) instance's indices, or ``None``."""
@@ -504,6 +521,45 @@ class _PriceSolver(PlanSolver):
                 return None
             mapped.append(Placement(s, int(hits[0]), pl.venue, list(pl.people)))
         return mapped
+
+
+def _band_reachable(instance: Instance, band: tuple[str, str, int, int]) -> bool:
+    """Whether a queue member could be at any session overlapping the band at all.
+
+    Read from the relaxed instance (its starts and availability already reflect the
+    relaxed floor). When no member can attend any session that overlaps the window, the
+    window's floor constrains nothing and relaxing it cannot change any plan.
+    """
+    qid, day, start, end = band
+    grid = instance.grid
+    windows = [
+        (
+            int(local_instant(d, start, grid.tz).timestamp()) // 60,
+            int(local_instant(d, end, grid.tz).timestamp()) // 60,
+        )
+        for d in grid.days
+        if WEEKDAYS[d.weekday()] == day
+    ]
+    if not windows:
+        return False
+    members = {pd.index for pd in instance.people if qid in pd.person.queues}
+    for a in instance.activities:
+        if not len(a.candidates):
+            continue
+        starts = grid.start[a.candidates]
+        ends = starts + a.activity.duration_minutes
+        hits = np.zeros(len(a.candidates), dtype=bool)
+        for ws, we in windows:
+            hits |= (starts < we) & (ws < ends)
+        if not hits.any():
+            continue
+        if members & set(a.required):
+            return True
+        for p in members:
+            positions = a.avail.get(p)
+            if positions is not None and len(positions) and hits[positions].any():
+                return True
+    return False
 
 
 def _levels(solver: _PriceSolver) -> dict[int, int]:
@@ -540,11 +596,13 @@ def price(
     base_levels = _levels(base_solver)
     warm = (base_instance, list(base_solver.placements))
 
-    def solve(relaxation: Relaxation, relaxed: PlanningInput) -> Price:
+    def solve(relaxation: Relaxation, relaxed: PlanningInput, screen: bool = False) -> Price:
         seconds = deadline - clock()
         if seconds < MIN_SEARCH:
             return Price(relaxation, "unknown", how="not examined")
         left = sum(1 for p in pending if p is None) or 1
+        if screen:
+            left = min(left, 1 + sum(1 for c in screens if pending[c] is None))
         solver = _PriceSolver(
             relaxed, replace(options, time_limit=max(MIN_SEARCH, seconds / left)), warm
         )
@@ -554,11 +612,7 @@ def price(
         _check(problem, relaxed, schedule, rule=relaxation.rule)
         people, yes = counts(solver.instance, schedule)
         proven = {1, 2} <= solver.proven_levels
-        levels = _levels(solver)
-        gained = tuple(levels.get(lv, 0) for lv in (1, 2)) > tuple(
-            base_levels.get(lv, 0) for lv in (1, 2)
-        )
-        if gained:
+        if (people - report.people, yes - report.yes) > (0, 0):
             return Price(
                 relaxation, "gain", people - report.people, yes - report.yes, proven, "search"
             )
@@ -584,24 +638,38 @@ def price(
             pending.append(None)
             promise.append((0, 0))
             continue
-        upper = objective_mod.level_bounds(build_instance(relaxed))
+        instance = build_instance(relaxed)
+        upper = objective_mod.level_bounds(instance)
         gain = (upper[1] - base_levels.get(1, 0), upper[2] - base_levels.get(2, 0))
         promise.append(gain)
-        pending.append(
-            Price(r, "not_binding", proven=True, how="bound") if gain <= (0, 0) else None
-        )
+        if gain <= (0, 0):
+            pending.append(Price(r, "not_binding", proven=True, how="bound"))
+        elif r.band is not None and not _band_reachable(instance, r.band):
+            pending.append(Price(r, "not_binding", proven=True, how="no session reaches it"))
+        else:
+            pending.append(None)
 
     # Whole-queue floors first: no gain there proves every window of the queue not binding.
-    for i, r in enumerate(candidates):
-        if r.group is None and r.id in {c.group for c in candidates} and pending[i] is None:
-            whole_input = relaxed_inputs[i]
-            assert whole_input is not None
-            whole = replace(solve(r, whole_input), how="queue search")
+    groups = {c.group for c in candidates if c.group is not None}
+    screens = [
+        i
+        for i, r in enumerate(candidates)
+        if r.id in groups
+        and any(pending[j] is None for j, c in enumerate(candidates) if c.group == r.id)
+    ]
+    for i in screens:
+        r = candidates[i]
+        whole_input = relaxed_inputs[i]
+        if pending[i] is None and whole_input is not None:
+            whole = replace(solve(r, whole_input, screen=True), how="queue search")
             pending[i] = whole
             if whole.status == "not_binding":
                 for j, c in enumerate(candidates):
                     if c.group == r.id and pending[j] is None:
                         pending[j] = Price(c, "not_binding", proven=True, how="queue bound")
+    for i, r in enumerate(candidates):
+        if r.id in groups and pending[i] is None:  # a screen no window needs any more
+            pending[i] = Price(r, "unknown", how="not examined")
     order = sorted(
         (i for i, p in enumerate(pending) if p is None), key=lambda i: promise[i], reverse=True
     )
@@ -609,7 +677,6 @@ def price(
         one = relaxed_inputs[i]
         assert one is not None
         pending[i] = solve(candidates[i], one)
-    groups = {c.group for c in candidates}
     shown = [p for p in pending if p is not None and p.relaxation.id not in groups]
     report.prices = sorted(shown, key=_rank)
     report.seconds = clock() - t0
