@@ -112,12 +112,18 @@ def test_no_personal_boundary_or_reason_in_any_output(
         person("xu-marker", name="Xu Plantedname", needs=["step-free"], **LUNCH_ONLY),
         person("ann"),
         person("bo"),
+        person("fac", name="Fac Host", time_off=[{"start": "2027-03-03", "end": "2027-03-03"}]),
     ]
-    prefs = everyone_yes(people, "quiz")
+    prefs = everyone_yes(people[:-1], "quiz", "talk")
     prefs["ann"] = {"quiz": "no"}
     data = scenario_data(
         people,
-        [activity("quiz", windows=[{"days": ["tue"], "time": "12:00-13:00"}])],
+        [
+            activity("quiz", windows=[{"days": ["tue"], "time": "12:00-13:00"}]),
+            # The host is away on the only day of the talk: "another facilitator" gains,
+            # and says nothing of why.
+            activity("talk", required=["fac"], windows=[{"days": ["wed"], "time": "10:00-12:00"}]),
+        ],
         prefs,
         team=ONE_WEEK,
         queues=[{"id": "phone", "name": "Phone line", "min_on_duty": 1}],
@@ -147,6 +153,7 @@ def test_no_personal_boundary_or_reason_in_any_output(
         assert marker not in text, marker
     # The window is what the organiser can move: it is priced and gains.
     assert "quiz, windows: lifted" in text
+    assert "talk: another facilitator in place of fac host" in text
 
 
 @pytest.mark.parametrize(

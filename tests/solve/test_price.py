@@ -6,12 +6,16 @@ with the exact gain, proven, and find nothing else that gains.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
+
+import pytest
 
 from planner.domain.planning import PlanningInput
 from planner.domain.schedule import PlanStatus
 from planner.solve.engine import SolveOptions
-from planner.solve.price import PriceReport, price, relaxations
+from planner.solve.price import PriceReport, _PriceSolver, price, relaxations
+from planner.solve.verify import verify
 from tests.factories import activity, build, everyone_yes, person, planning_input, scenario_data
 
 OPTIONS = SolveOptions(time_limit=30, workers=1, seed=0)
@@ -215,3 +219,36 @@ def test_infeasible_scenario_prices_nothing() -> None:
     problem: PlanningInput = planning_input(data)
     report = price(problem, SolveOptions(time_limit=5, workers=1, seed=0))
     assert report.status is PlanStatus.infeasible and report.prices == []
+
+
+def test_a_relaxation_that_invalidates_the_current_plan_starts_afresh(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The facilitator attends without opting in (required); without the requirement the
+    current plan breaks ``opted_out``, so it must not be used as the relaxed search's start
+    (the engine offers its start as a plan before any search)."""
+    people = [person("fay", name="Fay Facilitator"), *(person(p) for p in ("ann", "bo"))]
+    data = scenario_data(
+        people,
+        [activity("quiz", required=["fay"])],
+        everyone_yes(people[1:], "quiz"),
+        team=ONE_WEEK,
+    )
+    problem = planning_input(data)
+    report = price(problem, OPTIONS)
+    assert (report.people, report.yes) == (2, 2)
+    by_id = {p.relaxation.id: p for p in report.prices}
+    assert by_id["activity:quiz:required:fay"].status == "not_binding"
+
+    base = _PriceSolver(problem, OPTIONS)
+    base.solve()
+    assert base.instance is not None and base.placements
+    relax = by_id["activity:quiz:required:fay"].relaxation.relax
+    relaxed = replace(problem, scenario=relax(problem.scenario))
+    # No greedy start: the warm start is the only candidate, and it breaks a rule.
+    monkeypatch.setattr("planner.solve.engine.greedy_plan", lambda instance: [])
+    solver = _PriceSolver(relaxed, OPTIONS, (base.instance, list(base.placements)))
+    solver.prepare()
+    assert solver.hint == []
+    schedule = solver.solve().schedule
+    assert not verify(relaxed, schedule)
