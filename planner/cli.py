@@ -416,15 +416,22 @@ def _price(args: argparse.Namespace, problem: PlanningInput, workspace: str | No
         + ("" if report.proven else ", not proven optimal: gains are over this plan")
         + f"): {report.people} people with a yes placed, {report.yes} yes answers placed"
     )
-    gains = [p for p in report.prices if p.status != "not_binding"]
+    gains = [p for p in report.prices if p.status == "gain"]
+    open_ = [p for p in report.prices if p.status == "unknown"]
+    idle = [p for p in report.prices if p.status == "not_binding"]
     if gains:
         table = Table("#", "limit (relaxed by one step)", "gain", "proven", box=None)
         for n, p in enumerate(gains, 1):
             table.add_row(str(n), p.relaxation.label, p.gain_text(), "yes" if p.proven else "no")
         out_table(table)
-    else:
+    elif not open_:
         out("no limit binds: relaxing any one of them places nobody more")
-    idle = [p for p in report.prices if p.status == "not_binding"]
+    else:
+        out("no gain found")
+    if open_:
+        out(f"not settled in the time given ({len(open_)}; a longer --time-limit may settle them):")
+        for p in open_:
+            out(f"  {p.relaxation.label}: {p.gain_text()}")
     if idle:
         out("not binding:")
         for p in idle:

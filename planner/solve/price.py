@@ -102,7 +102,9 @@ class Price:
         if self.status == "not_binding":
             return "not binding"
         if self.status == "unknown":
-            return "no gain found in the time given" if self.how != "not examined" else "unknown"
+            if self.how == "not examined":
+                return "not examined: the time ran out"
+            return "no gain found in the time given"
         sign = "" if self.proven else "≥ "
         return f"{sign}{self.people_gain:+d} people, {sign}{self.yes_gain:+d} yes"
 
