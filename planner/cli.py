@@ -374,6 +374,79 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_price(args: argparse.Namespace) -> int:
+    """What a limit costs (issue 19): the gain of relaxing each negotiable limit by one step."""
+    from planner import service
+    from planner.domain.budget import check_memory
+    from planner.files import refuse_target
+
+    now = service.parse_now(args.now)
+    if args.workspace and args.scenario:
+        raise InputError.single("planner price", "give a SCENARIO file or --workspace DB, not both")
+    if not args.workspace and not args.scenario:
+        raise InputError.single("planner price", "give a SCENARIO file or --workspace DB")
+    if not args.workspace:
+        problem = service.planning_input_from_file(Path(args.scenario), now)
+        check_memory(problem.scenario, args.scenario)
+        if args.json:
+            refuse_target(Path(args.json))  # an unusable --json is refused before the search
+        return _price(args, problem, None)
+    with open_workspace(args, create=False) as ws:
+        problem = ws.planning_input(now)
+        check_memory(problem.scenario, ws.location)
+        if args.json:
+            refuse_target(Path(args.json), workspace=ws.location)
+        return _price(args, problem, ws.location)
+
+
+def _price(args: argparse.Namespace, problem: PlanningInput, workspace: str | None) -> int:
+    from rich.table import Table
+
+    from planner.files import write_private
+    from planner.solve import SolveOptions
+    from planner.solve.price import price
+
+    options = SolveOptions(time_limit=args.time_limit, workers=args.workers, seed=args.seed)
+    report = price(problem, options)
+    if report.status.value not in ("optimal", "feasible"):
+        err(f"planner price: no plan to price ({report.status.value}); see `planner solve`")
+        return EXIT_INFEASIBLE
+    out(
+        f"current plan ({report.status.value}"
+        + ("" if report.proven else ", not proven optimal: gains are over this plan")
+        + f"): {report.people} people with a yes placed, {report.yes} yes answers placed"
+    )
+    gains = [p for p in report.prices if p.status == "gain"]
+    open_ = [p for p in report.prices if p.status == "unknown"]
+    idle = [p for p in report.prices if p.status == "not_binding"]
+    if gains:
+        table = Table("#", "limit (relaxed by one step)", "gain", "proven", box=None)
+        for n, p in enumerate(gains, 1):
+            table.add_row(str(n), p.relaxation.label, p.gain_text(), "yes" if p.proven else "no")
+        out_table(table)
+    elif not open_:
+        out("no limit binds: relaxing any one of them places nobody more")
+    else:
+        out("no gain found")
+    if open_:
+        out(f"not settled in the time given ({len(open_)}; a longer --time-limit may settle them):")
+        for p in open_:
+            out(f"  {p.relaxation.label}: {p.gain_text()}")
+    if idle:
+        out("not binding:")
+        for p in idle:
+            out(f"  {p.relaxation.label}")
+    out("personal availability and people's own limits are never priced")
+    if args.json:
+        path = write_private(
+            Path(args.json),
+            json.dumps(report.as_json(), indent=2, ensure_ascii=False) + "\n",
+            workspace=workspace,
+        )
+        out(f"wrote {path}")
+    return EXIT_OK
+
+
 def _by_leading_number(path: Path) -> tuple[float, str]:
     """50meetings-... before 100meetings-...; a name without a number last."""
     number = re.match(r"\d+", path.name)
@@ -624,6 +697,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--schedule", help="explain this schedule.json instead of planning anew")
     p.add_argument("--now", help="ISO date-time for min_notice (default: now)")
     solver_opts(p, 10.0)
+    p = add("price", cmd_price, "what a limit costs: the gain of relaxing each limit by one step")
+    p.add_argument("scenario", nargs="?")
+    p.add_argument("--json", help="also write the report as JSON to this file")
+    p.add_argument("--now", help="ISO date-time for min_notice (default: now)")
+    solver_opts(p, 60.0, "seconds for the whole report (default %(default)s)")
+    workspace_opt(p)
     p = add(
         "bench", cmd_bench, "benchmark against the greedy baselines, or solve a meeting instance"
     )

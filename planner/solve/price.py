@@ -1,0 +1,710 @@
+"""What a limit costs: the gain of relaxing each negotiable limit by one step (issue 19).
+
+``planner price`` answers "why is the plan as small as it is?" in terms an organiser can act
+on. For every *negotiable* limit of a scenario — a queue's floor in one service window
+(weekday × hour band), the team caps, each protected window, each activity's capacity,
+windows and mixing rule, each venue's capacity, each required facilitator — it reports how
+many more people get one of their ``yes`` activities, and how many more ``yes`` answers are
+placed, when that one limit is relaxed by one step and every other rule is kept.
+
+Personal boundaries (time off, busy blocks, working hours, a person's own caps, answers,
+needs) are never offered and never named: a relaxation edits team-level records only, and
+its label names only the team's own records (queues, activities, venues, the policy, a
+required facilitator by name), never what a person's calendar or answers hold (privacy
+invariant 4).
+
+How:
+
+1. plan the scenario as it is (the *current plan*);
+2. a :class:`Relaxation` returns an edited copy of the SCENARIO, so its plan is checked by
+   the ordinary :func:`~planner.solve.verify.verify` against the relaxed scenario, and
+   against the original for every rule it did not relax;
+3. screen: the real problem's level bounds of the relaxed scenario
+   (:func:`~planner.solve.objective.level_bounds`) that do not exceed the current plan on
+   levels 1 and 2 prove the limit not binding without a search. A queue's per-window
+   floors are screened together by relaxing the queue's floor everywhere: no gain there
+   proves no single window gains either;
+4. solve the rest under one shared time budget, most promising bound first, each search
+   warm-started from the current plan (which every relaxation keeps valid). A relaxed
+   search that proves levels 1 and 2 optimal gives an exact gain; otherwise the gain found
+   is a lower bound ("≥ N in the time given").
+
+Gains are counted over the current plan: when it is not proven optimal, a relaxed search
+may also gain by finding what the current search missed (the report says whether it was
+proven).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from typing import Any, Literal
+
+import numpy as np
+
+from planner.domain.models import Answer, Scenario
+from planner.domain.planning import PlanningInput
+from planner.domain.schedule import Objective, PlanStatus, Schedule
+from planner.domain.timeutil import WEEKDAYS, local_instant, parse_clock_range
+from planner.solve import decode
+from planner.solve import objective as objective_mod
+from planner.solve.engine import PlanSolver, SolveOptions
+from planner.solve.greedy import Placement
+from planner.solve.instance import Instance, build_instance
+from planner.solve.verify import verify
+
+Status = Literal["gain", "not_binding", "unknown"]
+
+BASE_SHARE = 0.3
+"""Share of the time budget the current plan may use; the relaxed searches share the rest."""
+MIN_SEARCH = 0.2
+"""Seconds below which a relaxed search is not started (reported as not examined)."""
+
+
+@dataclass(frozen=True)
+class Relaxation:
+    """One negotiable limit relaxed by one step."""
+
+    id: str
+    """Stable id, e.g. ``queue-floor:phone:tue:12:00``."""
+    rule: str
+    """The hard rule (SPEC §2) whose limit is relaxed; the relaxed plan keeps every other."""
+    label: str
+    """What an organiser reads, e.g. ``Phone line floor, Tue 12:00–13:00: 2 → 1``."""
+    relax: Callable[[Scenario], Scenario]
+    """The relaxed copy of a scenario (the argument is not changed)."""
+    group: str | None = None
+    """Relaxations screened together by :attr:`group`'s whole-queue relaxation."""
+    band: tuple[str, str, int, int] | None = None
+    """A queue floor's window: (queue id, weekday, start, end minute of the team-zone day)."""
+
+
+@dataclass
+class Price:
+    """The gain of one relaxation over the current plan."""
+
+    relaxation: Relaxation
+    status: Status
+    people_gain: int = 0
+    """More people with a ``yes`` placed in one of their ``yes`` activities."""
+    yes_gain: int = 0
+    """More ``yes`` answers placed."""
+    proven: bool = False
+    """The gain is exact (the relaxed search proved levels 1 and 2 optimal, or a bound
+    proved that nothing can be gained); otherwise a lower bound."""
+    how: str = ""
+    """``bound``, ``queue bound``, ``queue search``, ``search`` or ``not examined``."""
+
+    def gain_text(self) -> str:
+        """``+2 people, +3 yes`` with ``≥`` for a lower bound; ``not binding``; ``unknown``."""
+        if self.status == "not_binding":
+            return "not binding"
+        if self.status == "unknown":
+            if self.how == "not examined":
+                return "not examined: the time ran out"
+            return "no gain found in the time given"
+        sign = "" if self.proven else "≥ "
+        return f"{sign}{self.people_gain:+d} people, {sign}{self.yes_gain:+d} yes"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.relaxation.id,
+            "rule": self.relaxation.rule,
+            "limit": self.relaxation.label,
+            "status": self.status,
+            "people_gain": self.people_gain,
+            "yes_gain": self.yes_gain,
+            "proven": self.proven,
+            "how": self.how,
+        }
+
+
+@dataclass
+class PriceReport:
+    status: PlanStatus
+    """Status of the current plan."""
+    people: int = 0
+    """People with a ``yes`` placed in the current plan."""
+    yes: int = 0
+    """``yes`` answers placed in the current plan."""
+    proven: bool = False
+    """The current plan is proven optimal on levels 1 and 2."""
+    prices: list[Price] = field(default_factory=list)
+    """Gains first (largest first), then unknown, then not binding."""
+    seconds: float = 0.0
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "plan": {
+                "status": self.status.value,
+                "people_with_yes": self.people,
+                "yes_placed": self.yes,
+                "proven": self.proven,
+            },
+            "limits": [p.as_json() for p in self.prices],
+            "seconds": round(self.seconds, 3),
+        }
+
+
+# --------------------------------------------------------------------------- relaxations
+
+
+def _edit(edit: Callable[[dict[str, Any]], None]) -> Callable[[Scenario], Scenario]:
+    """A relaxation that edits a plain copy of the scenario and validates it again."""
+
+    def relax(scenario: Scenario) -> Scenario:
+        data = scenario.model_dump(mode="python")
+        edit(data)
+        return Scenario.model_validate(data)
+
+    return relax
+
+
+def _minus(spans: list[tuple[int, int]], cut: tuple[int, int]) -> list[tuple[int, int]]:
+    a, b = cut
+    rest: list[tuple[int, int]] = []
+    for s, e in spans:
+        if e <= a or b <= s:
+            rest.append((s, e))
+            continue
+        if s < a:
+            rest.append((s, a))
+        if b < e:
+            rest.append((b, e))
+    return rest
+
+
+def _clock(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _span_text(span: tuple[int, int]) -> str:
+    return f"{_clock(span[0])}-{_clock(span[1])}"
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for s, e in sorted(spans):
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], e))
+        else:
+            merged.append((s, e))
+    return merged
+
+
+def _service_hours(scenario: Scenario, qid: str) -> dict[str, list[tuple[int, int]]] | None:
+    """A queue's service hours per weekday in team-zone minutes, or ``None`` when they are
+    the union of members' hours in other zones (then only the whole queue is priced)."""
+    queue = next(q for q in scenario.queues if q.id == qid)
+    if queue.service_hours is not None:
+        return {
+            d: _merge([parse_clock_range(t) for t in ranges])
+            for d, ranges in queue.service_hours.items()
+        }
+    hours: dict[str, list[tuple[int, int]]] = {}
+    for p in scenario.people:
+        if qid not in p.queues:
+            continue
+        if p.timezone not in (None, scenario.team.timezone):
+            return None
+        own = p.working_hours if p.working_hours is not None else scenario.policy.working_hours
+        for d, ranges in own.items():
+            hours.setdefault(d, []).extend(parse_clock_range(t) for t in ranges)
+    return {d: _merge(spans) for d, spans in hours.items()}
+
+
+def _horizon_weekdays(scenario: Scenario) -> list[str]:
+    h = scenario.team.horizon
+    days = {(h.start + timedelta(days=i)).weekday() for i in range((h.end - h.start).days + 1)}
+    return [WEEKDAYS[d] for d in sorted(days)]
+
+
+def _queue_relaxations(scenario: Scenario) -> Iterator[Relaxation]:
+    weekdays = _horizon_weekdays(scenario)
+    ids = {q.id for q in scenario.queues}
+    for qi, queue in enumerate(scenario.queues):
+        k = queue.min_on_duty
+        if k <= 0 or not any(queue.id in p.queues for p in scenario.people):
+            continue
+
+        def whole(data: dict[str, Any], qi: int = qi) -> None:
+            data["queues"][qi]["min_on_duty"] -= 1
+
+        yield Relaxation(
+            f"queue-floor:{queue.id}",
+            "coverage_floor",
+            f"{queue.name} floor, all service hours: {k} → {k - 1}",
+            _edit(whole),
+        )
+        hours = _service_hours(scenario, queue.id)
+        if hours is None:
+            continue
+        twin = next(f"{queue.id}-{n}" for n in range(1, 10_000) if f"{queue.id}-{n}" not in ids)
+        for day in weekdays:
+            for s, e in hours.get(day, []):
+                for h in range(s // 60, (e + 59) // 60):
+                    band = (max(s, h * 60), min(e, (h + 1) * 60))
+                    if band[0] >= band[1]:
+                        continue
+
+                    def split(
+                        data: dict[str, Any],
+                        qi: int = qi,
+                        day: str = day,
+                        band: tuple[int, int] = band,
+                        hours: dict[str, list[tuple[int, int]]] = hours,
+                        twin: str = twin,
+                    ) -> None:
+                        # The queue keeps its floor outside the band; a twin with the same
+                        # members holds the floor minus one inside it.
+                        q = data["queues"][qi]
+                        q["service_hours"] = {
+                            d: [
+                                _span_text(sp)
+                                for sp in (_minus(spans, band) if d == day else spans)
+                            ]
+                            for d, spans in hours.items()
+                        }
+                        data["queues"].append(
+                            {
+                                "id": twin,
+                                "name": q["name"],
+                                "min_on_duty": q["min_on_duty"] - 1,
+                                "service_hours": {day: [_span_text(band)]},
+                            }
+                        )
+                        for p in data["people"]:
+                            if q["id"] in p["queues"]:
+                                p["queues"].append(twin)
+
+                    when = f"{day.capitalize()} {_clock(band[0])}–{_clock(band[1])}"
+                    yield Relaxation(
+                        f"queue-floor:{queue.id}:{day}:{_clock(band[0])}",
+                        "coverage_floor",
+                        f"{queue.name} floor, {when}: {k} → {k - 1}",
+                        _edit(split),
+                        group=f"queue-floor:{queue.id}",
+                        band=(queue.id, day, band[0], band[1]),
+                    )
+
+
+def _cap_relaxations(scenario: Scenario) -> Iterator[Relaxation]:
+    policy = scenario.policy
+
+    def weekly(data: dict[str, Any]) -> None:
+        data["policy"]["max_events_per_week"] += 1
+
+    def daily(data: dict[str, Any]) -> None:
+        data["policy"]["max_events_per_day"] += 1
+
+    n = policy.max_events_per_week
+    yield Relaxation(
+        "team-cap:weekly-events",
+        "weekly_events_cap",
+        f"Team cap, events per week: {n} → {n + 1}",
+        _edit(weekly),
+    )
+    if policy.max_minutes_per_week is not None and scenario.activities:
+        step = min(a.duration_minutes for a in scenario.activities)
+        m = policy.max_minutes_per_week
+
+        def minutes(data: dict[str, Any]) -> None:
+            data["policy"]["max_minutes_per_week"] = min(7 * 24 * 60, m + step)
+
+        yield Relaxation(
+            "team-cap:weekly-minutes",
+            "weekly_minutes_cap",
+            f"Team cap, minutes per week: {m} → {min(7 * 24 * 60, m + step)}",
+            _edit(minutes),
+        )
+    d = policy.max_events_per_day
+    yield Relaxation(
+        "team-cap:daily-events",
+        "daily_cap",
+        f"Team cap, events per day: {d} → {d + 1}",
+        _edit(daily),
+    )
+
+
+def _window_text(days: Sequence[str] | None, date: Any, time_: str) -> str:
+    when = ", ".join(d.capitalize() for d in days) if days else str(date)
+    start, end = parse_clock_range(time_)
+    return f"{when} {_clock(start)}–{_clock(end)}"
+
+
+def _protected_relaxations(scenario: Scenario) -> Iterator[Relaxation]:
+    for i, w in enumerate(scenario.policy.protected):
+
+        def lift(data: dict[str, Any], i: int = i) -> None:
+            del data["policy"]["protected"][i]
+
+        yield Relaxation(
+            f"protected:{i + 1}",
+            "protected_window",
+            f"Protected window {_window_text(w.days, w.date, w.time)}: lifted",
+            _edit(lift),
+        )
+
+
+def _activity_relaxations(scenario: Scenario) -> Iterator[Relaxation]:
+    names = {p.id: p.name for p in scenario.people}
+    for ai, a in enumerate(scenario.activities):
+
+        def more(data: dict[str, Any], ai: int = ai) -> None:
+            data["activities"][ai]["max_participants"] += 1
+
+        yield Relaxation(
+            f"activity:{a.id}:max",
+            "capacity",
+            f"{a.name}, most participants: {a.max_participants} → {a.max_participants + 1}",
+            _edit(more),
+        )
+        if a.min_participants > 1:
+
+            def fewer(data: dict[str, Any], ai: int = ai) -> None:
+                data["activities"][ai]["min_participants"] -= 1
+
+            yield Relaxation(
+                f"activity:{a.id}:min",
+                "capacity",
+                f"{a.name}, fewest participants: {a.min_participants} → {a.min_participants - 1}",
+                _edit(fewer),
+            )
+        if a.windows:
+
+            def anywhere(data: dict[str, Any], ai: int = ai) -> None:
+                data["activities"][ai]["windows"] = []
+
+            yield Relaxation(
+                f"activity:{a.id}:windows",
+                "activity_window",
+                f"{a.name}, windows: lifted (any time the other rules allow)",
+                _edit(anywhere),
+            )
+        if a.min_departments > 1:
+
+            def depts(data: dict[str, Any], ai: int = ai) -> None:
+                data["activities"][ai]["min_departments"] -= 1
+
+            yield Relaxation(
+                f"activity:{a.id}:min-departments",
+                "department_mix",
+                f"{a.name}, departments per session: {a.min_departments} → {a.min_departments - 1}",
+                _edit(depts),
+            )
+        if a.max_department_share < 1:
+
+            def share(data: dict[str, Any], ai: int = ai) -> None:
+                data["activities"][ai]["max_department_share"] = 1.0
+
+            yield Relaxation(
+                f"activity:{a.id}:department-share",
+                "department_mix",
+                f"{a.name}, share of one department: at most "
+                f"{a.max_department_share:.0%} → no limit",
+                _edit(share),
+            )
+        for pid in a.required:
+
+            def stand_in(data: dict[str, Any], ai: int = ai, pid: str = pid) -> None:
+                data["activities"][ai]["required"].remove(pid)
+
+            yield Relaxation(
+                f"activity:{a.id}:required:{pid}",
+                "required_attendee",
+                f"{a.name}: another facilitator in place of {names.get(pid, pid)}",
+                _edit(stand_in),
+            )
+
+
+def _venue_relaxations(scenario: Scenario) -> Iterator[Relaxation]:
+    for vi, v in enumerate(scenario.venues):
+
+        def bigger(data: dict[str, Any], vi: int = vi) -> None:
+            data["venues"][vi]["capacity"] += 1
+
+        yield Relaxation(
+            f"venue:{v.id}:capacity",
+            "venue_capacity",
+            f"{v.name} capacity: {v.capacity} → {v.capacity + 1}",
+            _edit(bigger),
+        )
+
+
+def relaxations(scenario: Scenario) -> list[Relaxation]:
+    """Every negotiable limit of ``scenario`` relaxed by one step (personal ones never).
+
+    The whole-queue floor relaxations are included (they screen the per-window ones).
+    """
+    return [
+        *_queue_relaxations(scenario),
+        *_cap_relaxations(scenario),
+        *_protected_relaxations(scenario),
+        *_activity_relaxations(scenario),
+        *_venue_relaxations(scenario),
+    ]
+
+
+# --------------------------------------------------------------------------- measuring
+
+
+def counts(instance: Instance, schedule: Schedule) -> tuple[int, int]:
+    """(people with a ``yes`` placed, ``yes`` answers placed) of ``schedule``."""
+    by_id = {a.activity.id: a for a in instance.activities}
+    people: set[str] = set()
+    yes = 0
+    for s in schedule.sessions:
+        a = by_id[s.activity]
+        for pid in s.attendees:
+            if a.answers.get(instance.person_index[pid]) is Answer.yes:
+                people.add(pid)
+                yes += 1
+    return len(people), yes
+
+
+class _PriceSolver(PlanSolver):
+    """The engine, warm-started from the current plan (which every relaxation keeps valid),
+    and telling which levels it proved."""
+
+    def __init__(
+        self,
+        problem: PlanningInput,
+        options: SolveOptions,
+        warm: tuple[Instance, list[Placement]] | None = None,
+    ) -> None:
+        super().__init__(problem, options)
+        self._warm = warm
+
+    @property
+    def proven_levels(self) -> frozenset[int]:
+        """Levels proven optimal; a level without terms counts as proven."""
+        missing = set(objective_mod.LEVEL_ORDER) - set(self.level_exprs)
+        return frozenset(self._proven_levels) | missing
+
+    def prepare(self) -> None:
+        super().prepare()
+        mapped = self._mapped()
+        if mapped is None or not self._valid(mapped):
+            return
+        if not self.hint or self._better(self.evaluate(mapped)[0], self.evaluate(self.hint)[0]):
+            self.hint = mapped
+
+    def _valid(self, plan: list[Placement]) -> bool:
+        """The engine offers its hint as a plan before any search, so a warm start must
+        keep every rule of this scenario: checked by the independent checker. (A
+        relaxation can leave the current plan invalid: without its facilitator
+        requirement, a facilitator who did not opt in may no longer attend.)"""
+        assert self.instance is not None
+        kept = self.evaluate(plan)[1]
+        objective = Objective(value=0, bound=0, gap=0)
+        schedule = decode.schedule(self.instance, plan, kept, PlanStatus.feasible, objective)
+        return not verify(self.problem, schedule)
+
+    def _mapped(self) -> list[Placement] | None:
+        """The current plan in this (relaxed) instance's indices, or ``None``."""
+        if self._warm is None or self.instance is None:
+            return None
+        old, plan = self._warm
+        new = self.instance
+        if len(new.people) != len(old.people) or len(new.activities) != len(old.activities):
+            return None
+        sessions = {(s.activity, s.number): s.index for s in new.sessions}
+        mapped: list[Placement] = []
+        for pl in plan:
+            so = old.sessions[pl.session]
+            s = sessions.get((so.activity, so.number))
+            if s is None:
+                return None
+            slot = int(old.activities[so.activity].candidates[pl.position])
+            hits = (new.activities[so.activity].candidates == slot).nonzero()[0]
+            if not len(hits):
+                return None
+            mapped.append(Placement(s, int(hits[0]), pl.venue, list(pl.people)))
+        return mapped
+
+
+def _band_reachable(instance: Instance, band: tuple[str, str, int, int]) -> bool:
+    """Whether a queue member could be at any session overlapping the band at all.
+
+    Read from the relaxed instance (its starts and availability already reflect the
+    relaxed floor). When no member can attend any session that overlaps the window, the
+    window's floor constrains nothing and relaxing it cannot change any plan.
+    """
+    qid, day, start, end = band
+    grid = instance.grid
+    windows = [
+        (
+            int(local_instant(d, start, grid.tz).timestamp()) // 60,
+            int(local_instant(d, end, grid.tz).timestamp()) // 60,
+        )
+        for d in grid.days
+        if WEEKDAYS[d.weekday()] == day
+    ]
+    if not windows:
+        return False
+    members = {pd.index for pd in instance.people if qid in pd.person.queues}
+    for a in instance.activities:
+        if not len(a.candidates):
+            continue
+        starts = grid.start[a.candidates]
+        ends = starts + a.activity.duration_minutes
+        hits = np.zeros(len(a.candidates), dtype=bool)
+        for ws, we in windows:
+            hits |= (starts < we) & (ws < ends)
+        if not hits.any():
+            continue
+        if members & set(a.required):
+            return True
+        for p in members:
+            positions = a.avail.get(p)
+            if positions is not None and len(positions) and hits[positions].any():
+                return True
+    return False
+
+
+def _levels(solver: _PriceSolver) -> dict[int, int]:
+    return solver.evaluate(solver.placements)[0] if solver.placements else {}
+
+
+def price(
+    problem: PlanningInput,
+    options: SolveOptions | None = None,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+) -> PriceReport:
+    """The current plan and the gain of relaxing each negotiable limit by one step.
+
+    ``options.time_limit`` is the whole budget: the current plan takes up to
+    :data:`BASE_SHARE` of it, the relaxed searches share the rest.
+    """
+    options = options or SolveOptions()
+    t0 = clock()
+    deadline = t0 + options.time_limit
+    base_solver = _PriceSolver(
+        problem, replace(options, time_limit=options.time_limit * BASE_SHARE)
+    )
+    base = base_solver.solve().schedule
+    report = PriceReport(status=base.status)
+    if not base.publishable:
+        report.seconds = clock() - t0
+        return report
+    assert base_solver.instance is not None
+    base_instance = base_solver.instance
+    _check(problem, problem, base, rule=None)
+    report.people, report.yes = counts(base_instance, base)
+    report.proven = {1, 2} <= base_solver.proven_levels
+    base_levels = _levels(base_solver)
+    warm = (base_instance, list(base_solver.placements))
+
+    def solve(relaxation: Relaxation, relaxed: PlanningInput, screen: bool = False) -> Price:
+        seconds = deadline - clock()
+        if seconds < MIN_SEARCH:
+            return Price(relaxation, "unknown", how="not examined")
+        left = sum(1 for p in pending if p is None) or 1
+        if screen:
+            left = min(left, 1 + sum(1 for c in screens if pending[c] is None))
+        solver = _PriceSolver(
+            relaxed, replace(options, time_limit=max(MIN_SEARCH, seconds / left)), warm
+        )
+        schedule = solver.solve().schedule
+        if not schedule.publishable or solver.instance is None:
+            return Price(relaxation, "unknown", how="search")
+        _check(problem, relaxed, schedule, rule=relaxation.rule)
+        people, yes = counts(solver.instance, schedule)
+        proven = {1, 2} <= solver.proven_levels
+        if (people - report.people, yes - report.yes) > (0, 0):
+            return Price(
+                relaxation, "gain", people - report.people, yes - report.yes, proven, "search"
+            )
+        return Price(
+            relaxation, "not_binding" if proven else "unknown", proven=proven, how="search"
+        )
+
+    # Screen every relaxation with the real problem's level bounds.
+    candidates = relaxations(problem.scenario)
+    relaxed_inputs: list[PlanningInput | None] = []
+    pending: list[Price | None] = []
+    promise: list[tuple[int, int]] = []
+    for r in candidates:
+        try:
+            relaxed = replace(problem, scenario=r.relax(problem.scenario))
+        except ValueError:  # the step leaves the scenario's limits: nothing to relax
+            relaxed_inputs.append(None)
+            pending.append(Price(r, "not_binding", proven=True, how="bound"))
+            promise.append((0, 0))
+            continue
+        relaxed_inputs.append(relaxed)
+        if clock() >= deadline:
+            pending.append(None)
+            promise.append((0, 0))
+            continue
+        instance = build_instance(relaxed)
+        upper = objective_mod.level_bounds(instance)
+        gain = (upper[1] - base_levels.get(1, 0), upper[2] - base_levels.get(2, 0))
+        promise.append(gain)
+        if gain <= (0, 0):
+            pending.append(Price(r, "not_binding", proven=True, how="bound"))
+        elif r.band is not None and not _band_reachable(instance, r.band):
+            pending.append(Price(r, "not_binding", proven=True, how="no session reaches it"))
+        else:
+            pending.append(None)
+
+    # Whole-queue floors first: no gain there proves every window of the queue not binding.
+    groups = {c.group for c in candidates if c.group is not None}
+    screens = [
+        i
+        for i, r in enumerate(candidates)
+        if r.id in groups
+        and any(pending[j] is None for j, c in enumerate(candidates) if c.group == r.id)
+    ]
+    for i in screens:
+        r = candidates[i]
+        whole_input = relaxed_inputs[i]
+        if pending[i] is None and whole_input is not None:
+            whole = replace(solve(r, whole_input, screen=True), how="queue search")
+            pending[i] = whole
+            if whole.status == "not_binding":
+                for j, c in enumerate(candidates):
+                    if c.group == r.id and pending[j] is None:
+                        pending[j] = Price(c, "not_binding", proven=True, how="queue bound")
+    for i, r in enumerate(candidates):
+        if r.id in groups and pending[i] is None:  # a screen no window needs any more
+            pending[i] = Price(r, "unknown", how="not examined")
+    order = sorted(
+        (i for i, p in enumerate(pending) if p is None), key=lambda i: promise[i], reverse=True
+    )
+    for i in order:
+        one = relaxed_inputs[i]
+        assert one is not None
+        pending[i] = solve(candidates[i], one)
+    shown = [p for p in pending if p is not None and p.relaxation.id not in groups]
+    report.prices = sorted(shown, key=_rank)
+    report.seconds = clock() - t0
+    return report
+
+
+def _rank(p: Price) -> tuple[int, int, int, int]:
+    kind = {"gain": 0, "unknown": 1, "not_binding": 2}[p.status]
+    return (kind, -p.people_gain, -p.yes_gain, 0 if p.proven else 1)
+
+
+def _check(
+    original: PlanningInput, relaxed: PlanningInput, schedule: Schedule, rule: str | None
+) -> None:
+    """The relaxed plan keeps every rule of the relaxed scenario, and every rule but the
+    relaxed one of the original; a failure is a bug, never a user mistake."""
+    from planner.domain.errors import PlannerError
+
+    broken = [*verify(relaxed, schedule)]
+    if relaxed is not original:
+        broken.extend(v for v in verify(original, schedule) if v.rule != rule)
+    if broken:
+        raise PlannerError(
+            "a plan of a relaxed scenario failed the independent check: "
+            + "; ".join(v.render() for v in broken[:3])
+        )
+
+
+__all__ = ["Price", "PriceReport", "Relaxation", "counts", "price", "relaxations"]

@@ -1,0 +1,254 @@
+"""`planner.solve.price`: the gain of relaxing each negotiable limit by one step (issue 19).
+
+Each scenario is built so that exactly one limit binds; ``price`` must rank that limit first
+with the exact gain, proven, and find nothing else that gains.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from planner.domain.planning import PlanningInput
+from planner.domain.schedule import PlanStatus
+from planner.solve.engine import SolveOptions
+from planner.solve.price import PriceReport, _PriceSolver, price, relaxations
+from planner.solve.verify import verify
+from tests.factories import activity, build, everyone_yes, person, planning_input, scenario_data
+
+OPTIONS = SolveOptions(time_limit=30, workers=1, seed=0)
+ONE_WEEK = {"horizon": {"start": "2027-03-01", "end": "2027-03-05"}}
+LUNCH_ONLY = {"working_hours": {"tue": ["12:00-13:00"]}}
+
+
+def _gains(report: PriceReport) -> list[tuple[str, int, int, bool]]:
+    return [
+        (p.relaxation.id, p.people_gain, p.yes_gain, p.proven)
+        for p in report.prices
+        if p.status == "gain"
+    ]
+
+
+def lunch_queue(service: str = "12:00-13:00") -> dict[str, Any]:
+    """Everyone works Tue 12:00-13:00 only; the phone line's floor (2) is its size then."""
+    people = [
+        person("ann", queues=["phone"], **LUNCH_ONLY),
+        person("bo", queues=["phone"], **LUNCH_ONLY),
+        person("cy", **LUNCH_ONLY),
+        person("di", **LUNCH_ONLY),
+    ]
+    return scenario_data(
+        people,
+        [activity("lunch")],
+        everyone_yes(people, "lunch"),
+        team=ONE_WEEK,
+        queues=[
+            {
+                "id": "phone",
+                "name": "Phone line",
+                "min_on_duty": 2,
+                "service_hours": {"tue": [service]},
+            }
+        ],
+    )
+
+
+def test_queue_floor_at_lunch_is_the_binding_limit() -> None:
+    report = price(planning_input(lunch_queue()), OPTIONS)
+    assert report.status is PlanStatus.optimal and report.proven
+    assert (report.people, report.yes) == (2, 2)
+    assert _gains(report) == [("queue-floor:phone:tue:12:00", 1, 1, True)]
+    first = report.prices[0]
+    assert first.relaxation.label == "Phone line floor, Tue 12:00–13:00: 2 → 1"
+    assert first.gain_text() == "+1 people, +1 yes"
+    others = report.prices[1:]
+    assert others and all(p.status == "not_binding" and p.proven for p in others)
+
+
+def test_queue_floor_is_priced_per_window() -> None:
+    """Service 11:00-14:00: only the hour when people work binds; the other two do not."""
+    report = price(planning_input(lunch_queue("11:00-14:00")), OPTIONS)
+    by_id = {p.relaxation.id: p for p in report.prices}
+    assert by_id["queue-floor:phone:tue:12:00"].status == "gain"
+    assert by_id["queue-floor:phone:tue:12:00"].people_gain == 1
+    for band in ("11:00", "13:00"):
+        assert by_id[f"queue-floor:phone:tue:{band}"].status == "not_binding"
+    assert _gains(report) == [("queue-floor:phone:tue:12:00", 1, 1, True)]
+
+
+def test_weekly_cap_of_one_with_two_wanted_activities() -> None:
+    people = [person(p) for p in ("ann", "bo", "cy", "di")]
+    data = scenario_data(
+        people,
+        [activity("quiz"), activity("walk")],
+        everyone_yes(people, "quiz", "walk"),
+        team=ONE_WEEK,
+        policy={"max_events_per_week": 1},
+    )
+    report = price(planning_input(data), OPTIONS)
+    assert (report.people, report.yes) == (4, 4)
+    assert _gains(report) == [("team-cap:weekly-events", 0, 4, True)]
+    assert report.prices[0].relaxation.label == "Team cap, events per week: 1 → 2"
+
+
+def test_venue_too_small() -> None:
+    people = [person(p) for p in ("ann", "bo", "cy", "di", "ed")]
+    data = scenario_data(
+        people,
+        [activity("board-games", venues=["den"])],
+        everyone_yes(people, "board-games"),
+        team=ONE_WEEK,
+        venues=[{"id": "den", "name": "The den", "capacity": 3}],
+    )
+    report = price(planning_input(data), OPTIONS)
+    assert (report.people, report.yes) == (3, 3)
+    assert _gains(report) == [("venue:den:capacity", 1, 1, True)]
+    assert report.prices[0].relaxation.label == "The den capacity: 3 → 4"
+    # The activity's own capacity is far above the venue's: a bound proves it idle.
+    by_id = {p.relaxation.id: p for p in report.prices}
+    assert by_id["activity:board-games:max"].status == "not_binding"
+
+
+def test_nothing_binds_lists_nothing() -> None:
+    people = [person(p) for p in ("ann", "bo", "cy")]
+    data = scenario_data(
+        people,
+        [activity("quiz", windows=[{"days": ["wed"], "time": "10:00-12:00"}])],
+        everyone_yes(people, "quiz"),
+        team=ONE_WEEK,
+        policy={"protected": [{"days": ["fri"], "time": "13:00-17:00"}]},
+        venues=[{"id": "den", "name": "The den", "capacity": 10}],
+    )
+    report = price(planning_input(data), OPTIONS)
+    assert (report.people, report.yes) == (3, 3)
+    assert report.prices
+    assert _gains(report) == []
+    assert all(p.status == "not_binding" and p.proven for p in report.prices)
+
+
+def test_facilitator_is_priced_and_relaxed_plans_keep_every_other_rule() -> None:
+    """The facilitator is away on the only day the activity can run: another facilitator
+    places everyone; the facilitator's reason is never part of the label."""
+    people = [
+        person(
+            "fay", name="Fay Facilitator", time_off=[{"start": "2027-03-02", "end": "2027-03-02"}]
+        ),
+        *(person(p) for p in ("ann", "bo", "cy")),
+    ]
+    data = scenario_data(
+        people,
+        [activity("quiz", required=["fay"], windows=[{"days": ["tue"], "time": "10:00-12:00"}])],
+        everyone_yes(people[1:], "quiz"),
+        team=ONE_WEEK,
+    )
+    report = price(planning_input(data), OPTIONS)
+    assert (report.people, report.yes) == (0, 0)
+    # Another facilitator, or lifting the window (another day): both place all three.
+    assert set(_gains(report)) == {
+        ("activity:quiz:required:fay", 3, 3, True),
+        ("activity:quiz:windows", 3, 3, True),
+    }
+    labels = {p.relaxation.id: p.relaxation.label for p in report.prices}
+    assert labels["activity:quiz:required:fay"] == (
+        "Quiz: another facilitator in place of Fay Facilitator"
+    )
+
+
+def test_personal_boundaries_are_never_offered() -> None:
+    marker = "zz-secret-marker"
+    people = [
+        person(
+            "ann",
+            name="Ann " + marker.capitalize(),
+            max_events_per_week=1,
+            max_minutes_per_week=60,
+            max_events_per_day=1,
+            needs=["step-free"],
+            time_off=[{"start": "2027-03-02", "end": "2027-03-03"}],
+            busy=[{"start": "2027-03-01T10:00:00+01:00", "end": "2027-03-01T11:00:00+01:00"}],
+            **LUNCH_ONLY,
+        ),
+        person("bo"),
+    ]
+    data = scenario_data(
+        people,
+        [activity("quiz")],
+        {"ann": {"quiz": "no"}, "bo": {"quiz": "yes"}},
+        team=ONE_WEEK,
+    )
+    found = relaxations(build(data))
+    rules = {r.rule for r in found}
+    assert rules.isdisjoint(
+        {
+            "time_off",
+            "busy",
+            "working_hours",
+            "needs_unmet",
+            "opted_out",
+            "one_session_per_activity",
+        }
+    )
+    for r in found:
+        assert "ann" not in r.id and marker not in r.label.lower()
+        relaxed = r.relax(build(data))
+        assert [p.model_dump() for p in relaxed.people] == [
+            p.model_dump() for p in build(data).people
+        ]
+        assert relaxed.preferences == build(data).preferences
+
+
+def test_relaxations_leave_the_scenario_alone() -> None:
+    data = lunch_queue("11:00-14:00")
+    scenario = build(data)
+    before = scenario.model_dump()
+    for r in relaxations(scenario):
+        r.relax(scenario)
+    assert scenario.model_dump() == before
+
+
+def test_infeasible_scenario_prices_nothing() -> None:
+    people = [person("ann"), person("bo")]
+    data = scenario_data(
+        people,
+        [activity("quiz", must_hold=True, min_participants=3)],
+        everyone_yes(people, "quiz"),
+        team=ONE_WEEK,
+    )
+    problem: PlanningInput = planning_input(data)
+    report = price(problem, SolveOptions(time_limit=5, workers=1, seed=0))
+    assert report.status is PlanStatus.infeasible and report.prices == []
+
+
+def test_a_relaxation_that_invalidates_the_current_plan_starts_afresh(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The facilitator attends without opting in (required); without the requirement the
+    current plan breaks ``opted_out``, so it must not be used as the relaxed search's start
+    (the engine offers its start as a plan before any search)."""
+    people = [person("fay", name="Fay Facilitator"), *(person(p) for p in ("ann", "bo"))]
+    data = scenario_data(
+        people,
+        [activity("quiz", required=["fay"])],
+        everyone_yes(people[1:], "quiz"),
+        team=ONE_WEEK,
+    )
+    problem = planning_input(data)
+    report = price(problem, OPTIONS)
+    assert (report.people, report.yes) == (2, 2)
+    by_id = {p.relaxation.id: p for p in report.prices}
+    assert by_id["activity:quiz:required:fay"].status == "not_binding"
+
+    base = _PriceSolver(problem, OPTIONS)
+    base.solve()
+    assert base.instance is not None and base.placements
+    relax = by_id["activity:quiz:required:fay"].relaxation.relax
+    relaxed = replace(problem, scenario=relax(problem.scenario))
+    # No greedy start: the warm start is the only candidate, and it breaks a rule.
+    monkeypatch.setattr("planner.solve.engine.greedy_plan", lambda instance: [])
+    solver = _PriceSolver(relaxed, OPTIONS, (base.instance, list(base.placements)))
+    solver.prepare()
+    assert solver.hint == []
+    schedule = solver.solve().schedule
+    assert not verify(relaxed, schedule)
