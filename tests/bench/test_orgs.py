@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 
 import pytest
@@ -20,9 +19,7 @@ def test_same_seed_same_scenario(size: str) -> None:
 
 @pytest.mark.parametrize("size", ["S", "M", "L"])
 def test_sizes_validate_with_the_intended_shape(size: str) -> None:
-    began = time.perf_counter()
     problem = generate(size)  # type: ignore[arg-type]
-    elapsed = time.perf_counter() - began
     sc = problem.scenario
     shape = SHAPES[size]
     assert problem.now == NOW
@@ -40,7 +37,6 @@ def test_sizes_validate_with_the_intended_shape(size: str) -> None:
     total = len(sc.people) * len(sc.activities)
     assert 0.25 < answers[Answer.yes] / total < 0.45
     assert 0.12 < answers[Answer.maybe] / total < 0.28
-    assert elapsed < (2.0 if size == "L" else 1.0)
     # Horizon: two working weeks on a 30-minute grid.
     assert sc.team.slot_minutes == 30
     assert sc.team.horizon.start.weekday() == 0 and sc.team.horizon.days == 12
