@@ -6,6 +6,10 @@ the terminal loses nothing) and undoable with ctrl+z. After each edit the app lo
 fresh :class:`Snapshot` and hands it down to the panes (attributes down, messages up).
 Solving, explaining and exporting run in thread workers that post typed messages; the
 solver itself releases the GIL, so the UI stays live while it searches.
+
+Focus follows one model, written down in :mod:`planner.tui.focus`: each screen and dialog
+focuses its first useful widget on open, Escape backs out one level (search -> table -> tab
+bar), text boxes take printable keys and never the app's keys, Enter submits a form.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Input, Label, Static, TabbedContent, TabPane
+from textual.widgets import Button, Footer, Label, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from planner import service
@@ -39,6 +43,7 @@ from planner.store import Workspace
 from planner.store.invites import list_replies
 from planner.tui.bindings import shared_bindings
 from planner.tui.commands import PlannerCommands
+from planner.tui.focus import TabbedScreen, tab_bar
 from planner.tui.screens.dialogs import ConfirmDialog, PathPrompt, PickDialog
 from planner.tui.screens.forms import PersonForm, RecordEditor, problems_by_field, to_toml
 from planner.tui.screens.help import HelpScreen, binding_rows
@@ -139,6 +144,7 @@ class Welcome(ModalScreen[str]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "quit_app", "Quit", tooltip="Leave planner.", id="welcome-quit")
     ]
+    AUTO_FOCUS = "#import"
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -152,6 +158,7 @@ class Welcome(ModalScreen[str]):
                 yield Button("Import…", variant="primary", id="import")
                 yield Button("Demo", id="demo")
                 yield Button("Quit", id="quit")
+        yield Footer()
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
@@ -180,11 +187,26 @@ class PlannerApp(App[int]):
             priority=True,
         ),
         Binding(
-            "ctrl+z", "undo", "Undo", tooltip="Undo the last edit in the workspace.", id="undo"
+            "ctrl+z",
+            "undo",
+            "Undo",
+            tooltip="Undo the last edit in the workspace.",
+            id="undo",
+            priority=True,
         ),
-        Binding("f5", "solve", "Solve", tooltip="Plan the round in the background.", id="solve"),
+        Binding(
+            "f5",
+            "solve",
+            "Solve",
+            tooltip="Plan the round in the background.",
+            id="solve",
+            priority=True,
+        ),
         *shared_bindings(TABS),
     ]
+
+    MAIN_SCREEN_ONLY: ClassVar[frozenset[str]] = frozenset({"undo", "solve", "tab", "help"})
+    """Actions that act on the screen beneath: off while a dialog is open."""
 
     def __init__(
         self,
@@ -217,6 +239,12 @@ class PlannerApp(App[int]):
         self._plan: Schedule | None = None
 
     # ------------------------------------------------------------------ layout
+
+    def get_default_screen(self) -> TabbedScreen:
+        return TabbedScreen(id="_default")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (action in self.MAIN_SCREEN_ONLY and isinstance(self.screen, ModalScreen))
 
     def compose(self) -> ComposeResult:
         with TabbedContent(initial="overview", id="tabs"):
@@ -825,10 +853,19 @@ class PlannerApp(App[int]):
             self._focus_tab(event.pane.id)
 
     def _focus_tab(self, tab: str) -> None:
-        pane = self.query_one(f"#{tab}", TabPane)
-        targets = [w for w in pane.query("*") if w.focusable and not isinstance(w, Input)]
-        if targets:
-            targets[0].focus()
+        self.focus_home(self.query_one(f"#{tab}", TabPane))
+
+    def focus_home(self, tab_pane: TabPane) -> bool:
+        """The first useful widget of a tab (its table or list; the tab bar when it has
+        none): see :mod:`planner.tui.focus`."""
+        for pane in tab_pane.query(Pane):
+            if pane.focus_home():
+                return True
+        bar = tab_bar(self.screen)
+        if bar is not None:
+            bar.focus()
+            return True
+        return False
 
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.theme != "textual-light" else "textual-dark"

@@ -35,6 +35,7 @@ from planner.domain.models import Answer
 from planner.domain.planning import Interval
 from planner.respond import Limits, Poll, build_response, load_poll, snap_to_grid, write_response
 from planner.tui.bindings import shared_bindings
+from planner.tui.focus import TabbedScreen, focus_first, tab_bar
 from planner.tui.screens.dialogs import split_paths
 from planner.tui.screens.help import HelpScreen, binding_rows
 from planner.tui.text import assemble, literal, notify, one_line, plain
@@ -104,6 +105,23 @@ class RespondApp(App[int]):
         self.raw_blocks: list[Interval] = []
         self.written: Path | None = None
 
+    HOMES: ClassVar[dict[str, str]] = {"r-activities": "#r-table", "r-calendar": "#r-grid"}
+    """Each tab's first useful widget; the You tab has only text boxes, so its home is the
+    tab bar (Tab goes into the first box; digits still switch tabs)."""
+
+    def get_default_screen(self) -> TabbedScreen:
+        return TabbedScreen(id="_default")
+
+    def focus_home(self, pane: TabPane) -> bool:
+        selector = self.HOMES.get(pane.id or "")
+        if selector and focus_first(pane, selector):
+            return True
+        bar = tab_bar(self.screen)
+        if bar is None:
+            return False
+        bar.focus()
+        return True
+
     def compose(self) -> ComposeResult:
         p = self.poll
         yield Static(
@@ -127,7 +145,7 @@ class RespondApp(App[int]):
                 for fid, label, value in self._limit_fields():
                     with Horizontal(classes="form-row"):
                         yield Label(label, classes="form-label")
-                        yield Input(value, id=fid, compact=True)
+                        yield Input(value, id=fid, compact=True, select_on_focus=False)
                 yield Tick("May be planned outside my working hours", id="r-after", compact=True)
                 yield Tick("Colleagues' invites may list my name", id="r-show", compact=True)
                 yield Tick(
@@ -295,10 +313,7 @@ class RespondApp(App[int]):
 
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
-        pane = self.query_one(f"#{tab}", TabPane)
-        targets = [w for w in pane.query("*") if w.focusable]
-        if targets:
-            targets[0].focus()
+        self.focus_home(self.query_one(f"#{tab}", TabPane))
 
     def action_help(self) -> None:
         self.push_screen(

@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Label, Static
+from textual.widgets import Button, Footer, Label, Static
 
 from planner.domain.planning import Interval
 from planner.tui.screens.dialogs import CANCEL
@@ -24,6 +24,7 @@ class BusyPreview(ModalScreen[bool]):
     """Shows ``blocks`` on a week grid; ``True`` when the organiser keeps them."""
 
     BINDINGS: ClassVar[list[BindingType]] = [CANCEL]
+    AUTO_FOCUS = "#preview-grid"  # [ and ] page through the weeks
 
     def __init__(
         self,
@@ -54,11 +55,11 @@ class BusyPreview(ModalScreen[bool]):
             with Horizontal(classes="buttons"):
                 yield Button(self.keep, variant="primary", id="keep")
                 yield Button("Cancel", id="cancel")
+        yield Footer()
 
     def on_mount(self) -> None:
         grid = self.query_one(WeekGrid)
         grid.show([GridItem(s, e, "busy") for s, e in self.blocks], self.tz, self.days)
-        grid.focus()
 
     @on(Button.Pressed, "#keep")
     def _keep(self) -> None:

@@ -35,6 +35,7 @@ class Delivery:
 
 
 class ExportPane(Pane):
+    HOME = "#export-files"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "w",
@@ -141,6 +142,10 @@ class ExportPane(Pane):
         except OSError as exc:
             text = f"cannot read {path}: {exc.strerror}"
         self.query_one("#export-preview", Static).update(literal(text))
+
+    @on(Input.Submitted, "#export-out")
+    def _out_done(self) -> None:
+        self.focus_home()
 
     def action_write(self) -> None:
         self.post_message(self.ExportRequested("invites", self.out()))

@@ -234,6 +234,10 @@ class PlanPane(Pane):
         if value > 0:
             self.time_limit = value
 
+    @on(Input.Submitted, "#time-limit")
+    def _limit_done(self) -> None:
+        self.focus_home()
+
     def action_solve(self) -> None:
         if self.solving:
             notify(self, "A solve is running; press x to stop it.")
