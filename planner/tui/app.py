@@ -39,6 +39,7 @@ from planner.domain.models import Activity, Person, Policy, Queue, Team, Venue
 from planner.domain.planning import Interval, PlanningInput
 from planner.domain.schedule import Schedule
 from planner.domain.timeutil import zone
+from planner.domain.words import plural, record_noun
 from planner.store import Workspace
 from planner.store.invites import list_replies
 from planner.tui.bindings import shared_bindings
@@ -437,7 +438,7 @@ class PlannerApp(App[int]):
                     lambda: self.workspace.set_busy_blocks(
                         person.id, "organiser", blocks, label=f"calendar of {person.name}"
                     ),
-                    f"Kept {len(blocks)} busy blocks for {person.name}.",
+                    f"Kept {plural(len(blocks), 'busy block')} for {person.name}.",
                 )
 
         self.push_screen(
@@ -558,7 +559,7 @@ class PlannerApp(App[int]):
             if kind == "queues"
             else 'id = "new-room"\nname = "New room"\ncapacity = 10\nprovides = []\n'
         )
-        self._edit_record(kind, f"Add {kind[:-1]}", template)
+        self._edit_record(kind, f"Add {record_noun(kind)}", template)
 
     @on(RulesPane.RemoveRequested)
     def _remove_rule(self, event: RulesPane.RemoveRequested) -> None:
@@ -598,7 +599,8 @@ class PlannerApp(App[int]):
                 problems = [p.render() for p in exc.problems]
                 self._edit_record(kind, title, to_toml(data), problems, replacing=replacing)
                 return
-            notify(self, f"Saved {title.lower()}.", timeout=3)
+            saved = record_noun(kind) + (f" {data['id']}" if data.get("id") else "")
+            notify(self, f"Saved {saved}.", timeout=3)
             self.reload()
 
         self.push_screen(
@@ -724,7 +726,7 @@ class PlannerApp(App[int]):
         notify(
             self,
             f"Plan {status}{' (stopped early)' if message.stopped else ''}: "
-            f"{len(message.schedule.sessions)} sessions.",
+            f"{plural(len(message.schedule.sessions), 'session')}.",
             severity="error" if status == "infeasible" else "information",
             timeout=5,
         )
@@ -806,7 +808,11 @@ class PlannerApp(App[int]):
         except OSError as exc:
             notify(self, f"{out}: {exc.strerror}", severity="error")
             return
-        notify(self, f"Wrote {len(paths)} polls to {out}: give each person their own", timeout=5)
+        notify(
+            self,
+            f"Wrote {plural(len(paths), 'poll')} to {out}: give each person their own",
+            timeout=5,
+        )
         pane = self._pane(ExportPane)
         pane.files = tuple(paths)
 
@@ -822,7 +828,7 @@ class PlannerApp(App[int]):
         check_delivery(caldav, smtp)  # before publishing records anything
         now = self.now()
         written = publish_plan(ws.planning_input(now), plan, out, workspace=ws, now=now)
-        lines = [f"wrote {len(written)} files to {out}"]
+        lines = [f"wrote {plural(len(written), 'file')} to {out}"]
         if caldav or smtp:
             lines.extend(export_invites(ws, out, caldav=caldav, smtp=smtp, now=now).lines())
         files = sorted((out / "invites").glob("*.ics"))

@@ -33,6 +33,7 @@ from textual.widgets import (
 from planner.domain.errors import InputError
 from planner.domain.models import Answer
 from planner.domain.planning import Interval
+from planner.domain.words import plural
 from planner.respond import Limits, Poll, build_response, load_poll, snap_to_grid, write_response
 from planner.tui.bindings import shared_bindings
 from planner.tui.focus import TabbedScreen, focus_first, tab_bar
@@ -211,7 +212,7 @@ class RespondApp(App[int]):
         parts: list[str | tuple[str, str]] = [
             (f"{a.name}\n", "bold"),
             f"{a.category.value} · {a.duration_minutes} min"
-            + (f" · {a.sessions} sessions" if a.sessions > 1 else "")
+            + (f" · {plural(a.sessions, 'session')}" if a.sessions > 1 else "")
             + (" · online" if a.virtual else "")
             + (" · may be after hours" if a.after_hours else "")
             + "\n",
@@ -260,7 +261,7 @@ class RespondApp(App[int]):
         blocks = self.shared_blocks()
         self.query_one("#r-shared", Static).update(
             literal(
-                f"{len(blocks)} busy blocks on the {self.poll.slot_minutes}-minute grid will be shared "
+                f"{plural(len(blocks), 'busy block')} on the {self.poll.slot_minutes}-minute grid will be shared "
                 "(start and end only; nothing else leaves this machine)."
             )
         )

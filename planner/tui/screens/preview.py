@@ -15,6 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Label, Static
 
 from planner.domain.planning import Interval
+from planner.domain.words import plural
 from planner.tui.screens.dialogs import CANCEL
 from planner.tui.text import literal
 from planner.tui.widgets.week_grid import GridItem, WeekGrid
@@ -47,7 +48,7 @@ class BusyPreview(ModalScreen[bool]):
             yield Label(literal(self.title_text), classes="dialog-title")
             yield Static(
                 literal(
-                    f"{len(self.blocks)} busy blocks (start and end only; titles are never read)"
+                    f"{plural(len(self.blocks), 'busy block')} (start and end only; titles are never read)"
                 ),
                 classes="hint",
             )

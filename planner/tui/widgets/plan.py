@@ -20,6 +20,7 @@ from textual.widgets import ContentSwitcher, DataTable, Input, Label, ProgressBa
 
 from planner.domain.schedule import PlannedSession, Schedule
 from planner.domain.timeutil import zone
+from planner.domain.words import plural
 from planner.tui.screens.dialogs import PickDialog
 from planner.tui.text import assemble, notify, one_line
 from planner.tui.widgets.base import Pane, Snapshot, shorten
@@ -40,7 +41,7 @@ class Progress:
 def progress_line(p: Progress, time_limit: float) -> str:
     return (
         f"solving… objective {p.objective:,.0f}  bound {p.bound:,.0f}  gap {p.gap:.1%}  "
-        f"{p.elapsed:.1f}/{time_limit:.0f} s  ({p.solutions} plans)"
+        f"{p.elapsed:.1f}/{time_limit:.0f} s  ({plural(p.solutions, 'plan')})"
     )
 
 
@@ -51,8 +52,8 @@ def status_line(plan: Schedule | None) -> Text:
     text = Text()
     text.append(plan.status.value.upper(), style="bold reverse")
     text.append(
-        f"  {len(plan.sessions)} sessions · {len(placed)} people placed · "
-        f"{len(plan.unplaced)} opt-ins unplaced · {len(plan.not_held)} not held · "
+        f"  {plural(len(plan.sessions), 'session')} · {plural(len(placed), 'person')} placed · "
+        f"{plural(len(plan.unplaced), 'opt-in')} unplaced · {len(plan.not_held)} not held · "
         f"objective {plan.objective.value:,.0f} (gap {plan.objective.gap:.1%}) "
         f"in {plan.solve_seconds:.1f} s"
     )
