@@ -6,6 +6,7 @@ thread worker sends progress back down through :attr:`PlanPane.progress`.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -18,6 +19,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import ContentSwitcher, DataTable, Input, Label, ProgressBar, Static
 
+from planner.domain.models import Scenario
 from planner.domain.schedule import PlannedSession, Schedule
 from planner.domain.timeutil import zone
 from planner.domain.words import plural
@@ -74,6 +76,20 @@ class PlanPane(Pane):
         ),
         Binding(
             "v", "toggle_view", "Grid/list", tooltip="Switch week grid and list.", id="plan-view"
+        ),
+        Binding(
+            "left_square_bracket",
+            "week(-1)",
+            "Prev week",
+            tooltip="The week grid's previous week (from anywhere on this tab).",
+            id="plan-prev-week",
+        ),
+        Binding(
+            "right_square_bracket",
+            "week(1)",
+            "Next week",
+            tooltip="The week grid's next week (from anywhere on this tab).",
+            id="plan-next-week",
         ),
         Binding(
             "p",
@@ -165,6 +181,10 @@ class PlanPane(Pane):
             sessions = [s for s in sessions if self._person in s.attendees]
         items = [GridItem(s.start, s.end, names.get(s.activity, s.activity)) for s in sessions]
         grid = self.query_one(WeekGrid)
+        if self._person is not None:
+            grid.subject = f"{person_labels(scenario).get(self._person, self._person)}'s sessions"
+        else:
+            grid.subject = "everyone's sessions" if plan is not None else ""
         grid.empty = "no plan yet" if plan is None else "no sessions"
         grid.show(items, tz, (scenario.team.horizon.start, scenario.team.horizon.end))
 
@@ -255,11 +275,17 @@ class PlanPane(Pane):
         switcher = self.query_one(ContentSwitcher)
         switcher.current = "plan-grid" if switcher.current == "plan-list" else "plan-list"
 
+    def action_week(self, step: int) -> None:
+        """Page the week grid from anywhere on the tab (it is shown if the list was)."""
+        self.query_one(ContentSwitcher).current = "plan-grid"
+        self.query_one(WeekGrid).action_week(step)
+
     def action_person(self) -> None:
         if self.snapshot is None or self.snapshot.plan is None:
             notify(self, "Solve first, then pick a person.")
             return
-        items = [(p.id, p.name, p.department) for p in self.snapshot.scenario.people]
+        labels = person_labels(self.snapshot.scenario)
+        items = [(p.id, labels[p.id], p.department) for p in self.snapshot.scenario.people]
 
         def chosen(pid: str | None) -> None:
             if pid:
@@ -268,11 +294,18 @@ class PlanPane(Pane):
         self.app.push_screen(PickDialog("Whose week?", items), chosen)
 
 
+def person_labels(scenario: Scenario) -> dict[str, str]:
+    """Person id -> how to name them: the name, with the id when someone else has the same
+    name (two Anna Lindqvists in one session are told apart)."""
+    counts = Counter(p.name for p in scenario.people)
+    return {p.id: p.name if counts[p.name] == 1 else f"{p.name} ({p.id})" for p in scenario.people}
+
+
 def session_detail(snapshot: Snapshot, s: PlannedSession) -> Text:
     scenario = snapshot.scenario
     plan = snapshot.plan
     tz = zone(scenario.team.timezone)
-    names = {p.id: p.name for p in scenario.people}
+    names = person_labels(scenario)
     activity = next((a for a in scenario.activities if a.id == s.activity), None)
     parts: list[str | tuple[str, str]] = [
         (f"{activity.name if activity else s.activity}  ({s.id})\n", "bold"),
