@@ -19,7 +19,9 @@ from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
 from textual.widgets import (
+    Button,
     Checkbox,
     DataTable,
     Footer,
@@ -34,7 +36,16 @@ from planner.domain.errors import InputError
 from planner.domain.models import Answer
 from planner.domain.planning import Interval
 from planner.domain.words import plural
-from planner.respond import Limits, Poll, build_response, load_poll, snap_to_grid, write_response
+from planner.respond import (
+    Limits,
+    Poll,
+    Response,
+    build_response,
+    load_poll,
+    response_filename,
+    snap_to_grid,
+    write_response,
+)
 from planner.tui.bindings import shared_bindings
 from planner.tui.focus import TabbedScreen, focus_first, tab_bar
 from planner.tui.screens.dialogs import split_paths
@@ -69,6 +80,89 @@ class ActivityTable(DataTable[Text | str]):
             app.set_answer(self.cursor_row, Answer(word) if word else None)
 
 
+def review_text(poll: Poll, response: Response) -> Text:
+    """What the response file says, in words: the answers, the limits, how many busy blocks
+    (start and end only: no title, place or note was read)."""
+    names = {a.id: a.name for a in poll.activities}
+    by_answer: dict[Answer, list[str]] = {a: [] for a in Answer}
+    for aid, answer in response.answers.items():
+        by_answer[answer].append(names.get(aid, aid))
+    unanswered = [a.name for a in poll.activities if a.id not in response.answers]
+    parts: list[str | tuple[str, str]] = [("Your answers\n", "bold")]
+    labels = {Answer.yes: "yes", Answer.maybe: "maybe", Answer.no: "no (the organiser only)"}
+    for answer, label in labels.items():
+        if by_answer[answer]:
+            parts.append(f"  {label}: {', '.join(by_answer[answer])}\n")
+    if unanswered:
+        parts.append(f"  not answered (counts as no): {', '.join(unanswered)}\n")
+    lim = response.limits
+    parts.append(("\nYour limits\n", "bold"))
+    parts.append(
+        "  at most "
+        + (
+            plural(lim.max_events_per_week, "event")
+            if lim.max_events_per_week is not None
+            else f"the team's {plural(poll.policy.max_events_per_week, 'event')}"
+        )
+        + " a week"
+        + (f", {lim.max_minutes_per_week} minutes" if lim.max_minutes_per_week is not None else "")
+        + "\n"
+    )
+    if lim.needs:
+        parts.append(f"  needs: {', '.join(lim.needs)}\n")
+    parts.append(f"  after hours: {'yes' if lim.after_hours else 'no'}\n")
+    parts.append(
+        f"  name in colleagues' invites: {'yes' if lim.show_in_attendee_lists else 'no'}\n"
+    )
+    parts.append(f"  organiser sees 'busy'/'time off': {'yes' if lim.share_reasons else 'no'}\n")
+    parts.append(("\nYour calendar\n", "bold"))
+    parts.append(
+        f"  {plural(len(response.busy), 'busy block')} on the {poll.slot_minutes}-minute grid: "
+        "start and end only (no titles, places or notes)\n"
+    )
+    return assemble(*parts)
+
+
+class ReviewResponse(ModalScreen[bool]):
+    """The last look before the response file is written: Enter writes, Escape goes back."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back", tooltip="Change something first.", id="review-back"),
+        Binding("ctrl+s", "write", "Write", tooltip="Write the response file.", id="review-write"),
+    ]
+    AUTO_FOCUS = "#write"
+
+    def __init__(self, poll: Poll, response: Response, out: Path) -> None:
+        super().__init__()
+        self.poll = poll
+        self.response = response
+        self.out = out
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(
+                literal(f"Send this to {self.poll.organiser.name}?"), classes="dialog-title"
+            )
+            with VerticalScroll(classes="review-body"):
+                yield Static(review_text(self.poll, self.response), id="review")
+            yield Static(
+                literal(f"It is written to {self.out / response_filename(self.poll.person)}."),
+                classes="hint",
+            )
+            with Horizontal(classes="buttons"):
+                yield Button("Write response", variant="primary", id="write")
+                yield Button("Back", id="back")
+        yield Footer()
+
+    @on(Button.Pressed, "#write")
+    def action_write(self) -> None:
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#back")
+    def action_back(self) -> None:
+        self.dismiss(False)
+
+
 class RespondApp(App[int]):
     """Build with :func:`make_respond_app`."""
 
@@ -78,8 +172,8 @@ class RespondApp(App[int]):
         Binding(
             "ctrl+s",
             "write",
-            "Write response",
-            tooltip="Write response-<id>.toml.",
+            "Review and write",
+            tooltip="See what will be sent, then write response-<id>.toml.",
             id="respond-write",
         ),
         Binding(
@@ -303,6 +397,14 @@ class RespondApp(App[int]):
             self.query_one(TabbedContent).active = "r-limits"
             notify(self, "Check the 'You' tab.", severity="error")
             return
+
+        def confirmed(ok: bool | None) -> None:
+            if ok:
+                self._write(response)
+
+        self.push_screen(ReviewResponse(self.poll, response, self.out), confirmed)
+
+    def _write(self, response: Response) -> None:
         try:
             self.written = write_response(response, self.out)
         except OSError as exc:
