@@ -35,7 +35,7 @@ from textual.worker import Worker, WorkerState
 from planner import service
 from planner.domain.catalogue import default_catalogue
 from planner.domain.errors import InputError, PlannerError
-from planner.domain.models import Activity, Person, Policy, Queue, Team, Venue
+from planner.domain.models import Activity, Person, Policy, Queue, Scenario, Team, Venue
 from planner.domain.planning import Interval, PlanningInput
 from planner.domain.schedule import Schedule
 from planner.domain.timeutil import zone
@@ -49,6 +49,14 @@ from planner.tui.screens.dialogs import ConfirmDialog, PathPrompt, PickDialog
 from planner.tui.screens.forms import PersonForm, RecordEditor, problems_by_field, to_toml
 from planner.tui.screens.help import HelpScreen, binding_rows
 from planner.tui.screens.preview import BusyPreview
+from planner.tui.state import (
+    ExportSummary,
+    export_summary,
+    input_digest,
+    invite_state,
+    meta_key,
+    problem_digest,
+)
 from planner.tui.text import assemble, literal, notify
 from planner.tui.widgets.activities import ActivitiesPane
 from planner.tui.widgets.answers import AnswersPane
@@ -113,6 +121,13 @@ class SolveProgressed(Message):
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, SolveProgressed)
+
+
+@dataclass
+class SolvePhase(Message):
+    """The solve worker moved on: "building", "searching", "checking" or "saving"."""
+
+    phase: str
 
 
 @dataclass
@@ -315,15 +330,30 @@ class PlannerApp(App[int]):
         plan_id = ws.latest_plan_id()
         if plan_id != self._plan_id or self.snapshot is None:
             self._plan_id, self._plan = plan_id, ws.latest_plan()
+        scenario = ws.load_scenario()
         self.snapshot = Snapshot(
-            scenario=ws.load_scenario(),
+            scenario=scenario,
             plan=self._plan,
             replies=self._replies(),
             location=Path(ws.location).name,
             version=self._version,
+            plan_state=self._plan_state(scenario),
+            invites=invite_state(self._plan, ws.published_sessions()),
         )
         for pane in self.query(Pane):
             pane.show_snapshot(self.snapshot)
+
+    def _plan_state(self, scenario: Scenario) -> str:
+        """Whether the latest plan was made from what the workspace holds now (see
+        :mod:`planner.tui.state`)."""
+        if self._plan_id is None:
+            return "none"
+        made_from = self.workspace.meta(meta_key(self._plan_id))
+        if made_from is None:
+            return "unknown"
+        ws = self.workspace
+        now = input_digest(scenario.model_dump_json(), ws.busy_blocks(), ws.declined())
+        return "current" if now == made_from else "stale"
 
     def _replies(self) -> list[str]:
         """RSVP replies received (organiser's eyes only), newest state per person."""
@@ -630,7 +660,12 @@ class PlannerApp(App[int]):
             snap = self.snapshot
             scenario = snap.scenario.with_answer(event.person_id, event.activity_id, event.answer)
             self._version += 1
-            self.snapshot = replace(snap, scenario=scenario, version=self._version)
+            # Any changed answer may change the plan: out of date until re-planned (an undo
+            # re-reads the workspace and finds out exactly).
+            state = "stale" if snap.plan_state == "current" else snap.plan_state
+            self.snapshot = replace(
+                snap, scenario=scenario, version=self._version, plan_state=state
+            )
             for pane in self.query(Pane):
                 pane.show_snapshot(self.snapshot)
         else:
@@ -669,7 +704,9 @@ class PlannerApp(App[int]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="solve")
     def _solve(self, time_limit: float) -> None:
         """Runs in a thread: build the problem, solve, explain, save. Posts messages only."""
+        self.post_message(SolvePhase("building"))
         problem = self.workspace.planning_input(self.now())
+        made_from = problem_digest(problem)
         solver = self.solver_factory(problem, time_limit, self.solver_workers)
         self._solver = solver
         if self._stop_requested:
@@ -688,10 +725,12 @@ class PlannerApp(App[int]):
                 )
             )
 
+        self.post_message(SolvePhase("searching"))
         try:
             result = solver.solve(progress)
         finally:
             self._solver = None
+        self.post_message(SolvePhase("checking"))
         from planner.solve.process import CheckedResult  # the engine loads on first solve
 
         schedule: Schedule = result.schedule
@@ -709,8 +748,15 @@ class PlannerApp(App[int]):
             raise PlannerError("the plan failed the independent check: " + "; ".join(rendered[:3]))
         if schedule.generated_at is None:
             schedule = schedule.model_copy(update={"generated_at": self.now()})
-        plan_id = self.workspace.save_plan(schedule)
+        self.post_message(SolvePhase("saving"))
+        with self.workspace.write():  # the plan and what it was made from, together
+            plan_id = self.workspace.save_plan(schedule)
+            self.workspace.set_meta({meta_key(plan_id): made_from})
         self.post_message(SolveFinished(schedule, problem, self._stop_requested, plan_id))
+
+    @on(SolvePhase)
+    def _phase(self, message: SolvePhase) -> None:
+        self._pane(PlanPane).phase = message.phase
 
     @on(SolveProgressed)
     def _progressed(self, message: SolveProgressed) -> None:
@@ -737,7 +783,13 @@ class PlannerApp(App[int]):
         # re-validating) the whole workspace on the UI thread.
         self._version += 1
         self._plan_id, self._plan = message.plan_id, message.schedule
-        self.snapshot = replace(self.snapshot, plan=message.schedule, version=self._version)
+        self.snapshot = replace(
+            self.snapshot,
+            plan=message.schedule,
+            version=self._version,
+            plan_state=self._plan_state(self.snapshot.scenario),
+            invites=invite_state(message.schedule, self.workspace.published_sessions()),
+        )
         for pane in self.query(Pane):
             pane.show_snapshot(self.snapshot)
 
@@ -827,14 +879,42 @@ class PlannerApp(App[int]):
             raise PlannerError("there is no plan to send: solve first")
         check_delivery(caldav, smtp)  # before publishing records anything
         now = self.now()
-        written = publish_plan(ws.planning_input(now), plan, out, workspace=ws, now=now)
-        lines = [f"wrote {plural(len(written), 'file')} to {out}"]
+        problem = ws.planning_input(now)
+        summary = self._export_summary(problem, plan)
+        written = publish_plan(problem, plan, out, workspace=ws, now=now)
+        names = {p.id: p.name for p in problem.scenario.people}
+        lines = [
+            f"Invites: {summary.line()}",
+            *summary.who(names),
+            f"wrote {plural(len(written), 'file')} to {out}",
+        ]
         if caldav or smtp:
             lines.extend(export_invites(ws, out, caldav=caldav, smtp=smtp, now=now).lines())
         files = sorted((out / "invites").glob("*.ics"))
         if (out / "calendar.ics").exists():
             files.insert(0, out / "calendar.ics")
         self.post_message(ExportFinished(lines, files))
+
+    def _export_summary(self, problem: PlanningInput, plan: Schedule) -> ExportSummary:
+        """Who a re-export sends what, decided by the same rules the export uses."""
+        from planner.calendar.publish import plan_publication
+        from planner.store.invites import published_rows, sent_rows
+
+        ws = self.workspace
+        sent = sent_rows(ws)
+        pub = plan_publication(
+            problem.scenario,
+            plan.sessions,
+            key=ws.workspace_id,
+            published=published_rows(ws),
+            sent=sent,
+        )
+        return export_summary(
+            pub.requests,
+            pub.cancels,
+            {pid for pid, _ in sent},
+            {p for s in plan.sessions for p in s.attendees},
+        )
 
     @on(ExportFinished)
     def _exported(self, message: ExportFinished) -> None:

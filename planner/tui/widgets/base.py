@@ -33,6 +33,10 @@ class Snapshot:
     replies: list[str] = field(default_factory=list)
     location: str = ""
     version: int = 0
+    plan_state: str = "none"
+    """:data:`planner.tui.state.PlanState`: is the plan still this workspace's plan?"""
+    invites: str = "none"
+    """:data:`planner.tui.state.InviteState`: are the invites still the plan's?"""
 
 
 class Pane(Vertical):

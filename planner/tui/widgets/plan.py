@@ -40,18 +40,35 @@ class Progress:
     solutions: int
 
 
+PHASES = {
+    "building": "1/4 building the model…",
+    "searching": "2/4 searching…",
+    "checking": "3/4 checking the plan against every rule…",
+    "saving": "4/4 saving the plan…",
+}
+
+
 def progress_line(p: Progress, time_limit: float) -> str:
     return (
-        f"solving… objective {p.objective:,.0f}  bound {p.bound:,.0f}  gap {p.gap:.1%}  "
+        f"2/4 searching… objective {p.objective:,.0f}  bound {p.bound:,.0f}  gap {p.gap:.1%}  "
         f"{p.elapsed:.1f}/{time_limit:.0f} s  ({plural(p.solutions, 'plan')})"
     )
 
 
-def status_line(plan: Schedule | None) -> Text:
+STATE_BADGES = {
+    "stale": "OUT OF DATE: the workspace changed since this plan; s re-plans",
+    "unknown": "made outside this app: not checked against the workspace",
+}
+
+
+def status_line(plan: Schedule | None, state: str = "current") -> Text:
     if plan is None:
         return Text("No plan yet. Press s (or F5) to solve.")
     placed = {p for s in plan.sessions for p in s.attendees}
     text = Text()
+    if state in STATE_BADGES:
+        # Words, not colour alone: the badge reads the same in any theme.
+        text.append(f"⚠ {STATE_BADGES[state]}\n", style="bold reverse" if state == "stale" else "")
     text.append(plan.status.value.upper(), style="bold reverse")
     text.append(
         f"  {plural(len(plan.sessions), 'session')} · {plural(len(placed), 'person')} placed · "
@@ -102,6 +119,8 @@ class PlanPane(Pane):
 
     solving: reactive[bool] = reactive(False)
     progress: reactive[Progress | None] = reactive(None)
+    phase: reactive[str] = reactive("")
+    """The solve worker's phase (:data:`PHASES`), while solving."""
     explanation: reactive[tuple[str, Text] | None] = reactive(None)
     """(person id, explanation text) for the person view; set by the app."""
 
@@ -150,7 +169,7 @@ class PlanPane(Pane):
 
     def render_snapshot(self, snapshot: Snapshot) -> None:
         plan = snapshot.plan
-        self.query_one("#plan-status", Static).update(status_line(plan))
+        self.query_one("#plan-status", Static).update(status_line(plan, snapshot.plan_state))
         tz = zone(snapshot.scenario.team.timezone)
         names = {a.id: a.name for a in snapshot.scenario.activities}
         table = self.query_one("#sessions-table", DataTable)
@@ -219,13 +238,17 @@ class PlanPane(Pane):
         text.update(progress_line(progress, self.time_limit))
         bar.update(total=self.time_limit, progress=min(progress.elapsed, self.time_limit))
 
+    def watch_phase(self, phase: str) -> None:
+        if self.solving and phase in PHASES and (phase != "searching" or self.progress is None):
+            self.query_one("#plan-progress-text", Static).update(PHASES[phase])
+
     def watch_solving(self, solving: bool) -> None:
         self.set_class(solving, "solving")
         bar = self.query_one("#plan-progress", ProgressBar)
         if not solving and bar.total:
             bar.update(progress=bar.total)
         if solving:
-            self.query_one("#plan-progress-text", Static).update("solving… building the model")
+            self.query_one("#plan-progress-text", Static).update(PHASES["building"])
             self.query_one("#plan-progress", ProgressBar).update(total=self.time_limit, progress=0)
 
     def watch_explanation(self, value: tuple[str, Text] | None) -> None:
