@@ -97,3 +97,20 @@ def test_validate_says_one_person(capsys: pytest.CaptureFixture[str], tmp_path: 
     assert code == 0, err
     assert "1 person, 1 activity" in out
     assert "1 people" not in out and "1 activities" not in out
+
+
+def test_an_unknown_template_is_one_error_not_four(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import tomli_w
+
+    from tests.factories import person, scenario_data
+
+    data = scenario_data([person("ann")], [], {})
+    data["activities"] = [{"id": "lunch", "template": "no-such-template"}]
+    path = tmp_path / "s.toml"
+    path.write_text(tomli_w.dumps(data))
+    code, _out, err = run(capsys, "validate", str(path))
+    assert code == 2
+    lines = [line for line in err.splitlines() if "activities.0" in line]
+    assert len(lines) == 1 and "activities.0.template: unknown template" in lines[0], err
