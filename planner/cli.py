@@ -8,6 +8,7 @@ rendered as ``file: place: reason`` — never a traceback.
 from __future__ import annotations
 
 import argparse
+import difflib
 import io
 import json
 import math
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO, TypeVar
 from planner import __version__
 from planner.domain.errors import InputError, PlannerError
 from planner.domain.text import escape_controls
+from planner.domain.words import plural
 
 if TYPE_CHECKING:  # the CLI imports heavy modules only in the command that needs them
     from planner.domain.planning import PlanningInput
@@ -68,12 +70,64 @@ def out_table(renderable: Any) -> None:
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse that exits with 2 and a one-line message on usage errors (as it should)."""
+    """argparse that exits with 2 and a one-line message on usage errors (as it should),
+    followed by "did you mean" for an unknown option or an invalid choice (argparse's own
+    ``suggest_on_error`` exists only from Python 3.14)."""
+
+    _seen: list[str]
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        self._seen = list(sys.argv[1:] if args is None else args)
+        return super().parse_known_args(self._seen, namespace)
 
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         err(f"planner: {message}")
+        for hint in self.suggestions(message):
+            err(f"planner: {hint}")
         raise SystemExit(EXIT_INPUT)
+
+    def _command_parsers(self) -> list[argparse.ArgumentParser]:
+        """This parser and the subcommand's parser named in the arguments seen, if any."""
+        parsers: list[argparse.ArgumentParser] = [self]
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                chosen = next((a for a in getattr(self, "_seen", []) if a in action.choices), None)
+                if chosen is not None:
+                    parsers.append(action.choices[chosen])
+        return parsers
+
+    def suggestions(self, message: str) -> list[str]:
+        hints: list[str] = []
+        choice = re.search(r"invalid choice: '?([^'\s]*)'? \(choose from (.*)\)", message)
+        if choice:
+            options = re.findall(r"'([^']*)'", choice.group(2)) or [
+                c.strip() for c in choice.group(2).split(",")
+            ]
+            best = difflib.get_close_matches(choice.group(1), options, n=1, cutoff=0.6)
+            if best:
+                hints.append(f"{choice.group(1)!r}: did you mean {best[0]!r}?")
+        known = [o for p in self._command_parsers() for a in p._actions for o in a.option_strings]
+        for arg in getattr(self, "_seen", []):
+            if arg == "--":
+                break
+            name = arg.split("=", 1)[0]
+            if not name.startswith("-") or name in known or _is_number(name):
+                continue
+            best = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+            if best:
+                hints.append(f"{name}: did you mean {best[0]}?")
+        return hints
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _seconds(text: str) -> float:
@@ -141,9 +195,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
     s = loaded.scenario
     answers = sum(len(a) for a in s.preferences.values())
     out(
-        f"{args.scenario}: valid — team {s.team.name!r}, {len(s.people)} people, "
-        f"{len(s.activities)} activities, {len(s.venues)} venues, {len(s.queues)} queues, "
-        f"{answers} answers, horizon {s.team.horizon.start}..{s.team.horizon.end}"
+        f"{args.scenario}: valid — team {s.team.name!r}, {plural(len(s.people), 'person')}, "
+        f"{plural(len(s.activities), 'activity')}, {plural(len(s.venues), 'venue')}, "
+        f"{plural(len(s.queues), 'queue')}, "
+        f"{plural(answers, 'answer')}, horizon {s.team.horizon.start}..{s.team.horizon.end}"
     )
     return EXIT_OK
 
@@ -262,7 +317,7 @@ def _solve(
             last[0] = now_t
             err(
                 f"  objective {p.objective:,.0f}  bound {p.bound:,.0f}  "
-                f"gap {p.gap:.2%}  {p.elapsed:.1f}s  ({p.solutions} plans)"
+                f"gap {p.gap:.2%}  {p.elapsed:.1f}s  ({plural(p.solutions, 'plan')})"
             )
 
     result, interrupted = run_interruptible(lambda: solver.solve(progress), solver.stop)
@@ -285,8 +340,10 @@ def _solve(
         ws.save_plan(schedule, published=schedule.publishable)
     placed = {p for s in schedule.sessions for p in s.attendees}
     out(
-        f"{schedule.status.value}: {len(schedule.sessions)} sessions, {len(placed)} people placed, "
-        f"{len(schedule.unplaced)} opt-ins unplaced, {len(schedule.not_held)} sessions not held; "
+        f"{schedule.status.value}: {plural(len(schedule.sessions), 'session')}, "
+        f"{plural(len(placed), 'person')} placed, "
+        f"{plural(len(schedule.unplaced), 'opt-in')} unplaced, "
+        f"{plural(len(schedule.not_held), 'session')} not held; "
         f"objective {schedule.objective.value:,.0f} (bound {schedule.objective.bound:,.0f}, "
         f"gap {schedule.objective.gap:.2%}) in {schedule.solve_seconds:.1f}s"
     )
@@ -349,7 +406,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if violations:
         err(f"{len(violations)} violation(s)")
         return EXIT_VIOLATIONS
-    out(f"{args.schedule}: no violations ({len(schedule.sessions)} sessions checked)")
+    out(f"{args.schedule}: no violations ({plural(len(schedule.sessions), 'session')} checked)")
     return EXIT_OK
 
 
@@ -520,11 +577,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     ws = ensure_demo_workspace(path)
     if args.no_tui:
         s = ws.load_scenario()
-        out(f"demo workspace {path}: {len(s.people)} people, {len(s.activities)} activities")
+        out(
+            f"demo workspace {path}: {plural(len(s.people), 'person')}, "
+            f"{plural(len(s.activities), 'activity')}"
+        )
         ws.close()
         return EXIT_OK
     ws.close()
-    return run_tui(str(path))
+    return run_tui(str(path), args.time_limit)
 
 
 def ensure_demo_workspace(path: Path) -> Any:
@@ -541,13 +601,13 @@ def ensure_demo_workspace(path: Path) -> Any:
 def cmd_tui(args: argparse.Namespace) -> int:
     from planner.store import default_workspace_path
 
-    return run_tui(args.workspace or str(default_workspace_path()))
+    return run_tui(args.workspace or str(default_workspace_path()), args.time_limit)
 
 
-def run_tui(workspace: str) -> int:
-    from planner.tui.app import make_app
+def run_tui(workspace: str, time_limit: float | None = None) -> int:
+    from planner.tui.app import DEFAULT_TIME_LIMIT, make_app
 
-    app = make_app(workspace)
+    app = make_app(workspace, time_limit=time_limit or DEFAULT_TIME_LIMIT)
     app.run()
     return int(app.return_code or 0)
 
@@ -728,8 +788,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--no-tui", action="store_true", help="create the demo workspace and print a summary"
     )
+    tui_limit = "seconds each solve in the TUI may take (default 10; adjustable on the Plan tab)"
+    p.add_argument("--time-limit", type=_seconds, default=None, help=tui_limit)
     workspace_opt(p)
     p = add("tui", cmd_tui, "the organiser's terminal UI")
+    p.add_argument("--time-limit", type=_seconds, default=None, help=tui_limit)
     workspace_opt(p)
     p = add("respond", cmd_respond, "answer a poll (participant)")
     p.add_argument("poll")
@@ -764,6 +827,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
         args.func = cmd_tui
+        args.time_limit = None
     try:
         return int(args.func(args))
     except PlannerError as exc:

@@ -196,7 +196,7 @@ def validate_scenario(
             data, context={"catalogue": catalogue or default_catalogue()}
         )
     except ValidationError as exc:
-        problems = validation_problems(source, exc)
+        problems = _without_follow_ons(validation_problems(source, exc))
         # Field errors stop pydantic before the rules across records run: check those on the
         # raw data too, so one run of `planner validate` reports every problem.
         if isinstance(data, dict) and not any(_is_cross(e) for e in exc.errors()):
@@ -206,6 +206,21 @@ def validate_scenario(
                 if location not in seen:
                     problems.append(Problem(source, location, message))
         raise InputError(problems) from None
+
+
+def _without_follow_ons(problems: list[Problem]) -> list[Problem]:
+    """An unknown template fills no defaults: its record's "missing" fields are that one
+    mistake, not more (``activities.0.template: unknown template`` alone)."""
+    unknown = {
+        p.location.rsplit(".", 1)[0]
+        for p in problems
+        if p.location.endswith(".template") and p.message.startswith("unknown template")
+    }
+    return [
+        p
+        for p in problems
+        if not (p.message == "missing" and p.location.rsplit(".", 1)[0] in unknown)
+    ]
 
 
 def _is_cross(error: Any) -> bool:

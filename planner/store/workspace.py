@@ -46,6 +46,7 @@ from planner.domain.io import record_document, validate_scenario
 from planner.domain.models import Answer, History, Policy, Scenario, Team
 from planner.domain.planning import Interval, PlanningInput
 from planner.domain.schedule import PlannedSession, Schedule
+from planner.domain.words import record_noun
 from planner.store import schema as t
 
 BUSY_TIMEOUT_SECONDS = float(os.environ.get("PLANNER_BUSY_TIMEOUT", "10"))
@@ -514,8 +515,7 @@ class Workspace:
                 conn.execute(update(table).where(table.c.id == record_id).values(data=new))
             self._log(
                 conn,
-                label
-                or f"{'add' if before is None else 'edit'} {kind[:-1] if kind != 'people' else 'person'} {record_id}",
+                label or f"{'add' if before is None else 'edit'} {record_noun(kind)} {record_id}",
                 {"record": {"kind": kind, "id": record_id, "before": before}},
             )
 

@@ -6,6 +6,10 @@ the terminal loses nothing) and undoable with ctrl+z. After each edit the app lo
 fresh :class:`Snapshot` and hands it down to the panes (attributes down, messages up).
 Solving, explaining and exporting run in thread workers that post typed messages; the
 solver itself releases the GIL, so the UI stays live while it searches.
+
+Focus follows one model, written down in :mod:`planner.tui.focus`: each screen and dialog
+focuses its first useful widget on open, Escape backs out one level (search -> table -> tab
+bar), text boxes take printable keys and never the app's keys, Enter submits a form.
 """
 
 from __future__ import annotations
@@ -25,24 +29,34 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Input, Label, Static, TabbedContent, TabPane
+from textual.widgets import Button, Footer, Label, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from planner import service
 from planner.domain.catalogue import default_catalogue
 from planner.domain.errors import InputError, PlannerError
-from planner.domain.models import Activity, Person, Policy, Queue, Team, Venue
+from planner.domain.models import Activity, Person, Policy, Queue, Scenario, Team, Venue
 from planner.domain.planning import Interval, PlanningInput
 from planner.domain.schedule import Schedule
 from planner.domain.timeutil import zone
+from planner.domain.words import plural, record_noun
 from planner.store import Workspace
 from planner.store.invites import list_replies
 from planner.tui.bindings import shared_bindings
 from planner.tui.commands import PlannerCommands
+from planner.tui.focus import TabbedScreen, tab_bar
 from planner.tui.screens.dialogs import ConfirmDialog, PathPrompt, PickDialog
 from planner.tui.screens.forms import PersonForm, RecordEditor, problems_by_field, to_toml
 from planner.tui.screens.help import HelpScreen, binding_rows
 from planner.tui.screens.preview import BusyPreview
+from planner.tui.state import (
+    ExportSummary,
+    export_summary,
+    input_digest,
+    invite_state,
+    meta_key,
+    problem_digest,
+)
 from planner.tui.text import assemble, literal, notify
 from planner.tui.widgets.activities import ActivitiesPane
 from planner.tui.widgets.answers import AnswersPane
@@ -110,6 +124,13 @@ class SolveProgressed(Message):
 
 
 @dataclass
+class SolvePhase(Message):
+    """The solve worker moved on: "building", "searching", "checking" or "saving"."""
+
+    phase: str
+
+
+@dataclass
 class SolveFinished(Message):
     schedule: Schedule
     problem: PlanningInput
@@ -139,6 +160,7 @@ class Welcome(ModalScreen[str]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "quit_app", "Quit", tooltip="Leave planner.", id="welcome-quit")
     ]
+    AUTO_FOCUS = "#import"
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -152,6 +174,7 @@ class Welcome(ModalScreen[str]):
                 yield Button("Import…", variant="primary", id="import")
                 yield Button("Demo", id="demo")
                 yield Button("Quit", id="quit")
+        yield Footer()
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
@@ -180,11 +203,26 @@ class PlannerApp(App[int]):
             priority=True,
         ),
         Binding(
-            "ctrl+z", "undo", "Undo", tooltip="Undo the last edit in the workspace.", id="undo"
+            "ctrl+z",
+            "undo",
+            "Undo",
+            tooltip="Undo the last edit in the workspace.",
+            id="undo",
+            priority=True,
         ),
-        Binding("f5", "solve", "Solve", tooltip="Plan the round in the background.", id="solve"),
+        Binding(
+            "f5",
+            "solve",
+            "Solve",
+            tooltip="Plan the round in the background.",
+            id="solve",
+            priority=True,
+        ),
         *shared_bindings(TABS),
     ]
+
+    MAIN_SCREEN_ONLY: ClassVar[frozenset[str]] = frozenset({"undo", "solve", "tab", "help"})
+    """Actions that act on the screen beneath: off while a dialog is open."""
 
     def __init__(
         self,
@@ -217,6 +255,12 @@ class PlannerApp(App[int]):
         self._plan: Schedule | None = None
 
     # ------------------------------------------------------------------ layout
+
+    def get_default_screen(self) -> TabbedScreen:
+        return TabbedScreen(id="_default")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (action in self.MAIN_SCREEN_ONLY and isinstance(self.screen, ModalScreen))
 
     def compose(self) -> ComposeResult:
         with TabbedContent(initial="overview", id="tabs"):
@@ -286,15 +330,30 @@ class PlannerApp(App[int]):
         plan_id = ws.latest_plan_id()
         if plan_id != self._plan_id or self.snapshot is None:
             self._plan_id, self._plan = plan_id, ws.latest_plan()
+        scenario = ws.load_scenario()
         self.snapshot = Snapshot(
-            scenario=ws.load_scenario(),
+            scenario=scenario,
             plan=self._plan,
             replies=self._replies(),
             location=Path(ws.location).name,
             version=self._version,
+            plan_state=self._plan_state(scenario),
+            invites=invite_state(self._plan, ws.published_sessions()),
         )
         for pane in self.query(Pane):
             pane.show_snapshot(self.snapshot)
+
+    def _plan_state(self, scenario: Scenario) -> str:
+        """Whether the latest plan was made from what the workspace holds now (see
+        :mod:`planner.tui.state`)."""
+        if self._plan_id is None:
+            return "none"
+        made_from = self.workspace.meta(meta_key(self._plan_id))
+        if made_from is None:
+            return "unknown"
+        ws = self.workspace
+        now = input_digest(scenario.model_dump_json(), ws.busy_blocks(), ws.declined())
+        return "current" if now == made_from else "stale"
 
     def _replies(self) -> list[str]:
         """RSVP replies received (organiser's eyes only), newest state per person."""
@@ -409,7 +468,7 @@ class PlannerApp(App[int]):
                     lambda: self.workspace.set_busy_blocks(
                         person.id, "organiser", blocks, label=f"calendar of {person.name}"
                     ),
-                    f"Kept {len(blocks)} busy blocks for {person.name}.",
+                    f"Kept {plural(len(blocks), 'busy block')} for {person.name}.",
                 )
 
         self.push_screen(
@@ -530,7 +589,7 @@ class PlannerApp(App[int]):
             if kind == "queues"
             else 'id = "new-room"\nname = "New room"\ncapacity = 10\nprovides = []\n'
         )
-        self._edit_record(kind, f"Add {kind[:-1]}", template)
+        self._edit_record(kind, f"Add {record_noun(kind)}", template)
 
     @on(RulesPane.RemoveRequested)
     def _remove_rule(self, event: RulesPane.RemoveRequested) -> None:
@@ -570,7 +629,8 @@ class PlannerApp(App[int]):
                 problems = [p.render() for p in exc.problems]
                 self._edit_record(kind, title, to_toml(data), problems, replacing=replacing)
                 return
-            notify(self, f"Saved {title.lower()}.", timeout=3)
+            saved = record_noun(kind) + (f" {data['id']}" if data.get("id") else "")
+            notify(self, f"Saved {saved}.", timeout=3)
             self.reload()
 
         self.push_screen(
@@ -600,7 +660,12 @@ class PlannerApp(App[int]):
             snap = self.snapshot
             scenario = snap.scenario.with_answer(event.person_id, event.activity_id, event.answer)
             self._version += 1
-            self.snapshot = replace(snap, scenario=scenario, version=self._version)
+            # Any changed answer may change the plan: out of date until re-planned (an undo
+            # re-reads the workspace and finds out exactly).
+            state = "stale" if snap.plan_state == "current" else snap.plan_state
+            self.snapshot = replace(
+                snap, scenario=scenario, version=self._version, plan_state=state
+            )
             for pane in self.query(Pane):
                 pane.show_snapshot(self.snapshot)
         else:
@@ -639,10 +704,12 @@ class PlannerApp(App[int]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="solve")
     def _solve(self, time_limit: float) -> None:
         """Runs in a thread: build the problem, solve, explain, save. Posts messages only."""
+        self.post_message(SolvePhase("building"))
         problem = self.workspace.planning_input(self.now())
         from planner.domain.budget import check_memory
 
         check_memory(problem.scenario, self.workspace.location)  # refused before the child
+        made_from = problem_digest(problem)
         solver = self.solver_factory(problem, time_limit, self.solver_workers)
         self._solver = solver
         if self._stop_requested:
@@ -661,10 +728,12 @@ class PlannerApp(App[int]):
                 )
             )
 
+        self.post_message(SolvePhase("searching"))
         try:
             result = solver.solve(progress)
         finally:
             self._solver = None
+        self.post_message(SolvePhase("checking"))
         from planner.solve.process import CheckedResult  # the engine loads on first solve
 
         schedule: Schedule = result.schedule
@@ -682,8 +751,15 @@ class PlannerApp(App[int]):
             raise PlannerError("the plan failed the independent check: " + "; ".join(rendered[:3]))
         if schedule.generated_at is None:
             schedule = schedule.model_copy(update={"generated_at": self.now()})
-        plan_id = self.workspace.save_plan(schedule)
+        self.post_message(SolvePhase("saving"))
+        with self.workspace.write():  # the plan and what it was made from, together
+            plan_id = self.workspace.save_plan(schedule)
+            self.workspace.set_meta({meta_key(plan_id): made_from})
         self.post_message(SolveFinished(schedule, problem, self._stop_requested, plan_id))
+
+    @on(SolvePhase)
+    def _phase(self, message: SolvePhase) -> None:
+        self._pane(PlanPane).phase = message.phase
 
     @on(SolveProgressed)
     def _progressed(self, message: SolveProgressed) -> None:
@@ -699,7 +775,7 @@ class PlannerApp(App[int]):
         notify(
             self,
             f"Plan {status}{' (stopped early)' if message.stopped else ''}: "
-            f"{len(message.schedule.sessions)} sessions.",
+            f"{plural(len(message.schedule.sessions), 'session')}.",
             severity="error" if status == "infeasible" else "information",
             timeout=5,
         )
@@ -710,7 +786,13 @@ class PlannerApp(App[int]):
         # re-validating) the whole workspace on the UI thread.
         self._version += 1
         self._plan_id, self._plan = message.plan_id, message.schedule
-        self.snapshot = replace(self.snapshot, plan=message.schedule, version=self._version)
+        self.snapshot = replace(
+            self.snapshot,
+            plan=message.schedule,
+            version=self._version,
+            plan_state=self._plan_state(self.snapshot.scenario),
+            invites=invite_state(message.schedule, self.workspace.published_sessions()),
+        )
         for pane in self.query(Pane):
             pane.show_snapshot(self.snapshot)
 
@@ -781,7 +863,11 @@ class PlannerApp(App[int]):
         except OSError as exc:
             notify(self, f"{out}: {exc.strerror}", severity="error")
             return
-        notify(self, f"Wrote {len(paths)} polls to {out}: give each person their own", timeout=5)
+        notify(
+            self,
+            f"Wrote {plural(len(paths), 'poll')} to {out}: give each person their own",
+            timeout=5,
+        )
         pane = self._pane(ExportPane)
         pane.files = tuple(paths)
 
@@ -796,14 +882,42 @@ class PlannerApp(App[int]):
             raise PlannerError("there is no plan to send: solve first")
         check_delivery(caldav, smtp)  # before publishing records anything
         now = self.now()
-        written = publish_plan(ws.planning_input(now), plan, out, workspace=ws, now=now)
-        lines = [f"wrote {len(written)} files to {out}"]
+        problem = ws.planning_input(now)
+        summary = self._export_summary(problem, plan)
+        written = publish_plan(problem, plan, out, workspace=ws, now=now)
+        names = {p.id: p.name for p in problem.scenario.people}
+        lines = [
+            f"Invites: {summary.line()}",
+            *summary.who(names),
+            f"wrote {plural(len(written), 'file')} to {out}",
+        ]
         if caldav or smtp:
             lines.extend(export_invites(ws, out, caldav=caldav, smtp=smtp, now=now).lines())
         files = sorted((out / "invites").glob("*.ics"))
         if (out / "calendar.ics").exists():
             files.insert(0, out / "calendar.ics")
         self.post_message(ExportFinished(lines, files))
+
+    def _export_summary(self, problem: PlanningInput, plan: Schedule) -> ExportSummary:
+        """Who a re-export sends what, decided by the same rules the export uses."""
+        from planner.calendar.publish import plan_publication
+        from planner.store.invites import published_rows, sent_rows
+
+        ws = self.workspace
+        sent = sent_rows(ws)
+        pub = plan_publication(
+            problem.scenario,
+            plan.sessions,
+            key=ws.workspace_id,
+            published=published_rows(ws),
+            sent=sent,
+        )
+        return export_summary(
+            pub.requests,
+            pub.cancels,
+            {pid for pid, _ in sent},
+            {p for s in plan.sessions for p in s.attendees},
+        )
 
     @on(ExportFinished)
     def _exported(self, message: ExportFinished) -> None:
@@ -828,10 +942,19 @@ class PlannerApp(App[int]):
             self._focus_tab(event.pane.id)
 
     def _focus_tab(self, tab: str) -> None:
-        pane = self.query_one(f"#{tab}", TabPane)
-        targets = [w for w in pane.query("*") if w.focusable and not isinstance(w, Input)]
-        if targets:
-            targets[0].focus()
+        self.focus_home(self.query_one(f"#{tab}", TabPane))
+
+    def focus_home(self, tab_pane: TabPane) -> bool:
+        """The first useful widget of a tab (its table or list; the tab bar when it has
+        none): see :mod:`planner.tui.focus`."""
+        for pane in tab_pane.query(Pane):
+            if pane.focus_home():
+                return True
+        bar = tab_bar(self.screen)
+        if bar is not None:
+            bar.focus()
+            return True
+        return False
 
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.theme != "textual-light" else "textual-dark"

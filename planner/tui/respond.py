@@ -19,7 +19,9 @@ from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
 from textual.widgets import (
+    Button,
     Checkbox,
     DataTable,
     Footer,
@@ -33,8 +35,19 @@ from textual.widgets import (
 from planner.domain.errors import InputError
 from planner.domain.models import Answer
 from planner.domain.planning import Interval
-from planner.respond import Limits, Poll, build_response, load_poll, snap_to_grid, write_response
+from planner.domain.words import plural
+from planner.respond import (
+    Limits,
+    Poll,
+    Response,
+    build_response,
+    load_poll,
+    response_filename,
+    snap_to_grid,
+    write_response,
+)
 from planner.tui.bindings import shared_bindings
+from planner.tui.focus import TabbedScreen, focus_first, tab_bar
 from planner.tui.screens.dialogs import split_paths
 from planner.tui.screens.help import HelpScreen, binding_rows
 from planner.tui.text import assemble, literal, notify, one_line, plain
@@ -67,6 +80,89 @@ class ActivityTable(DataTable[Text | str]):
             app.set_answer(self.cursor_row, Answer(word) if word else None)
 
 
+def review_text(poll: Poll, response: Response) -> Text:
+    """What the response file says, in words: the answers, the limits, how many busy blocks
+    (start and end only: no title, place or note was read)."""
+    names = {a.id: a.name for a in poll.activities}
+    by_answer: dict[Answer, list[str]] = {a: [] for a in Answer}
+    for aid, answer in response.answers.items():
+        by_answer[answer].append(names.get(aid, aid))
+    unanswered = [a.name for a in poll.activities if a.id not in response.answers]
+    parts: list[str | tuple[str, str]] = [("Your answers\n", "bold")]
+    labels = {Answer.yes: "yes", Answer.maybe: "maybe", Answer.no: "no (the organiser only)"}
+    for answer, label in labels.items():
+        if by_answer[answer]:
+            parts.append(f"  {label}: {', '.join(by_answer[answer])}\n")
+    if unanswered:
+        parts.append(f"  not answered (counts as no): {', '.join(unanswered)}\n")
+    lim = response.limits
+    parts.append(("\nYour limits\n", "bold"))
+    parts.append(
+        "  at most "
+        + (
+            plural(lim.max_events_per_week, "event")
+            if lim.max_events_per_week is not None
+            else f"the team's {plural(poll.policy.max_events_per_week, 'event')}"
+        )
+        + " a week"
+        + (f", {lim.max_minutes_per_week} minutes" if lim.max_minutes_per_week is not None else "")
+        + "\n"
+    )
+    if lim.needs:
+        parts.append(f"  needs: {', '.join(lim.needs)}\n")
+    parts.append(f"  after hours: {'yes' if lim.after_hours else 'no'}\n")
+    parts.append(
+        f"  name in colleagues' invites: {'yes' if lim.show_in_attendee_lists else 'no'}\n"
+    )
+    parts.append(f"  organiser sees 'busy'/'time off': {'yes' if lim.share_reasons else 'no'}\n")
+    parts.append(("\nYour calendar\n", "bold"))
+    parts.append(
+        f"  {plural(len(response.busy), 'busy block')} on the {poll.slot_minutes}-minute grid: "
+        "start and end only (no titles, places or notes)\n"
+    )
+    return assemble(*parts)
+
+
+class ReviewResponse(ModalScreen[bool]):
+    """The last look before the response file is written: Enter writes, Escape goes back."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back", tooltip="Change something first.", id="review-back"),
+        Binding("ctrl+s", "write", "Write", tooltip="Write the response file.", id="review-write"),
+    ]
+    AUTO_FOCUS = "#write"
+
+    def __init__(self, poll: Poll, response: Response, out: Path) -> None:
+        super().__init__()
+        self.poll = poll
+        self.response = response
+        self.out = out
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(
+                literal(f"Send this to {self.poll.organiser.name}?"), classes="dialog-title"
+            )
+            with VerticalScroll(classes="review-body"):
+                yield Static(review_text(self.poll, self.response), id="review")
+            yield Static(
+                literal(f"It is written to {self.out / response_filename(self.poll.person)}."),
+                classes="hint",
+            )
+            with Horizontal(classes="buttons"):
+                yield Button("Write response", variant="primary", id="write")
+                yield Button("Back", id="back")
+        yield Footer()
+
+    @on(Button.Pressed, "#write")
+    def action_write(self) -> None:
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#back")
+    def action_back(self) -> None:
+        self.dismiss(False)
+
+
 class RespondApp(App[int]):
     """Build with :func:`make_respond_app`."""
 
@@ -76,8 +172,8 @@ class RespondApp(App[int]):
         Binding(
             "ctrl+s",
             "write",
-            "Write response",
-            tooltip="Write response-<id>.toml.",
+            "Review and write",
+            tooltip="See what will be sent, then write response-<id>.toml.",
             id="respond-write",
         ),
         Binding(
@@ -104,6 +200,23 @@ class RespondApp(App[int]):
         self.raw_blocks: list[Interval] = []
         self.written: Path | None = None
 
+    HOMES: ClassVar[dict[str, str]] = {"r-activities": "#r-table", "r-calendar": "#r-grid"}
+    """Each tab's first useful widget; the You tab has only text boxes, so its home is the
+    tab bar (Tab goes into the first box; digits still switch tabs)."""
+
+    def get_default_screen(self) -> TabbedScreen:
+        return TabbedScreen(id="_default")
+
+    def focus_home(self, pane: TabPane) -> bool:
+        selector = self.HOMES.get(pane.id or "")
+        if selector and focus_first(pane, selector):
+            return True
+        bar = tab_bar(self.screen)
+        if bar is None:
+            return False
+        bar.focus()
+        return True
+
     def compose(self) -> ComposeResult:
         p = self.poll
         yield Static(
@@ -127,7 +240,7 @@ class RespondApp(App[int]):
                 for fid, label, value in self._limit_fields():
                     with Horizontal(classes="form-row"):
                         yield Label(label, classes="form-label")
-                        yield Input(value, id=fid, compact=True)
+                        yield Input(value, id=fid, compact=True, select_on_focus=False)
                 yield Tick("May be planned outside my working hours", id="r-after", compact=True)
                 yield Tick("Colleagues' invites may list my name", id="r-show", compact=True)
                 yield Tick(
@@ -193,7 +306,7 @@ class RespondApp(App[int]):
         parts: list[str | tuple[str, str]] = [
             (f"{a.name}\n", "bold"),
             f"{a.category.value} · {a.duration_minutes} min"
-            + (f" · {a.sessions} sessions" if a.sessions > 1 else "")
+            + (f" · {plural(a.sessions, 'session')}" if a.sessions > 1 else "")
             + (" · online" if a.virtual else "")
             + (" · may be after hours" if a.after_hours else "")
             + "\n",
@@ -242,7 +355,7 @@ class RespondApp(App[int]):
         blocks = self.shared_blocks()
         self.query_one("#r-shared", Static).update(
             literal(
-                f"{len(blocks)} busy blocks on the {self.poll.slot_minutes}-minute grid will be shared "
+                f"{plural(len(blocks), 'busy block')} on the {self.poll.slot_minutes}-minute grid will be shared "
                 "(start and end only; nothing else leaves this machine)."
             )
         )
@@ -284,6 +397,14 @@ class RespondApp(App[int]):
             self.query_one(TabbedContent).active = "r-limits"
             notify(self, "Check the 'You' tab.", severity="error")
             return
+
+        def confirmed(ok: bool | None) -> None:
+            if ok:
+                self._write(response)
+
+        self.push_screen(ReviewResponse(self.poll, response, self.out), confirmed)
+
+    def _write(self, response: Response) -> None:
         try:
             self.written = write_response(response, self.out)
         except InputError as exc:  # an --out that is refused: a link, a device, a workspace
@@ -298,10 +419,7 @@ class RespondApp(App[int]):
 
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
-        pane = self.query_one(f"#{tab}", TabPane)
-        targets = [w for w in pane.query("*") if w.focusable]
-        if targets:
-            targets[0].focus()
+        self.focus_home(self.query_one(f"#{tab}", TabPane))
 
     def action_help(self) -> None:
         self.push_screen(

@@ -219,6 +219,8 @@ async def test_respond_app_shows_markup_literally(tmp_path: Path) -> None:
         await shows(pilot, "'[b]x[/b]' is not a tag")  # the error quotes the value
         app.query_one("#r-needs", Input).value = ""
         await pilot.press("ctrl+s")
+        await shows(pilot, QUIZ)  # the review names the activities literally
+        await pilot.press("enter")
         await pilot.pause()
     assert app.return_code == 0 and app.written is not None
 

@@ -11,7 +11,7 @@ from textual.widgets import Checkbox, Input, Static
 from planner.domain.errors import InputError
 from planner.respond import export_polls, load_response
 from planner.store import Workspace
-from planner.tui.respond import make_respond_app
+from planner.tui.respond import ReviewResponse, make_respond_app
 
 ICS = """BEGIN:VCALENDAR
 VERSION:2.0
@@ -50,6 +50,18 @@ async def test_respond_writes_only_answers_limits_and_grid_blocks(
         assert len(app.shared_blocks()) == 1
         await pilot.press("ctrl+s")
         await pilot.pause()
+        # A review first: what will be sent, in words; nothing is written yet.
+        assert isinstance(app.screen, ReviewResponse)
+        review = str(app.screen.query_one("#review", Static).render())
+        assert "1 busy block on the" in review and "at most 1 event a week" in review
+        assert "name in colleagues' invites: yes" in review
+        assert "SECRET" not in review
+        assert not out.exists()
+        await pilot.press("escape")  # back to change something: still nothing written
+        await pilot.pause()
+        assert not isinstance(app.screen, ReviewResponse) and not out.exists()
+        await pilot.press("ctrl+s", "enter")  # Enter writes (the button has focus)
+        await pilot.pause()
     path = out / "response-ali-haddad.toml"
     assert app.written == path and app.return_code == 0
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
@@ -74,7 +86,7 @@ async def test_the_id_comes_from_the_poll_and_cannot_be_edited(
         assert isinstance(shown, Static) and not isinstance(shown, Input)
         assert str(shown.render()) == "beatriz-santos"
         assert not shown.focusable
-        await pilot.press("y", "ctrl+s")
+        await pilot.press("y", "ctrl+s", "enter")
         await pilot.pause()
     assert app.written == tmp_path / "response-beatriz-santos.toml"
     assert load_response(app.written).person == "beatriz-santos"
@@ -84,3 +96,24 @@ def test_as_another_person_is_refused_before_the_app_opens(demo_ws: Path, tmp_pa
     poll = make_poll(demo_ws, tmp_path, "beatriz-santos")
     with pytest.raises(InputError, match="'ali-haddad' is not the person of this poll"):
         make_respond_app(poll, "ali-haddad", [], tmp_path)
+
+
+def test_an_unknown_as_is_refused_before_the_ui_opens(
+    demo_ws: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from planner.cli import main
+    from planner.tui.respond import RespondApp
+
+    def never(self: RespondApp, *args: object, **kwargs: object) -> None:
+        raise AssertionError("the UI opened")
+
+    monkeypatch.setattr(RespondApp, "run", never)
+    poll = make_poll(demo_ws, tmp_path)
+    assert main(["respond", str(poll), "--as", "nobody"]) == 2
+    err = capsys.readouterr().err
+    assert "--as" in err and "'nobody' is not the person of this poll" in err
+    assert "Traceback" not in err
+    assert not list(tmp_path.glob("response-*.toml"))

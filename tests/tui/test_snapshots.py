@@ -74,3 +74,74 @@ def test_respond(snap_compare: Any, demo_ws: Path, tmp_path: Path) -> None:
 
     app = make_respond_app(poll, None, [], tmp_path)
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+@pytest.mark.parametrize("theme", ["textual-dark", "textual-light"])
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_respond_review(
+    snap_compare: Any, demo_ws: Path, tmp_path: Path, size: tuple[int, int], theme: str
+) -> None:
+    """The participant's last look before writing (new in issue 14)."""
+    with Workspace.open(demo_ws) as ws:
+        poll = tmp_path / "polls" / "poll-ali-haddad.toml"
+        assert poll in export_polls(ws, tmp_path / "polls")
+
+    async def run_before(pilot: Pilot[int]) -> None:
+        pilot.app.theme = theme
+        await pilot.press("y", "m", "n", "ctrl+s")
+        await pilot.pause()
+
+    app = make_respond_app(poll, None, [], Path("answers"))
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("theme", ["textual-dark", "textual-light"])
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_plan_grid(snap_compare: Any, demo_ws: Path, size: tuple[int, int], theme: str) -> None:
+    """The week grid with whose sessions it shows (issue 14)."""
+
+    async def run_before(pilot: Pilot[int]) -> None:
+        pilot.app.theme = theme
+        await pilot.press("f5")
+        app = pilot.app
+        for _ in range(200):
+            if getattr(app, "snapshot", None) is not None and app.snapshot.plan is not None:
+                break
+            await asyncio.sleep(0.05)
+        await pilot.press("v")
+        await pilot.pause()
+
+    assert snap_compare(organiser(demo_ws), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("theme", ["textual-dark", "textual-light"])
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_export_preview(
+    snap_compare: Any,
+    demo_ws: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    size: tuple[int, int],
+    theme: str,
+) -> None:
+    """The readable invite preview and the export summary (issue 14)."""
+    monkeypatch.chdir(tmp_path)  # the invites go to ./planner-out
+
+    async def run_before(pilot: Pilot[int]) -> None:
+        pilot.app.theme = theme
+        await pilot.press("f5")
+        app = pilot.app
+        for _ in range(200):
+            if getattr(app, "snapshot", None) is not None and app.snapshot.plan is not None:
+                break
+            await asyncio.sleep(0.05)
+        await pilot.press("7", "w")
+        for _ in range(200):
+            if app.query_one("#export-files").option_count:
+                break
+            await asyncio.sleep(0.05)
+        await pilot.press("down", "down")
+        app.clear_notifications()
+        await pilot.pause()
+
+    assert snap_compare(organiser(demo_ws), terminal_size=size, run_before=run_before)

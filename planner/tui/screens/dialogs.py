@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, OptionList, Static
+from textual.widgets import Button, Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from planner.tui.text import literal
@@ -31,6 +31,7 @@ class ConfirmDialog(ModalScreen[bool]):
     """Yes/no question; ``True`` when confirmed."""
 
     BINDINGS: ClassVar[list[BindingType]] = [CANCEL]
+    AUTO_FOCUS = "#confirm"  # every removal is undoable (ctrl+z): Enter confirms
 
     def __init__(self, question: str, confirm: str = "Remove") -> None:
         super().__init__()
@@ -43,6 +44,7 @@ class ConfirmDialog(ModalScreen[bool]):
             with Horizontal(classes="buttons"):
                 yield Button(self.confirm, variant="error", id="confirm")
                 yield Button("Cancel", id="cancel")
+        yield Footer()
 
     @on(Button.Pressed, "#confirm")
     def _yes(self) -> None:
@@ -68,6 +70,7 @@ class PathPrompt(ModalScreen[list[Path] | None]):
     """Ask for one or more file paths (separated by spaces); checks that they exist."""
 
     BINDINGS: ClassVar[list[BindingType]] = [CANCEL]
+    AUTO_FOCUS = "#path"
 
     def __init__(self, title: str, hint: str) -> None:
         super().__init__()
@@ -83,6 +86,7 @@ class PathPrompt(ModalScreen[list[Path] | None]):
             with Horizontal(classes="buttons"):
                 yield Button("OK", variant="primary", id="ok")
                 yield Button("Cancel", id="cancel")
+        yield Footer()
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#ok")
@@ -110,9 +114,16 @@ class PathPrompt(ModalScreen[list[Path] | None]):
 
 class PickDialog(ModalScreen[str | None]):
     """Pick one item (id, label, description); the description of the highlighted item shows
-    beside the list."""
+    beside the list. The filter box has focus: typing filters, Up/Down move through the
+    list, Enter picks the highlighted item (the first one, before any move)."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [CANCEL]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        CANCEL,
+        Binding("down", "move(1)", "Next", show=False),
+        Binding("up", "move(-1)", "Previous", show=False),
+        Binding("enter", "pick", "Pick", tooltip="Pick the highlighted item.", id="pick"),
+    ]
+    AUTO_FOCUS = "#filter"
 
     def __init__(self, title: str, items: Sequence[tuple[str, str, str]]) -> None:
         super().__init__()
@@ -130,11 +141,20 @@ class PickDialog(ModalScreen[str | None]):
                 )
                 with VerticalScroll(classes="pick-description"):
                     yield Static("", id="description")
+        yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#options", OptionList).focus()
-        if self.items:
-            self._describe(self.items[0][0])
+        self._highlight_first()
+
+    def _highlight_first(self) -> None:
+        options = self.query_one("#options", OptionList)
+        if options.option_count:
+            options.highlighted = 0
+            option_id = options.get_option_at_index(0).id
+            if option_id:
+                self._describe(option_id)
+        else:
+            self._describe("")
 
     @on(Input.Changed, "#filter")
     def _filter(self, event: Input.Changed) -> None:
@@ -148,13 +168,21 @@ class PickDialog(ModalScreen[str | None]):
                 if needle in f"{i} {label} {desc}".lower()
             ]
         )
+        # The description follows the list: never an item the filter hid.
+        self._highlight_first()
 
     @on(Input.Submitted, "#filter")
-    def _submit_filter(self) -> None:
+    def action_pick(self) -> None:
         options = self.query_one("#options", OptionList)
         if options.option_count:
             option = options.get_option_at_index(options.highlighted or 0)
             self.dismiss(option.id)
+
+    def action_move(self, step: int) -> None:
+        options = self.query_one("#options", OptionList)
+        if options.option_count:
+            current = options.highlighted if options.highlighted is not None else -1
+            options.highlighted = max(0, min(options.option_count - 1, current + step))
 
     @on(OptionList.OptionHighlighted)
     def _highlighted(self, event: OptionList.OptionHighlighted) -> None:

@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Input, Label, Static, TextArea
+from textual.widgets import Button, Checkbox, Footer, Input, Label, Static, TextArea
 
 from planner.domain.io import validation_problems
 from planner.domain.models import Person
@@ -49,9 +49,11 @@ PERSON_FIELDS: list[tuple[str, str, str]] = [
 
 
 class PersonForm(ModalScreen[Person | None]):
-    """Add or edit one person; returns the validated :class:`Person`."""
+    """Add or edit one person; returns the validated :class:`Person`. Enter in any field
+    saves, like ctrl+s; the first editable field (the first refused one) has focus."""
 
     BINDINGS: ClassVar[list[BindingType]] = [SAVE, CANCEL]
+    AUTO_FOCUS = "Input"
 
     def __init__(
         self,
@@ -86,6 +88,7 @@ class PersonForm(ModalScreen[Person | None]):
                                 compact=True,
                                 disabled=name == "id" and self.editing,
                                 type="integer" if kind == "int" else "text",
+                                select_on_focus=False,  # a key typed on focus adds, not replaces
                             )
                     error = self.errors.get(name, "")
                     yield Static(
@@ -102,6 +105,18 @@ class PersonForm(ModalScreen[Person | None]):
             with Horizontal(classes="buttons"):
                 yield Button("Save", variant="primary", id="save")
                 yield Button("Cancel", id="cancel")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._focus_first_error(self.errors)
+
+    def _focus_first_error(self, errors: Mapping[str, str]) -> None:
+        for name in dict_fields():
+            if name in errors:
+                widget = self.query_one(f"#f-{name}")
+                if widget.focusable:
+                    widget.focus()
+                    return
 
     def values(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -133,7 +148,9 @@ class PersonForm(ModalScreen[Person | None]):
             literal("\n".join(f"⚠ {k}: {v}" if k else f"⚠ {v}" for k, v in other.items()))
         )
         widget.set_class(not other, "hidden")
+        self._focus_first_error(errors)
 
+    @on(Input.Submitted)
     @on(Button.Pressed, "#save")
     def action_save(self) -> None:
         try:
@@ -181,9 +198,11 @@ def to_toml(data: Mapping[str, Any]) -> str:
 
 
 class RecordEditor(ModalScreen[dict[str, Any] | None]):
-    """Edit one record as TOML; returns the parsed data once ``model`` accepts it."""
+    """Edit one record as TOML; returns the parsed data once ``model`` accepts it. Enter is
+    a new line here: ctrl+s saves (the footer says so)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [SAVE, CANCEL]
+    AUTO_FOCUS = "#toml"
 
     def __init__(
         self,
@@ -213,8 +232,9 @@ class RecordEditor(ModalScreen[dict[str, Any] | None]):
                 classes="field-error" + ("" if self.errors else " hidden"),
             )
             with Horizontal(classes="buttons"):
-                yield Button("Save", variant="primary", id="save")
-                yield Button("Cancel", id="cancel")
+                yield Button("Save (ctrl+s)", variant="primary", id="save")
+                yield Button("Cancel (esc)", id="cancel")
+        yield Footer()
 
     def _show(self, errors: list[str]) -> None:
         widget = self.query_one("#errors", Static)

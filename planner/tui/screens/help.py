@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Label, Static
+from textual.widgets import DataTable, Footer, Label, Static
 
 from planner.tui.screens.dialogs import CANCEL
 from planner.tui.text import literal, one_line
@@ -33,6 +33,7 @@ class HelpScreen(ModalScreen[None]):
     """Lists the bindings handed to it (the app collects them from its panes)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [CANCEL]
+    AUTO_FOCUS = "#keys"
 
     def __init__(self, rows: list[tuple[str, str, str, str]], intro: str = "") -> None:
         super().__init__()
@@ -45,6 +46,7 @@ class HelpScreen(ModalScreen[None]):
             if self.intro:
                 yield Static(literal(self.intro), classes="hint")
             yield DataTable(id="keys", cursor_type="row", zebra_stripes=True)
+        yield Footer()
 
     def on_mount(self) -> None:
         table = self.query_one("#keys", DataTable)

@@ -12,9 +12,10 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Label, Static
+from textual.widgets import Button, Footer, Label, Static
 
 from planner.domain.planning import Interval
+from planner.domain.words import plural
 from planner.tui.screens.dialogs import CANCEL
 from planner.tui.text import literal
 from planner.tui.widgets.week_grid import GridItem, WeekGrid
@@ -24,6 +25,7 @@ class BusyPreview(ModalScreen[bool]):
     """Shows ``blocks`` on a week grid; ``True`` when the organiser keeps them."""
 
     BINDINGS: ClassVar[list[BindingType]] = [CANCEL]
+    AUTO_FOCUS = "#preview-grid"  # [ and ] page through the weeks
 
     def __init__(
         self,
@@ -46,7 +48,7 @@ class BusyPreview(ModalScreen[bool]):
             yield Label(literal(self.title_text), classes="dialog-title")
             yield Static(
                 literal(
-                    f"{len(self.blocks)} busy blocks (start and end only; titles are never read)"
+                    f"{plural(len(self.blocks), 'busy block')} (start and end only; titles are never read)"
                 ),
                 classes="hint",
             )
@@ -54,11 +56,11 @@ class BusyPreview(ModalScreen[bool]):
             with Horizontal(classes="buttons"):
                 yield Button(self.keep, variant="primary", id="keep")
                 yield Button("Cancel", id="cancel")
+        yield Footer()
 
     def on_mount(self) -> None:
         grid = self.query_one(WeekGrid)
         grid.show([GridItem(s, e, "busy") for s, e in self.blocks], self.tz, self.days)
-        grid.focus()
 
     @on(Button.Pressed, "#keep")
     def _keep(self) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from textual.containers import Vertical
 from textual.timer import Timer
@@ -32,6 +33,10 @@ class Snapshot:
     replies: list[str] = field(default_factory=list)
     location: str = ""
     version: int = 0
+    plan_state: str = "none"
+    """:data:`planner.tui.state.PlanState`: is the plan still this workspace's plan?"""
+    invites: str = "none"
+    """:data:`planner.tui.state.InviteState`: are the invites still the plan's?"""
 
 
 class Pane(Vertical):
@@ -41,6 +46,9 @@ class Pane(Vertical):
     snapshot: Snapshot | None = None
     _rendered: int = -1
     _filter_timer: Timer | None = None
+
+    HOME: ClassVar[str] = "DataTable"
+    """Where focus goes when the tab opens or Escape leaves a box (never a text box)."""
 
     FILTER_DELAY = 0.12
     """Seconds a filter waits for the next key: typing "anna" refills a 2,000-row table
@@ -74,6 +82,14 @@ class Pane(Vertical):
         if self._filter_timer is not None:
             self._filter_timer.stop()
             self._filter_timer = None
+
+    def focus_home(self) -> bool:
+        """Focus the pane's first useful widget; False when it has none."""
+        for widget in self.query(self.HOME):
+            if widget.focusable:
+                widget.focus()
+                return True
+        return False
 
     def render_snapshot(self, snapshot: Snapshot) -> None:  # pragma: no cover - overridden
         raise NotImplementedError

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
+from zoneinfo import ZoneInfo
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -16,7 +19,9 @@ from textual.reactive import reactive
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from planner.tui.text import literal, notify
+from planner.domain.models import Scenario
+from planner.domain.timeutil import zone
+from planner.tui.text import assemble, literal, notify
 from planner.tui.widgets.base import Pane, Snapshot
 
 
@@ -34,7 +39,28 @@ class Delivery:
         )
 
 
+INVITE_WORDS = {
+    "none": "No plan to send yet: solve on the Plan tab first.",
+    "never": "Invites not written yet: w writes them.",
+    "current": "Invites up to date with the plan.",
+    "stale": "Invites OUT OF DATE: the plan changed since the last export; w writes the changes.",
+}
+
+
+def state_text(snapshot: Snapshot) -> Text:
+    text = Text()
+    if snapshot.plan_state == "stale":
+        text.append("⚠ The plan is OUT OF DATE (the workspace changed): re-plan first.\n", "bold")
+    words = INVITE_WORDS.get(snapshot.invites, "")
+    text.append(
+        ("⚠ " if snapshot.invites == "stale" else "") + words,
+        "bold" if snapshot.invites == "stale" else "",
+    )
+    return text
+
+
 class ExportPane(Pane):
+    HOME = "#export-files"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "w",
@@ -56,6 +82,13 @@ class ExportPane(Pane):
             "Send",
             tooltip="Write the invites and push them to CalDAV / send mail (when configured).",
             id="export-send",
+        ),
+        Binding(
+            "r",
+            "raw",
+            "Raw/readable",
+            tooltip="Switch the preview between the readable invite and its raw iCalendar.",
+            id="export-raw",
         ),
         Binding(
             "i",
@@ -90,6 +123,7 @@ class ExportPane(Pane):
         with Horizontal(classes="plan-controls"):
             yield Label("Out")
             yield Input(str(self.out_dir), id="export-out", compact=True)
+        yield Static("", id="export-state")
         yield Static(literal(self._delivery_text()), id="export-delivery", classes="status")
         with Horizontal(classes="split"):
             yield OptionList(id="export-files")
@@ -106,11 +140,18 @@ class ExportPane(Pane):
         return "  ·  ".join(parts)
 
     def render_snapshot(self, snapshot: Snapshot) -> None:
+        self._show_state(snapshot)
         replies = self.query_one("#export-replies", Static)
         if snapshot.replies:
             replies.update(literal("Replies: " + "; ".join(snapshot.replies)))
         else:
             replies.update(literal("Replies: no replies yet"))
+
+    def _show_state(self, snapshot: Snapshot) -> None:
+        text = state_text(snapshot)
+        if self.report:
+            text.append(literal(f"\nLast export: {self.report[0].removeprefix('Invites: ')}"))
+        self.query_one("#export-state", Static).update(text)
 
     def out(self) -> Path:
         return Path(self.query_one("#export-out", Input).value.strip() or ".").expanduser()
@@ -127,6 +168,8 @@ class ExportPane(Pane):
             )
 
     def watch_report(self, report: tuple[str, ...]) -> None:
+        if self.snapshot is not None and self.is_mounted:
+            self._show_state(self.snapshot)
         if report and not self.files:
             self.query_one("#export-preview", Static).update(literal("\n".join(report)))
 
@@ -135,12 +178,31 @@ class ExportPane(Pane):
         if event.option.id:
             self._preview(Path(event.option.id))
 
+    raw = False
+    _previewed: Path | None = None
+
     def _preview(self, path: Path) -> None:
+        self._previewed = path
+        preview = self.query_one("#export-preview", Static)
         try:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
-            text = f"cannot read {path}: {exc.strerror}"
-        self.query_one("#export-preview", Static).update(literal(text))
+            preview.update(literal(f"cannot read {path}: {exc.strerror}"))
+            return
+        if self.raw or path.suffix != ".ics":
+            preview.update(literal(text))
+            return
+        scenario = self.snapshot.scenario if self.snapshot else None
+        preview.update(readable_invite(text, path, scenario))
+
+    def action_raw(self) -> None:
+        self.raw = not self.raw
+        if self._previewed is not None:
+            self._preview(self._previewed)
+
+    @on(Input.Submitted, "#export-out")
+    def _out_done(self) -> None:
+        self.focus_home()
 
     def action_write(self) -> None:
         self.post_message(self.ExportRequested("invites", self.out()))
@@ -159,3 +221,46 @@ class ExportPane(Pane):
 
     def action_import_file(self) -> None:
         self.post_message(self.ImportRequested())
+
+
+def readable_invite(text: str, path: Path, scenario: Scenario | None) -> Text:
+    """An invite file as its invitee reads it: what, when in the invitee's zone, where, who
+    is listed; the raw iCalendar is one key away (r)."""
+    from icalendar import Calendar  # loads on first preview
+
+    try:
+        cal = Calendar.from_ical(text)
+    except ValueError as exc:
+        return literal(f"not a readable calendar ({exc}); r shows the raw text")
+    person_id = path.stem.removesuffix("-cancel")
+    tz = ZoneInfo("UTC")
+    invitee = ""
+    if scenario is not None:
+        person = next((p for p in scenario.people if p.id == person_id), None)
+        tz = zone(scenario.person_zone_name(person) if person else scenario.team.timezone)
+        invitee = person.name if person else "the team calendar"
+    method = str(cal.get("METHOD", "PUBLISH"))
+    kind = {"REQUEST": "Invitation", "CANCEL": "Cancellation"}.get(method, "Calendar")
+    parts: list[str | tuple[str, str]] = [
+        (f"{kind}{f' for {invitee}' if invitee else ''}  (times in {tz.key}; r: raw)\n", "bold")
+    ]
+    for event in cal.walk("VEVENT"):
+        start = event.decoded("DTSTART")
+        end = event.decoded("DTEND") if event.get("DTEND") else None
+        parts.append((f"\n{event.get('SUMMARY', '(no title)')}\n", "bold"))
+        if isinstance(start, datetime):
+            when = f"{start.astimezone(tz):%a %d %b %Y %H:%M}"
+            if isinstance(end, datetime):
+                when += f"–{end.astimezone(tz):%H:%M}"
+            parts.append(f"when: {when}\n")
+        if event.get("LOCATION"):
+            parts.append(f"where: {event.get('LOCATION')}\n")
+        attendees = event.get("ATTENDEE", [])
+        if not isinstance(attendees, list):
+            attendees = [attendees]
+        listed = [str(a.params.get("CN") or str(a).removeprefix("mailto:")) for a in attendees]
+        if listed:
+            parts.append(f"listed: {', '.join(listed)}\n")
+        if event.get("STATUS"):
+            parts.append(f"status: {str(event.get('STATUS')).lower()}\n")
+    return assemble(*parts)

@@ -9,6 +9,7 @@ from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from planner.domain.words import plural
 from planner.overview import build_overview
 from planner.tui.text import assemble
 from planner.tui.widgets.base import Pane, Snapshot
@@ -27,9 +28,10 @@ class OverviewPane(Pane):
             (f"{o.team}\n", "bold"),
             f"{o.horizon_start:%a %d %b %Y} – {o.horizon_end:%a %d %b %Y}  ·  {o.timezone}"
             f"  ·  {o.slot_minutes}-minute slots\n\n",
-            f"{o.people} people in {o.departments} departments  ·  {o.activities} activities"
-            f"  ·  {o.venues} venues  ·  {o.queues} queues\n"
-            f"{o.answered} of {o.people} people have answered\n\n",
+            f"{plural(o.people, 'person')} in {plural(o.departments, 'department')}  ·  "
+            f"{plural(o.activities, 'activity')}"
+            f"  ·  {plural(o.venues, 'venue')}  ·  {plural(o.queues, 'queue')}\n"
+            f"{o.answered:,} of {plural(o.people, 'person')} {'has' if o.people == 1 else 'have'} answered\n\n",
         ]
         if o.warnings:
             parts.append(("Warnings\n", "bold"))

@@ -14,6 +14,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Input, Select, Static
 
 from planner.domain.models import Person, Scenario
+from planner.domain.words import plural
 from planner.tui.text import literal, one_line
 from planner.tui.widgets.base import Pane, Snapshot
 
@@ -158,7 +159,7 @@ class PeoplePane(Pane):
             table.move_cursor(row=self._ids.index(selected), animate=False)
         self.query_one("#people-count", Static).update(
             literal(
-                f"{len(shown)} of {len(scenario.people)} people"
+                f"{len(shown):,} of {plural(len(scenario.people), 'person')}"
                 + ("" if len(shown) == len(scenario.people) else " (filtered)")
             )
         )

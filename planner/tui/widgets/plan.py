@@ -6,6 +6,7 @@ thread worker sends progress back down through :attr:`PlanPane.progress`.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -18,8 +19,10 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import ContentSwitcher, DataTable, Input, Label, ProgressBar, Static
 
+from planner.domain.models import Scenario
 from planner.domain.schedule import PlannedSession, Schedule
 from planner.domain.timeutil import zone
+from planner.domain.words import plural
 from planner.tui.screens.dialogs import PickDialog
 from planner.tui.text import assemble, notify, one_line
 from planner.tui.widgets.base import Pane, Snapshot, shorten
@@ -37,22 +40,39 @@ class Progress:
     solutions: int
 
 
+PHASES = {
+    "building": "1/4 building the model…",
+    "searching": "2/4 searching…",
+    "checking": "3/4 checking the plan against every rule…",
+    "saving": "4/4 saving the plan…",
+}
+
+
 def progress_line(p: Progress, time_limit: float) -> str:
     return (
-        f"solving… objective {p.objective:,.0f}  bound {p.bound:,.0f}  gap {p.gap:.1%}  "
-        f"{p.elapsed:.1f}/{time_limit:.0f} s  ({p.solutions} plans)"
+        f"2/4 searching… objective {p.objective:,.0f}  bound {p.bound:,.0f}  gap {p.gap:.1%}  "
+        f"{p.elapsed:.1f}/{time_limit:.0f} s  ({plural(p.solutions, 'plan')})"
     )
 
 
-def status_line(plan: Schedule | None) -> Text:
+STATE_BADGES = {
+    "stale": "OUT OF DATE: the workspace changed since this plan; s re-plans",
+    "unknown": "made outside this app: not checked against the workspace",
+}
+
+
+def status_line(plan: Schedule | None, state: str = "current") -> Text:
     if plan is None:
         return Text("No plan yet. Press s (or F5) to solve.")
     placed = {p for s in plan.sessions for p in s.attendees}
     text = Text()
+    if state in STATE_BADGES:
+        # Words, not colour alone: the badge reads the same in any theme.
+        text.append(f"⚠ {STATE_BADGES[state]}\n", style="bold reverse" if state == "stale" else "")
     text.append(plan.status.value.upper(), style="bold reverse")
     text.append(
-        f"  {len(plan.sessions)} sessions · {len(placed)} people placed · "
-        f"{len(plan.unplaced)} opt-ins unplaced · {len(plan.not_held)} not held · "
+        f"  {plural(len(plan.sessions), 'session')} · {plural(len(placed), 'person')} placed · "
+        f"{plural(len(plan.unplaced), 'opt-in')} unplaced · {len(plan.not_held)} not held · "
         f"objective {plan.objective.value:,.0f} (gap {plan.objective.gap:.1%}) "
         f"in {plan.solve_seconds:.1f} s"
     )
@@ -75,6 +95,20 @@ class PlanPane(Pane):
             "v", "toggle_view", "Grid/list", tooltip="Switch week grid and list.", id="plan-view"
         ),
         Binding(
+            "left_square_bracket",
+            "week(-1)",
+            "Prev week",
+            tooltip="The week grid's previous week (from anywhere on this tab).",
+            id="plan-prev-week",
+        ),
+        Binding(
+            "right_square_bracket",
+            "week(1)",
+            "Next week",
+            tooltip="The week grid's next week (from anywhere on this tab).",
+            id="plan-next-week",
+        ),
+        Binding(
             "p",
             "person",
             "Person",
@@ -85,6 +119,8 @@ class PlanPane(Pane):
 
     solving: reactive[bool] = reactive(False)
     progress: reactive[Progress | None] = reactive(None)
+    phase: reactive[str] = reactive("")
+    """The solve worker's phase (:data:`PHASES`), while solving."""
     explanation: reactive[tuple[str, Text] | None] = reactive(None)
     """(person id, explanation text) for the person view; set by the app."""
 
@@ -133,7 +169,7 @@ class PlanPane(Pane):
 
     def render_snapshot(self, snapshot: Snapshot) -> None:
         plan = snapshot.plan
-        self.query_one("#plan-status", Static).update(status_line(plan))
+        self.query_one("#plan-status", Static).update(status_line(plan, snapshot.plan_state))
         tz = zone(snapshot.scenario.team.timezone)
         names = {a.id: a.name for a in snapshot.scenario.activities}
         table = self.query_one("#sessions-table", DataTable)
@@ -164,6 +200,10 @@ class PlanPane(Pane):
             sessions = [s for s in sessions if self._person in s.attendees]
         items = [GridItem(s.start, s.end, names.get(s.activity, s.activity)) for s in sessions]
         grid = self.query_one(WeekGrid)
+        if self._person is not None:
+            grid.subject = f"{person_labels(scenario).get(self._person, self._person)}'s sessions"
+        else:
+            grid.subject = "everyone's sessions" if plan is not None else ""
         grid.empty = "no plan yet" if plan is None else "no sessions"
         grid.show(items, tz, (scenario.team.horizon.start, scenario.team.horizon.end))
 
@@ -198,13 +238,17 @@ class PlanPane(Pane):
         text.update(progress_line(progress, self.time_limit))
         bar.update(total=self.time_limit, progress=min(progress.elapsed, self.time_limit))
 
+    def watch_phase(self, phase: str) -> None:
+        if self.solving and phase in PHASES and (phase != "searching" or self.progress is None):
+            self.query_one("#plan-progress-text", Static).update(PHASES[phase])
+
     def watch_solving(self, solving: bool) -> None:
         self.set_class(solving, "solving")
         bar = self.query_one("#plan-progress", ProgressBar)
         if not solving and bar.total:
             bar.update(progress=bar.total)
         if solving:
-            self.query_one("#plan-progress-text", Static).update("solving… building the model")
+            self.query_one("#plan-progress-text", Static).update(PHASES["building"])
             self.query_one("#plan-progress", ProgressBar).update(total=self.time_limit, progress=0)
 
     def watch_explanation(self, value: tuple[str, Text] | None) -> None:
@@ -234,6 +278,10 @@ class PlanPane(Pane):
         if value > 0:
             self.time_limit = value
 
+    @on(Input.Submitted, "#time-limit")
+    def _limit_done(self) -> None:
+        self.focus_home()
+
     def action_solve(self) -> None:
         if self.solving:
             notify(self, "A solve is running; press x to stop it.")
@@ -250,11 +298,17 @@ class PlanPane(Pane):
         switcher = self.query_one(ContentSwitcher)
         switcher.current = "plan-grid" if switcher.current == "plan-list" else "plan-list"
 
+    def action_week(self, step: int) -> None:
+        """Page the week grid from anywhere on the tab (it is shown if the list was)."""
+        self.query_one(ContentSwitcher).current = "plan-grid"
+        self.query_one(WeekGrid).action_week(step)
+
     def action_person(self) -> None:
         if self.snapshot is None or self.snapshot.plan is None:
             notify(self, "Solve first, then pick a person.")
             return
-        items = [(p.id, p.name, p.department) for p in self.snapshot.scenario.people]
+        labels = person_labels(self.snapshot.scenario)
+        items = [(p.id, labels[p.id], p.department) for p in self.snapshot.scenario.people]
 
         def chosen(pid: str | None) -> None:
             if pid:
@@ -263,11 +317,18 @@ class PlanPane(Pane):
         self.app.push_screen(PickDialog("Whose week?", items), chosen)
 
 
+def person_labels(scenario: Scenario) -> dict[str, str]:
+    """Person id -> how to name them: the name, with the id when someone else has the same
+    name (two Anna Lindqvists in one session are told apart)."""
+    counts = Counter(p.name for p in scenario.people)
+    return {p.id: p.name if counts[p.name] == 1 else f"{p.name} ({p.id})" for p in scenario.people}
+
+
 def session_detail(snapshot: Snapshot, s: PlannedSession) -> Text:
     scenario = snapshot.scenario
     plan = snapshot.plan
     tz = zone(scenario.team.timezone)
-    names = {p.id: p.name for p in scenario.people}
+    names = person_labels(scenario)
     activity = next((a for a in scenario.activities if a.id == s.activity), None)
     parts: list[str | tuple[str, str]] = [
         (f"{activity.name if activity else s.activity}  ({s.id})\n", "bold"),

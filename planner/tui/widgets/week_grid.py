@@ -23,6 +23,10 @@ from planner.domain.timeutil import local_instant
 from planner.tui.text import literal
 
 
+def shorten(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(0, width - 1)] + "…"
+
+
 @dataclass(frozen=True)
 class GridItem:
     """Something with a start, an end and a short label."""
@@ -59,6 +63,8 @@ class WeekGrid(Widget, can_focus=True):
 
     items: reactive[tuple[GridItem, ...]] = reactive((), layout=True)
     week_start: reactive[date | None] = reactive(None, layout=True)
+    subject: reactive[str] = reactive("", layout=True)
+    """Whose week this is ("Anna Lindqvist"); empty for everyone's."""
 
     def __init__(
         self,
@@ -119,7 +125,10 @@ class WeekGrid(Widget, can_focus=True):
         if not days:
             return literal(self.empty)
         last_day = days[-1]
-        title = f"week of {days[0]:%a %d %b} – {last_day:%a %d %b}  ([ / ] other weeks)"
+        whose = f"{self.subject}: " if self.subject else ""
+        title = f"{whose}week of {days[0]:%a %d %b} – {last_day:%a %d %b}  ([ / ] other weeks)"
+        # Each day column's text width: the hour column is 5 wide, every column pads 1+1.
+        self._cell_width = max(3, (self.size.width - 7) // len(days) - 2)
         table = Table(
             title=Text(title),
             title_justify="left",
@@ -146,9 +155,20 @@ class WeekGrid(Widget, can_focus=True):
         here = [i for i in self.items if i.start < end and i.end > start]
         if not here:
             return Text("·", style="dim")
-        first = here[0]
-        begins = start <= first.start < end
-        label = first.label if begins else f"┆ {first.label}"
-        if len(here) > 1:
-            label = f"{label} +{len(here) - 1}"
-        return literal(label, style="bold" if begins else "")
+        return literal(
+            cell_label(here, start, end, getattr(self, "_cell_width", 20)),
+            style="bold" if any(start <= i.start < end for i in here) else "",
+        )
+
+
+def cell_label(here: Sequence[GridItem], start: datetime, end: datetime, width: int) -> str:
+    """What one hour's cell says about the items in it, in ``width`` characters, never
+    hiding that there are several: "5× Coffee pa…", "Lunch +2", "┆ Workshop" (going on)."""
+    first = here[0]
+    cont = "" if start <= first.start < end else "┆ "
+    if len(here) == 1:
+        return shorten(cont + first.label, width)
+    if all(i.label == first.label for i in here):
+        return shorten(f"{len(here)}× {cont}{first.label}", width)
+    more = f" +{len(here) - 1}"
+    return shorten(cont + first.label, max(1, width - len(more))) + more
