@@ -626,7 +626,8 @@ class PlannerApp(App[int]):
                 else:
                     self.workspace.put_record(kind, record, replacing=replacing)  # type: ignore[arg-type]
             except InputError as exc:
-                problems = [p.render() for p in exc.problems]
+                # Capped like every error list (the first 200, then how many more).
+                problems = [p.render() for p in exc.shown()] + [m for m in [exc.more_line()] if m]
                 self._edit_record(kind, title, to_toml(data), problems, replacing=replacing)
                 return
             saved = record_noun(kind) + (f" {data['id']}" if data.get("id") else "")

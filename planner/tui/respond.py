@@ -388,7 +388,8 @@ class RespondApp(App[int]):
             limits = self.limits()
             response = build_response(self.poll, self.answers, limits, self.raw_blocks)
         except InputError as exc:
-            errors.update(literal("\n".join(f"⚠ {p.location}: {p.message}" for p in exc.problems)))
+            lines = [f"⚠ {p.location}: {p.message}" for p in exc.shown()]
+            errors.update(literal("\n".join([*lines, *filter(None, [exc.more_line()])])))
             self.query_one(TabbedContent).active = "r-limits"
             notify(self, "Check the 'You' tab.", severity="error")
             return
