@@ -420,8 +420,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from planner.bench.table import bench_table, run_bench
 
     sizes = tuple(s.strip().upper() for s in args.sizes.split(",") if s.strip())
-    if not sizes or any(s not in {"S", "M", "L"} for s in sizes):
-        raise InputError.single("--sizes", f"{args.sizes!r}: give sizes from S, M, L, e.g. S,M")
+    if not sizes or any(s not in {"S", "M", "L", "XL"} for s in sizes):
+        raise InputError.single("--sizes", f"{args.sizes!r}: give sizes from S, M, L, XL, e.g. S,M")
     rows = run_bench(
         sizes, seed=args.seed, workers=args.workers, checkpoints=args.checkpoints, progress=err
     )
@@ -565,7 +565,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add(
         "bench", cmd_bench, "benchmark against the greedy baselines, or solve a meeting instance"
     )
-    p.add_argument("--sizes", default="S,M,L")
+    p.add_argument("--sizes", default="S,M,L", help="comma-separated sizes from S, M, L, XL")
     p.add_argument(
         "--checkpoints",
         type=_seconds_list,
