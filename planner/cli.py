@@ -207,6 +207,8 @@ def cmd_solve(args: argparse.Namespace) -> int:
     from planner import service
     from planner.domain.budget import check_memory
 
+    args.started = time.monotonic()  # --time-limit counts from here (see ``_solve``)
+
     now = service.parse_now(args.now)
     if args.workspace and args.scenario:
         # Both would be ambiguous: which one's invites and history should the plan update?
@@ -248,10 +250,20 @@ def _solve(
     """Plan, check, write schedule.json and the invites; the workspace records the plan."""
     from planner import service
     from planner.solve import PlanSolver, SolveOptions, SolveProgress
+    from planner.solve.engine import check_seconds
     from planner.solve.explain import annotate
     from planner.solve.verify import verify
 
-    options = SolveOptions(time_limit=args.time_limit, workers=args.workers, seed=args.seed)
+    # ``--time-limit`` covers the whole command: reading, precomputation, search, the
+    # explanations, the independent check and writing (issue 17): the clock started with
+    # the command, and the check's share is kept aside (``reserve_checks``).
+    options = SolveOptions(
+        time_limit=args.time_limit,
+        workers=args.workers,
+        seed=args.seed,
+        reserve_checks=True,
+        started=args.started,
+    )
     solver = PlanSolver(problem, options)
 
     last = [0.0]
@@ -266,7 +278,8 @@ def _solve(
             )
 
     result, interrupted = run_interruptible(lambda: solver.solve(progress), solver.stop)
-    schedule = annotate(problem, result.schedule)
+    explain_until = args.started + args.time_limit - check_seconds(problem) / 2
+    schedule = annotate(problem, result.schedule, deadline=explain_until)
     violations = verify(problem, schedule)
     if violations:  # A bug, never a user mistake: refuse to publish a plan that breaks a rule.
         for v in violations:

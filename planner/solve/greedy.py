@@ -7,6 +7,7 @@ instance's tables; a start where a required person cannot come is skipped.
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -42,11 +43,15 @@ class _State:
     )
 
 
-def greedy_plan(instance: Instance) -> list[Placement]:
+def greedy_plan(instance: Instance, deadline: float | None = None) -> list[Placement]:
     """One session at a time at the start most still-unplaced ``yes`` people can make.
 
     Fast (vectorised over people × candidate starts) and feasible by construction; it is the
     CP-SAT hint, so the first solution arrives at once, and the baseline to beat.
+
+    ``deadline`` (``time.monotonic()`` seconds): once it has passed, no further activity is
+    started, except ``must_hold`` ones (placed first, so a plan cut short is still a plan:
+    every session placed keeps every rule, and the rest are simply not held).
     """
     grid = instance.grid
     n_people = len(instance.people)
@@ -79,6 +84,8 @@ def greedy_plan(instance: Instance) -> list[Placement]:
     for a in order:
         if not a.sessions or not len(a.candidates) or not a.eligible:
             continue
+        if deadline is not None and not a.activity.must_hold and time.monotonic() > deadline:
+            break
         placed_here: set[int] = set()
         for s in a.sessions:
             got = _place_session(
