@@ -105,9 +105,9 @@ CHECK_SECONDS_PER_PERSON = 3e-3
 L: 1,376 invitation files in 5-6 s, schedule.json 1.3 s, on a loaded machine)."""
 CHECK_SECONDS_FLOOR = 0.5
 BUILD_PER_PREPARE = 1.0
-"""The model takes about as long to build as the instance, the greedy plan and the bounds
-took together (measured at L: 3.5 s after 4.4 s; at XL ...); with less time left than that
-(plus :data:`MIN_SEARCH_SECONDS`) the greedy plan is the answer."""
+"""The model takes at most about as long to build as the instance, the greedy plan and the
+bounds took together (measured: 3.5 s after 4.4 s at L, 14 s after 45 s at XL); with less
+time left than that (plus :data:`MIN_SEARCH_SECONDS`) the greedy plan is the answer."""
 MIN_SEARCH_SECONDS = 1.0
 
 
