@@ -150,9 +150,19 @@ def _place_session(
     ok = can[rows]
     cday = grid.day[cands]
     cweek = grid.week[cands]
-    ok &= st.day_count[idx][:, cday] < daily[idx][:, None]
-    ok &= st.week_count[idx][:, cweek] < weekly[idx][:, None]
-    ok &= st.week_minutes[idx][:, cweek] + a.activity.duration_minutes <= minutes[idx][:, None]
+    # Caps: only people placed already, or whose caps cannot take even this one session,
+    # can fail them (everyone else has counts of zero): check those rows only.
+    dur = a.activity.duration_minutes
+    capped = np.flatnonzero(
+        st.placed[idx] | (daily[idx] < 1) | (weekly[idx] < 1) | (minutes[idx] < dur)
+    )
+    if len(capped):
+        who = idx[capped]
+        sub = ok[capped]
+        sub &= st.day_count[who][:, cday] < daily[who][:, None]
+        sub &= st.week_count[who][:, cweek] < weekly[who][:, None]
+        sub &= st.week_minutes[who][:, cweek] + dur <= minutes[who][:, None]
+        ok[capped] = sub
     taken = np.flatnonzero(st.placed[idx])
     if len(taken):
         # Only people already placed somewhere can clash.
