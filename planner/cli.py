@@ -262,6 +262,8 @@ def cmd_solve(args: argparse.Namespace) -> int:
     from planner import service
     from planner.domain.budget import check_memory
 
+    args.started = time.monotonic()  # --time-limit counts from here (see ``_solve``)
+
     now = service.parse_now(args.now)
     if args.workspace and args.scenario:
         # Both would be ambiguous: which one's invites and history should the plan update?
@@ -303,10 +305,20 @@ def _solve(
     """Plan, check, write schedule.json and the invites; the workspace records the plan."""
     from planner import service
     from planner.solve import PlanSolver, SolveOptions, SolveProgress
+    from planner.solve.engine import check_seconds
     from planner.solve.explain import annotate
     from planner.solve.verify import verify
 
-    options = SolveOptions(time_limit=args.time_limit, workers=args.workers, seed=args.seed)
+    # ``--time-limit`` covers the whole command: reading, precomputation, search, the
+    # explanations, the independent check and writing (issue 17): the clock started with
+    # the command, and the check's share is kept aside (``reserve_checks``).
+    options = SolveOptions(
+        time_limit=args.time_limit,
+        workers=args.workers,
+        seed=args.seed,
+        reserve_checks=True,
+        started=args.started,
+    )
     solver = PlanSolver(problem, options)
 
     last = [0.0]
@@ -321,7 +333,8 @@ def _solve(
             )
 
     result, interrupted = run_interruptible(lambda: solver.solve(progress), solver.stop)
-    schedule = annotate(problem, result.schedule)
+    explain_until = args.started + args.time_limit - check_seconds(problem) / 2
+    schedule = annotate(problem, result.schedule, deadline=explain_until)
     violations = verify(problem, schedule)
     if violations:  # A bug, never a user mistake: refuse to publish a plan that breaks a rule.
         for v in violations:
@@ -561,8 +574,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from planner.bench.table import bench_table, run_bench
 
     sizes = tuple(s.strip().upper() for s in args.sizes.split(",") if s.strip())
-    if not sizes or any(s not in {"S", "M", "L"} for s in sizes):
-        raise InputError.single("--sizes", f"{args.sizes!r}: give sizes from S, M, L, e.g. S,M")
+    if not sizes or any(s not in {"S", "M", "L", "XL"} for s in sizes):
+        raise InputError.single("--sizes", f"{args.sizes!r}: give sizes from S, M, L, XL, e.g. S,M")
     rows = run_bench(
         sizes, seed=args.seed, workers=args.workers, checkpoints=args.checkpoints, progress=err
     )
@@ -766,7 +779,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add(
         "bench", cmd_bench, "benchmark against the greedy baselines, or solve a meeting instance"
     )
-    p.add_argument("--sizes", default="S,M,L")
+    p.add_argument("--sizes", default="S,M,L", help="comma-separated sizes from S, M, L, XL")
     p.add_argument(
         "--checkpoints",
         type=_seconds_list,

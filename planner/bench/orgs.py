@@ -1,7 +1,7 @@
 """Seeded, realistic customer-service organisations for ``planner bench``.
 
 Why generated rather than hand-written: the benchmark must show how the planner scales
-(S ~40 people, M ~300, L ~2,000) on data shaped like the real thing — several time zones,
+(S ~40 people, M ~300, L ~2,000, XL 10,000) on data shaped like the real thing — several time zones,
 staffed queues with floors, part-timers, time off, busy calendars, personal caps, venues
 with capacities and access tags, needs, and the lukewarm opt-in rates of voluntary
 team-building — without shipping anyone's personal data. The same ``(size, seed)`` always
@@ -23,7 +23,7 @@ from planner.domain.io import validate_scenario
 from planner.domain.models import Scenario
 from planner.domain.planning import PlanningInput
 
-Size = Literal["S", "M", "L"]
+Size = Literal["S", "M", "L", "XL"]
 
 HORIZON_START = date(2027, 5, 3)
 HORIZON_END = date(2027, 5, 14)
@@ -44,6 +44,9 @@ class Shape:
     """Most sessions of one event activity."""
     pairing_groups: int
     """Most groups of the coffee pairing."""
+    everyone_pairs: bool = False
+    """Every person opts in to the coffee pairing (a yes or a maybe), rather than the usual
+    rates: XL's coffee pairing has 10,000 candidates (issue 17)."""
 
 
 SHAPES: dict[str, Shape] = {
@@ -53,6 +56,8 @@ SHAPES: dict[str, Shape] = {
                pairing_groups=25),
     "L": Shape(people=2000, activities=40, departments=12, queues=16, venues=12, max_sessions=4,
                pairing_groups=80),
+    "XL": Shape(people=10000, activities=80, departments=16, queues=80, venues=30, max_sessions=4,
+                pairing_groups=160, everyone_pairs=True),
 }  # fmt: skip
 
 DEPARTMENTS = (
@@ -68,6 +73,10 @@ DEPARTMENTS = (
     "Finance",
     "Retention",
     "Partner desk",
+    "Claims",
+    "Returns",
+    "Accessibility desk",
+    "Enterprise care",
 )
 """Front-line departments come first: they staff the queues."""
 
@@ -363,7 +372,9 @@ def scenario_data(size: Size, seed: int = 0) -> dict[str, Any]:
         answers = {}
         for a in activities:
             r = rng.random()
-            if r < 0.35:
+            if shape.everyone_pairs and a["id"] == "coffee":
+                answers[a["id"]] = "yes" if r < 0.35 else "maybe"
+            elif r < 0.35:
                 answers[a["id"]] = "yes"
             elif r < 0.55:
                 answers[a["id"]] = "maybe"

@@ -65,6 +65,13 @@ class SolveOptions:
     time_limit: float = 30.0
     workers: int = 2
     seed: int = 0
+    reserve_checks: bool = False
+    """Keep :func:`check_seconds` of the time limit for the caller's explanations and
+    independent check, so that solving *and* checking end within ``time_limit`` (the CLI's
+    ``solve`` and :class:`~planner.solve.process.ProcessSolver` set it)."""
+    started: float | None = None
+    """``time.monotonic()`` when the time limit began (the CLI: when the command started,
+    so reading the scenario counts); ``None``: when :meth:`PlanSolver.solve` is called."""
 
 
 @dataclass(frozen=True)
@@ -87,6 +94,37 @@ class SolveResult:
     """From the call of ``solve()`` to the first plan (the greedy plan, or CP-SAT's first)."""
     stopped: bool
     """True if :meth:`PlanSolver.stop` ended the search."""
+
+
+CHECK_SECONDS_PER_OPT_IN_CELL = 2.5e-5
+"""Seconds :func:`~planner.solve.verify.verify` and the listing part of
+:func:`~planner.solve.explain.annotate` take per person × activity (measured on a loaded
+2-core machine at L = 2,000 × 40: verify 1.4 s, listing the unplaced 0.6 s)."""
+CHECK_SECONDS_PER_PERSON = 3e-3
+"""Seconds writing the plan takes per person (one invitation file each at most; measured at
+L: 1,376 invitation files in 5-6 s, schedule.json 1.3 s, on a loaded machine)."""
+CHECK_SECONDS_FLOOR = 0.5
+BUILD_PER_PREPARE = 1.0
+"""The model takes at most about as long to build as the instance, the greedy plan and the
+bounds took together (measured: 3.5 s after 4.4 s at L, 14 s after 45 s at XL); with less
+time left than that (plus :data:`MIN_SEARCH_SECONDS`) the greedy plan is the answer."""
+MIN_SEARCH_SECONDS = 1.0
+
+
+def promised_seconds(time_limit: float) -> float:
+    """How long ``solve --time-limit T`` may take at most, all included: T + 10 % + 5 s."""
+    return time_limit * 1.1 + 5.0
+
+
+def check_seconds(problem: PlanningInput) -> float:
+    """The time to keep, within a time limit, for checking and explaining the plan."""
+    sc = problem.scenario
+    cells = len(sc.people) * max(1, len(sc.activities))
+    return (
+        CHECK_SECONDS_FLOOR
+        + CHECK_SECONDS_PER_OPT_IN_CELL * cells
+        + CHECK_SECONDS_PER_PERSON * len(sc.people)
+    )
 
 
 def gap_of(value: float, bound: float) -> float:
@@ -282,10 +320,13 @@ class PlanSolver:
 
     # -- building ----------------------------------------------------------------------------
 
-    def prepare(self) -> None:
-        """Precompute the instance, the greedy plan and the real problem's level bounds."""
+    def prepare(self, deadline: float | None = None) -> None:
+        """Precompute the instance, the greedy plan and the real problem's level bounds.
+
+        ``deadline``: the greedy plan stops adding activities once it has passed.
+        """
         self.instance = instance = build_instance(self.problem, self.disabled_rules)
-        self.hint = greedy_plan(instance)
+        self.hint = greedy_plan(instance, deadline)
         self.level_upper = objective_mod.level_bounds(instance)
         self.weights = objective_mod.weights_from_bounds(
             self.level_upper, objective_mod.level_lower(instance)
@@ -561,11 +602,17 @@ class PlanSolver:
         """Greedy plan first (reported at once), then the lexicographic phases."""
         self._t0 = t0 = time.monotonic()
         self._on_progress = on_progress
-        deadline = t0 + self.options.time_limit
+        # The time limit covers everything: precomputation, the model, the search and (with
+        # ``reserve_checks``) the caller's checking, for which its estimated cost is kept.
+        reserve = check_seconds(self.problem) if self.options.reserve_checks else 0.0
+        began = t0 if self.options.started is None else self.options.started
+        deadline = began + max(0.0, self.options.time_limit - reserve)
         self._proven_levels = []
         self._phases = []
         self._phase_bounds = {}
-        self.prepare()
+        # The greedy plan is the fallback answer: rather than be cut short to make room for
+        # a search, it may use the promise's slack (see :func:`promised_seconds`).
+        self.prepare(began + promised_seconds(self.options.time_limit) - reserve)
         # The greedy plan is the first plan, reported before the model is built. Its bound
         # is the combinatorial one (no level proven yet).
         best = _Incumbent()
@@ -576,6 +623,13 @@ class PlanSolver:
             first = time.monotonic() - t0
             self._solutions = 1
             self._report(best.values, force=True)
+        prepared = time.monotonic() - t0
+        if best.plan is not None and (
+            time.monotonic() + BUILD_PER_PREPARE * prepared + MIN_SEARCH_SECONDS > deadline
+        ):
+            # No time left to build a model and search it: the greedy plan is the answer
+            # (feasible: nothing is proven).
+            return self._finish(best, t0, prepared, first, status_any=None, searched=False)
         model = self.build()
         build_seconds = time.monotonic() - t0
         self._phases = self._phase_plan()
@@ -691,10 +745,24 @@ class PlanSolver:
             self._constrain(model, phase, reached)
             self._report(best.values)
 
+        return self._finish(best, t0, build_seconds, first, status_any, deadline=deadline)
+
+    def _finish(
+        self,
+        best: _Incumbent,
+        t0: float,
+        build_seconds: float,
+        first: float | None,
+        status_any: object,
+        searched: bool = True,
+        deadline: float | None = None,
+    ) -> SolveResult:
+        """The result of :meth:`solve` from its best plan (``searched``: the model was built
+        and searched, so its proven levels count)."""
         stopped = self._stop.is_set()
         if best.plan is not None:
             self.placements = best.plan
-            proven_all = set(self._proven_levels) >= set(self.level_exprs)
+            proven_all = searched and set(self._proven_levels) >= set(self.level_exprs)
             value = self._weighted(best.values)
             bound = value if proven_all else max(value, self._bound(best.values, None))
             schedule = self._schedule(
@@ -705,8 +773,8 @@ class PlanSolver:
             )
             self._report(best.values, force=True)
         elif status_any == cp_model.INFEASIBLE:
-            elapsed = time.monotonic() - t0
-            schedule = self._infeasible(max(1.0, self.options.time_limit - elapsed))
+            left = (deadline if deadline is not None else t0) - time.monotonic()
+            schedule = self._infeasible(max(1.0, left))
         else:
             schedule = Schedule(
                 status=PlanStatus.unknown,

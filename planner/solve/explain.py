@@ -19,6 +19,7 @@ Privacy (SPEC §2, invariant 4):
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -279,18 +280,21 @@ class _Explainer:
             got = self._attend_cache[key] = self.facts.may_attend(pid, aid)
         return got
 
-    def unplaced(self) -> list[Unplaced]:
+    def unplaced(self, deadline: float | None = None) -> list[Unplaced]:
+        """Every unplaced opt-in, with its reasons; past ``deadline`` (monotonic seconds)
+        the rest are still listed, without reasons (``planner explain`` works them out)."""
         out: list[Unplaced] = []
         for activity in self.facts.scenario.activities:
             attending = {p for s in self.held.get(activity.id, []) for p in s.attendees}
             for person in self.facts.scenario.people:
                 if person.id in attending or not self.opted_in(person, activity):
                     continue
+                late = deadline is not None and time.monotonic() > deadline
                 out.append(
                     Unplaced(
                         person=person.id,
                         activity=activity.id,
-                        reasons=self.unplaced_reasons(person, activity),
+                        reasons=[] if late else self.unplaced_reasons(person, activity),
                     )
                 )
         return out
@@ -448,11 +452,13 @@ class _Explainer:
             )
         ]
 
-    def not_held(self) -> list[NotHeld]:
+    def not_held(self, deadline: float | None = None) -> list[NotHeld]:
+        """Sessions not held, with reasons (past ``deadline``: as they are)."""
         out: list[NotHeld] = []
         cache: dict[str, list[Reason]] = {}
         for entry in self.schedule.not_held:
-            if entry.reasons or entry.activity not in self.facts.activities:
+            late = deadline is not None and time.monotonic() > deadline
+            if entry.reasons or entry.activity not in self.facts.activities or late:
                 out.append(entry)
                 continue
             if entry.activity not in cache:
@@ -461,14 +467,21 @@ class _Explainer:
         return out
 
 
-def annotate(problem: PlanningInput, schedule: Schedule) -> Schedule:
+def annotate(problem: PlanningInput, schedule: Schedule, deadline: float | None = None) -> Schedule:
     """A copy of ``schedule`` with ``unplaced`` filled and reasons on every ``not_held``.
 
     ``unplaced`` lists every person × activity with a yes or maybe (not declined, not a
     required person) who attends no session of it, in scenario order.
+
+    ``deadline`` (``time.monotonic()`` seconds; ``solve --time-limit``): the reasons cost a
+    check per unplaced opt-in and held session — minutes at 10,000 people — so once it has
+    passed, the remaining entries are listed without reasons (``planner explain`` gives them
+    on demand). Sessions not held are explained first: there are few, and the organiser acts
+    on them.
     """
     ex = _Explainer(problem, schedule)
-    return schedule.model_copy(update={"unplaced": ex.unplaced(), "not_held": ex.not_held()})
+    not_held = ex.not_held(deadline)
+    return schedule.model_copy(update={"unplaced": ex.unplaced(deadline), "not_held": not_held})
 
 
 def explain_person(

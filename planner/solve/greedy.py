@@ -7,6 +7,7 @@ instance's tables; a start where a required person cannot come is skipped.
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -36,17 +37,25 @@ class _State:
     venue_occ: np.ndarray
     away: np.ndarray
     got: np.ndarray
+    placed: np.ndarray
+    """Per person: placed in some session already (only they can clash in time)."""
+    missed: np.ndarray
+    """Per person: in the history's ``missed_out`` list."""
     placements: list[Placement] = field(default_factory=list)
-    tables: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = field(
+    tables: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = field(
         default_factory=dict
     )
 
 
-def greedy_plan(instance: Instance) -> list[Placement]:
+def greedy_plan(instance: Instance, deadline: float | None = None) -> list[Placement]:
     """One session at a time at the start most still-unplaced ``yes`` people can make.
 
     Fast (vectorised over people × candidate starts) and feasible by construction; it is the
     CP-SAT hint, so the first solution arrives at once, and the baseline to beat.
+
+    ``deadline`` (``time.monotonic()`` seconds): once it has passed, no further activity is
+    started, except ``must_hold`` ones (placed first, so a plan cut short is still a plan:
+    every session placed keeps every rule, and the rest are simply not held).
     """
     grid = instance.grid
     n_people = len(instance.people)
@@ -60,6 +69,8 @@ def greedy_plan(instance: Instance) -> list[Placement]:
         else np.zeros((0, grid.size), dtype=bool),
         away=np.zeros((len(instance.queues), grid.size), dtype=np.int64),
         got=np.zeros(n_people, dtype=bool),
+        placed=np.zeros(n_people, dtype=bool),
+        missed=np.isin(np.arange(n_people), np.fromiter(instance.missed_out, dtype=np.int64)),
     )
     daily = np.array([p.daily_cap for p in instance.people], dtype=np.int64)
     weekly = np.array([p.weekly_cap for p in instance.people], dtype=np.int64)
@@ -79,6 +90,8 @@ def greedy_plan(instance: Instance) -> list[Placement]:
     for a in order:
         if not a.sessions or not len(a.candidates) or not a.eligible:
             continue
+        if deadline is not None and not a.activity.must_hold and time.monotonic() > deadline:
+            break
         placed_here: set[int] = set()
         for s in a.sessions:
             got = _place_session(
@@ -124,7 +137,7 @@ def _place_session(
     if tab is None:
         tab = _tables(instance, a)
         st.tables[a.index] = tab
-    people_all, can, yes, req_mask = tab
+    people_all, can, yes, req_mask, n_avail = tab
     keep = req_mask.copy()
     if placed_here:
         keep |= ~np.isin(people_all, np.fromiter(placed_here, dtype=np.int64))
@@ -137,14 +150,23 @@ def _place_session(
     ok = can[rows]
     cday = grid.day[cands]
     cweek = grid.week[cands]
-    ok &= st.day_count[idx][:, cday] < daily[idx][:, None]
-    ok &= st.week_count[idx][:, cweek] < weekly[idx][:, None]
-    ok &= st.week_minutes[idx][:, cweek] + a.activity.duration_minutes <= minutes[idx][:, None]
-    occ = st.occ[idx]
-    taken = np.flatnonzero(occ.any(axis=1))
+    # Caps: only people placed already, or whose caps cannot take even this one session,
+    # can fail them (everyone else has counts of zero): check those rows only.
+    dur = a.activity.duration_minutes
+    capped = np.flatnonzero(
+        st.placed[idx] | (daily[idx] < 1) | (weekly[idx] < 1) | (minutes[idx] < dur)
+    )
+    if len(capped):
+        who = idx[capped]
+        sub = ok[capped]
+        sub &= st.day_count[who][:, cday] < daily[who][:, None]
+        sub &= st.week_count[who][:, cweek] < weekly[who][:, None]
+        sub &= st.week_minutes[who][:, cweek] + dur <= minutes[who][:, None]
+        ok[capped] = sub
+    taken = np.flatnonzero(st.placed[idx])
     if len(taken):
         # Only people already placed somewhere can clash.
-        busy_run = ~run_all(~occ[taken], d)
+        busy_run = ~run_all(~st.occ[idx[taken]], d)
         ok[taken] &= ~busy_run[:, cands]
     valid = ok[req_mask[rows]].all(axis=0)
     if a.venues:
@@ -155,17 +177,22 @@ def _place_session(
     if not valid.any():
         return None
     needy = yes[rows] & ~st.got[idx]
-    missed = np.fromiter((p in instance.missed_out for p in idx), dtype=bool, count=len(idx))
+    missed = st.missed[idx]
     weight = np.where(
         needy, 1000 + 500 * missed.astype(np.int64), np.where(yes[rows], 2, 1)
     ).astype(np.int64)
     score = np.minimum((ok & needy[:, None]).sum(axis=0), a.max_size) * 1000 + ok.sum(axis=0)
     score = np.where(valid, score, -1)
-    people = [int(p) for p in idx]
+    is_req = req_mask[rows]
     for k in np.argsort(-score, kind="stable")[:8]:
         if score[k] < 0:
             break
-        pl = _fill(instance, a, s, int(k), ok[:, k], people, weight, st, queues_of, pairs)
+        # Who to seat first: required people, then by weight (most in need of a yes), then
+        # the least available, then by index (a total order: one lexsort, no Python key).
+        col = np.flatnonzero(ok[:, k])
+        order = col[np.lexsort((idx[col], n_avail[rows][col], -weight[col], ~is_req[col]))]
+        people = [int(p) for p in idx[order]]
+        pl = _fill(instance, a, s, int(k), people, st, queues_of, pairs)
         if pl is not None:
             _commit(instance, a, pl, st)
             return pl
@@ -174,8 +201,9 @@ def _place_session(
 
 def _tables(
     instance: Instance, a: ActivityData
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(eligible people, can-make matrix people × candidates, said yes, is required)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(eligible people, can-make matrix people × candidates, said yes, is required, how
+    many candidate starts each can make)."""
     people = np.array(a.eligible, dtype=np.int64)
     can = np.zeros((len(people), len(a.candidates)), dtype=bool)
     for r, p in enumerate(a.eligible):
@@ -183,7 +211,8 @@ def _tables(
     yes = np.array([a.answers[p] is Answer.yes for p in a.eligible], dtype=bool)
     req = set(a.required)
     req_mask = np.array([p in req for p in a.eligible], dtype=bool)
-    return people, can, yes, req_mask
+    n_avail = np.array([len(a.avail[p]) for p in a.eligible], dtype=np.int64)
+    return people, can, yes, req_mask, n_avail
 
 
 def _fill(
@@ -191,9 +220,7 @@ def _fill(
     a: ActivityData,
     s: int,
     k: int,
-    ok: np.ndarray,
-    people: list[int],
-    weight: np.ndarray,
+    order: list[int],
     st: _State,
     queues_of: dict[int, list[int]],
     pairs: set[tuple[int, int]],
@@ -209,14 +236,9 @@ def _fill(
         venue = max(free, key=lambda v: instance.venues[v].capacity)
         cap = min(cap, instance.venues[venue].capacity)
     req = set(a.required)
-    order = sorted(
-        (r for r in range(len(people)) if ok[r]),
-        key=lambda r: (people[r] not in req, -int(weight[r]), len(a.avail[people[r]]), people[r]),
-    )
     away = st.away[:, t : t + d].copy()
     chosen: list[int] = []
-    for r in order:
-        p = people[r]
+    for p in order:
         if len(chosen) >= cap:
             break
         if p in a.person_venues and venue not in a.person_venues[p]:
@@ -267,6 +289,7 @@ def _commit(instance: Instance, a: ActivityData, pl: Placement, st: _State) -> N
     d = a.duration
     day, week = int(grid.day[t]), int(grid.week[t])
     for p in pl.people:
+        st.placed[p] = True
         st.occ[p, t : t + d] = True
         st.day_count[p, day] += 1
         st.week_count[p, week] += 1

@@ -42,6 +42,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 from ortools.graph.python import min_cost_flow
 from ortools.sat.python import cp_model
 
@@ -257,11 +258,16 @@ def level_bounds(instance: Instance) -> dict[int, int]:
     weeks = len(instance.grid.weeks)
     arcs, caps = [], []
     shortest: dict[int, int] = {}
-    days: dict[int, set[int]] = {}
+    # Days on which each person could attend something (people × team-zone days), filled
+    # per activity in one scatter rather than a set per person (issue 17: 22 M Python
+    # steps at 10,000 people).
+    can_day = np.zeros((n, len(instance.grid.days)), dtype=bool)
     for j, a in enumerate(holdable):
         req = set(a.required)
         cand_day = instance.grid.day[a.candidates]
         caps.append(len(a.sessions) * a.max_size)
+        rows: list[int] = []
+        starts: list[npt.NDArray[np.int64]] = []
         for p in a.eligible:
             ans = a.answers.get(p)
             if ans not in (Answer.yes, Answer.maybe) or not len(a.avail[p]):
@@ -270,14 +276,19 @@ def level_bounds(instance: Instance) -> dict[int, int]:
             arcs.append((p, j, len(a.sessions) if p in req else 1, w))
             dur = a.activity.duration_minutes
             shortest[p] = min(shortest.get(p, dur), dur)
-            days.setdefault(p, set()).update(int(d) for d in cand_day[a.avail[p]])
+            rows.append(p)
+            starts.append(a.avail[p])
+        if rows:
+            lengths = [len(x) for x in starts]
+            can_day[np.repeat(rows, lengths), cand_day[np.concatenate(starts)]] = True
+    day_counts = can_day.sum(axis=1)
     person_cap = []
     for pd in instance.people:
         p = pd.index
         if p not in shortest:
             person_cap.append(0)
             continue
-        person_cap.append(caps_rule.most_placements(pd, weeks, len(days[p]), shortest[p]))
+        person_cap.append(caps_rule.most_placements(pd, weeks, int(day_counts[p]), shortest[p]))
     bounds[2] = _max_weight_flow(n, person_cap, arcs, caps)
 
     # Level 3 and 4: the positive terms, tightened per mixing session.

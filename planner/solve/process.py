@@ -12,14 +12,15 @@ from __future__ import annotations
 import multiprocessing
 import queue as queue_module
 import threading
+import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from planner.domain.errors import PlannerError
 from planner.domain.planning import PlanningInput
 from planner.domain.schedule import Schedule
-from planner.solve.engine import PlanSolver, SolveOptions, SolveProgress
+from planner.solve.engine import PlanSolver, SolveOptions, SolveProgress, check_seconds
 
 _POLL_SECONDS = 0.2
 
@@ -69,9 +70,16 @@ class ProcessSolver:
         self._child_stop = child_stop = context.RawValue("b", 0)
         if self._stopped.is_set():
             child_stop.value = 1
+        # The limit covers the child's start-up, solving, explaining and checking: the clock
+        # starts now (``time.monotonic`` is one clock for every process on the machine).
+        options = replace(
+            self.options,
+            reserve_checks=True,
+            started=time.monotonic() if self.options.started is None else self.options.started,
+        )
         child = context.Process(
             target=_child,
-            args=(self.problem, self.options, messages, child_stop),
+            args=(self.problem, options, messages, child_stop),
             name="planner-solver",
             daemon=True,
         )
@@ -110,6 +118,7 @@ def _child(problem: PlanningInput, options: SolveOptions, messages: Any, stop: A
         from planner.solve.explain import annotate
         from planner.solve.verify import verify
 
+        began = time.monotonic() if options.started is None else options.started
         solver = PlanSolver(problem, options)
         done = threading.Event()
 
@@ -125,7 +134,9 @@ def _child(problem: PlanningInput, options: SolveOptions, messages: Any, stop: A
             result = solver.solve(lambda p: messages.put(("progress", p)))
         finally:
             done.set()
-        schedule = annotate(problem, result.schedule)
+        # Explanations until the check's share of the time limit (see ``reserve_checks``).
+        until = began + options.time_limit - check_seconds(problem) / 2
+        schedule = annotate(problem, result.schedule, deadline=until)
         violations = [v.render() for v in verify(problem, schedule)]
         messages.put(
             (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import Counter
 
 import pytest
@@ -44,4 +46,42 @@ def test_sizes_validate_with_the_intended_shape(size: str) -> None:
 
 def test_unknown_size_is_refused() -> None:
     with pytest.raises(ValueError):
-        scenario_data("XL")  # type: ignore[arg-type]
+        scenario_data("XXL")  # type: ignore[arg-type]
+
+
+PINNED = {
+    "S": "57b665269eabe5e28f0c94428047fd708c42d6945e3841b25f2abb6e309fb7fd",
+    "M": "2854819acb2216ae82428f461b0b0ffd611310176d33eb7661ace8bed2070e87",
+    "L": "bc3be2c6992455fa610b543a76b52b2c7eb3f61358e99c74b1085ef45c2e061d",
+}
+"""SHA-256 of each size's scenario JSON, computed before XL was added (issue 17): S, M and
+L must stay exactly as they were, so benchmark figures stay comparable across versions."""
+
+
+@pytest.mark.parametrize("size", sorted(PINNED))
+def test_existing_sizes_are_unchanged(size: str) -> None:
+    data = json.dumps(scenario_data(size), sort_keys=True).encode()  # type: ignore[arg-type]
+    assert hashlib.sha256(data).hexdigest() == PINNED[size]
+
+
+def test_xl_has_the_shape_of_issue_17() -> None:
+    sc = generate("XL").scenario
+    assert len(sc.people) == 10_000 and len(sc.activities) == 80
+    assert len({p.department for p in sc.people}) == 16
+    assert len(sc.queues) == 80 and len(sc.venues) == 30
+    assert sc.team.horizon.days == 12 and sc.team.slot_minutes == 30
+    assert {p.timezone for p in sc.people} >= {None, "Europe/London", "America/New_York"}
+    assert any(p.time_off for p in sc.people) and any(p.busy for p in sc.people)
+    assert any(p.max_events_per_week is not None for p in sc.people)
+    (coffee,) = [a for a in sc.activities if a.kind is Kind.pairing]
+    opted = [
+        pid
+        for pid, per in sc.preferences.items()
+        if per.get(coffee.id) in (Answer.yes, Answer.maybe)
+    ]
+    assert len(opted) == 10_000
+    # The other activities keep the usual lukewarm rates.
+    others = Counter(
+        ans for per in sc.preferences.values() for aid, ans in per.items() if aid != coffee.id
+    )
+    assert 0.25 < others[Answer.yes] / (10_000 * 79) < 0.45

@@ -222,7 +222,7 @@ def test_real_process_exit_code_and_no_traceback(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("argv", "expected"),
     [
-        (["bench", "--sizes", "XL"], "--sizes: 'XL'"),
+        (["bench", "--sizes", "XXL"], "--sizes: 'XXL'"),
         (["bench", "--checkpoints", "ten"], "--checkpoints: 'ten'"),
         (["bench", "--checkpoints", "10,nan"], "--checkpoints: '10,nan'"),
         (["bench", "--checkpoints", "inf"], "--checkpoints: 'inf'"),
