@@ -320,7 +320,9 @@ async def test_respond_over_a_planted_link_is_refused_in_the_app(
     app = make_respond_app(poll, "ann", [], out)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("y")
-        await pilot.press("ctrl+s")
+        await pilot.press("ctrl+s")  # the review of what will be sent
+        await pilot.pause()
+        await pilot.press("ctrl+s")  # write it
         await pilot.pause()
         assert app.written is None and app.is_running  # refused, said, and still open
         shown = [n.message for n in app._notifications]
