@@ -483,8 +483,8 @@ class _PriceSolver(PlanSolver):
         missing = set(objective_mod.LEVEL_ORDER) - set(self.level_exprs)
         return frozenset(self._proven_levels) | missing
 
-    def prepare(self) -> None:
-        super().prepare()
+    def prepare(self, deadline: float | None = None) -> None:
+        super().prepare(deadline)
         mapped = self._mapped()
         if mapped is None or not self._valid(mapped):
             return
