@@ -246,7 +246,7 @@ def test_a_relaxation_that_invalidates_the_current_plan_starts_afresh(
     relax = by_id["activity:quiz:required:fay"].relaxation.relax
     relaxed = replace(problem, scenario=relax(problem.scenario))
     # No greedy start: the warm start is the only candidate, and it breaks a rule.
-    monkeypatch.setattr("planner.solve.engine.greedy_plan", lambda instance: [])
+    monkeypatch.setattr("planner.solve.engine.greedy_plan", lambda instance, deadline=None: [])
     solver = _PriceSolver(relaxed, OPTIONS, (base.instance, list(base.placements)))
     solver.prepare()
     assert solver.hint == []
