@@ -11,13 +11,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import Checkbox, DataTable, Input, Sparkline, Static
 
 from planner.rounds import close_round, list_rounds, preview_close
 from planner.store import Workspace
-from planner.tui.app import PlannerApp
+from planner.tui.app import PlannerApp, make_app
 from planner.tui.screens.dialogs import ConfirmDialog, NewRoundDialog
+from planner.tui.widgets.rounds import RoundsView, heatmap_text
 from tests.tui.conftest import app_for, fake_factory
 
 SIZE = (80, 24)
@@ -199,3 +201,46 @@ def test_the_preview_is_what_closing_records(demo_ws: Path) -> None:
         before = preview_close(ws, now=AFTER, force=True)
         assert ws.round_rows()[-1].state == "open"
         assert before == close_round(ws, now=AFTER, force=True)
+
+
+def test_snapshot_after_closing_round_1(
+    snap_compare: Any, demo_ws: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The tab at 80×24 once round 1 is closed: the table, the sparkline, the heatmap."""
+    monkeypatch.chdir(tmp_path)  # the invites go to ./planner-out
+    clock = [datetime(2027, 2, 1, 9, 0, tzinfo=UTC)]
+
+    async def run_before(pilot: Pilot[int]) -> None:
+        app = pilot.app
+        assert isinstance(app, PlannerApp)
+        await publish(pilot, app, tmp_path / "planner-out")
+        clock[0] = AFTER
+        await pilot.press("8", "c")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: bool(cells(app)) and cells(app)[0][2] == "closed")
+        await wait_for(pilot, lambda: "round 1" in str(app.query_one("#rounds-heat").render()))
+        app.clear_notifications()
+        await pilot.pause()
+
+    app = make_app(
+        str(demo_ws),
+        now=lambda: clock[0],
+        out_dir=Path("planner-out"),
+        solver_factory=fake_factory(block=False),
+        check_plans=False,
+    )
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_a_suppressed_cell_is_drawn_as_fewer_than_k_and_names_are_literal() -> None:
+    view = RoundsView(
+        heat_round=3,
+        departments=("Billing", "[b]Ops[/b]"),
+        meetings=((None, 4), (4, 0)),
+        min_count=3,
+    )
+    rows = heatmap_text(view).plain.splitlines()
+    assert rows[0].startswith("Meetings between departments, round 3")
+    assert rows[2].split() == ["1", "Billing", "<3", "4"]
+    assert rows[3].split() == ["2", "[b]Ops[/b]", "4", "·"]
