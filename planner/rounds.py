@@ -49,6 +49,7 @@ __all__ = [
     "list_rounds",
     "new_round",
     "parse_horizon",
+    "preview_close",
     "report",
     "round_facts",
     "simulate",
@@ -221,8 +222,10 @@ def _team_horizon(ws: Workspace) -> tuple[date, date] | None:
     return (h.start, h.end)
 
 
-def list_rounds(ws: Workspace) -> list[RoundSummary]:
-    """Every round, oldest first; the current one (not closed) counts its published plan."""
+def list_rounds(ws: Workspace, *, now: datetime | None = None) -> list[RoundSummary]:
+    """Every round, oldest first; the current one (not closed) counts its published plan
+    as held so far at ``now`` (default: the wall clock)."""
+    now = now or datetime.now(UTC)
     rows = ws.round_rows()
     out: list[RoundSummary] = []
     for row in rows:
@@ -230,7 +233,7 @@ def list_rounds(ws: Workspace) -> list[RoundSummary]:
         state = _state(ws, row, current)
         data = row.data
         if data is None and state == "published":  # held so far
-            data = live_facts(ws, datetime.now(UTC), held_only=True)
+            data = live_facts(ws, now, held_only=True)
         sessions = (data or {}).get("sessions", [])
         horizon = row.horizon if row.horizon or not current else _team_horizon(ws)
         out.append(
@@ -322,61 +325,87 @@ def close_round(
     """
     absent_rows = read_absent(absent) if absent is not None else []
     with ws.write():
-        rows = ws.round_rows()
-        row = rows[-1]
-        where = ws.location
-        if row.state == "closed":
-            raise InputError.single(
-                where,
-                f"round {row.number} is already closed; open the next one with "
-                f"'planner round new --horizon START..END'",
-            )
-        if not ws.has_scenario():
-            raise InputError.single(where, "the workspace holds no scenario yet: nothing to close")
-        problem = _problem(ws, now)
-        sessions = ws.published_sessions()
-        if not sessions and not force:
-            raise InputError.single(
-                where,
-                f"round {row.number} has no published plan (run 'planner solve --workspace'); "
-                f"use --force to close it with nothing held",
-            )
-        ahead = sorted((s for s in sessions if s.end > now), key=lambda s: (s.start, s.id))
-        if ahead and not force:
-            names = ", ".join(f"{s.id} ({s.end.isoformat()})" for s in ahead)
-            raise InputError.single(
-                where,
-                f"round {row.number} has sessions that have not ended yet: {names}; close it "
-                f"after they end, or with --force (they are recorded as not held)",
-            )
-        by_id = {s.id: s for s in sessions}
-        people = {p.id for p in problem.scenario.people}
-        problems: list[Problem] = []
-        for pid, sid, line in absent_rows:
-            loc = f"line {line}"
-            if pid not in people:
-                problems.append(Problem(str(absent), loc, f"unknown person {pid!r}"))
-            elif sid not in by_id:
-                known = ", ".join(sorted(by_id)) or "none"
-                problems.append(
-                    Problem(str(absent), loc, f"unknown session {sid!r} (this round's: {known})")
-                )
-            elif pid not in by_id[sid].attendees:
-                problems.append(Problem(str(absent), loc, f"{pid!r} was not invited to {sid!r}"))
-        if problems:
-            raise InputError(problems)
-        data = round_facts(
-            problem,
-            sessions,
-            declined=_declined_sessions(ws),
-            absent={(p, s) for p, s, _ in absent_rows},
-            held_before=now,
-        )
+        row, problem, data = _closing(ws, now, absent, absent_rows, force)
         h = problem.scenario.team.horizon
         ws.store_round_close(row.number, (h.start, h.end), data, now)
+    return _close_result(row.number, data)
+
+
+def preview_close(ws: Workspace, *, now: datetime, force: bool = False) -> CloseResult:
+    """What :func:`close_round` would record as of ``now``, without recording anything
+    (the TUI's confirmation shows it). Refused exactly as closing would be."""
+    with ws.read():
+        _row, _problem, data = _closing(ws, now, None, [], force)
+        number = _row.number
+    return _close_result(number, data)
+
+
+def _closing(
+    ws: Workspace,
+    now: datetime,
+    absent: Path | None,
+    absent_rows: Sequence[tuple[str, str, int]],
+    force: bool,
+) -> tuple[RoundRow, PlanningInput, dict[str, Any]]:
+    """The checks and the facts of closing the current round (shared by closing and its
+    preview, so the preview shows exactly what closing records)."""
+    rows = ws.round_rows()
+    row = rows[-1]
+    where = ws.location
+    if row.state == "closed":
+        raise InputError.single(
+            where,
+            f"round {row.number} is already closed; open the next one with "
+            f"'planner round new --horizon START..END'",
+        )
+    if not ws.has_scenario():
+        raise InputError.single(where, "the workspace holds no scenario yet: nothing to close")
+    problem = _problem(ws, now)
+    sessions = ws.published_sessions()
+    if not sessions and not force:
+        raise InputError.single(
+            where,
+            f"round {row.number} has no published plan (run 'planner solve --workspace'); "
+            f"use --force to close it with nothing held",
+        )
+    ahead = sorted((s for s in sessions if s.end > now), key=lambda s: (s.start, s.id))
+    if ahead and not force:
+        names = ", ".join(f"{s.id} ({s.end.isoformat()})" for s in ahead)
+        raise InputError.single(
+            where,
+            f"round {row.number} has sessions that have not ended yet: {names}; close it "
+            f"after they end, or with --force (they are recorded as not held)",
+        )
+    by_id = {s.id: s for s in sessions}
+    people = {p.id for p in problem.scenario.people}
+    problems: list[Problem] = []
+    for pid, sid, line in absent_rows:
+        loc = f"line {line}"
+        if pid not in people:
+            problems.append(Problem(str(absent), loc, f"unknown person {pid!r}"))
+        elif sid not in by_id:
+            known = ", ".join(sorted(by_id)) or "none"
+            problems.append(
+                Problem(str(absent), loc, f"unknown session {sid!r} (this round's: {known})")
+            )
+        elif pid not in by_id[sid].attendees:
+            problems.append(Problem(str(absent), loc, f"{pid!r} was not invited to {sid!r}"))
+    if problems:
+        raise InputError(problems)
+    data = round_facts(
+        problem,
+        sessions,
+        declined=_declined_sessions(ws),
+        absent={(p, s) for p, s, _ in absent_rows},
+        held_before=now,
+    )
+    return row, problem, data
+
+
+def _close_result(number: int, data: dict[str, Any]) -> CloseResult:
     held = [s for s in data["sessions"] if s["held"]]
     return CloseResult(
-        number=row.number,
+        number=number,
         sessions_held=sum(1 for s in held if s["attended"]),
         attended=sum(len(s["attended"]) for s in held),
         people_reached=len({p for s in held for p in s["attended"]}),

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Protocol, cast
 
@@ -45,7 +45,7 @@ from planner.store.invites import list_replies
 from planner.tui.bindings import shared_bindings
 from planner.tui.commands import PlannerCommands
 from planner.tui.focus import TabbedScreen, tab_bar
-from planner.tui.screens.dialogs import ConfirmDialog, PathPrompt, PickDialog
+from planner.tui.screens.dialogs import ConfirmDialog, NewRoundDialog, PathPrompt, PickDialog
 from planner.tui.screens.forms import PersonForm, RecordEditor, problems_by_field, to_toml
 from planner.tui.screens.help import HelpScreen, binding_rows
 from planner.tui.screens.preview import BusyPreview
@@ -65,6 +65,7 @@ from planner.tui.widgets.export import ExportPane
 from planner.tui.widgets.overview import OverviewPane
 from planner.tui.widgets.people import PeoplePane
 from planner.tui.widgets.plan import PlanPane, Progress
+from planner.tui.widgets.rounds import RoundsPane, RoundsView, rounds_view
 from planner.tui.widgets.rules import RulesPane, rule_data
 from planner.tui.widgets.week_grid import WeekGrid
 
@@ -79,6 +80,7 @@ TABS: list[tuple[str, str]] = [
     ("rules", "Rules"),
     ("plan", "Plan"),
     ("export", "Export"),
+    ("rounds", "Rounds"),
 ]
 
 
@@ -149,6 +151,23 @@ class ExplainReady(Message):
 class ExportFinished(Message):
     lines: list[str]
     files: list[Path]
+
+
+@dataclass
+class RoundsLoaded(Message):
+    view: RoundsView
+
+
+@dataclass
+class ClosePreviewed(Message):
+    """What closing the current round would record (``planner.rounds.preview_close``)."""
+
+    preview: Any
+
+
+@dataclass
+class RoundClosed(Message):
+    lines: list[str]
 
 
 # ---------------------------------------------------------------------- the welcome screen
@@ -278,6 +297,8 @@ class PlannerApp(App[int]):
                 yield PlanPane(time_limit=self.time_limit, id="plan-pane")
             with TabPane("Export", id="export"):
                 yield ExportPane(out_dir=self.out_dir, id="export-pane")
+            with TabPane("Rounds", id="rounds"):
+                yield RoundsPane(id="rounds-pane")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -929,6 +950,111 @@ class PlannerApp(App[int]):
             notify(self, line, timeout=5)
         self.reload()
 
+    # ------------------------------------------------------------------ rounds
+
+    @on(RoundsPane.LoadRequested)
+    def _rounds_wanted(self) -> None:
+        self._load_rounds(self._version)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="rounds")
+    def _load_rounds(self, version: int) -> None:
+        """The round list and the report (a running round's figures come from its
+        published sessions: not for the UI thread)."""
+        from planner.report import build_report
+        from planner.rounds import list_rounds
+
+        ws = self.workspace
+        with ws.read():
+            view = rounds_view(
+                build_report(ws, now=self.now()), list_rounds(ws, now=self.now()), version
+            )
+        self.post_message(RoundsLoaded(view))
+
+    @on(RoundsLoaded)
+    def _rounds_loaded(self, message: RoundsLoaded) -> None:
+        self._pane(RoundsPane).view = message.view
+
+    @on(RoundsPane.CloseRequested)
+    def action_close_round(self) -> None:
+        self.action_tab("rounds")
+        self._preview_close()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="rounds")
+    def _preview_close(self) -> None:
+        from planner.rounds import preview_close
+
+        # The confirmation is the organiser's explicit go-ahead (the CLI's --force): what
+        # has not ended yet is shown, and recorded as not held.
+        self.post_message(ClosePreviewed(preview_close(self.workspace, now=self.now(), force=True)))
+
+    @on(ClosePreviewed)
+    def _close_previewed(self, message: ClosePreviewed) -> None:
+        p = message.preview
+        details = [
+            "Closing records, for good:",
+            f"  {plural(p.sessions_held, 'session')} held",
+            f"  {plural(p.attended, 'attendance')} ({plural(p.people_reached, 'person')} reached)",
+            f"  {plural(p.pairs, 'pair')} added to the history (avoided next rounds)",
+            f"  {plural(p.missed_out, 'person')} missed out (they come first next round)",
+        ]
+        if p.not_held:
+            details.append(
+                f"Not ended yet, recorded as not held: {', '.join(p.not_held[:6])}"
+                + (f" and {len(p.not_held) - 6} more" if len(p.not_held) > 6 else "")
+            )
+        details.append("The round's invites are retired. Undo does not reach back.")
+
+        def confirmed(ok: bool | None) -> None:
+            if ok:
+                self._close_round()
+
+        self.push_screen(
+            ConfirmDialog(f"Close round {p.number}?", "Close round", details), confirmed
+        )
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="rounds")
+    def _close_round(self) -> None:
+        from planner.rounds import close_round
+
+        result = close_round(self.workspace, now=self.now(), force=True)
+        self.post_message(RoundClosed(result.lines()))
+
+    @on(RoundClosed)
+    def _round_closed(self, message: RoundClosed) -> None:
+        for line in message.lines:
+            notify(self, line, timeout=6)
+        self.reload()
+
+    @on(RoundsPane.NewRequested)
+    def _new_requested(self) -> None:
+        self.action_new_round()
+
+    def action_new_round(self, value: str = "", fresh: bool = False, error: str = "") -> None:
+        self.action_tab("rounds")
+        rows = self.workspace.round_rows()
+        number = rows[-1].number + 1
+        if not value and not error:
+            value = _suggest_horizon([r.horizon for r in rows if r.horizon is not None])
+
+        def done(answer: tuple[str, bool] | None) -> None:
+            if answer is None:
+                return
+            text, fresh_answers = answer
+            from planner.rounds import new_round
+
+            try:
+                new_round(self.workspace, text, fresh_answers=fresh_answers)
+            except InputError as exc:
+                # Refused (the round is not closed, the horizon overlaps): the dialog again,
+                # with the reason under the field.
+                reason = "; ".join(p.message for p in exc.problems)
+                self.action_new_round(text, fresh_answers, reason)
+                return
+            notify(self, f"Opened round {number}: {text}.", timeout=5)
+            self.reload()
+
+        self.push_screen(NewRoundDialog(number, value, fresh, error), done)
+
     # ------------------------------------------------------------------ navigation and help
 
     def action_tab(self, tab: str) -> None:
@@ -973,6 +1099,7 @@ class PlannerApp(App[int]):
             ("Plan", PlanPane.BINDINGS),
             ("Week grid", WeekGrid.BINDINGS),
             ("Export", ExportPane.BINDINGS),
+            ("Rounds", RoundsPane.BINDINGS),
             ("Forms", [*PersonForm.BINDINGS]),
         ]
 
@@ -999,6 +1126,8 @@ class PlannerApp(App[int]):
             ("Add venue", "A room or place", "add_rule('venues')"),
             ("Edit team", "Name, zone, organiser, horizon, slot", "edit_rule('team')"),
             ("Edit policy", "Limits and protected windows", "edit_rule('policy')"),
+            ("Close round", "Record the current round (shows what first)", "close_round"),
+            ("Open next round", "A new horizon; keeps people and activities", "new_round"),
             ("Undo", "Undo the last edit (ctrl+z)", "undo"),
             ("Toggle theme", "Light or dark (F2)", "toggle_theme"),
             ("Keys", "List every key binding (?)", "help"),
@@ -1040,6 +1169,16 @@ def explanation_text(
             reasons = "; ".join(r.detail or r.rule for r in e.reasons) or "no reason recorded"
             parts.append(f"✗ {name}: {reasons}\n")
     return assemble(*parts)
+
+
+def _suggest_horizon(horizons: Sequence[tuple[date, date]]) -> str:
+    """The next round as the organiser most likely wants it: as long as the last one,
+    from the Monday after it ends (empty when no round has a horizon yet)."""
+    if not horizons:
+        return ""
+    start, end = horizons[-1]
+    nxt = end + timedelta(days=7 - end.weekday())
+    return f"{nxt}..{nxt + (end - start)}"
 
 
 def _default_out(workspace: str) -> Path:

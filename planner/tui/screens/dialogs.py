@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Input, Label, OptionList, Static
+from textual.widgets import Button, Checkbox, Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from planner.tui.text import literal
@@ -33,14 +33,17 @@ class ConfirmDialog(ModalScreen[bool]):
     BINDINGS: ClassVar[list[BindingType]] = [CANCEL]
     AUTO_FOCUS = "#confirm"  # every removal is undoable (ctrl+z): Enter confirms
 
-    def __init__(self, question: str, confirm: str = "Remove") -> None:
+    def __init__(self, question: str, confirm: str = "Remove", details: Sequence[str] = ()) -> None:
         super().__init__()
         self.question = question
         self.confirm = confirm
+        self.details = list(details)
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(literal(self.question), classes="dialog-title")
+            if self.details:
+                yield Static(literal("\n".join(self.details)), classes="hint", id="details")
             with Horizontal(classes="buttons"):
                 yield Button(self.confirm, variant="error", id="confirm")
                 yield Button("Cancel", id="cancel")
@@ -196,5 +199,65 @@ class PickDialog(ModalScreen[str | None]):
     def _selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(event.option.id)
 
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class NewRoundDialog(ModalScreen[tuple[str, bool] | None]):
+    """Ask for the next round's horizon ``START..END`` and whether to start from fresh
+    answers; returns (horizon text, fresh). The horizon is checked here with the core's
+    parser; a refusal from opening the round comes back as ``error`` (focus on the field)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        CANCEL,
+        Binding("ctrl+s", "ok", "Open", tooltip="Open the next round.", id="round-open"),
+    ]
+    AUTO_FOCUS = "#horizon"
+
+    def __init__(self, number: int, value: str = "", fresh: bool = False, error: str = "") -> None:
+        super().__init__()
+        self.number = number
+        self.value = value
+        self.fresh = fresh
+        self.error = error
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(literal(f"Open round {self.number}"), classes="dialog-title")
+            yield Static(
+                literal(
+                    "The horizon as START..END (ISO dates, inclusive), after the last round "
+                    "ends. People, activities, venues and policy are kept."
+                ),
+                classes="hint",
+            )
+            yield Input(value=self.value, placeholder="2027-04-05..2027-04-16", id="horizon")
+            yield Static(literal(self.error), classes="field-error", id="horizon-error")
+            yield Checkbox(
+                "Fresh answers (everyone answers the poll again)", self.fresh, id="fresh"
+            )
+            with Horizontal(classes="buttons"):
+                yield Button("Open round", variant="primary", id="ok")
+                yield Button("Cancel", id="cancel")
+        yield Footer()
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#ok")
+    def action_ok(self) -> None:
+        from planner.domain.errors import InputError
+        from planner.rounds import parse_horizon
+
+        field = self.query_one("#horizon", Input)
+        try:
+            parse_horizon(field.value)
+        except InputError as exc:
+            self.query_one("#horizon-error", Static).update(
+                literal("; ".join(p.message for p in exc.problems))
+            )
+            field.focus()
+            return
+        self.dismiss((field.value.strip(), self.query_one("#fresh", Checkbox).value))
+
+    @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
         self.dismiss(None)
