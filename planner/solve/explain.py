@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 
 from planner.domain.errors import InputError
 from planner.domain.models import Activity, Person
@@ -95,10 +95,16 @@ _FILTERED = frozenset({*ATTENDANCE_RULES, *PERSON_RULES})
 _MAX_LISTED = 4
 
 
-def _sessions_text(ids: Sequence[str]) -> str:
-    shown = ", ".join(ids[:_MAX_LISTED])
-    more = len(ids) - _MAX_LISTED
-    return f"{shown} and {more} more" if more > 0 else shown
+def when_text(start: datetime, tz: tzinfo) -> str:
+    """A start in people's words, in the viewer's zone: ``Tue 23 Mar 12:00``."""
+    return f"{start.astimezone(tz):%a %d %b %H:%M}"
+
+
+def _sessions_text(name: str, times: Sequence[str]) -> str:
+    """``Team lunch, Tue 23 Mar 12:00, Wed 24 Mar 12:00 and 3 more``."""
+    shown = ", ".join(times[:_MAX_LISTED])
+    more = len(times) - _MAX_LISTED
+    return f"{name}, {shown} and {more} more" if more > 0 else f"{name}, {shown}"
 
 
 _DETAILS: dict[str, Callable[[str], str]] = {
@@ -130,8 +136,12 @@ class Explanation:
 class _Explainer:
     """Shared state of one annotate/explain call: facts, the plan, cached session checks."""
 
-    def __init__(self, problem: PlanningInput, schedule: Schedule) -> None:
+    def __init__(
+        self, problem: PlanningInput, schedule: Schedule, tz: tzinfo | None = None
+    ) -> None:
         self.facts = Facts(problem)
+        self.tz = tz or self.facts.tz
+        """The viewer's zone: times in reasons are written in it."""
         self.schedule = schedule
         self.plan = PlanView(schedule.sessions)
         self.held: dict[str, list[PlannedSession]] = defaultdict(list)
@@ -255,17 +265,29 @@ class _Explainer:
         sessions = self.held.get(activity.id, [])
         if not sessions:
             what = "no group was formed" if activity.kind == "pairing" else "it was not held"
-            return [Reason(rule=NOT_HELD, detail=f"{activity.id}: {what}")]
+            return [Reason(rule=NOT_HELD, detail=f"{activity.name}: {what}")]
         by_rule: dict[str, list[str]] = defaultdict(list)
         for s in sorted(sessions, key=lambda s: (s.start, s.id)):
             broken = self.join_breaks(person.id, s) or [OUTRANKED]
             for rule in dict.fromkeys(_shown_rule(r, person) for r in broken):
-                by_rule[rule].append(s.id)
+                by_rule[rule].append(self._time_text(rule, s, activity))
         order = {rule: i for i, rule in enumerate(_DETAILS)}
         return [
-            Reason(rule=rule, detail=_DETAILS.get(rule, lambda s: s)(_sessions_text(ids)))
-            for rule, ids in sorted(by_rule.items(), key=lambda kv: order.get(kv[0], 99))
+            Reason(
+                rule=rule,
+                detail=_DETAILS.get(rule, lambda s: s)(_sessions_text(activity.name, times)),
+            )
+            for rule, times in sorted(by_rule.items(), key=lambda kv: order.get(kv[0], 99))
         ]
+
+    def _time_text(self, rule: str, s: PlannedSession, activity: Activity) -> str:
+        """One session in a reason: its start, with the head count when it is full."""
+        when = when_text(s.start, self.tz)
+        if rule == "capacity":
+            return f"{when} ({len(s.attendees)} of {activity.max_participants})"
+        if rule == "venue_capacity" and s.venue in self.facts.venues:
+            return f"{when} ({len(s.attendees)} of {self.facts.venues[s.venue].capacity})"
+        return when
 
     def opted_in(self, person: Person, activity: Activity) -> bool:
         """yes or maybe, not declined, and not a required person (they attend regardless)."""
@@ -431,7 +453,7 @@ class _Explainer:
             attendees=take,
         )
         cover = list(rule_coverage_floor(facts, PlanView([*self.plan.sessions, probe]), None))
-        when = best_at.astimezone(facts.tz).strftime("%a %Y-%m-%d %H:%M")
+        when = when_text(best_at, self.tz)
         if cover:
             return [
                 Reason(
@@ -484,12 +506,13 @@ def explain_person(
     they did not opt in to gets the single reason ``not_opted_in`` ("has not opted in"),
     worded alike for ``no``, no answer and an RSVP decline.
     """
-    ex = _Explainer(problem, schedule)
-    if person_id not in ex.facts.people:
+    scenario = problem.scenario
+    person = next((p for p in scenario.people if p.id == person_id), None)
+    if person is None:
         raise InputError.single("--person", f"unknown person {person_id!r}")
+    ex = _Explainer(problem, schedule, zone(scenario.person_zone_name(person)))
     if activity_id is not None and activity_id not in ex.facts.activities:
         raise InputError.single("--activity", f"unknown activity {activity_id!r}")
-    person = ex.facts.people[person_id]
     out: list[Explanation] = []
     for activity in ex.facts.scenario.activities:
         if activity_id is not None and activity.id != activity_id:
@@ -506,7 +529,7 @@ def explain_person(
                     activity.id,
                     False,
                     (),
-                    (Reason(rule=NOT_HELD, detail=f"{activity.id} was not held"),),
+                    (Reason(rule=NOT_HELD, detail=f"{activity.name} was not held"),),
                 )
             )
         elif ex.opted_in(person, activity):
@@ -522,7 +545,8 @@ def explain_person(
                     (Reason(rule=NOT_OPTED_IN, detail="has not opted in to this activity"),),
                 )
             )
-    return out
+    # Placed first (✓ before ✗), each group in scenario order.
+    return sorted(out, key=lambda e: not e.placed)
 
 
 def render_explanations(
@@ -531,19 +555,22 @@ def render_explanations(
     person_id: str,
     explanations: Sequence[Explanation],
 ) -> str:
-    """Plain text for ``planner explain``: one block per activity."""
+    """Plain text for ``planner explain --person``: ✓ placed lines first, then ✗ with reasons.
+
+    Times are in the person's own zone; activities go by their names.
+    """
     scenario = problem.scenario
-    tz = zone(scenario.team.timezone)
     person = next((p for p in scenario.people if p.id == person_id), None)
+    tz = zone(scenario.person_zone_name(person) if person else scenario.team.timezone)
     activities = {a.id: a for a in scenario.activities}
-    title = f"{person_id} ({person.name})" if person else person_id
+    title = f"{person.name} ({person_id})" if person else person_id
     if not explanations:
         return f"{title}: no activities to explain (nothing opted in to)."
     by_id = {s.id: s for s in schedule.sessions}
-    lines = [f"{title}:"]
-    for e in explanations:
+    lines = [f"{title}, times in {tz}:"]
+    for e in sorted(explanations, key=lambda e: not e.placed):
         a = activities.get(e.activity)
-        name = f"{e.activity} ({a.name})" if a else e.activity
+        name = a.name if a else e.activity
         if e.placed:
             where = []
             for sid in e.sessions:
@@ -551,12 +578,11 @@ def render_explanations(
                 if s is None:
                     where.append(sid)
                     continue
-                start, end = s.start.astimezone(tz), s.end.astimezone(tz)
-                where.append(f"{sid} {start:%a %Y-%m-%d %H:%M}-{end:%H:%M}")
-            lines.append(f"  {name}: placed in {'; '.join(where)}")
+                where.append(f"{when_text(s.start, tz)}-{s.end.astimezone(tz):%H:%M}")
+            lines.append(f"  ✓ {name}, {', '.join(where)}")
         else:
-            lines.append(f"  {name}: not placed")
-        lines.extend(f"    - {r.rule}: {r.detail}" for r in e.reasons)
+            lines.append(f"  ✗ {name}: not placed")
+        lines.extend(f"      - {r.detail or r.rule}" for r in e.reasons)
     return "\n".join(lines)
 
 

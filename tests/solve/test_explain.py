@@ -115,7 +115,8 @@ def test_full_session_is_capacity() -> None:
     plan = annotate(team(), full)
     frank = reasons(plan, "frank", "lunch")
     assert set(frank) == {"capacity"}
-    assert "lunch#1 is full" in frank["capacity"]
+    assert frank["capacity"] == "Lunch, Tue 02 Mar 13:00 (3 of 3) is full"
+    assert "#" not in frank["capacity"]
 
 
 def test_reasons_aggregate_over_sessions() -> None:
@@ -129,7 +130,9 @@ def test_reasons_aggregate_over_sessions() -> None:
     )
     carol = reasons(plan, "carol", "lunch")
     assert set(carol) == {UNAVAILABLE, OUTRANKED}
-    assert "lunch#1" in carol[UNAVAILABLE] and "lunch#2" in carol[OUTRANKED]
+    assert "Lunch, Tue 02 Mar 10:00" in carol[UNAVAILABLE]
+    assert "Lunch, Wed 03 Mar 10:00" in carol[OUTRANKED]
+    assert "#" not in carol[UNAVAILABLE] + carol[OUTRANKED]
 
 
 def test_caps_and_coverage_reasons() -> None:
@@ -217,10 +220,9 @@ def test_explain_person() -> None:
     assert [r.rule for r in erin[0].reasons] == [NOT_OPTED_IN]
     assert erin[0].reasons == gina[0].reasons
     text = render_explanations(p, plan, "carol", carol)
-    assert "lunch (Lunch): not placed" in text and "unavailable" in text
-    assert "placed in lunch#1 Tue 2027-03-02 10:00-11:00" in render_explanations(
-        p, plan, "alice", alice
-    )
+    assert "✗ Lunch: not placed" in text and "not available at the time of Lunch" in text
+    assert "Lunch, Tue 02 Mar 10:00" in text and "#" not in text
+    assert "✓ Lunch, Tue 02 Mar 10:00-11:00" in render_explanations(p, plan, "alice", alice)
     assert "nothing opted in" in render_explanations(p, plan, "erin", [])
     assert not re.search(r"\bno\b", render_explanations(p, plan, "erin", erin))
     with pytest.raises(InputError):
@@ -273,3 +275,26 @@ def test_prefilters_never_hide_a_broken_rule() -> None:
             assert full <= ex._may_break(pid, s), (pid, s.id)
             checked += bool(full)
     assert checked  # some joins do break a rule
+
+
+def test_placed_lines_come_first() -> None:
+    p = team()
+    plan = schedule(sess("quiz#1", 2, "14:00", ["carol", "dave", "frank"]))
+    dave = explain_person(p, plan, "dave")
+    assert [(e.activity, e.placed) for e in dave] == [("quiz", True), ("lunch", False)]
+    lines = render_explanations(p, plan, "dave", dave).splitlines()
+    assert lines[1].startswith("  ✓ Quiz") and lines[2].startswith("  ✗ Lunch")
+
+
+def test_times_are_in_the_viewers_zone() -> None:
+    people = [person("alice"), person("bob", timezone="America/New_York")]
+    prefs = {"alice": {"lunch": "yes"}, "bob": {"lunch": "yes"}}
+    p = planning_input(
+        scenario_data(people, [activity("lunch", min_participants=1, max_participants=1)], prefs)
+    )
+    plan = schedule(sess("lunch#1", 2, "16:00", ["alice"]))
+    (bob,) = explain_person(p, plan, "bob")
+    assert [r.detail for r in bob.reasons] == ["Lunch, Tue 02 Mar 10:00 (1 of 1) is full"]
+    # The organiser's annotations use the team zone.
+    (u,) = annotate(p, plan).unplaced
+    assert [r.detail for r in u.reasons] == ["Lunch, Tue 02 Mar 16:00 (1 of 1) is full"]
