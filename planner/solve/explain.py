@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 
 from planner.domain.errors import InputError
-from planner.domain.models import Activity, Person
+from planner.domain.models import Activity, Person, Scenario
 from planner.domain.planning import PlanningInput
 from planner.domain.schedule import NotHeld, PlannedSession, Reason, Schedule, Unplaced
 from planner.domain.timeutil import iso_week, zone
@@ -350,6 +350,13 @@ class _Explainer:
 
     def can_join_at(self, pid: str, activity: Activity, start: datetime, end: datetime) -> bool:
         """Attendance and per-person rules for ``pid`` in a new session at ``start``."""
+        return self.join_block(pid, activity, start, end) is None
+
+    def join_block(
+        self, pid: str, activity: Activity, start: datetime, end: datetime
+    ) -> str | None:
+        """The first attendance or per-person rule ``pid`` breaks in a new session at
+        ``start`` (``None``: they can make it)."""
         probe = PlannedSession(
             id="probe#0", activity=activity.id, start=start, end=end, attendees=[pid]
         )
@@ -360,8 +367,8 @@ class _Explainer:
             for v in fn(self.facts, view, focus):
                 if v.rule == "needs_unmet" and self._venue_meets(pid, activity):
                     continue
-                return False
-        return True
+                return v.rule
+        return None
 
     def _venue_meets(self, pid: str, activity: Activity) -> bool:
         needs = set(self.facts.people[pid].needs) - set(activity.provides)
@@ -428,11 +435,18 @@ class _Explainer:
                 )
             ]
         if best < need:
+            held_at = [*activity.required, *best_people]
+            others = [
+                self.join_block(p, activity, best_at, best_at + length)
+                for p in eligible
+                if p not in held_at
+            ]
             return [
                 Reason(
                     rule="capacity",
-                    detail=f"at most {best + len(activity.required)} opted-in people can make "
-                    f"any one allowed time; {activity.min_participants} needed",
+                    detail=f"only {best + len(activity.required)} of the "
+                    f"{activity.min_participants} needed can make any start"
+                    + (f": the others are {_categories(others)}" if others else ""),
                 )
             ]
         departments = {facts.people[p].department for p in [*eligible, *activity.required]}
@@ -455,11 +469,16 @@ class _Explainer:
         cover = list(rule_coverage_floor(facts, PlanView([*self.plan.sessions, probe]), None))
         when = when_text(best_at, self.tz)
         if cover:
+            queues = {q.id: q.name for q in facts.scenario.queues}
+            # The checker's detail starts "queue <id>:"; the queue's name is public.
+            ids = {v.detail.split(":", 1)[0].removeprefix("queue ") for v in cover}
+            short = sorted({queues.get(q, "") for q in ids} - {""})
+            which = f"the {' and '.join(short)} queue" if short else "a queue"
             return [
                 Reason(
                     rule="coverage_floor",
                     detail=f"{best + len(activity.required)} opted-in people are free at "
-                    f"{when}, but taking them would leave a queue short-staffed",
+                    f"{when}, but taking them would leave {which} short-staffed",
                 )
             ]
         return [
@@ -481,6 +500,29 @@ class _Explainer:
                 cache[entry.activity] = self.not_held_reasons(self.facts.activities[entry.activity])
             out.append(entry.model_copy(update={"reasons": cache[entry.activity]}))
         return out
+
+
+_CATEGORY: dict[str, str] = {
+    "working_hours": "outside their working hours",
+    "weekly_events_cap": "capped this week",
+    "weekly_minutes_cap": "capped this week",
+    "daily_cap": "already at an event that day",
+    "overlap": "in another session then",
+    "needs_unmet": "in need of something the session lacks",
+    "coverage_floor": "on a queue",
+}
+"""Aggregate words for why the others cannot make a start. Anything else (time off, busy,
+a required person's answer) is ``unavailable``: a count of several people never names a
+private reason or a ``no``."""
+
+
+def _categories(rules: Sequence[str | None]) -> str:
+    """``unavailable (3) or capped this week (1)``, most frequent first."""
+    counts: dict[str, int] = defaultdict(int)
+    for rule in rules:
+        counts[_CATEGORY.get(rule or "", UNAVAILABLE)] += 1
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return " or ".join(f"{word} ({n})" for word, n in ranked)
 
 
 def annotate(problem: PlanningInput, schedule: Schedule) -> Schedule:
@@ -549,6 +591,106 @@ def explain_person(
     return sorted(out, key=lambda e: not e.placed)
 
 
+def explain_session(
+    problem: PlanningInput, schedule: Schedule, session_id: str, tz: tzinfo | None = None
+) -> list[str]:
+    """Lines for ``planner explain --session``: a held session (its time, head count, who
+    attends, which opt-ins are not placed and why) or one not held (why, and the limits
+    that bind it). ``session_id`` is a held session's id or ``<activity>#<n>`` for the
+    n-th session of an activity that was not held. Times are in ``tz`` (the team zone)."""
+    scenario = problem.scenario
+    activities = {a.id: a for a in scenario.activities}
+    names = {p.id: p.name for p in scenario.people}
+    held = next((s for s in schedule.sessions if s.id == session_id), None)
+    aid, _, number = session_id.rpartition("#")
+    missing = next(
+        (n for n in schedule.not_held if n.activity == aid and str(n.session) == number), None
+    )
+    if held is None and missing is None:
+        known = [s.id for s in schedule.sessions]
+        known += [f"{n.activity}#{n.session}" for n in schedule.not_held]
+        hint = f"; sessions: {_sessions_text('', known).removeprefix(', ')}" if known else ""
+        raise InputError.single("--session", f"unknown session {session_id!r}{hint}")
+    ex = _Explainer(problem, schedule, tz)
+    if held is not None:
+        activity = activities[held.activity]
+        start, end = held.start.astimezone(ex.tz), held.end.astimezone(ex.tz)
+        lines = [
+            f"{activity.name}, {when_text(start, ex.tz)}-{end:%H:%M}: held, "
+            f"{len(held.attendees)} of {activity.max_participants} places taken"
+            f" (at least {activity.min_participants} needed)",
+        ]
+        lines += [f"  ✓ {names.get(p, p)}" for p in held.attendees]
+        attending = {p for s in ex.held.get(activity.id, []) for p in s.attendees}
+        for person in scenario.people:
+            if person.id in attending or not ex.opted_in(person, activity):
+                continue
+            why = "; ".join(r.detail for r in ex.unplaced_reasons(person, activity))
+            lines.append(f"  ✗ {person.name}: {why}")
+        return lines
+    assert missing is not None
+    activity = activities[missing.activity]
+    reasons = missing.reasons or ex.not_held_reasons(activity)
+    of = f" (session {missing.session} of {activity.sessions})" if activity.sessions > 1 else ""
+    lines = [f"{activity.name}{of}: not held"]
+    lines += [f"  ✗ {r.detail or r.rule}" for r in reasons]
+    limits = _binding_limits(problem, activity, {r.rule for r in reasons})
+    if limits:
+        lines.append("  limits that may bind it:")
+        lines += [f"    - {limit}" for limit in limits]
+    return lines
+
+
+def _binding_limits(problem: PlanningInput, activity: Activity, rules: set[str]) -> list[str]:
+    """The organiser's own limits behind the reasons a session was not held (never a
+    person's answer or private time: those are the people's, not limits)."""
+    scenario = problem.scenario
+    out: list[str] = []
+    if rules & {"capacity", "one_session_per_activity", OUTRANKED}:
+        out.append(
+            f"min_participants = {activity.min_participants} "
+            f"(max_participants = {activity.max_participants})"
+        )
+        if activity.sessions > 1:
+            out.append(f"sessions = {activity.sessions}")
+    if rules & {"required_attendee", "capacity"} and activity.required:
+        out.append(f"required = {len(activity.required)} people")
+    if rules & {"activity_window", "protected_window"}:
+        if activity.windows:
+            out.append(f"windows: {len(activity.windows)} window(s) of the activity")
+        if scenario.policy.protected:
+            out.append(f"protected windows: {len(scenario.policy.protected)}")
+        out.append(f"min_notice_hours = {scenario.policy.min_notice_hours:g}")
+        out.append(f"duration_minutes = {activity.duration_minutes}")
+    if "venue_conflict" in rules:
+        venues = {v.id: v for v in scenario.venues}
+        out += [
+            f"venue {venues[v].name}: capacity {venues[v].capacity}"
+            for v in activity.venues
+            if v in venues
+        ]
+    if "department_mix" in rules:
+        out.append(f"min_departments = {activity.min_departments}")
+    if rules & {"coverage_floor", "capacity"}:
+        members: dict[str, int] = defaultdict(int)
+        for p in scenario.people:
+            for q in p.queues:
+                members[q] += 1
+        wanted = {q for p in scenario.people if _wants(scenario, p.id, activity) for q in p.queues}
+        out += [
+            f"queue {q.name}: min_on_duty = {q.min_on_duty} of {members[q.id]} members"
+            for q in scenario.queues
+            if q.min_on_duty and q.id in wanted
+        ]
+    return out
+
+
+def _wants(scenario: Scenario, pid: str, activity: Activity) -> bool:
+    """Required, or a yes/maybe: the people a session of ``activity`` could be made of."""
+    answer = scenario.preferences.get(pid, {}).get(activity.id)
+    return pid in activity.required or answer in ("yes", "maybe")
+
+
 def render_explanations(
     problem: PlanningInput,
     schedule: Schedule,
@@ -594,5 +736,6 @@ __all__ = [
     "Explanation",
     "annotate",
     "explain_person",
+    "explain_session",
     "render_explanations",
 ]

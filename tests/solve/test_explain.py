@@ -201,7 +201,9 @@ def test_not_held_when_people_cannot_meet() -> None:
     plan = annotate(p, schedule(not_held=[NotHeld(activity="talk", session=1)]))
     (reason,) = plan.not_held[0].reasons
     assert reason.rule == "capacity"
-    assert "at most 1" in reason.detail
+    assert reason.detail == (
+        "only 1 of the 2 needed can make any start: the others are outside their working hours (1)"
+    )
 
 
 def test_explain_person() -> None:
