@@ -193,6 +193,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
     check_memory(loaded.scenario, args.scenario)  # a plan that cannot fit is refused here
     service.read_calendars(loaded)  # calendar files are validated too
     s = loaded.scenario
+    from planner.solve.warnings import scenario_warnings
+
+    for problem in scenario_warnings(s, args.scenario):
+        err(f"{problem.source}: {problem.location}: warning: {problem.message}")
     answers = sum(len(a) for a in s.preferences.values())
     out(
         f"{args.scenario}: valid — team {s.team.name!r}, {plural(len(s.people), 'person')}, "
