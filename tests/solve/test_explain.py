@@ -300,3 +300,34 @@ def test_times_are_in_the_viewers_zone() -> None:
     # The organiser's annotations use the team zone.
     (u,) = annotate(p, plan).unplaced
     assert [r.detail for r in u.reasons] == ["Lunch, Tue 02 Mar 16:00 (1 of 1) is full"]
+
+
+def test_private_reasons_and_no_answers_stay_hidden_in_every_wording() -> None:
+    """carol is on time off (no share_reasons), erin said no to both: in every text the
+    organiser or the person can read, carol is only 'unavailable'/'not available', and no
+    wording mentions erin or a no."""
+    from planner.solve.explain import explain_session
+
+    p = team()
+    plan = schedule(
+        sess("lunch#1", 2, "10:00", ["alice", "bob"]),
+        not_held=[NotHeld(activity="quiz", session=1)],
+    )
+    annotated = annotate(p, plan)
+    texts = [
+        annotated.model_dump_json(),
+        render_explanations(p, plan, "carol", explain_person(p, plan, "carol")),
+        render_explanations(p, plan, "erin", explain_person(p, plan, "erin", "lunch")),
+        "\n".join(explain_session(p, plan, "lunch#1")),
+        "\n".join(explain_session(p, plan, "quiz#1")),
+    ]
+    for text in texts:
+        lowered = text.lower()
+        assert "time off" not in lowered and "time_off" not in lowered
+        assert "2027-03-02t09" not in lowered and "09:00-12:00" not in lowered
+        assert "erin" not in lowered or text is texts[2]
+        assert not re.search(r"\bno\b", lowered.replace("no rule", "").replace("no group", ""))
+    assert "not available at the time of Lunch, Tue 02 Mar 10:00" in texts[1]
+    assert "Carol: not available" in texts[3]
+    (carol,) = [u for u in annotated.unplaced if u.person == "carol" and u.activity == "lunch"]
+    assert [r.rule for r in carol.reasons] == [UNAVAILABLE]
