@@ -540,6 +540,7 @@ def explain_person(
     schedule: Schedule,
     person_id: str,
     activity_id: str | None = None,
+    tz: tzinfo | None = None,
 ) -> list[Explanation]:
     """Why ``person_id`` was or was not placed, per activity they opted in to.
 
@@ -547,12 +548,15 @@ def explain_person(
     or required) are listed, so a ``no`` never shows up. With ``activity_id`` an activity
     they did not opt in to gets the single reason ``not_opted_in`` ("has not opted in"),
     worded alike for ``no``, no answer and an RSVP decline.
+
+    Times in reasons are in ``tz``: by default the person's own zone (``planner explain
+    --person``); the organiser's TUI passes the team zone.
     """
     scenario = problem.scenario
     person = next((p for p in scenario.people if p.id == person_id), None)
     if person is None:
         raise InputError.single("--person", f"unknown person {person_id!r}")
-    ex = _Explainer(problem, schedule, zone(scenario.person_zone_name(person)))
+    ex = _Explainer(problem, schedule, tz or zone(scenario.person_zone_name(person)))
     if activity_id is not None and activity_id not in ex.facts.activities:
         raise InputError.single("--activity", f"unknown activity {activity_id!r}")
     out: list[Explanation] = []
