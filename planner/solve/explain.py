@@ -153,6 +153,7 @@ class _Explainer:
         self._owns: dict[str, Load] = {}
         self._attend_cache: dict[tuple[str, str], bool] = {}
         self._sessions_facts: dict[str, tuple[date, tuple[int, int], int, Activity, set[str]]] = {}
+        self._not_held_cache: dict[str, list[Reason]] = {}
 
     def _existing(self, sid: str) -> set[str]:
         """Rules the session breaks already (only possible for a faulty schedule)."""
@@ -264,8 +265,11 @@ class _Explainer:
     def unplaced_reasons(self, person: Person, activity: Activity) -> list[Reason]:
         sessions = self.held.get(activity.id, [])
         if not sessions:
-            what = "no group was formed" if activity.kind == "pairing" else "it was not held"
-            return [Reason(rule=NOT_HELD, detail=f"{activity.name}: {what}")]
+            if activity.kind == "pairing":
+                what = f"{activity.name}: no group was formed"
+            else:
+                what = f"{activity.name} was not held"
+            return [Reason(rule=NOT_HELD, detail=what + self.why_not(activity))]
         by_rule: dict[str, list[str]] = defaultdict(list)
         for s in sorted(sessions, key=lambda s: (s.start, s.id)):
             broken = self.join_breaks(person.id, s) or [OUTRANKED]
@@ -408,7 +412,7 @@ class _Explainer:
                     Reason(
                         rule="one_session_per_activity",
                         detail=f"only {len(eligible)} opted-in people are not already in "
-                        f"another session of {activity.id}; {need} more needed",
+                        f"another session of {activity.name}; {need} more needed",
                     )
                 ]
             return [
@@ -489,16 +493,31 @@ class _Explainer:
             )
         ]
 
+    def cached_not_held_reasons(self, activity: Activity) -> list[Reason]:
+        """:meth:`not_held_reasons`, once per activity; reasons the schedule already carries
+        for the activity (a solver's) are taken as they are."""
+        got = self._not_held_cache.get(activity.id)
+        if got is None:
+            given = [
+                r for n in self.schedule.not_held if n.activity == activity.id for r in n.reasons
+            ]
+            got = given[:1] or self.not_held_reasons(activity)
+            self._not_held_cache[activity.id] = got
+        return got
+
+    def why_not(self, activity: Activity) -> str:
+        """``: <why>`` for a person's "was not held" (counts only, never a name's reason)."""
+        details = [r.detail for r in self.cached_not_held_reasons(activity) if r.detail]
+        return f": {'; '.join(details)}" if details else ""
+
     def not_held(self) -> list[NotHeld]:
         out: list[NotHeld] = []
-        cache: dict[str, list[Reason]] = {}
         for entry in self.schedule.not_held:
             if entry.reasons or entry.activity not in self.facts.activities:
                 out.append(entry)
                 continue
-            if entry.activity not in cache:
-                cache[entry.activity] = self.not_held_reasons(self.facts.activities[entry.activity])
-            out.append(entry.model_copy(update={"reasons": cache[entry.activity]}))
+            reasons = self.cached_not_held_reasons(self.facts.activities[entry.activity])
+            out.append(entry.model_copy(update={"reasons": reasons}))
         return out
 
 
@@ -575,7 +594,12 @@ def explain_person(
                     activity.id,
                     False,
                     (),
-                    (Reason(rule=NOT_HELD, detail=f"{activity.name} was not held"),),
+                    (
+                        Reason(
+                            rule=NOT_HELD,
+                            detail=f"{activity.name} was not held{ex.why_not(activity)}",
+                        ),
+                    ),
                 )
             )
         elif ex.opted_in(person, activity):

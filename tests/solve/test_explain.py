@@ -331,3 +331,20 @@ def test_private_reasons_and_no_answers_stay_hidden_in_every_wording() -> None:
     assert "Carol: not available" in texts[3]
     (carol,) = [u for u in annotated.unplaced if u.person == "carol" and u.activity == "lunch"]
     assert [r.rule for r in carol.reasons] == [UNAVAILABLE]
+
+
+def test_not_held_says_why_to_the_person() -> None:
+    people = [
+        person("alice", working_hours={"mon": ["09:00-10:00"]}),
+        person("bob", working_hours={"tue": ["09:00-10:00"]}),
+    ]
+    prefs = {"alice": {"talk": "yes"}, "bob": {"talk": "yes"}}
+    p = planning_input(scenario_data(people, [activity("talk")], prefs))
+    empty = schedule(not_held=[NotHeld(activity="talk", session=1)])
+    (alice,) = explain_person(p, empty, "alice")
+    assert [r.detail for r in alice.reasons] == [
+        "Talk was not held: only 1 of the 2 needed can make any start: the others are "
+        "outside their working hours (1)"
+    ]
+    plan = annotate(p, empty)
+    assert plan.unplaced[0].reasons == list(alice.reasons)
