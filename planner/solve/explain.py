@@ -666,7 +666,47 @@ def explain_session(
     if limits:
         lines.append("  limits that may bind it:")
         lines += [f"    - {limit}" for limit in limits]
+    steps = _price_steps(problem, activity, {r.rule for r in reasons})
+    if steps:
+        lines.append("  `planner price` can measure what relaxing these by one step gains:")
+        lines += [f"    - {label}" for label in steps]
     return lines
+
+
+_STEP_RULES: dict[str, frozenset[str]] = {
+    "capacity": frozenset({"capacity", "required_attendee", "coverage_floor"}),
+    "one_session_per_activity": frozenset({"capacity"}),
+    "required_attendee": frozenset({"required_attendee"}),
+    "activity_window": frozenset({"activity_window", "protected_window"}),
+    "protected_window": frozenset({"activity_window", "protected_window"}),
+    "venue_conflict": frozenset({"venue_capacity"}),
+    "department_mix": frozenset({"department_mix"}),
+    "coverage_floor": frozenset({"coverage_floor"}),
+    OUTRANKED: frozenset({"capacity", "coverage_floor"}),
+}
+"""For a reason a session was not held: the rules whose negotiable limits may bind it."""
+
+
+def _price_steps(problem: PlanningInput, activity: Activity, rules: set[str]) -> list[str]:
+    """The labels of :func:`planner.solve.price.relaxations` (the organiser's negotiable
+    limits; never a person's own) that concern ``activity`` and the rules of its reasons:
+    its own limits, its venues, the protected windows and the floors of the queues its
+    opted-in people staff."""
+    from planner.solve.price import relaxations
+
+    scenario = problem.scenario
+    wanted = set().union(*(_STEP_RULES.get(r, frozenset()) for r in rules))
+    queues = {q for p in scenario.people if _wants(scenario, p.id, activity) for q in p.queues}
+    mine = {f"venue:{v}:capacity" for v in activity.venues}
+    mine |= {f"queue-floor:{q}" for q in queues}
+    out: list[str] = []
+    for r in relaxations(scenario):
+        if r.rule not in wanted or r.id == f"activity:{activity.id}:max":
+            continue  # one more seat never helps a session that is not held
+        own = r.id.startswith(f"activity:{activity.id}:") or r.id in mine
+        if own or r.id.startswith("protected:"):
+            out.append(r.label)
+    return out
 
 
 def _binding_limits(problem: PlanningInput, activity: Activity, rules: set[str]) -> list[str]:

@@ -89,6 +89,10 @@ def test_session_not_held(capsys: pytest.CaptureFixture[str], tmp_path: Path) ->
     assert "unavailable (1)" in lines[1]
     assert "min_participants = 4" in out
     assert "queue Phone line: min_on_duty = 1 of 2 members" in out
+    # the negotiable limits `planner price` would relax (issue 19): never a person's own
+    assert "    - Pub quiz, fewest participants: 4 → 3" in lines
+    assert "    - Phone line floor, all service hours: 1 → 0" in lines
+    assert "most participants" not in out
     assert "Erin" not in out and "erin" not in out and "time off" not in out
     assert not re.search(r"\bno\b", out)
 
