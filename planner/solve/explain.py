@@ -498,10 +498,8 @@ class _Explainer:
         for the activity (a solver's) are taken as they are."""
         got = self._not_held_cache.get(activity.id)
         if got is None:
-            given = [
-                r for n in self.schedule.not_held if n.activity == activity.id for r in n.reasons
-            ]
-            got = given[:1] or self.not_held_reasons(activity)
+            given = [n.reasons for n in self.schedule.not_held if n.activity == activity.id]
+            got = next((r for r in given if r), None) or self.not_held_reasons(activity)
             self._not_held_cache[activity.id] = got
         return got
 

@@ -348,3 +348,14 @@ def test_not_held_says_why_to_the_person() -> None:
     ]
     plan = annotate(p, empty)
     assert plan.unplaced[0].reasons == list(alice.reasons)
+
+
+def test_reasons_a_schedule_carries_for_a_session_not_held_are_kept_whole() -> None:
+    from planner.domain.schedule import Reason
+
+    p = team()
+    given = [Reason(rule="capacity", detail="first"), Reason(rule="department_mix", detail="two")]
+    nh = [NotHeld(activity="quiz", session=1, reasons=given)]
+    plan = schedule(sess("lunch#1", 2, "10:00", ["alice", "bob"]), not_held=nh)
+    (quiz,) = [e for e in explain_person(p, plan, "dave") if e.activity == "quiz"]
+    assert [r.detail for r in quiz.reasons] == ["Quiz was not held: first; two"]
