@@ -193,6 +193,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
     check_memory(loaded.scenario, args.scenario)  # a plan that cannot fit is refused here
     service.read_calendars(loaded)  # calendar files are validated too
     s = loaded.scenario
+    from planner.solve.warnings import scenario_warnings
+
+    for problem in scenario_warnings(s, args.scenario):
+        err(f"{problem.source}: {problem.location}: warning: {problem.message}")
     answers = sum(len(a) for a in s.preferences.values())
     out(
         f"{args.scenario}: valid — team {s.team.name!r}, {plural(len(s.people), 'person')}, "
@@ -426,11 +430,15 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_explain(args: argparse.Namespace) -> int:
     from planner import service
     from planner.solve import PlanSolver, SolveOptions
-    from planner.solve.explain import explain_person, render_explanations
+    from planner.solve.explain import explain_person, explain_session, render_explanations
     from planner.solve.verify import load_schedule
 
+    if (args.person is None) == (args.session is None):
+        raise InputError.single(args.scenario, "give exactly one of --person and --session")
+    if args.session is not None and args.activity:
+        raise InputError.single(args.scenario, "--activity goes with --person only", "--activity")
     problem = service.planning_input_from_file(Path(args.scenario), service.parse_now(args.now))
-    if args.person not in {p.id for p in problem.scenario.people}:
+    if args.person is not None and args.person not in {p.id for p in problem.scenario.people}:
         raise InputError.single(args.scenario, f"unknown person {args.person!r}", "--person")
     if args.activity and args.activity not in {a.id for a in problem.scenario.activities}:
         raise InputError.single(args.scenario, f"unknown activity {args.activity!r}", "--activity")
@@ -439,6 +447,14 @@ def cmd_explain(args: argparse.Namespace) -> int:
     else:
         options = SolveOptions(time_limit=args.time_limit, workers=args.workers, seed=args.seed)
         schedule = PlanSolver(problem, options).solve().schedule
+    if args.session is not None:
+        try:
+            lines = explain_session(problem, schedule, args.session)
+        except InputError as exc:
+            source = args.schedule or args.scenario
+            raise InputError.single(source, exc.problems[0].message, "--session") from None
+        out("\n".join(lines))
+        return EXIT_OK
     explanations = explain_person(problem, schedule, args.person, args.activity)
     out(render_explanations(problem, schedule, args.person, explanations))
     return EXIT_OK
@@ -763,10 +779,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("scenario")
     p.add_argument("schedule")
     p.add_argument("--now", help="ISO date-time for min_notice (default: now)")
-    p = add("explain", cmd_explain, "why someone was or was not placed")
+    p = add("explain", cmd_explain, "why someone was or was not placed, or a session not held")
     p.add_argument("scenario")
-    p.add_argument("--person", required=True)
-    p.add_argument("--activity")
+    p.add_argument("--person", help="explain one person (times in their zone)")
+    p.add_argument(
+        "--session", help="explain one session: a held session's id or ACTIVITY#N not held"
+    )
+    p.add_argument("--activity", help="with --person: only this activity")
     p.add_argument("--schedule", help="explain this schedule.json instead of planning anew")
     p.add_argument("--now", help="ISO date-time for min_notice (default: now)")
     solver_opts(p, 10.0)

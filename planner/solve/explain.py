@@ -23,10 +23,10 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 
 from planner.domain.errors import InputError
-from planner.domain.models import Activity, Person
+from planner.domain.models import Activity, Person, Scenario
 from planner.domain.planning import PlanningInput
 from planner.domain.schedule import NotHeld, PlannedSession, Reason, Schedule, Unplaced
 from planner.domain.timeutil import iso_week, zone
@@ -96,10 +96,16 @@ _FILTERED = frozenset({*ATTENDANCE_RULES, *PERSON_RULES})
 _MAX_LISTED = 4
 
 
-def _sessions_text(ids: Sequence[str]) -> str:
-    shown = ", ".join(ids[:_MAX_LISTED])
-    more = len(ids) - _MAX_LISTED
-    return f"{shown} and {more} more" if more > 0 else shown
+def when_text(start: datetime, tz: tzinfo) -> str:
+    """A start in people's words, in the viewer's zone: ``Tue 23 Mar 12:00``."""
+    return f"{start.astimezone(tz):%a %d %b %H:%M}"
+
+
+def _sessions_text(name: str, times: Sequence[str]) -> str:
+    """``Team lunch, Tue 23 Mar 12:00, Wed 24 Mar 12:00 and 3 more``."""
+    shown = ", ".join(times[:_MAX_LISTED])
+    more = len(times) - _MAX_LISTED
+    return f"{name}, {shown} and {more} more" if more > 0 else f"{name}, {shown}"
 
 
 _DETAILS: dict[str, Callable[[str], str]] = {
@@ -131,8 +137,12 @@ class Explanation:
 class _Explainer:
     """Shared state of one annotate/explain call: facts, the plan, cached session checks."""
 
-    def __init__(self, problem: PlanningInput, schedule: Schedule) -> None:
+    def __init__(
+        self, problem: PlanningInput, schedule: Schedule, tz: tzinfo | None = None
+    ) -> None:
         self.facts = Facts(problem)
+        self.tz = tz or self.facts.tz
+        """The viewer's zone: times in reasons are written in it."""
         self.schedule = schedule
         self.plan = PlanView(schedule.sessions)
         self.held: dict[str, list[PlannedSession]] = defaultdict(list)
@@ -144,6 +154,7 @@ class _Explainer:
         self._owns: dict[str, Load] = {}
         self._attend_cache: dict[tuple[str, str], bool] = {}
         self._sessions_facts: dict[str, tuple[date, tuple[int, int], int, Activity, set[str]]] = {}
+        self._not_held_cache: dict[str, list[Reason]] = {}
 
     def _existing(self, sid: str) -> set[str]:
         """Rules the session breaks already (only possible for a faulty schedule)."""
@@ -255,18 +266,33 @@ class _Explainer:
     def unplaced_reasons(self, person: Person, activity: Activity) -> list[Reason]:
         sessions = self.held.get(activity.id, [])
         if not sessions:
-            what = "no group was formed" if activity.kind == "pairing" else "it was not held"
-            return [Reason(rule=NOT_HELD, detail=f"{activity.id}: {what}")]
+            if activity.kind == "pairing":
+                what = f"{activity.name}: no group was formed"
+            else:
+                what = f"{activity.name} was not held"
+            return [Reason(rule=NOT_HELD, detail=what + self.why_not(activity))]
         by_rule: dict[str, list[str]] = defaultdict(list)
         for s in sorted(sessions, key=lambda s: (s.start, s.id)):
             broken = self.join_breaks(person.id, s) or [OUTRANKED]
             for rule in dict.fromkeys(_shown_rule(r, person) for r in broken):
-                by_rule[rule].append(s.id)
+                by_rule[rule].append(self._time_text(rule, s, activity))
         order = {rule: i for i, rule in enumerate(_DETAILS)}
         return [
-            Reason(rule=rule, detail=_DETAILS.get(rule, lambda s: s)(_sessions_text(ids)))
-            for rule, ids in sorted(by_rule.items(), key=lambda kv: order.get(kv[0], 99))
+            Reason(
+                rule=rule,
+                detail=_DETAILS.get(rule, lambda s: s)(_sessions_text(activity.name, times)),
+            )
+            for rule, times in sorted(by_rule.items(), key=lambda kv: order.get(kv[0], 99))
         ]
+
+    def _time_text(self, rule: str, s: PlannedSession, activity: Activity) -> str:
+        """One session in a reason: its start, with the head count when it is full."""
+        when = when_text(s.start, self.tz)
+        if rule == "capacity":
+            return f"{when} ({len(s.attendees)} of {activity.max_participants})"
+        if rule == "venue_capacity" and s.venue in self.facts.venues:
+            return f"{when} ({len(s.attendees)} of {self.facts.venues[s.venue].capacity})"
+        return when
 
     def opted_in(self, person: Person, activity: Activity) -> bool:
         """yes or maybe, not declined, and not a required person (they attend regardless)."""
@@ -332,6 +358,13 @@ class _Explainer:
 
     def can_join_at(self, pid: str, activity: Activity, start: datetime, end: datetime) -> bool:
         """Attendance and per-person rules for ``pid`` in a new session at ``start``."""
+        return self.join_block(pid, activity, start, end) is None
+
+    def join_block(
+        self, pid: str, activity: Activity, start: datetime, end: datetime
+    ) -> str | None:
+        """The first attendance or per-person rule ``pid`` breaks in a new session at
+        ``start`` (``None``: they can make it)."""
         probe = PlannedSession(
             id="probe#0", activity=activity.id, start=start, end=end, attendees=[pid]
         )
@@ -342,8 +375,8 @@ class _Explainer:
             for v in fn(self.facts, view, focus):
                 if v.rule == "needs_unmet" and self._venue_meets(pid, activity):
                     continue
-                return False
-        return True
+                return v.rule
+        return None
 
     def _venue_meets(self, pid: str, activity: Activity) -> bool:
         needs = set(self.facts.people[pid].needs) - set(activity.provides)
@@ -383,7 +416,7 @@ class _Explainer:
                     Reason(
                         rule="one_session_per_activity",
                         detail=f"only {len(eligible)} opted-in people are not already in "
-                        f"another session of {activity.id}; {need} more needed",
+                        f"another session of {activity.name}; {need} more needed",
                     )
                 ]
             return [
@@ -410,11 +443,18 @@ class _Explainer:
                 )
             ]
         if best < need:
+            held_at = [*activity.required, *best_people]
+            others = [
+                self.join_block(p, activity, best_at, best_at + length)
+                for p in eligible
+                if p not in held_at
+            ]
             return [
                 Reason(
                     rule="capacity",
-                    detail=f"at most {best + len(activity.required)} opted-in people can make "
-                    f"any one allowed time; {activity.min_participants} needed",
+                    detail=f"only {best + len(activity.required)} of the "
+                    f"{activity.min_participants} needed can make any start"
+                    + (f": the others are {_categories(others)}" if others else ""),
                 )
             ]
         departments = {facts.people[p].department for p in [*eligible, *activity.required]}
@@ -435,13 +475,18 @@ class _Explainer:
             attendees=take,
         )
         cover = list(rule_coverage_floor(facts, PlanView([*self.plan.sessions, probe]), None))
-        when = best_at.astimezone(facts.tz).strftime("%a %Y-%m-%d %H:%M")
+        when = when_text(best_at, self.tz)
         if cover:
+            queues = {q.id: q.name for q in facts.scenario.queues}
+            # The checker's detail starts "queue <id>:"; the queue's name is public.
+            ids = {v.detail.split(":", 1)[0].removeprefix("queue ") for v in cover}
+            short = sorted({queues.get(q, "") for q in ids} - {""})
+            which = f"the {' and '.join(short)} queue" if short else "a queue"
             return [
                 Reason(
                     rule="coverage_floor",
                     detail=f"{best + len(activity.required)} opted-in people are free at "
-                    f"{when}, but taking them would leave a queue short-staffed",
+                    f"{when}, but taking them would leave {which} short-staffed",
                 )
             ]
         return [
@@ -452,19 +497,55 @@ class _Explainer:
             )
         ]
 
+    def cached_not_held_reasons(self, activity: Activity) -> list[Reason]:
+        """:meth:`not_held_reasons`, once per activity; reasons the schedule already carries
+        for the activity (a solver's) are taken as they are."""
+        got = self._not_held_cache.get(activity.id)
+        if got is None:
+            given = [n.reasons for n in self.schedule.not_held if n.activity == activity.id]
+            got = next((r for r in given if r), None) or self.not_held_reasons(activity)
+            self._not_held_cache[activity.id] = got
+        return got
+
+    def why_not(self, activity: Activity) -> str:
+        """``: <why>`` for a person's "was not held" (counts only, never a name's reason)."""
+        details = [r.detail for r in self.cached_not_held_reasons(activity) if r.detail]
+        return f": {'; '.join(details)}" if details else ""
+
     def not_held(self, deadline: float | None = None) -> list[NotHeld]:
         """Sessions not held, with reasons (past ``deadline``: as they are)."""
         out: list[NotHeld] = []
-        cache: dict[str, list[Reason]] = {}
         for entry in self.schedule.not_held:
             late = deadline is not None and time.monotonic() > deadline
             if entry.reasons or entry.activity not in self.facts.activities or late:
                 out.append(entry)
                 continue
-            if entry.activity not in cache:
-                cache[entry.activity] = self.not_held_reasons(self.facts.activities[entry.activity])
-            out.append(entry.model_copy(update={"reasons": cache[entry.activity]}))
+            reasons = self.cached_not_held_reasons(self.facts.activities[entry.activity])
+            out.append(entry.model_copy(update={"reasons": reasons}))
         return out
+
+
+_CATEGORY: dict[str, str] = {
+    "working_hours": "outside their working hours",
+    "weekly_events_cap": "capped this week",
+    "weekly_minutes_cap": "capped this week",
+    "daily_cap": "already at an event that day",
+    "overlap": "in another session then",
+    "needs_unmet": "in need of something the session lacks",
+    "coverage_floor": "on a queue",
+}
+"""Aggregate words for why the others cannot make a start. Anything else (time off, busy,
+a required person's answer) is ``unavailable``: a count of several people never names a
+private reason or a ``no``."""
+
+
+def _categories(rules: Sequence[str | None]) -> str:
+    """``unavailable (3) or capped this week (1)``, most frequent first."""
+    counts: dict[str, int] = defaultdict(int)
+    for rule in rules:
+        counts[_CATEGORY.get(rule or "", UNAVAILABLE)] += 1
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return " or ".join(f"{word} ({n})" for word, n in ranked)
 
 
 def annotate(problem: PlanningInput, schedule: Schedule, deadline: float | None = None) -> Schedule:
@@ -489,6 +570,7 @@ def explain_person(
     schedule: Schedule,
     person_id: str,
     activity_id: str | None = None,
+    tz: tzinfo | None = None,
 ) -> list[Explanation]:
     """Why ``person_id`` was or was not placed, per activity they opted in to.
 
@@ -496,13 +578,17 @@ def explain_person(
     or required) are listed, so a ``no`` never shows up. With ``activity_id`` an activity
     they did not opt in to gets the single reason ``not_opted_in`` ("has not opted in"),
     worded alike for ``no``, no answer and an RSVP decline.
+
+    Times in reasons are in ``tz``: by default the person's own zone (``planner explain
+    --person``); the organiser's TUI passes the team zone.
     """
-    ex = _Explainer(problem, schedule)
-    if person_id not in ex.facts.people:
+    scenario = problem.scenario
+    person = next((p for p in scenario.people if p.id == person_id), None)
+    if person is None:
         raise InputError.single("--person", f"unknown person {person_id!r}")
+    ex = _Explainer(problem, schedule, tz or zone(scenario.person_zone_name(person)))
     if activity_id is not None and activity_id not in ex.facts.activities:
         raise InputError.single("--activity", f"unknown activity {activity_id!r}")
-    person = ex.facts.people[person_id]
     out: list[Explanation] = []
     for activity in ex.facts.scenario.activities:
         if activity_id is not None and activity.id != activity_id:
@@ -519,7 +605,12 @@ def explain_person(
                     activity.id,
                     False,
                     (),
-                    (Reason(rule=NOT_HELD, detail=f"{activity.id} was not held"),),
+                    (
+                        Reason(
+                            rule=NOT_HELD,
+                            detail=f"{activity.name} was not held{ex.why_not(activity)}",
+                        ),
+                    ),
                 )
             )
         elif ex.opted_in(person, activity):
@@ -535,7 +626,148 @@ def explain_person(
                     (Reason(rule=NOT_OPTED_IN, detail="has not opted in to this activity"),),
                 )
             )
+    # Placed first (✓ before ✗), each group in scenario order.
+    return sorted(out, key=lambda e: not e.placed)
+
+
+def explain_session(
+    problem: PlanningInput, schedule: Schedule, session_id: str, tz: tzinfo | None = None
+) -> list[str]:
+    """Lines for ``planner explain --session``: a held session (its time, head count, who
+    attends, which opt-ins are not placed and why) or one not held (why, and the limits
+    that bind it). ``session_id`` is a held session's id or ``<activity>#<n>`` for the
+    n-th session of an activity that was not held. Times are in ``tz`` (the team zone)."""
+    scenario = problem.scenario
+    activities = {a.id: a for a in scenario.activities}
+    names = {p.id: p.name for p in scenario.people}
+    held = next((s for s in schedule.sessions if s.id == session_id), None)
+    aid, _, number = session_id.rpartition("#")
+    missing = next(
+        (n for n in schedule.not_held if n.activity == aid and str(n.session) == number), None
+    )
+    if held is None and missing is None:
+        known = [s.id for s in schedule.sessions]
+        known += [f"{n.activity}#{n.session}" for n in schedule.not_held]
+        hint = f"; sessions: {_sessions_text('', known).removeprefix(', ')}" if known else ""
+        raise InputError.single("--session", f"unknown session {session_id!r}{hint}")
+    ex = _Explainer(problem, schedule, tz)
+    if held is not None:
+        activity = activities[held.activity]
+        start, end = held.start.astimezone(ex.tz), held.end.astimezone(ex.tz)
+        lines = [
+            f"{activity.name}, {when_text(start, ex.tz)}-{end:%H:%M}: held, "
+            f"{len(held.attendees)} of {activity.max_participants} places taken"
+            f" (at least {activity.min_participants} needed)",
+        ]
+        lines += [f"  ✓ {names.get(p, p)}" for p in held.attendees]
+        attending = {p for s in ex.held.get(activity.id, []) for p in s.attendees}
+        for person in scenario.people:
+            if person.id in attending or not ex.opted_in(person, activity):
+                continue
+            why = "; ".join(r.detail for r in ex.unplaced_reasons(person, activity))
+            lines.append(f"  ✗ {person.name}: {why}")
+        return lines
+    assert missing is not None
+    activity = activities[missing.activity]
+    reasons = missing.reasons or ex.not_held_reasons(activity)
+    of = f" (session {missing.session} of {activity.sessions})" if activity.sessions > 1 else ""
+    lines = [f"{activity.name}{of}: not held"]
+    lines += [f"  ✗ {r.detail or r.rule}" for r in reasons]
+    limits = _binding_limits(problem, activity, {r.rule for r in reasons})
+    if limits:
+        lines.append("  limits that may bind it:")
+        lines += [f"    - {limit}" for limit in limits]
+    steps = _price_steps(problem, activity, {r.rule for r in reasons})
+    if steps:
+        lines.append("  `planner price` can measure what relaxing these by one step gains:")
+        lines += [f"    - {label}" for label in steps]
+    return lines
+
+
+_STEP_RULES: dict[str, frozenset[str]] = {
+    "capacity": frozenset({"capacity", "required_attendee", "coverage_floor"}),
+    "one_session_per_activity": frozenset({"capacity"}),
+    "required_attendee": frozenset({"required_attendee"}),
+    "activity_window": frozenset({"activity_window", "protected_window"}),
+    "protected_window": frozenset({"activity_window", "protected_window"}),
+    "venue_conflict": frozenset({"venue_capacity"}),
+    "department_mix": frozenset({"department_mix"}),
+    "coverage_floor": frozenset({"coverage_floor"}),
+    OUTRANKED: frozenset({"capacity", "coverage_floor"}),
+}
+"""For a reason a session was not held: the rules whose negotiable limits may bind it."""
+
+
+def _price_steps(problem: PlanningInput, activity: Activity, rules: set[str]) -> list[str]:
+    """The labels of :func:`planner.solve.price.relaxations` (the organiser's negotiable
+    limits; never a person's own) that concern ``activity`` and the rules of its reasons:
+    its own limits, its venues, the protected windows and the floors of the queues its
+    opted-in people staff."""
+    from planner.solve.price import relaxations
+
+    scenario = problem.scenario
+    wanted = set().union(*(_STEP_RULES.get(r, frozenset()) for r in rules))
+    queues = {q for p in scenario.people if _wants(scenario, p.id, activity) for q in p.queues}
+    mine = {f"venue:{v}:capacity" for v in activity.venues}
+    mine |= {f"queue-floor:{q}" for q in queues}
+    out: list[str] = []
+    for r in relaxations(scenario):
+        if r.rule not in wanted or r.id == f"activity:{activity.id}:max":
+            continue  # one more seat never helps a session that is not held
+        own = r.id.startswith(f"activity:{activity.id}:") or r.id in mine
+        if own or r.id.startswith("protected:"):
+            out.append(r.label)
     return out
+
+
+def _binding_limits(problem: PlanningInput, activity: Activity, rules: set[str]) -> list[str]:
+    """The organiser's own limits behind the reasons a session was not held (never a
+    person's answer or private time: those are the people's, not limits)."""
+    scenario = problem.scenario
+    out: list[str] = []
+    if rules & {"capacity", "one_session_per_activity", OUTRANKED}:
+        out.append(
+            f"min_participants = {activity.min_participants} "
+            f"(max_participants = {activity.max_participants})"
+        )
+        if activity.sessions > 1:
+            out.append(f"sessions = {activity.sessions}")
+    if rules & {"required_attendee", "capacity"} and activity.required:
+        out.append(f"required = {len(activity.required)} people")
+    if rules & {"activity_window", "protected_window"}:
+        if activity.windows:
+            out.append(f"windows: {len(activity.windows)} window(s) of the activity")
+        if scenario.policy.protected:
+            out.append(f"protected windows: {len(scenario.policy.protected)}")
+        out.append(f"min_notice_hours = {scenario.policy.min_notice_hours:g}")
+        out.append(f"duration_minutes = {activity.duration_minutes}")
+    if "venue_conflict" in rules:
+        venues = {v.id: v for v in scenario.venues}
+        out += [
+            f"venue {venues[v].name}: capacity {venues[v].capacity}"
+            for v in activity.venues
+            if v in venues
+        ]
+    if "department_mix" in rules:
+        out.append(f"min_departments = {activity.min_departments}")
+    if rules & {"coverage_floor", "capacity"}:
+        members: dict[str, int] = defaultdict(int)
+        for p in scenario.people:
+            for q in p.queues:
+                members[q] += 1
+        wanted = {q for p in scenario.people if _wants(scenario, p.id, activity) for q in p.queues}
+        out += [
+            f"queue {q.name}: min_on_duty = {q.min_on_duty} of {members[q.id]} members"
+            for q in scenario.queues
+            if q.min_on_duty and q.id in wanted
+        ]
+    return out
+
+
+def _wants(scenario: Scenario, pid: str, activity: Activity) -> bool:
+    """Required, or a yes/maybe: the people a session of ``activity`` could be made of."""
+    answer = scenario.preferences.get(pid, {}).get(activity.id)
+    return pid in activity.required or answer in ("yes", "maybe")
 
 
 def render_explanations(
@@ -544,19 +776,22 @@ def render_explanations(
     person_id: str,
     explanations: Sequence[Explanation],
 ) -> str:
-    """Plain text for ``planner explain``: one block per activity."""
+    """Plain text for ``planner explain --person``: ✓ placed lines first, then ✗ with reasons.
+
+    Times are in the person's own zone; activities go by their names.
+    """
     scenario = problem.scenario
-    tz = zone(scenario.team.timezone)
     person = next((p for p in scenario.people if p.id == person_id), None)
+    tz = zone(scenario.person_zone_name(person) if person else scenario.team.timezone)
     activities = {a.id: a for a in scenario.activities}
-    title = f"{person_id} ({person.name})" if person else person_id
+    title = f"{person.name} ({person_id})" if person else person_id
     if not explanations:
         return f"{title}: no activities to explain (nothing opted in to)."
     by_id = {s.id: s for s in schedule.sessions}
-    lines = [f"{title}:"]
-    for e in explanations:
+    lines = [f"{title}, times in {tz}:"]
+    for e in sorted(explanations, key=lambda e: not e.placed):
         a = activities.get(e.activity)
-        name = f"{e.activity} ({a.name})" if a else e.activity
+        name = a.name if a else e.activity
         if e.placed:
             where = []
             for sid in e.sessions:
@@ -564,12 +799,11 @@ def render_explanations(
                 if s is None:
                     where.append(sid)
                     continue
-                start, end = s.start.astimezone(tz), s.end.astimezone(tz)
-                where.append(f"{sid} {start:%a %Y-%m-%d %H:%M}-{end:%H:%M}")
-            lines.append(f"  {name}: placed in {'; '.join(where)}")
+                where.append(f"{when_text(s.start, tz)}-{s.end.astimezone(tz):%H:%M}")
+            lines.append(f"  ✓ {name}, {', '.join(where)}")
         else:
-            lines.append(f"  {name}: not placed")
-        lines.extend(f"    - {r.rule}: {r.detail}" for r in e.reasons)
+            lines.append(f"  ✗ {name}: not placed")
+        lines.extend(f"      - {r.detail or r.rule}" for r in e.reasons)
     return "\n".join(lines)
 
 
@@ -581,5 +815,6 @@ __all__ = [
     "Explanation",
     "annotate",
     "explain_person",
+    "explain_session",
     "render_explanations",
 ]

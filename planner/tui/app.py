@@ -844,7 +844,8 @@ class PlannerApp(App[int]):
         if plan is None:
             return
         problem = self._problem or self.workspace.planning_input(self.now())
-        explanations = explain_person(problem, plan, person_id)
+        team_zone = zone(problem.scenario.team.timezone)  # the organiser reads team times
+        explanations = explain_person(problem, plan, person_id, tz=team_zone)
         self.post_message(
             ExplainReady(person_id, explanation_text(problem, plan, person_id, explanations))
         )

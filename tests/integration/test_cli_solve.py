@@ -65,7 +65,8 @@ def test_example_plans_verifies_and_explains(
         "--now",
         NOW,
     )
-    assert code == 0 and out.startswith("bea (Beatriz Santos)")
+    assert code == 0 and out.startswith("Beatriz Santos (bea)")
+    assert "#" not in out  # sessions go by activity name and time, not by id
 
 
 def test_verify_reports_a_tampered_schedule(

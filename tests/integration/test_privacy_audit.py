@@ -228,6 +228,7 @@ def test_a_no_is_never_shown(flow: dict) -> None:
                 assert f'"{other.id}"' not in poll_text, (path.name, other.id)
                 assert other.email not in poll_text, (path.name, other.id)
     assert "secret-no-act" not in flow["printed"]["explain-refuser"]
+    assert "secret no act" not in flow["printed"]["explain-refuser"].lower()
 
 
 def test_reasons_stay_private_without_consent(flow: dict) -> None:

@@ -115,7 +115,8 @@ def test_full_session_is_capacity() -> None:
     plan = annotate(team(), full)
     frank = reasons(plan, "frank", "lunch")
     assert set(frank) == {"capacity"}
-    assert "lunch#1 is full" in frank["capacity"]
+    assert frank["capacity"] == "Lunch, Tue 02 Mar 13:00 (3 of 3) is full"
+    assert "#" not in frank["capacity"]
 
 
 def test_reasons_aggregate_over_sessions() -> None:
@@ -129,7 +130,9 @@ def test_reasons_aggregate_over_sessions() -> None:
     )
     carol = reasons(plan, "carol", "lunch")
     assert set(carol) == {UNAVAILABLE, OUTRANKED}
-    assert "lunch#1" in carol[UNAVAILABLE] and "lunch#2" in carol[OUTRANKED]
+    assert "Lunch, Tue 02 Mar 10:00" in carol[UNAVAILABLE]
+    assert "Lunch, Wed 03 Mar 10:00" in carol[OUTRANKED]
+    assert "#" not in carol[UNAVAILABLE] + carol[OUTRANKED]
 
 
 def test_caps_and_coverage_reasons() -> None:
@@ -198,7 +201,9 @@ def test_not_held_when_people_cannot_meet() -> None:
     plan = annotate(p, schedule(not_held=[NotHeld(activity="talk", session=1)]))
     (reason,) = plan.not_held[0].reasons
     assert reason.rule == "capacity"
-    assert "at most 1" in reason.detail
+    assert reason.detail == (
+        "only 1 of the 2 needed can make any start: the others are outside their working hours (1)"
+    )
 
 
 def test_explain_person() -> None:
@@ -217,10 +222,9 @@ def test_explain_person() -> None:
     assert [r.rule for r in erin[0].reasons] == [NOT_OPTED_IN]
     assert erin[0].reasons == gina[0].reasons
     text = render_explanations(p, plan, "carol", carol)
-    assert "lunch (Lunch): not placed" in text and "unavailable" in text
-    assert "placed in lunch#1 Tue 2027-03-02 10:00-11:00" in render_explanations(
-        p, plan, "alice", alice
-    )
+    assert "✗ Lunch: not placed" in text and "not available at the time of Lunch" in text
+    assert "Lunch, Tue 02 Mar 10:00" in text and "#" not in text
+    assert "✓ Lunch, Tue 02 Mar 10:00-11:00" in render_explanations(p, plan, "alice", alice)
     assert "nothing opted in" in render_explanations(p, plan, "erin", [])
     assert not re.search(r"\bno\b", render_explanations(p, plan, "erin", erin))
     with pytest.raises(InputError):
@@ -273,3 +277,85 @@ def test_prefilters_never_hide_a_broken_rule() -> None:
             assert full <= ex._may_break(pid, s), (pid, s.id)
             checked += bool(full)
     assert checked  # some joins do break a rule
+
+
+def test_placed_lines_come_first() -> None:
+    p = team()
+    plan = schedule(sess("quiz#1", 2, "14:00", ["carol", "dave", "frank"]))
+    dave = explain_person(p, plan, "dave")
+    assert [(e.activity, e.placed) for e in dave] == [("quiz", True), ("lunch", False)]
+    lines = render_explanations(p, plan, "dave", dave).splitlines()
+    assert lines[1].startswith("  ✓ Quiz") and lines[2].startswith("  ✗ Lunch")
+
+
+def test_times_are_in_the_viewers_zone() -> None:
+    people = [person("alice"), person("bob", timezone="America/New_York")]
+    prefs = {"alice": {"lunch": "yes"}, "bob": {"lunch": "yes"}}
+    p = planning_input(
+        scenario_data(people, [activity("lunch", min_participants=1, max_participants=1)], prefs)
+    )
+    plan = schedule(sess("lunch#1", 2, "16:00", ["alice"]))
+    (bob,) = explain_person(p, plan, "bob")
+    assert [r.detail for r in bob.reasons] == ["Lunch, Tue 02 Mar 10:00 (1 of 1) is full"]
+    # The organiser's annotations use the team zone.
+    (u,) = annotate(p, plan).unplaced
+    assert [r.detail for r in u.reasons] == ["Lunch, Tue 02 Mar 16:00 (1 of 1) is full"]
+
+
+def test_private_reasons_and_no_answers_stay_hidden_in_every_wording() -> None:
+    """carol is on time off (no share_reasons), erin said no to both: in every text the
+    organiser or the person can read, carol is only 'unavailable'/'not available', and no
+    wording mentions erin or a no."""
+    from planner.solve.explain import explain_session
+
+    p = team()
+    plan = schedule(
+        sess("lunch#1", 2, "10:00", ["alice", "bob"]),
+        not_held=[NotHeld(activity="quiz", session=1)],
+    )
+    annotated = annotate(p, plan)
+    texts = [
+        annotated.model_dump_json(),
+        render_explanations(p, plan, "carol", explain_person(p, plan, "carol")),
+        render_explanations(p, plan, "erin", explain_person(p, plan, "erin", "lunch")),
+        "\n".join(explain_session(p, plan, "lunch#1")),
+        "\n".join(explain_session(p, plan, "quiz#1")),
+    ]
+    for text in texts:
+        lowered = text.lower()
+        assert "time off" not in lowered and "time_off" not in lowered
+        assert "2027-03-02t09" not in lowered and "09:00-12:00" not in lowered
+        assert "erin" not in lowered or text is texts[2]
+        assert not re.search(r"\bno\b", lowered.replace("no rule", "").replace("no group", ""))
+    assert "not available at the time of Lunch, Tue 02 Mar 10:00" in texts[1]
+    assert "Carol: not available" in texts[3]
+    (carol,) = [u for u in annotated.unplaced if u.person == "carol" and u.activity == "lunch"]
+    assert [r.rule for r in carol.reasons] == [UNAVAILABLE]
+
+
+def test_not_held_says_why_to_the_person() -> None:
+    people = [
+        person("alice", working_hours={"mon": ["09:00-10:00"]}),
+        person("bob", working_hours={"tue": ["09:00-10:00"]}),
+    ]
+    prefs = {"alice": {"talk": "yes"}, "bob": {"talk": "yes"}}
+    p = planning_input(scenario_data(people, [activity("talk")], prefs))
+    empty = schedule(not_held=[NotHeld(activity="talk", session=1)])
+    (alice,) = explain_person(p, empty, "alice")
+    assert [r.detail for r in alice.reasons] == [
+        "Talk was not held: only 1 of the 2 needed can make any start: the others are "
+        "outside their working hours (1)"
+    ]
+    plan = annotate(p, empty)
+    assert plan.unplaced[0].reasons == list(alice.reasons)
+
+
+def test_reasons_a_schedule_carries_for_a_session_not_held_are_kept_whole() -> None:
+    from planner.domain.schedule import Reason
+
+    p = team()
+    given = [Reason(rule="capacity", detail="first"), Reason(rule="department_mix", detail="two")]
+    nh = [NotHeld(activity="quiz", session=1, reasons=given)]
+    plan = schedule(sess("lunch#1", 2, "10:00", ["alice", "bob"]), not_held=nh)
+    (quiz,) = [e for e in explain_person(p, plan, "dave") if e.activity == "quiz"]
+    assert [r.detail for r in quiz.reasons] == ["Quiz was not held: first; two"]
