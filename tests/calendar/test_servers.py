@@ -45,16 +45,11 @@ from tests.calendar.test_invites import (
 )
 from tests.calendar.test_itip import assert_itip_clean
 from tests.factories import NOW, activity, build, person, scenario_data
+from tests.smtp import Collect, free_port, smtp_server
 
 pytestmark = pytest.mark.server
 
 USER = "tester"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _request(
@@ -272,24 +267,10 @@ def test_caldav_password_never_over_plain_http_to_remote(ws: Workspace, tmp_path
 # ------------------------------------------------------------------------------ aiosmtpd
 
 
-class Collect:
-    def __init__(self) -> None:
-        self.envelopes: list[Any] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.envelopes.append(envelope)
-        return "250 OK"
-
-
 @pytest.fixture
 def smtp() -> Iterator[tuple[str, Collect]]:
-    handler = Collect()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield f"127.0.0.1:{controller.port}", handler
-    finally:
-        controller.stop()
+    with smtp_server() as server:
+        yield server
 
 
 def _messages(handler: Collect) -> list[tuple[list[str], EmailMessage]]:

@@ -4,21 +4,19 @@ person, on disk or by mail (aiosmtpd on 127.0.0.1), and the refusals a user meet
 from __future__ import annotations
 
 import email
-import socket
 import stat
 from collections.abc import Iterator
 from email.message import EmailMessage
 from email.policy import default as default_policy
 from pathlib import Path
-from typing import Any
 
 import pytest
 import tomli_w
-from aiosmtpd.controller import Controller
 
 from planner.respond import Limits, build_response, load_poll, load_response, write_response
 from tests.factories import activity, person, scenario_data
 from tests.integration.cli import run
+from tests.smtp import Collect, free_port, smtp_server
 
 PEOPLE = [person("ali"), person("bea", "Billing"), person("cy")]
 
@@ -91,30 +89,10 @@ def test_respond_takes_the_id_from_the_poll_and_refuses_another(
 # ------------------------------------------------------------------------------ mail
 
 
-class Collect:
-    def __init__(self) -> None:
-        self.envelopes: list[Any] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.envelopes.append(envelope)
-        return "250 OK"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def smtp() -> Iterator[tuple[str, Collect]]:
-    handler = Collect()
-    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    try:
-        yield f"127.0.0.1:{controller.port}", handler
-    finally:
-        controller.stop()
+    with smtp_server() as server:
+        yield server
 
 
 @pytest.mark.server
@@ -172,7 +150,7 @@ def test_bad_smtp_server_is_refused_before_anything_is_written(
 def test_smtp_unreachable_reports_a_delivery_error(
     db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    server = f"127.0.0.1:{_free_port()}"
+    server = f"127.0.0.1:{free_port()}"
     argv = [
         "export",
         "poll",
