@@ -582,6 +582,16 @@ def cmd_bench(args: argparse.Namespace) -> int:
             size, args.rounds, time_limit=limit, workers=args.workers, seed=args.seed, progress=out
         )
         return EXIT_OK
+    if args.tui:
+        from planner.tui.bench import run_tui_bench, tui_table
+
+        tui_sizes = tuple(s.strip().upper() for s in args.sizes.split(",") if s.strip())
+        if args.sizes == "S,M,L":
+            tui_sizes = ("L",)
+        if not tui_sizes or any(s not in {"S", "M", "L", "XL"} for s in tui_sizes):
+            raise InputError.single("--sizes", f"{args.sizes!r}: give sizes from S, M, L, XL")
+        out_table(tui_table(run_tui_bench(tui_sizes, progress=err)))
+        return EXIT_OK
     if args.scale:
         from planner.bench.scale import run_scale
 
@@ -809,6 +819,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="where --meetings writes the solved instance")
     p.add_argument(
         "--scale", action="store_true", help="time validating and importing 5,000 people"
+    )
+    p.add_argument(
+        "--tui",
+        action="store_true",
+        help="time the TUI's first paint, first tab views and an answer edit (default size L)",
     )
     p.add_argument(
         "--rounds",

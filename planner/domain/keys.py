@@ -10,6 +10,7 @@ pydantic, which reports them together with every other fault.
 
 from __future__ import annotations
 
+import functools
 import types
 import typing
 from collections.abc import Iterator, Mapping
@@ -38,38 +39,76 @@ def check_unknown_keys(model: type[BaseModel], data: Mapping[str, Any], source: 
 def _unknown(
     model: type[BaseModel], data: Mapping[str, Any], path: tuple[str, ...]
 ) -> Iterator[tuple[str, ...]]:
-    names: dict[str, Any] = {}
-    for name, field in model.model_fields.items():
-        names[name] = field.annotation
-        if field.alias:
-            names[field.alias] = field.annotation
+    names = _fields(model)
     for key, value in data.items():
         if key not in names:
             yield (*path, _printable(key))
         else:
-            yield from _inside(names[key], value, (*path, str(key)))
+            shape = names[key]
+            if shape is not None:
+                yield from _inside(shape, value, (*path, str(key)))
 
 
-def _inside(annotation: Any, value: Any, path: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
-    """Unknown keys inside ``value``, read as ``annotation`` (models, lists, dicts of them)."""
+# What a field's value may hold that has keys to check: a model, or a list or dict whose
+# items (at any depth) are models. ``None``: nothing to look at (strings, answers, times…),
+# so a 2,000 × 40 preferences table is skipped, not walked cell by cell.
+_Shape = tuple[str, Any]
+
+
+@functools.cache
+def _fields(model: type[BaseModel]) -> dict[str, _Shape | None]:
+    names: dict[str, _Shape | None] = {}
+    for name, field in model.model_fields.items():
+        names[name] = _shape_of(field.annotation)
+        if field.alias:
+            names[field.alias] = names[name]
+    return names
+
+
+def _shape_of(annotation: Any) -> _Shape | None:
+    try:
+        return _cached_shape(annotation)
+    except TypeError:  # an unhashable annotation (metadata objects): work it out each time
+        return _compute_shape(annotation)
+
+
+@functools.cache
+def _cached_shape(annotation: Any) -> _Shape | None:
+    return _compute_shape(annotation)
+
+
+def _compute_shape(annotation: Any) -> _Shape | None:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        if isinstance(value, Mapping):
-            yield from _unknown(annotation, value, path)
-        return
+        return ("model", annotation)
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
     if origin in (typing.Union, types.UnionType):
         models = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
-        if len(models) == 1:  # Optional[Model]: a union of several models is pydantic's job
-            yield from _inside(models[0], value, path)
-    elif origin is list and args and isinstance(value, list):
+        # Optional[Model]: a union of several models is pydantic's job
+        return ("model", models[0]) if len(models) == 1 else None
+    if origin is list and args:
+        item = _shape_of(args[0])
+        return ("list", item) if item is not None else None
+    if origin is dict and len(args) == 2:
+        item = _shape_of(args[1])
+        return ("dict", item) if item is not None else None
+    if origin is typing.Annotated and args:
+        return _shape_of(args[0])
+    return None
+
+
+def _inside(shape: _Shape, value: Any, path: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
+    """Unknown keys inside ``value``, read as ``shape`` (models, lists, dicts of them)."""
+    kind, inner = shape
+    if kind == "model":
+        if isinstance(value, Mapping):
+            yield from _unknown(inner, value, path)
+    elif kind == "list" and isinstance(value, list):
         for index, item in enumerate(value):
-            yield from _inside(args[0], item, (*path, str(index)))
-    elif origin is dict and len(args) == 2 and isinstance(value, Mapping):
+            yield from _inside(inner, item, (*path, str(index)))
+    elif kind == "dict" and isinstance(value, Mapping):
         for key, item in value.items():
-            yield from _inside(args[1], item, (*path, _printable(key)))
-    elif origin is typing.Annotated and args:
-        yield from _inside(args[0], value, path)
+            yield from _inside(inner, item, (*path, _printable(key)))
 
 
 def _printable(part: Any) -> str:

@@ -8,6 +8,7 @@ rules across records in :class:`Scenario` (ids unique, references exist, ranges 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
@@ -84,13 +85,19 @@ def _multi_line(value: str) -> str:
     return value.replace("\r\n", "\n").replace("\r", "\n")
 
 
+@functools.lru_cache(maxsize=16384)
+def _normalized_email(value: str) -> str:
+    """Remembered: every reload of a 2,000-person workspace checks the same addresses."""
+    # Deliverability needs DNS; planner works offline.
+    return validate_email(value, check_deliverability=False, test_environment=True).normalized
+
+
 def _email(value: str) -> str:
     fault = line_fault(value)
     if fault is not None:
         raise PydanticCustomError("email", "not an email address: it {fault}", {"fault": fault})
     try:
-        # Deliverability needs DNS; planner works offline.
-        return validate_email(value, check_deliverability=False, test_environment=True).normalized
+        return _normalized_email(value)
     except EmailNotValidError as exc:
         raise PydanticCustomError(
             "email", "not an email address ({reason})", {"reason": str(exc).rstrip(".")}

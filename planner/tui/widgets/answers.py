@@ -6,6 +6,7 @@ here to the organiser only: nothing on this tab is ever written to a file.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -16,18 +17,42 @@ from textual.binding import Binding, BindingType
 from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.widgets import DataTable, Input, Static
+from textual.widgets.data_table import RowKey
 
 from planner.domain.models import Answer
 from planner.overview import answer_totals, cycle_answer
 from planner.tui.text import assemble, one_line
 from planner.tui.widgets.base import Pane, Snapshot, shorten
 
+_CELL_WIDTH = len("maybe")
+"""The widest answer word: a column is as wide as this or its heading."""
+
 _STYLE = {"yes": "bold", "maybe": "italic", "no": "dim strike", None: "dim"}
 
 
+class AnswerMatrix(DataTable[Text]):
+    """The answers table. Every column has a fixed width, so a new row needs no measuring:
+    DataTable would otherwise measure all 80,000 cells of a 2,000 × 40 workspace (seconds)
+    only to learn widths it is never allowed to use."""
+
+    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
+        if any(c.auto_width for c in self.columns.values()):
+            super()._update_dimensions(new_rows)
+        else:  # still sizes the scrollable area from the fixed widths and the row count
+            super()._update_dimensions(())
+
+
+def _word(value: str | None) -> Text:
+    return Text(value or "·", style=_STYLE[value])
+
+
+_CELLS: dict[str | None, Text] = {v: _word(v) for v in _STYLE}
+"""One Text per word, shared by every cell: rendering never changes a Text, and 80,000
+fresh ones were a third of a 2,000-person table's first paint."""
+
+
 def cell(answer: Answer | None) -> Text:
-    word = answer.value if answer is not None else "·"
-    return Text(word, style=_STYLE[answer.value if answer is not None else None])
+    return _CELLS[answer.value if answer is not None else None]
 
 
 class AnswersPane(Pane):
@@ -64,7 +89,9 @@ class AnswersPane(Pane):
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="/ filter people", id="answers-search", compact=True)
-        yield DataTable(id="answers-table", cursor_type="cell", zebra_stripes=True, fixed_columns=1)
+        yield AnswerMatrix(
+            id="answers-table", cursor_type="cell", zebra_stripes=True, fixed_columns=1
+        )
         yield Static("", id="answers-totals", classes="status")
 
     def on_mount(self) -> None:
@@ -102,7 +129,8 @@ class AnswersPane(Pane):
             table.clear(columns=True)
             table.add_column("Person", key="person", width=16)
             for a in scenario.activities:
-                table.add_column(one_line(shorten(a.name, 7)), key=a.id)
+                label = one_line(shorten(a.name, 7))
+                table.add_column(label, key=a.id, width=max(label.cell_len, _CELL_WIDTH))
             table.add_rows(
                 [
                     (

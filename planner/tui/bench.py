@@ -1,0 +1,139 @@
+"""``planner bench --tui``: how long the organiser waits in the TUI on a large workspace.
+
+Each run opens the TUI headless (Textual's own test driver, a real app and a real
+compositor, no terminal) on a fresh SQLite workspace of the bench organisation, at
+120×40, and times what a newcomer does first: the first paint, then each tab's first
+view, then one answer edit until the table shows it. Every run is a new process, so
+one run's caches (imports, Textual's style cache) do not flatter the next.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+from planner.bench.orgs import Size
+
+STEPS: tuple[str, ...] = ("first paint", "People", "Answers", "Plan", "Rounds", "answer edit")
+"""What is timed, in the order a newcomer meets it."""
+
+_TAB_KEYS = {"People": "2", "Answers": "4", "Plan": "6", "Rounds": "8"}
+
+
+@dataclass(frozen=True)
+class TuiRow:
+    size: str
+    people: int
+    activities: int
+    seconds: dict[str, list[float]]
+
+    def median(self, step: str) -> float:
+        return statistics.median(self.seconds[step])
+
+
+def _workspace(size: Size, path: Path) -> tuple[int, int]:
+    from planner.bench.orgs import scenario
+    from planner.store import Workspace
+
+    data = scenario(size)
+    ws = Workspace.open(path)
+    ws.save_scenario(data, {}, label=f"bench {size}")
+    ws.close()
+    return len(data.people), len(data.activities)
+
+
+async def _one_run(path: Path) -> dict[str, float]:
+    from textual.widgets import DataTable
+
+    from planner.tui.app import make_app
+
+    times: dict[str, float] = {}
+    started = time.perf_counter()
+    app = make_app(str(path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        times["first paint"] = time.perf_counter() - started
+        for tab, key in _TAB_KEYS.items():
+            t0 = time.perf_counter()
+            await pilot.press(key)
+            await pilot.pause()
+            times[tab] = time.perf_counter() - t0
+        await pilot.press(_TAB_KEYS["Answers"])
+        await pilot.pause()
+        table = app.query_one("#answers-table", DataTable)
+        before = table.get_cell_at(table.cursor_coordinate)
+        t0 = time.perf_counter()
+        await pilot.press("space")
+        for _ in range(3000):  # until the edit is stored and the table repainted from it
+            await pilot.pause(0.01)
+            if app.workspace.last_edit() and table.get_cell_at(table.cursor_coordinate) != before:
+                break
+        else:
+            raise RuntimeError("the answer edit never reached the workspace and the table")
+        await pilot.pause()
+        times["answer edit"] = time.perf_counter() - t0
+    return times
+
+
+def _child(path: str, queue: Any) -> None:
+    queue.put(asyncio.run(_one_run(Path(path))))
+
+
+def run_tui_bench(
+    sizes: Sequence[str] = ("L",),
+    *,
+    runs: int = 3,
+    progress: Callable[[str], None] | None = None,
+) -> list[TuiRow]:
+    rows = []
+    ctx = multiprocessing.get_context("spawn")
+    for size in sizes:
+        with tempfile.TemporaryDirectory(prefix="planner-bench-tui-") as tmp:
+            if progress:
+                progress(f"{size}: building the workspace, then {runs} TUI runs")
+            people, activities = _workspace(cast(Size, size), Path(tmp) / "bench.db")
+            seconds: dict[str, list[float]] = {step: [] for step in STEPS}
+            for i in range(runs):
+                # A fresh copy each run: the previous run's answer edit is not this one's.
+                path = Path(tmp) / f"run-{i}.db"
+                path.write_bytes((Path(tmp) / "bench.db").read_bytes())
+                queue = ctx.Queue()
+                proc = ctx.Process(target=_child, args=(str(path), queue))
+                proc.start()
+                result = queue.get()
+                proc.join()
+                for step in STEPS:
+                    seconds[step].append(result[step])
+            rows.append(TuiRow(size, people, activities, seconds))
+    return rows
+
+
+def tui_table(rows: Sequence[TuiRow]) -> Any:
+    from rich.table import Table
+
+    table = Table(title="planner bench --tui: seconds the organiser waits (median of runs, 120×40)")
+    table.add_column("size")
+    table.add_column("people / activities", justify="right")
+    for step in STEPS:
+        table.add_column(
+            step if step in {"first paint", "answer edit"} else f"{step} tab", justify="right"
+        )
+    table.add_column("runs", justify="right")
+    for row in rows:
+        table.add_row(
+            row.size,
+            f"{row.people:,} / {row.activities}",
+            *(
+                f"{row.median(s):.2f} ({min(row.seconds[s]):.2f}–{max(row.seconds[s]):.2f})"
+                for s in STEPS
+            ),
+            str(len(row.seconds[STEPS[0]])),
+        )
+    return table
