@@ -53,6 +53,7 @@ async def _one_run(path: Path) -> dict[str, float]:
     from textual.widgets import DataTable
 
     from planner.tui.app import make_app
+    from planner.tui.widgets.answers import AnswersPane
 
     times: dict[str, float] = {}
     started = time.perf_counter()
@@ -68,12 +69,15 @@ async def _one_run(path: Path) -> dict[str, float]:
         await pilot.press(_TAB_KEYS["Answers"])
         await pilot.pause()
         table = app.query_one("#answers-table", DataTable)
+        pane = app.query_one(AnswersPane)
         before = table.get_cell_at(table.cursor_coordinate)
+        version = pane.snapshot.version if pane.snapshot else -1
         t0 = time.perf_counter()
         await pilot.press("space")
-        for _ in range(3000):  # until the edit is stored and the table repainted from it
+        for _ in range(3000):  # until the edit is stored, reloaded and shown from the reload
             await pilot.pause(0.01)
-            if app.workspace.last_edit() and table.get_cell_at(table.cursor_coordinate) != before:
+            shown = pane.snapshot.version if pane.snapshot else -1
+            if shown > version and table.get_cell_at(table.cursor_coordinate) != before:
                 break
         else:
             raise RuntimeError("the answer edit never reached the workspace and the table")
