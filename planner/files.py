@@ -22,6 +22,7 @@ import errno
 import os
 import secrets
 import stat
+from collections.abc import Sequence
 from pathlib import Path
 
 from planner.domain.errors import InputError
@@ -34,6 +35,7 @@ __all__ = [
     "refuse_target",
     "remove_file",
     "write_private",
+    "write_private_many",
 ]
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -184,33 +186,58 @@ def private_dir(path: Path) -> Path:
 def write_private(path: Path, content: str | bytes, *, workspace: str | Path | None = None) -> Path:
     """Write ``content`` to ``path`` readable by its owner only (privacy invariant 5),
     atomically; refuse a target that is not a regular file or is a workspace (§6 Writes)."""
-    path = Path(path)
-    refuse_target(path, workspace=workspace)
-    private_dir(path.parent)
-    data = content.encode("utf-8") if isinstance(content, str) else content
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+    return write_private_many([(path, content)], workspace=workspace)[0]
+
+
+def write_private_many(
+    files: Sequence[tuple[Path, str | bytes]], *, workspace: str | Path | None = None
+) -> list[Path]:
+    """:func:`write_private` for many files at once (invites, polls): each file is still
+    replaced atomically and owner-only, but the data reaches the disk in one flush before
+    the renames, and each folder is synced once, not once a file — 1,400 invites took
+    twelve seconds of fsync alone. Every target is refused up front, before any is written."""
+    targets = [Path(path) for path, _ in files]
+    for path in targets:
+        refuse_target(path, workspace=workspace)
+    for folder in dict.fromkeys(path.parent for path in targets):
+        private_dir(folder)
+    pending: list[tuple[Path, Path]] = []
     try:
-        fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW, 0o600)
-    except OSError as exc:
-        raise cannot_write(path, exc) from None
-    try:
-        try:
-            os.fchmod(fd, 0o600)  # the umask may have taken bits off, never added: be exact
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
+        for path, (_, content) in zip(targets, files, strict=True):
+            data = content.encode("utf-8") if isinstance(content, str) else content
+            tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+            try:
+                fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW, 0o600)
+            except OSError as exc:
+                raise cannot_write(path, exc) from None
+            pending.append((tmp, path))
+            try:
+                os.fchmod(fd, 0o600)  # the umask may have taken bits off, never added: be exact
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(data)
+                    if len(files) == 1 or not hasattr(os, "sync"):
+                        fh.flush()
+                        os.fsync(fh.fileno())
+            except OSError as exc:
+                raise cannot_write(path, exc) from None
+        if len(files) > 1 and hasattr(os, "sync"):
+            os.sync()  # every temporary file's data on disk before any rename points at it
+        while pending:
+            tmp, path = pending[0]
             # Looked at again just before the swap: a target planted since is still refused.
             refuse_target(path, workspace=workspace)
-            os.replace(tmp, path)
-        except BaseException:
+            try:
+                os.replace(tmp, path)
+            except OSError as exc:
+                raise cannot_write(path, exc) from None
+            pending.pop(0)
+    finally:
+        for tmp, _ in pending:  # what was not swapped in leaves nothing behind
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
-            raise
-    except OSError as exc:
-        raise cannot_write(path, exc) from None
-    _sync_dir(path.parent)
-    return path
+    for folder in dict.fromkeys(path.parent for path in targets):
+        _sync_dir(folder)
+    return targets
 
 
 def _sync_dir(folder: Path) -> None:

@@ -330,7 +330,7 @@ def write_polls(polls: Iterable[Poll], out: Path) -> list[Path]:
     """Write ``out/poll-<id>.toml`` for each poll (owner-only files, owner-only folder)."""
     check_poll_dir(out)
     files.private_dir(out)
-    return [files.write_private(out / poll_filename(p.person), dump_poll(p)) for p in polls]
+    return files.write_private_many([(out / poll_filename(p.person), dump_poll(p)) for p in polls])
 
 
 def export_polls(ws: Workspace, out: Path) -> list[Path]:

@@ -287,7 +287,24 @@ def _zone_range(events: Iterable[EventInfo], cover: tuple[date, date] | None) ->
     return date(min(days).year - 1, 1, 1), date(max(days).year + 1, 1, 1)
 
 
+_ZONES: dict[tuple[str, date, date], tuple[Timezone, bytes]] = {}
+"""Each VTIMEZONE made once a process, with its wire form: every file of one plan carries
+the same one, and building and serialising it was a third of writing a one-event invite."""
+_ZONE_BYTES: dict[int, tuple[Timezone, bytes]] = {}
+
+
 def vtimezone(tzid: str, first: date, last: date) -> Timezone:
+    """The VTIMEZONE of ``tzid`` from ``first`` up to ``last`` — one shared, read-only
+    component a process (see :func:`_make_vtimezone`)."""
+    key = (tzid, first, last)
+    if key not in _ZONES:
+        made = _make_vtimezone(tzid, first, last)
+        _ZONES[key] = (made, made.to_ical())
+        _ZONE_BYTES[id(made)] = _ZONES[key]
+    return _ZONES[key][0]
+
+
+def _make_vtimezone(tzid: str, first: date, last: date) -> Timezone:
     """The VTIMEZONE of ``tzid`` with its transitions from ``first`` up to ``last``.
 
     icalendar's ``Timezone.from_tzid`` computes the transitions; what it writes around them
@@ -363,6 +380,26 @@ def _event(
 
 
 def calendar_bytes(cal: Calendar) -> bytes:
-    """The wire form: CRLF line ends, folded at 75 octets (icalendar's serializer)."""
-    data: bytes = cal.to_ical()
-    return data
+    """The wire form: CRLF line ends, folded at 75 octets (icalendar's serializer).
+
+    The leading VTIMEZONEs made by :func:`vtimezone` are spliced in from their remembered
+    wire form; the bytes are exactly ``cal.to_ical()``'s (tested)."""
+    subs = cal.subcomponents
+    known = 0
+    while known < len(subs) and _ZONE_BYTES.get(id(subs[known]), (None,))[0] is subs[known]:
+        known += 1
+    if not known:
+        data: bytes = cal.to_ical()
+        return data
+    cal.subcomponents = subs[known:]
+    try:
+        body: bytes = cal.to_ical()
+    finally:
+        cal.subcomponents = subs
+    # The calendar's own properties end where its first component (or its END) begins:
+    # a text value never holds a bare line break, so "\r\nBEGIN:" is a component's start.
+    cut = body.find(b"\r\nBEGIN:", len(b"BEGIN:VCALENDAR"))
+    if cut < 0:
+        cut = body.rindex(b"\r\nEND:VCALENDAR")
+    zones = b"".join(_ZONE_BYTES[id(z)][1] for z in subs[:known])
+    return body[: cut + 2] + zones + body[cut + 2 :]

@@ -44,7 +44,7 @@ from planner.domain.models import Person, Scenario
 from planner.domain.planning import PlanningInput
 from planner.domain.schedule import PlannedSession, Schedule
 from planner.domain.timeutil import zone
-from planner.files import private_dir, remove_file, write_private
+from planner.files import private_dir, remove_file, write_private_many
 from planner.store import Workspace
 from planner.store.invites import (
     PublishedRow,
@@ -225,23 +225,20 @@ def _write(
 ) -> tuple[list[Path], dict[str, Path], dict[str, Path]]:
     invites_dir = private_dir(out_dir / INVITES)
     _clear_stale(invites_dir, stale)
-    written: list[Path] = []
-    requests: dict[str, Path] = {}
-    cancels: dict[str, Path] = {}
-    for pid in sorted(pub.requests):
-        path = invites_dir / f"{pid}.ics"
-        write_private(path, _render(pub, "REQUEST", pub.requests[pid], now, alarm=True, rsvp=True))
-        requests[pid] = path
-        written.append(path)
-    for pid in sorted(pub.cancels):
-        path = invites_dir / f"{pid}-cancel.ics"
-        write_private(path, _render(pub, "CANCEL", pub.cancels[pid], now, alarm=False, rsvp=False))
-        cancels[pid] = path
-        written.append(path)
-    team = write_private(
-        out_dir / TEAM_CALENDAR, _render(pub, "PUBLISH", pub.team, now, alarm=False, rsvp=False)
+    requests = {pid: invites_dir / f"{pid}.ics" for pid in sorted(pub.requests)}
+    cancels = {pid: invites_dir / f"{pid}-cancel.ics" for pid in sorted(pub.cancels)}
+    files: list[tuple[Path, str | bytes]] = [
+        (path, _render(pub, "REQUEST", pub.requests[pid], now, alarm=True, rsvp=True))
+        for pid, path in requests.items()
+    ]
+    files += [
+        (path, _render(pub, "CANCEL", pub.cancels[pid], now, alarm=False, rsvp=False))
+        for pid, path in cancels.items()
+    ]
+    files.append(
+        (out_dir / TEAM_CALENDAR, _render(pub, "PUBLISH", pub.team, now, alarm=False, rsvp=False))
     )
-    written.append(team)
+    written = write_private_many(files)
     return written, requests, cancels
 
 

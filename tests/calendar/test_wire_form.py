@@ -1,0 +1,85 @@
+"""The remembered VTIMEZONE wire form gives exactly icalendar's bytes, and a batch of
+private files is written as safely as one."""
+
+from __future__ import annotations
+
+import os
+import stat
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from planner.calendar.invites import (
+    AttendeeInfo,
+    EventInfo,
+    build_calendar,
+    calendar_bytes,
+    vtimezone,
+)
+from planner.domain.errors import InputError
+from planner.files import write_private_many
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+
+
+def info(n: int, zone: ZoneInfo = STOCKHOLM, text: str = "Lunch") -> EventInfo:
+    start = datetime(2026, 12, 7, 12, tzinfo=zone) + timedelta(days=n)
+    return EventInfo(
+        uid=f"u{n}@example.org",
+        sequence=n,
+        start=start,
+        end=start + timedelta(hours=1),
+        summary=text,
+        description=f"{text}\nBEGIN:VEVENT\r\nEND:VCALENDAR",  # text that looks like structure
+        location=None,
+        url=None,
+        organiser_name="Org",
+        organiser_email="org@example.org",
+        attendees=(AttendeeInfo("a@example.org", "Ann", "REQ-PARTICIPANT"),),
+    )
+
+
+@pytest.mark.parametrize(
+    "events",
+    [
+        [],
+        [info(0)],
+        [info(0), info(3), info(9)],
+        [info(0), info(1, ZoneInfo("America/New_York")), info(2, ZoneInfo("Asia/Tokyo"))],
+    ],
+    ids=["no events", "one", "three", "three zones"],
+)
+@pytest.mark.parametrize("method", ["REQUEST", "CANCEL", "PUBLISH", None])
+def test_spliced_bytes_equal_icalendar_bytes(events: list[EventInfo], method: str | None) -> None:
+    now = datetime(2026, 12, 1, 8, tzinfo=UTC)
+    for _ in range(2):  # the second round reads every zone from the cache
+        cal = build_calendar(method, events, now=now, alarm=True, rsvp=True)  # type: ignore[arg-type]
+        assert calendar_bytes(cal) == cal.to_ical()
+        assert calendar_bytes(cal).count(b"BEGIN:VTIMEZONE") == len(
+            {e.start.tzinfo for e in events}
+        )
+
+
+def test_vtimezone_is_made_once_per_zone_and_range() -> None:
+    first, last = date(2025, 1, 1), date(2028, 1, 1)
+    assert vtimezone("Europe/Warsaw", first, last) is vtimezone("Europe/Warsaw", first, last)
+    assert vtimezone("Europe/Warsaw", first, last) is not vtimezone("Europe/Oslo", first, last)
+
+
+def test_a_batch_is_owner_only_atomic_and_leaves_nothing_behind(tmp_path: Path) -> None:
+    old = tmp_path / "out" / "a.ics"
+    old.parent.mkdir()
+    old.write_text("old")
+    paths = write_private_many([(tmp_path / "out" / f"{c}.ics", c * 3) for c in "abc"])
+    assert [p.read_text() for p in paths] == ["aaa", "bbb", "ccc"]
+    assert all(stat.S_IMODE(os.stat(p).st_mode) == 0o600 for p in paths)
+    assert sorted(os.listdir(tmp_path / "out")) == ["a.ics", "b.ics", "c.ics"]
+
+
+def test_a_batch_with_one_bad_target_writes_nothing(tmp_path: Path) -> None:
+    (tmp_path / "b.ics").mkdir()  # a folder where a file should go
+    with pytest.raises(InputError):
+        write_private_many([(tmp_path / f"{c}.ics", c) for c in "abc"])
+    assert sorted(os.listdir(tmp_path)) == ["b.ics"]
