@@ -439,7 +439,7 @@ class PlanSolver:
         kept_ids: dict[int, str] = {}
         if self._published:
             held = [
-                (
+                stability_rule.HeldSession(
                     pl.session,
                     instance.sessions[pl.session].activity,
                     pl.position,
@@ -452,7 +452,7 @@ class PlanSolver:
             ]
             members = {pl.session: set(pl.people) for pl in plan}
             for s, i in stability_rule.match_kept(instance, self._published, held).items():
-                pub = self._published[i][0]
+                pub = self._published[i].published
                 kept_ids[s] = pub.id
                 values[4] += stability_rule.KEEP_UNITS + sum(
                     1 for pid in pub.attendees if instance.person_index.get(pid) in members[s]

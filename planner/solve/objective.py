@@ -300,9 +300,9 @@ def level_bounds(instance: Instance) -> dict[int, int]:
             level3 += len(a.sessions) * min(a.max_size, depts)
     bounds[3] = level3
     bounds[4] = sum(
-        KEEP_UNITS + sum(1 for pid in pub.attendees if pid in instance.person_index)
-        for pub, a, _k, _venue in keepable(instance)
-        if _holdable(a)
+        KEEP_UNITS + sum(1 for pid in k.published.attendees if pid in instance.person_index)
+        for k in keepable(instance)
+        if _holdable(k.activity)
     )
     return bounds
 
