@@ -479,3 +479,19 @@ def test_a_pairing_group_never_leaves_one_alone() -> None:
         update={"sessions": [group.model_copy(update={"attendees": group.attendees[:1]})]}
     )
     assert {v.rule for v in verify(problem_of(pairing_alone(True)), one)} == {"capacity"}
+
+
+def test_a_session_lies_within_one_day() -> None:
+    """No candidate start runs a session past midnight (team zone), even for people who
+    may meet at any hour: caps and the overlap constraints count a session on its day."""
+    people = [person("p0", after_hours=True), person("p1", "Billing", after_hours=True)]
+    act = activity("late", after_hours=True, duration_minutes=120, min_participants=2)
+    data = scenario_data(people, [act], yes(("p0", "late"), ("p1", "late")), team=TWO_DAYS)
+    instance = build_instance(problem_of(data))
+    grid, a = instance.grid, instance.activities[0]
+    assert len(a.candidates) > 0
+    last = a.candidates + a.duration - 1
+    assert (grid.day[a.candidates] == grid.day[last]).all()
+    # the first day's latest start is the last that ends by midnight
+    first_day = a.candidates[grid.day[a.candidates] == 0]
+    assert int(grid.start[first_day].max()) + 120 == int(grid.start[grid.day == 1].min())
