@@ -308,10 +308,8 @@ def _solve(
 ) -> int:
     """Plan, check, write schedule.json and the invites; the workspace records the plan."""
     from planner import service
-    from planner.solve import PlanSolver, SolveOptions, SolveProgress
-    from planner.solve.engine import check_seconds
-    from planner.solve.explain import annotate
-    from planner.solve.verify import verify
+    from planner.solve import SolveOptions, SolveProgress
+    from planner.solve.pipeline import RoundPlanner
 
     # ``--time-limit`` covers the whole command: reading, precomputation, search, the
     # explanations, the independent check and writing (issue 17): the clock started with
@@ -323,7 +321,7 @@ def _solve(
         reserve_checks=True,
         started=args.started,
     )
-    solver = PlanSolver(problem, options)
+    planner = RoundPlanner(problem, options)
 
     last = [0.0]
 
@@ -336,14 +334,11 @@ def _solve(
                 f"gap {p.gap:.2%}  {p.elapsed:.1f}s  ({plural(p.solutions, 'plan')})"
             )
 
-    result, interrupted = run_interruptible(lambda: solver.solve(progress), solver.stop)
-    explain_until = args.started + args.time_limit - check_seconds(problem) / 2
-    schedule = annotate(problem, result.schedule, deadline=explain_until)
-    violations = verify(problem, schedule)
-    if violations:  # A bug, never a user mistake: refuse to publish a plan that breaks a rule.
-        for v in violations:
-            err(f"internal error: {v.render()}")
-        raise PlannerError("the plan failed the independent check; nothing was written")
+    planned, interrupted = run_interruptible(lambda: planner.run(progress), planner.stop)
+    for v in planned.violations:
+        err(f"internal error: {v}")
+    planned.refuse_if_broken("nothing was written")
+    schedule = planned.schedule
     path = service.write_schedule(schedule, out_dir, workspace=ws.location if ws else None)
     written: list[str] = [str(path)]
     # With a workspace a plan that drops every session still goes out: it cancels invites.

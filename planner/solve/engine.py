@@ -252,6 +252,30 @@ class _Incumbent:
         self.plan, self.values, self.kept = None, {}, {}
 
 
+@dataclass
+class _Search:
+    """The state of one :meth:`PlanSolver.solve`, handed from phase to phase."""
+
+    t0: float
+    """When ``solve()`` was called (``time.monotonic()``)."""
+    deadline: float
+    """When the search must end (the time limit less the caller's checking share)."""
+    best: _Incumbent = field(default_factory=_Incumbent)
+    first: float | None = None
+    """Seconds from ``t0`` to the first plan."""
+    prepared: float = 0.0
+    """Seconds from ``t0`` until the instance and the greedy plan were ready."""
+    build_seconds: float = 0.0
+    """Seconds from ``t0`` until the model was built."""
+    model: cp_model.CpModel | None = None
+    phases: list[tuple[int, ...] | None] = field(default_factory=list)
+    """The phases to search; ``[None]``: nothing to optimise, only whether a plan exists."""
+    solution: list[int] | None = None
+    """The latest complete CP-SAT solution, the hint of the next search."""
+    status_any: object = None
+    """The CP-SAT status of the latest search that answered (None: none did)."""
+
+
 class PlanSolver:
     """Plans one :class:`PlanningInput`: ``solve()`` blocks, ``stop()`` ends it early.
 
@@ -439,7 +463,7 @@ class PlanSolver:
         kept_ids: dict[int, str] = {}
         if self._published:
             held = [
-                (
+                stability_rule.HeldSession(
                     pl.session,
                     instance.sessions[pl.session].activity,
                     pl.position,
@@ -452,7 +476,7 @@ class PlanSolver:
             ]
             members = {pl.session: set(pl.people) for pl in plan}
             for s, i in stability_rule.match_kept(instance, self._published, held).items():
-                pub = self._published[i][0]
+                pub = self._published[i].published
                 kept_ids[s] = pub.id
                 values[4] += stability_rule.KEEP_UNITS + sum(
                     1 for pid in pub.attendees if instance.person_index.get(pid) in members[s]
@@ -600,6 +624,21 @@ class PlanSolver:
 
     def solve(self, on_progress: Callable[[SolveProgress], None] | None = None) -> SolveResult:
         """Greedy plan first (reported at once), then the lexicographic phases."""
+        search = self._begin(on_progress)
+        if self._greedy_phase(search):
+            # No time left to build a model and search it: the greedy plan is the answer
+            # (feasible: nothing is proven).
+            return self._finish(search, search.prepared, status_any=None, searched=False)
+        self._build_search(search)
+        for i, phase in enumerate(search.phases):
+            if self._stop.is_set() or not self._search_phase(search, i, phase):
+                break
+        return self._finish(search, search.build_seconds, search.status_any)
+
+    # -- the phases of a solve ---------------------------------------------------------------
+
+    def _begin(self, on_progress: Callable[[SolveProgress], None] | None) -> _Search:
+        """Start the clock and the deadline; precompute the instance and the greedy plan."""
         self._t0 = t0 = time.monotonic()
         self._on_progress = on_progress
         # The time limit covers everything: precomputation, the model, the search and (with
@@ -613,152 +652,149 @@ class PlanSolver:
         # The greedy plan is the fallback answer: rather than be cut short to make room for
         # a search, it may use the promise's slack (see :func:`promised_seconds`).
         self.prepare(began + promised_seconds(self.options.time_limit) - reserve)
-        # The greedy plan is the first plan, reported before the model is built. Its bound
-        # is the combinatorial one (no level proven yet).
-        best = _Incumbent()
+        return _Search(t0=t0, deadline=deadline)
 
-        first: float | None = None
+    def _greedy_phase(self, search: _Search) -> bool:
+        """Offer the greedy plan, the first plan, reported before the model is built (its
+        bound is the combinatorial one: no level proven yet). Whether it is the answer:
+        too little time is left to build a model and search it."""
+        best = search.best
         if self.hint and self._greedy_ok() and not self._stop.is_set():
             self._offer(best, self.hint, *self.evaluate(self.hint))
-            first = time.monotonic() - t0
+            search.first = time.monotonic() - search.t0
             self._solutions = 1
             self._report(best.values, force=True)
-        prepared = time.monotonic() - t0
-        if best.plan is not None and (
-            time.monotonic() + BUILD_PER_PREPARE * prepared + MIN_SEARCH_SECONDS > deadline
-        ):
-            # No time left to build a model and search it: the greedy plan is the answer
-            # (feasible: nothing is proven).
-            return self._finish(best, t0, prepared, first, status_any=None, searched=False)
-        model = self.build()
-        build_seconds = time.monotonic() - t0
+        search.prepared = prepared = time.monotonic() - search.t0
+        return best.plan is not None and (
+            time.monotonic() + BUILD_PER_PREPARE * prepared + MIN_SEARCH_SECONDS > search.deadline
+        )
+
+    def _build_search(self, search: _Search) -> None:
+        """Build the model, plan the phases and complete the greedy hint (phase 0)."""
+        search.model = model = self.build()
+        search.build_seconds = time.monotonic() - search.t0
         self._phases = self._phase_plan()
-        phases: list[tuple[int, ...] | None] = list(self._phases) or [None]
         # ``None``: nothing to optimise (no opt-ins), only whether a plan exists.
-        solution = self._complete_hint(model, deadline - time.monotonic())
-        _set_hint(model, solution)
+        search.phases = list(self._phases) or [None]
+        search.solution = self._complete_hint(model, search.deadline - time.monotonic())
+        _set_hint(model, search.solution)
 
-        status_any: object = None
-        for i, phase in enumerate(phases):
-            if self._stop.is_set():
-                break
-            prefix_proven = len(self._proven_levels) == sum(len(ph) for ph in self._phases[:i])
-            if (
-                phase is not None
-                and best.plan is not None
-                and all(best.values.get(lv, 0) >= self.level_upper[lv] for lv in phase)
-            ):
-                # Already at the real problem's bound: proven without a search.
-                if prefix_proven:
-                    self._proven_levels.extend(phase)
-                self._constrain(model, phase, self._weighted_sub(best.values, phase))
-                continue
-            remaining = deadline - time.monotonic()
-            if remaining <= 0.05:
-                break
-            left = len(phases) - i
-            budget = (
-                remaining
-                if left == 1
-                else remaining * (FIRST_PHASE_SHARE if i == 0 else 1.0 / left)
-            )
-            phase_start = time.monotonic()
-            phase_end = phase_start + budget
-            probe_seconds = PROBE_SECONDS
-            # Small models: maximise until the search stalls, then ask feasibility questions
-            # from the ceiling down (probes), which CP-SAT often refutes in a second each
-            # where the maximisation would take minutes to close the same units of its bound.
-            # One worker keeps the plain maximisation: a watchdog on the wall clock would
-            # make its plans depend on timing (see "Determinism" above).
-            probing = phase is not None and not self._large() and self.options.workers > 1
-            phase_bound = math.inf
-            proven_here = got = False
-            reached = 0
-            # The best value this phase can still reach: the real problem's bound, lowered
-            # by CP-SAT's bound and by every refuted probe.
-            ceiling = self._weighted_sub(self.level_upper, phase) if phase is not None else 0
-            while True:
-                model.clear_objective()
-                if phase is not None:
-                    model.maximize(self._phase_expr(phase))
-                _set_hint(model, solution)
-                solver = cp_model.CpSolver()
-                self._params(solver, phase_end - time.monotonic())
-                callback = _Progress(self, i, has_objective=phase is not None)
-                stall = (phase_start, STALL_SECONDS) if probing else None
-                status = self._run(solver, model, callback, stall=stall)
-                if first is None and callback.first is not None:
-                    first = callback.first - t0
-                if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-                    status_any = status
-                    got = True
-                    found = self._placements(solver)
-                    self._offer(best, found, *self.evaluate(found))
-                    solution = list(solver.response_proto.solution)
-                    if phase is None:
-                        break
-                    reached = max(reached, int(solver.value(self._phase_expr(phase))))
-                    phase_bound = min(phase_bound, solver.best_objective_bound)
-                    at_bound = all(
-                        int(solver.value(self.level_exprs[lv])) >= self.level_upper[lv]
-                        for lv in phase
-                    )
-                    proven_here = (status == cp_model.OPTIMAL and not self.restricted) or at_bound
-                    if proven_here or not probing:
-                        break
-                elif probing and best.plan is not None and status == cp_model.UNKNOWN:
-                    # A maximisation after a probe can end before its first solution (the
-                    # phase's time ran out inside presolve); the plan in hand still stands
-                    # (it satisfies this phase's model), so go on from it.
-                    assert phase is not None
-                    got = True
-                    reached = max(reached, self._weighted_sub(best.values, phase))
-                else:
-                    if status == cp_model.INFEASIBLE and i == 0:
-                        status_any = status  # no plan exists at all
-                        # The model holds every hard rule, so a greedy plan in hand breaks
-                        # one: never report it.
-                        best.clear()
-                    break
-                if self._stop.is_set() or phase_end - time.monotonic() <= 0.05:
-                    break
-                if math.isfinite(phase_bound):
-                    ceiling = min(ceiling, math.floor(phase_bound + 1e-9))
-                proven_here, last, ceiling = self._probe_down(
-                    model, phase, i, reached, ceiling, solution, phase_end, probe_seconds
-                )
-                phase_bound = min(phase_bound, ceiling)
-                if last is not None:
-                    self._offer(best, last.placements, last.values, last.kept)
-                    solution, reached = last.solution, last.reached
-                probe_seconds *= 2  # back to maximising: the next probes get longer
-                if proven_here or self._stop.is_set() or phase_end - time.monotonic() <= 0.05:
-                    break
-            if not got or phase is None:
-                break
-            if prefix_proven and proven_here:
+    def _search_phase(self, search: _Search, i: int, phase: tuple[int, ...] | None) -> bool:
+        """Optimise phase ``i`` within its share of the time left; whether the next phase
+        follows."""
+        model, best = search.model, search.best
+        assert model is not None
+        prefix_proven = len(self._proven_levels) == sum(len(ph) for ph in self._phases[:i])
+        if (
+            phase is not None
+            and best.plan is not None
+            and all(best.values.get(lv, 0) >= self.level_upper[lv] for lv in phase)
+        ):
+            # Already at the real problem's bound: proven without a search.
+            if prefix_proven:
                 self._proven_levels.extend(phase)
-            elif prefix_proven:
-                # CP-SAT's bound of this phase given the proven levels before it: valid for
-                # the rest of the solve.
-                self._phase_bounds[i] = phase_bound
-            self._constrain(model, phase, reached)
-            self._report(best.values)
-
-        return self._finish(best, t0, build_seconds, first, status_any, deadline=deadline)
+            self._constrain(model, phase, self._weighted_sub(best.values, phase))
+            return True
+        remaining = search.deadline - time.monotonic()
+        if remaining <= 0.05:
+            return False
+        left = len(search.phases) - i
+        budget = (
+            remaining if left == 1 else remaining * (FIRST_PHASE_SHARE if i == 0 else 1.0 / left)
+        )
+        phase_start = time.monotonic()
+        phase_end = phase_start + budget
+        probe_seconds = PROBE_SECONDS
+        # Small models: maximise until the search stalls, then ask feasibility questions
+        # from the ceiling down (probes), which CP-SAT often refutes in a second each
+        # where the maximisation would take minutes to close the same units of its bound.
+        # One worker keeps the plain maximisation: a watchdog on the wall clock would
+        # make its plans depend on timing (see "Determinism" above).
+        probing = phase is not None and not self._large() and self.options.workers > 1
+        phase_bound = math.inf
+        proven_here = got = False
+        reached = 0
+        # The best value this phase can still reach: the real problem's bound, lowered
+        # by CP-SAT's bound and by every refuted probe.
+        ceiling = self._weighted_sub(self.level_upper, phase) if phase is not None else 0
+        while True:
+            model.clear_objective()
+            if phase is not None:
+                model.maximize(self._phase_expr(phase))
+            _set_hint(model, search.solution)
+            solver = cp_model.CpSolver()
+            self._params(solver, phase_end - time.monotonic())
+            callback = _Progress(self, i, has_objective=phase is not None)
+            stall = (phase_start, STALL_SECONDS) if probing else None
+            status = self._run(solver, model, callback, stall=stall)
+            if search.first is None and callback.first is not None:
+                search.first = callback.first - search.t0
+            if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                search.status_any = status
+                got = True
+                found = self._placements(solver)
+                self._offer(best, found, *self.evaluate(found))
+                search.solution = list(solver.response_proto.solution)
+                if phase is None:
+                    break
+                reached = max(reached, int(solver.value(self._phase_expr(phase))))
+                phase_bound = min(phase_bound, solver.best_objective_bound)
+                at_bound = all(
+                    int(solver.value(self.level_exprs[lv])) >= self.level_upper[lv] for lv in phase
+                )
+                proven_here = (status == cp_model.OPTIMAL and not self.restricted) or at_bound
+                if proven_here or not probing:
+                    break
+            elif probing and best.plan is not None and status == cp_model.UNKNOWN:
+                # A maximisation after a probe can end before its first solution (the
+                # phase's time ran out inside presolve); the plan in hand still stands
+                # (it satisfies this phase's model), so go on from it.
+                assert phase is not None
+                got = True
+                reached = max(reached, self._weighted_sub(best.values, phase))
+            else:
+                if status == cp_model.INFEASIBLE and i == 0:
+                    search.status_any = status  # no plan exists at all
+                    # The model holds every hard rule, so a greedy plan in hand breaks
+                    # one: never report it.
+                    best.clear()
+                break
+            if self._stop.is_set() or phase_end - time.monotonic() <= 0.05:
+                break
+            if math.isfinite(phase_bound):
+                ceiling = min(ceiling, math.floor(phase_bound + 1e-9))
+            proven_here, last, ceiling = self._probe_down(
+                model, phase, i, reached, ceiling, search.solution, phase_end, probe_seconds
+            )
+            phase_bound = min(phase_bound, ceiling)
+            if last is not None:
+                self._offer(best, last.placements, last.values, last.kept)
+                search.solution, reached = last.solution, last.reached
+            probe_seconds *= 2  # back to maximising: the next probes get longer
+            if proven_here or self._stop.is_set() or phase_end - time.monotonic() <= 0.05:
+                break
+        if not got or phase is None:
+            return False
+        if prefix_proven and proven_here:
+            self._proven_levels.extend(phase)
+        elif prefix_proven:
+            # CP-SAT's bound of this phase given the proven levels before it: valid for
+            # the rest of the solve.
+            self._phase_bounds[i] = phase_bound
+        self._constrain(model, phase, reached)
+        self._report(best.values)
+        return True
 
     def _finish(
         self,
-        best: _Incumbent,
-        t0: float,
+        search: _Search,
         build_seconds: float,
-        first: float | None,
         status_any: object,
         searched: bool = True,
-        deadline: float | None = None,
     ) -> SolveResult:
         """The result of :meth:`solve` from its best plan (``searched``: the model was built
         and searched, so its proven levels count)."""
+        best, t0 = search.best, search.t0
         stopped = self._stop.is_set()
         if best.plan is not None:
             self.placements = best.plan
@@ -773,7 +809,7 @@ class PlanSolver:
             )
             self._report(best.values, force=True)
         elif status_any == cp_model.INFEASIBLE:
-            left = (deadline if deadline is not None else t0) - time.monotonic()
+            left = (search.deadline if searched else t0) - time.monotonic()
             schedule = self._infeasible(max(1.0, left))
         else:
             schedule = Schedule(
@@ -782,7 +818,7 @@ class PlanSolver:
             )
         schedule.solve_seconds = round(time.monotonic() - t0, 3)
         schedule.generated_at = datetime.now(UTC)
-        return SolveResult(schedule, build_seconds, first, stopped)
+        return SolveResult(schedule, build_seconds, search.first, stopped)
 
     def _offer(
         self, best: _Incumbent, plan: list[Placement], values: dict[int, int], kept: dict[int, str]

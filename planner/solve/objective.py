@@ -40,6 +40,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -137,15 +138,27 @@ def _seat_cap(a: ActivityData, who: list[int]) -> int:
     return min(len(who), len(a.sessions) * per_session)
 
 
+class Arc(NamedTuple):
+    """A person -> activity arc of the bounds' transportation problem."""
+
+    person: int
+    activity: int
+    """Index among the holdable activities."""
+    capacity: int
+    """Units the person may send (their placements in the activity)."""
+    weight: int
+    """Objective units per placement."""
+
+
 def _max_weight_flow(
     n_people: int,
     person_cap: list[int],
-    arcs: list[tuple[int, int, int, int]],
+    arcs: list[Arc],
     activity_cap: list[int],
 ) -> int:
     """Largest total weight of a person -> activity transportation (an exact LP optimum).
 
-    ``arcs`` are ``(person, activity, capacity, weight)``; each person sends at most
+    Over ``arcs``, each person sends at most
     ``person_cap`` units, each activity takes at most ``activity_cap``. A zero-weight
     bypass arc per person makes "max flow at min cost" equal to "max weight".
     """
@@ -177,12 +190,12 @@ def _max_weight_flow(
 
 def _yes_flow(instance: Instance, units: list[int]) -> int:
     """Level 1's transportation bound with ``units[p]`` per person (see :func:`level_bounds`)."""
-    arcs: list[tuple[int, int, int, int]] = []
+    arcs: list[Arc] = []
     caps: list[int] = []
     for j, a in enumerate(a for a in instance.activities if _holdable(a)):
         yes = [p for p in a.eligible if a.answers.get(p) is Answer.yes and len(a.avail[p])]
         caps.append(_seat_cap(a, yes))
-        arcs.extend((p, j, 1, units[p]) for p in yes)
+        arcs.extend(Arc(p, j, 1, units[p]) for p in yes)
     n = len(instance.people)
     return _max_weight_flow(n, [1] * n, arcs, caps)
 
@@ -256,7 +269,8 @@ def level_bounds(instance: Instance) -> dict[int, int]:
 
     # Level 2.
     weeks = len(instance.grid.weeks)
-    arcs, caps = [], []
+    arcs: list[Arc] = []
+    caps: list[int] = []
     shortest: dict[int, int] = {}
     # Days on which each person could attend something (people × team-zone days), filled
     # per activity in one scatter rather than a set per person (issue 17: 22 M Python
@@ -273,7 +287,7 @@ def level_bounds(instance: Instance) -> dict[int, int]:
             if ans not in (Answer.yes, Answer.maybe) or not len(a.avail[p]):
                 continue
             w = YES_UNITS if ans is Answer.yes else MAYBE_UNITS
-            arcs.append((p, j, len(a.sessions) if p in req else 1, w))
+            arcs.append(Arc(p, j, len(a.sessions) if p in req else 1, w))
             dur = a.activity.duration_minutes
             shortest[p] = min(shortest.get(p, dur), dur)
             rows.append(p)
@@ -300,9 +314,9 @@ def level_bounds(instance: Instance) -> dict[int, int]:
             level3 += len(a.sessions) * min(a.max_size, depts)
     bounds[3] = level3
     bounds[4] = sum(
-        KEEP_UNITS + sum(1 for pid in pub.attendees if pid in instance.person_index)
-        for pub, a, _k, _venue in keepable(instance)
-        if _holdable(a)
+        KEEP_UNITS + sum(1 for pid in k.published.attendees if pid in instance.person_index)
+        for k in keepable(instance)
+        if _holdable(k.activity)
     )
     return bounds
 

@@ -4,7 +4,9 @@ CP-SAT releases the GIL while it searches, but building the model, the greedy pl
 explanations and the independent check are Python and hold it for seconds at 2,000 people;
 in a thread next to a terminal UI that shows as keypresses that take hundreds of
 milliseconds. A child process keeps that work off the caller's interpreter. The interface is
-PlanSolver's: ``solve(on_progress)`` and a thread-safe ``stop()``.
+PlanSolver's: ``solve(on_progress)`` and a thread-safe ``stop()``; the child plans
+through :class:`~planner.solve.pipeline.RoundPlanner`, so the result is a
+:class:`~planner.solve.pipeline.PlannedRound`, already explained and checked.
 """
 
 from __future__ import annotations
@@ -14,26 +16,15 @@ import queue as queue_module
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 from planner.domain.errors import PlannerError
 from planner.domain.planning import PlanningInput
-from planner.domain.schedule import Schedule
-from planner.solve.engine import PlanSolver, SolveOptions, SolveProgress, check_seconds
+from planner.solve.engine import SolveOptions, SolveProgress
+from planner.solve.pipeline import PlannedRound, RoundPlanner
 
 _POLL_SECONDS = 0.2
-
-
-@dataclass
-class CheckedResult:
-    """A plan made in the child: already explained (``annotate``) and checked (``verify``)."""
-
-    schedule: Schedule
-    build_seconds: float
-    first_solution_seconds: float | None
-    stopped: bool
-    violations: list[str] = field(default_factory=list)
 
 
 def prepare() -> None:
@@ -48,7 +39,8 @@ def prepare() -> None:
 
 
 class ProcessSolver:
-    """Solve, explain and check ``problem`` in a spawned child process."""
+    """Solve, explain and check ``problem`` (:mod:`planner.solve.pipeline`) in a spawned
+    child process."""
 
     def __init__(self, problem: PlanningInput, options: SolveOptions | None = None) -> None:
         self.problem = problem
@@ -62,7 +54,7 @@ class ProcessSolver:
         if self._child_stop is not None:
             self._child_stop.value = 1
 
-    def solve(self, on_progress: Callable[[SolveProgress], None] | None = None) -> CheckedResult:
+    def solve(self, on_progress: Callable[[SolveProgress], None] | None = None) -> PlannedRound:
         context = multiprocessing.get_context("spawn")
         messages: Any = context.Queue()
         # A shared byte, not a multiprocessing Event: an Event's set() blocks for ever when the
@@ -98,7 +90,7 @@ class ProcessSolver:
                     if on_progress is not None:
                         on_progress(payload)
                 elif kind == "done":
-                    result: CheckedResult = payload
+                    result: PlannedRound = payload
                     return result
                 else:
                     raise PlannerError(f"the solver failed: {payload}")
@@ -115,40 +107,21 @@ class ProcessSolver:
 def _child(problem: PlanningInput, options: SolveOptions, messages: Any, stop: Any) -> None:
     """Runs in the child process: every outcome goes back through ``messages``."""
     try:
-        from planner.solve.explain import annotate
-        from planner.solve.verify import verify
-
-        began = time.monotonic() if options.started is None else options.started
-        solver = PlanSolver(problem, options)
+        planner = RoundPlanner(problem, options)
         done = threading.Event()
 
         def watch() -> None:
             while not done.wait(_POLL_SECONDS):
                 if stop.value:
-                    solver.stop()
+                    planner.stop()
                     return
 
         watcher = threading.Thread(target=watch, daemon=True)
         watcher.start()
         try:
-            result = solver.solve(lambda p: messages.put(("progress", p)))
+            result = planner.run(lambda p: messages.put(("progress", p)))
         finally:
             done.set()
-        # Explanations until the check's share of the time limit (see ``reserve_checks``).
-        until = began + options.time_limit - check_seconds(problem) / 2
-        schedule = annotate(problem, result.schedule, deadline=until)
-        violations = [v.render() for v in verify(problem, schedule)]
-        messages.put(
-            (
-                "done",
-                CheckedResult(
-                    schedule=schedule,
-                    build_seconds=result.build_seconds,
-                    first_solution_seconds=result.first_solution_seconds,
-                    stopped=result.stopped,
-                    violations=violations,
-                ),
-            )
-        )
+        messages.put(("done", result))
     except Exception as exc:  # reported to the parent, which raises PlannerError
         messages.put(("error", f"{type(exc).__name__}: {exc}"))

@@ -756,21 +756,18 @@ class PlannerApp(App[int]):
         finally:
             self._solver = None
         self.post_message(SolvePhase("checking"))
-        from planner.solve.process import CheckedResult  # the engine loads on first solve
+        from planner.solve.pipeline import PlannedRound, finish_round
 
-        schedule: Schedule = result.schedule
-        if isinstance(result, CheckedResult):
-            # Explained and checked in the solver's own process already.
-            rendered: list[str] = result.violations
-        else:
-            from planner.solve.explain import annotate
-            from planner.solve.verify import verify
-
-            schedule = annotate(problem, schedule)
-            rendered = [v.render() for v in verify(problem, schedule)] if self.check_plans else []
-        if rendered and self.check_plans:
-            # A bug, never a user mistake: do not keep a plan that breaks a rule.
-            raise PlannerError("the plan failed the independent check: " + "; ".join(rendered[:3]))
+        # The default solver plans the whole round in its own process (explained and
+        # checked); any other solver's result goes through the same last steps here.
+        planned = (
+            result
+            if isinstance(result, PlannedRound)
+            else finish_round(problem, result, check=self.check_plans)
+        )
+        if self.check_plans:
+            planned.refuse_if_broken()  # a bug, never a user mistake: never kept
+        schedule: Schedule = planned.schedule
         if schedule.generated_at is None:
             schedule = schedule.model_copy(update={"generated_at": self.now()})
         self.post_message(SolvePhase("saving"))

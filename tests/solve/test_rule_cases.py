@@ -21,8 +21,10 @@ from typing import Any
 
 import pytest
 
+from planner.domain.planning import PlanningInput
 from planner.domain.schedule import PlanStatus, Schedule
 from planner.solve import PlanSolver, SolveOptions
+from planner.solve.instance import build_instance
 from planner.solve.ledger import HARD_RULES
 from planner.solve.verify import verify
 from tests.factories import activity, person, planning_input, scenario_data
@@ -59,11 +61,35 @@ def with_r(r: dict[str, Any], *activities: dict[str, Any], **sections: Any) -> d
 Case = Callable[[bool], dict[str, Any]]
 """``case(ok)``: the scenario just inside the rule (``ok``) or just outside it."""
 
+DECLINED = "declined"
+"""A case's (person, activity) pairs declined by RSVP: they go to the planning input (the
+workspace's record of replies), not the scenario."""
+
+
+def problem_of(data: dict[str, Any]) -> PlanningInput:
+    data = dict(data)
+    declined = frozenset(tuple(pair) for pair in data.pop(DECLINED, ()))
+    return planning_input(data, declined=declined)
+
 
 def opted_out(ok: bool) -> dict[str, Any]:
     prefs = yes(("p0", "m"))
     prefs["p1"] = {"m": "maybe" if ok else "no"}
     return scenario_data([person("p0"), person("p1", "Billing")], [held()], prefs, team=TUE)
+
+
+def opted_out_required(ok: bool) -> dict[str, Any]:
+    # A required person who said no is not placed (and the session cannot be held).
+    data = with_r(person("r"), held(), team=TUE)
+    data["preferences"]["r"] = {"m": "maybe" if ok else "no"}
+    return data
+
+
+def opted_out_declined(ok: bool) -> dict[str, Any]:
+    # Said yes in the poll, then declined the invitation: never placed there again.
+    data = scenario_data([person("p0"), person("p1", "Billing")], [held()], {}, team=TUE)
+    data["preferences"] = yes(("p0", "m"), ("p1", "m"))
+    return {**data, DECLINED: [] if ok else [("p1", "m")]}
 
 
 def time_off(ok: bool) -> dict[str, Any]:
@@ -109,6 +135,14 @@ def capacity(ok: bool) -> dict[str, Any]:
     people = [person("p0"), person("p1", "Billing"), person("p2", "Sales")]
     prefs = yes(*((p["id"], "m") for p in people[: 3 if ok else 2]))
     return scenario_data(people, [held(min_participants=3)], prefs, team=TUE)
+
+
+def capacity_max(ok: bool) -> dict[str, Any]:
+    # Two required Support people and a second department make three: one seat too many.
+    people = [person("r1"), person("r2"), person("p1", "Billing")]
+    act = held(min_participants=2, max_participants=3 if ok else 2, min_departments=2)
+    act["required"] = ["r1", "r2"]
+    return scenario_data(people, [act], yes(("p1", "m")), team=TUE)
 
 
 def coverage_floor(ok: bool) -> dict[str, Any]:
@@ -305,7 +339,7 @@ def venue_capacity_chosen(ok: bool) -> dict[str, Any]:
 
 
 CASES: dict[str, tuple[Case, ...]] = {
-    "opted_out": (opted_out,),
+    "opted_out": (opted_out, opted_out_required, opted_out_declined),
     "time_off": (time_off,),
     "busy": (busy,),
     "working_hours": (working_hours,),
@@ -313,7 +347,7 @@ CASES: dict[str, tuple[Case, ...]] = {
     "weekly_minutes_cap": (weekly_minutes_cap, weekly_minutes_cap_short),
     "daily_cap": (daily_cap, daily_cap_zero),
     "overlap": (overlap,),
-    "capacity": (capacity, capacity_shared),
+    "capacity": (capacity, capacity_shared, capacity_max),
     "coverage_floor": (coverage_floor, coverage_floor_away),
     "min_notice": (min_notice,),
     "protected_window": (protected_window,),
@@ -345,7 +379,7 @@ class Solved:
 def solve(
     case: Case, ok: bool, disabled: frozenset[str] = frozenset(), cuts: bool = True
 ) -> Solved:
-    problem = planning_input(case(ok))
+    problem = problem_of(case(ok))
     solver = PlanSolver(problem, ONE)
     solver.disabled_rules = disabled
     solver.bound_cuts = cuts
@@ -381,3 +415,83 @@ def test_mutation_gate(rule: str, case: Case) -> None:
     got = solve(case, ok=False, disabled=frozenset({rule}))
     assert got.schedule.status in (PlanStatus.optimal, PlanStatus.feasible)
     assert rule in got.broken
+
+
+# -- static bans: rules decided when the instance is built (a start no session may take, a
+# person who may not attend) rule the infeasible case out before any model exists. The
+# model repeats some of them (a zero cap is also a cap constraint, a busy venue also a
+# venue clause), so a deleted ban would go unseen by the solving tests above.
+
+STATIC: dict[str, tuple[Case, ...]] = {
+    "opted_out": (opted_out_required, opted_out_declined),
+    "time_off": (time_off,),
+    "busy": (busy,),
+    "working_hours": (working_hours,),
+    "weekly_events_cap": (weekly_events_cap_zero,),
+    "weekly_minutes_cap": (weekly_minutes_cap_short,),
+    "daily_cap": (daily_cap_zero,),
+    "capacity": (capacity,),
+    "min_notice": (min_notice,),
+    "protected_window": (protected_window,),
+    "activity_window": (activity_window,),
+    "needs_unmet": (needs_unmet,),
+    "department_mix": (department_mix,),
+    "required_attendee": (required_attendee,),
+    "venue_conflict": (venue_conflict,),
+    "horizon": (horizon,),
+}
+"""Per rule id, its cases whose infeasibility is static."""
+
+STATIC_IDS = [(rule, case) for rule, cases in STATIC.items() for case in cases]
+
+
+def can_hold(data: dict[str, Any], disabled: frozenset[str] = frozenset()) -> bool:
+    """Whether, by the instance alone, every ``must_hold`` activity has a candidate start
+    (a required person who may not attend leaves none, nor does a start too few can make)."""
+    instance = build_instance(problem_of(data), disabled)
+    return all(len(a.candidates) > 0 for a in instance.activities if a.activity.must_hold)
+
+
+@pytest.mark.parametrize(("rule", "case"), STATIC_IDS, ids=case_id)
+def test_static_ban(rule: str, case: Case) -> None:
+    """The rule's ban alone keeps the infeasible case from being held, and only it."""
+    assert can_hold(case(True))
+    assert not can_hold(case(False))
+    assert can_hold(case(False), disabled=frozenset({rule}))
+
+
+def pairing_alone(ok: bool) -> dict[str, Any]:
+    people = [person("p0"), person("p1", "Billing")][: 2 if ok else 1]
+    act = activity("coffee", kind="pairing", min_participants=1, max_participants=3, sessions=1)
+    return scenario_data(people, [act], yes(*((p["id"], "coffee") for p in people)), team=TUE)
+
+
+def test_a_pairing_group_never_leaves_one_alone() -> None:
+    """``capacity`` of a pairing: a group holds two people at least, even with a minimum of
+    one; the model places nobody alone, and the checker rejects a group of one."""
+    pair = solve(pairing_alone, ok=True)
+    assert [len(s.attendees) for s in pair.schedule.sessions] == [2] and pair.broken == set()
+    alone = solve(pairing_alone, ok=False)
+    assert alone.schedule.status is PlanStatus.optimal
+    assert alone.schedule.sessions == [] and alone.broken == set()
+    group = pair.schedule.sessions[0]
+    one = pair.schedule.model_copy(
+        update={"sessions": [group.model_copy(update={"attendees": group.attendees[:1]})]}
+    )
+    assert {v.rule for v in verify(problem_of(pairing_alone(True)), one)} == {"capacity"}
+
+
+def test_a_session_lies_within_one_day() -> None:
+    """No candidate start runs a session past midnight (team zone), even for people who
+    may meet at any hour: caps and the overlap constraints count a session on its day."""
+    people = [person("p0", after_hours=True), person("p1", "Billing", after_hours=True)]
+    act = activity("late", after_hours=True, duration_minutes=120, min_participants=2)
+    data = scenario_data(people, [act], yes(("p0", "late"), ("p1", "late")), team=TWO_DAYS)
+    instance = build_instance(problem_of(data))
+    grid, a = instance.grid, instance.activities[0]
+    assert len(a.candidates) > 0
+    last = a.candidates + a.duration - 1
+    assert (grid.day[a.candidates] == grid.day[last]).all()
+    # the first day's latest start is the last that ends by midnight
+    first_day = a.candidates[grid.day[a.candidates] == 0]
+    assert int(grid.start[first_day].max()) + 120 == int(grid.start[grid.day == 1].min())

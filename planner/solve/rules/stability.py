@@ -10,6 +10,7 @@ is held at the same start and venue, and the plan then reuses its id. Kept sessi
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import NamedTuple
 
 from ortools.graph.python import linear_sum_assignment
 from ortools.sat.python import cp_model
@@ -20,8 +21,29 @@ from planner.solve.variables import Term, Vars
 
 KEEP_UNITS = 5
 
-Keepable = tuple[PlannedSession, ActivityData, int, int | None]
-"""(published session, its activity, candidate index of its start, venue index or None)."""
+
+class Keepable(NamedTuple):
+    """A published session the plan could keep."""
+
+    published: PlannedSession
+    activity: ActivityData
+    position: int
+    """Candidate index of its start in ``activity.candidates``."""
+    venue: int | None
+    """Its venue's index, or None when the activity has no venues."""
+
+
+class HeldSession(NamedTuple):
+    """A session of a plan, as :func:`match_kept` compares it with the published ones."""
+
+    session: int
+    activity: int
+    """Activity index."""
+    position: int
+    """Candidate index of its start."""
+    venue: int | None
+    """The chosen venue's index, or None when the activity has no venues."""
+    people: set[int]
 
 
 def keepable(instance: Instance) -> list[Keepable]:
@@ -42,7 +64,7 @@ def keepable(instance: Instance) -> list[Keepable]:
         venue = instance.venue_index.get(pub.venue) if pub.venue else None
         if a.venues and venue not in a.venues:
             continue
-        out.append((pub, a, where[0], venue if a.venues else None))
+        out.append(Keepable(pub, a, where[0], venue if a.venues else None))
     return out
 
 
@@ -84,13 +106,12 @@ def build(instance: Instance, model: cp_model.CpModel, vars: Vars) -> list[Term]
 def match_kept(
     instance: Instance,
     published: list[Keepable],
-    held: list[tuple[int, int, int, int | None, set[int]]],
+    held: list[HeldSession],
 ) -> dict[int, int]:
     """Which published session each held session keeps: plan session -> index into
     ``published``.
 
-    ``held`` are the plan's sessions as (session, activity index, candidate index, venue,
-    attendees). A published session is kept by a session of its activity at its start and
+    ``held`` are the plan's sessions. A published session is kept by a session of its activity at its start and
     venue; among several such pairs (pairing groups published at one time), the matching
     that keeps the most published attendees together, so ids follow people, not the
     solver's session order.
@@ -98,11 +119,11 @@ def match_kept(
     groups: dict[tuple[int, int, int | None], tuple[list[int], list[int]]] = defaultdict(
         lambda: ([], [])
     )
-    for i, (_pub, a, k, venue) in enumerate(published):
-        groups[a.index, k, venue][0].append(i)
-    for j, (_s, act, k, venue, _people) in enumerate(held):
-        if (act, k, venue) in groups:
-            groups[act, k, venue][1].append(j)
+    for i, pub in enumerate(published):
+        groups[pub.activity.index, pub.position, pub.venue][0].append(i)
+    for j, h in enumerate(held):
+        if (h.activity, h.position, h.venue) in groups:
+            groups[h.activity, h.position, h.venue][1].append(j)
     kept: dict[int, int] = {}
     for pubs, plans in groups.values():
         if not plans:
@@ -113,10 +134,10 @@ def match_kept(
             for j in range(n):
                 weight = 0
                 if i < len(pubs) and j < len(plans):
-                    people = held[plans[j]][4]
+                    people = held[plans[j]].people
                     weight = KEEP_UNITS + sum(
                         1
-                        for pid in published[pubs[i]][0].attendees
+                        for pid in published[pubs[i]].published.attendees
                         if instance.person_index.get(pid) in people
                     )
                 assignment.add_arc_with_cost(i, j, -weight)
@@ -124,5 +145,5 @@ def match_kept(
         for i in range(len(pubs)):
             j = assignment.right_mate(i)
             if j < len(plans):
-                kept[held[plans[j]][0]] = pubs[i]
+                kept[held[plans[j]].session] = pubs[i]
     return kept

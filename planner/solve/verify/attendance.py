@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
+from planner.domain.models import Kind
 from planner.solve.verify.core import (
     Facts,
     Focus,
@@ -68,14 +69,14 @@ def rule_needs_unmet(
 
 
 def rule_capacity(facts: Facts, plan: PlanView, focus: Focus | None = None) -> Iterator[Violation]:
-    """A held session has min..max participants (required people included)."""
+    """A held session has min..max participants (required people included); a pairing
+    group never leaves one person alone (at least two, whatever its minimum)."""
     for s in _checked_sessions(facts, plan, focus):
         a = facts.activities[s.activity]
         n = len(set(s.attendees))
-        if n < a.min_participants:
-            yield Violation(
-                "capacity", f"{s.id} has {n} attendees; at least {a.min_participants} needed", s.id
-            )
+        least = max(2, a.min_participants) if a.kind is Kind.pairing else a.min_participants
+        if n < least:
+            yield Violation("capacity", f"{s.id} has {n} attendees; at least {least} needed", s.id)
         elif n > a.max_participants:
             yield Violation(
                 "capacity", f"{s.id} has {n} attendees; at most {a.max_participants} allowed", s.id
