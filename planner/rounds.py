@@ -16,7 +16,9 @@ What a closed round keeps (``RoundRow.data``), all of it about people who took p
 * ``pairs``: every pair of attendees of each held pairing group (``history.pairs``);
 * ``missed_out``: who said ``yes`` to something and attended nothing;
 * ``queue_margin``: per queue, the fewest members on duty beyond ``min_on_duty`` at any
-  moment of a held session (the report's ``min_queue_margin``).
+  moment of a held session (the report's ``min_queue_margin``);
+* ``cancelled_sessions``: sessions cancelled during the round (id, activity, start, end), so
+  a late RSVP to one is recognised as ours after closing.
 """
 
 from __future__ import annotations
@@ -276,6 +278,10 @@ def _declined_sessions(ws: Workspace) -> set[tuple[str, str]]:
 # ------------------------------------------------------------------------------ closing
 
 
+HEADER_WORDS = {"person", "session", "id", "person_id", "session_id", "name", "email", "activity"}
+"""Words that mark line 1 of an ``--absent`` file as a header (a wrong one is refused)."""
+
+
 def read_absent(path: Path) -> list[tuple[str, str, int]]:
     """``--absent FILE.csv``: rows of ``person,session`` (an optional header row of exactly
     those names); returns (person, session, line)."""
@@ -299,15 +305,37 @@ def read_absent(path: Path) -> list[tuple[str, str, int]]:
         raise InputError.single(source, f"not a readable CSV file ({exc})") from None
     rows: list[tuple[str, str, int]] = []
     problems: list[Problem] = []
+    seen: dict[tuple[str, str], int] = {}
     for line, record in enumerate(records, start=1):
         cells = [c.strip() for c in record]
         if not any(cells):
             continue
-        if line == 1 and [c.lower() for c in cells] == ["person", "session"]:
+        lowered = [c.lower() for c in cells]
+        if line == 1 and lowered == ["person", "session"]:
+            continue
+        if line == 1 and set(lowered) & HEADER_WORDS:
+            problems.append(
+                Problem(
+                    source,
+                    "line 1",
+                    f"the header {','.join(cells)!r} should be 'person,session' (in that order)",
+                )
+            )
             continue
         if len(cells) != 2 or not all(cells):
             problems.append(Problem(source, f"line {line}", "expected two columns: person,session"))
             continue
+        key = (cells[0], cells[1])
+        if key in seen:
+            problems.append(
+                Problem(
+                    source,
+                    f"line {line}",
+                    f"{cells[0]},{cells[1]} is listed twice (first on line {seen[key]})",
+                )
+            )
+            continue
+        seen[key] = line
         rows.append((cells[0], cells[1], line))
     if problems:
         raise InputError(problems)
@@ -399,6 +427,20 @@ def _closing(
         absent={(p, s) for p, s, _ in absent_rows},
         held_before=now,
     )
+    # Sessions cancelled during the round: a late reply to one is recognised (and told
+    # apart from a stranger's UID) after closing; times and activity only, nobody's names.
+    from planner.store.invites import published_rows
+
+    data["cancelled_sessions"] = [
+        {
+            "id": r.session_id,
+            "activity": r.session.activity,
+            "start": r.session.start.isoformat(),
+            "end": r.session.end.isoformat(),
+        }
+        for r in sorted(published_rows(ws).values(), key=lambda r: r.session_id)
+        if r.cancelled
+    ]
     return row, problem, data
 
 
