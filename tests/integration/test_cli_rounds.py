@@ -650,3 +650,34 @@ def test_exported_scenario_plans_the_same_next_round_in_a_fresh_workspace(
     assert [(s["id"], s["start"]) for s in one["sessions"]] == [
         (s["id"], s["start"]) for s in two["sessions"]
     ]
+
+
+def test_a_late_reply_to_a_cancelled_session_of_a_closed_round_says_so(
+    published: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A session cancelled by a re-plan, then the round closed: a reply to its invite is
+    still recognised as round 1's (cancelled), not as a stranger's UID."""
+    from planner.calendar.publish import publish_plan
+
+    ws = str(published)
+    with Workspace.open(published, create=False) as w:
+        sessions = sorted(w.published_sessions(), key=lambda s: s.id)
+        gone, kept = sessions[0], sessions[1:]
+        plan = w.latest_plan()
+        assert plan is not None
+        now = datetime.fromisoformat(NOW1)
+        replan = plan.model_copy(update={"sessions": kept})
+        publish_plan(w.planning_input(now), replan, tmp_path / "out1b", workspace=w, now=now)
+        w.save_plan(replan, published=True)
+    someone = gone.attendees[0]
+    reply = _decline(
+        tmp_path / "out1" / "invites" / f"{someone}.ics",
+        f"{someone}@example.com",
+        tmp_path / "late.ics",
+    )
+    assert run(capsys, "round", "close", "--workspace", ws, "--now", CLOSE1)[0] == 0
+    before = _state(published)
+    code, stdout, stderr = run(capsys, "import", str(reply), "--workspace", ws)
+    assert code == 0, stderr
+    assert "a reply to round 1's Coffee " in stdout and "(cancelled), which is closed" in stdout
+    assert _state(published) == before
