@@ -358,7 +358,8 @@ class Workspace:
     def _load_scenario(self, conn: Connection) -> Scenario:
         data = self._scenario_data(conn)
         try:  # stored data passed the full check on the way in: skip its typo pre-scan
-            return Scenario.model_validate(data, context={"catalogue": default_catalogue()})
+            context = {"catalogue": default_catalogue(), "stored": True}
+            return Scenario.model_validate(data, context=context)
         except ValidationError:
             return validate_scenario(data, self.location)  # the file-style messages
 
