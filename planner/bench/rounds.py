@@ -3,17 +3,20 @@
 Targets (issue 13): ``round close`` at L (2,000 people, one published round) within 2 s;
 ``report`` over 12 closed rounds at L within 3 s and 500 MB.
 
-The workspace is a real SQLite file in a temporary folder, built through the real code
-paths: the bench organisation (:mod:`planner.bench.orgs`) is imported, round 1 is planned
-with the greedy baseline (seeded, deterministic) and published (the publication the
-workspace records: sessions, UIDs, what each person was sent), then closed; rounds 2..N are
-opened with ``round new`` on the next fortnight, given a synthesised plan (round 1's
-sessions a fortnight later, each activity's attendees reshuffled between its sessions, so
-the pairs differ), published and closed the same way.
+The workspace is a real SQLite file in a temporary folder: the bench organisation
+(:mod:`planner.bench.orgs`) is imported, round 1 is planned with the greedy baseline
+(seeded, deterministic) and its publication recorded (published sessions, a REQUEST row per
+attendee, the plan marked published; no .ics files are written and the UIDs are the
+bench's own: neither closing nor the report reads them), then closed with
+``planner round close``. Rounds 2..N are opened with ``planner round new`` on the next
+fortnight, given a synthesised plan (round 1's sessions a fortnight later, each activity's
+attendees reshuffled between its sessions, so the pairs differ), recorded the same way and
+closed with ``planner round close``.
 
-Each command runs as ``planner.cli.main([...])`` in a fresh child interpreter; the table
-shows the command's own time (after the imports), the whole process's time, and its peak
-memory (``ru_maxrss``: interpreter and libraries included, what a user's machine sees).
+Each command runs as ``planner.cli.main([...])`` in a fresh child interpreter. The table
+shows the command's own time (from ``main`` on, its lazy imports included: only the
+interpreter's start and ``import planner.cli`` are left out), the whole child process's
+time, and its peak memory (``ru_maxrss``: interpreter and libraries included).
 """
 
 from __future__ import annotations

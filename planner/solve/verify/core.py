@@ -222,9 +222,10 @@ class Facts:
                 self._service[qid] = Ranges(spans)
             else:
                 members = self.queue_members.get(qid, [])
+                # Members with the same zone and hours share one Ranges: each counted once.
+                shared = {id(w): w for w in (self.working(m) for m in members)}
                 spans = []
-                for m in members:
-                    w = self.working(m)
+                for w in shared.values():
                     spans.extend(zip(w.starts, w.ends, strict=True))
                 self._service[qid] = Ranges(spans)
         return self._service[qid]
