@@ -566,6 +566,15 @@ def cmd_bench(args: argparse.Namespace) -> int:
         if len(results) > 1:
             out_table(meetings_table(results))
         return EXIT_OK
+    if args.rounds_timing:
+        from planner.bench.rounds import run_rounds_timing, timing_table
+
+        size = args.sizes.strip().upper() if args.sizes != "S,M,L" else "L"
+        if size not in {"S", "M", "L", "XL"}:
+            raise InputError.single("--sizes", f"{args.sizes!r}: give one size (S, M, L or XL)")
+        timing = run_rounds_timing(size, args.rounds or 12, seed=args.seed, progress=err)  # type: ignore[arg-type]
+        out_table(timing_table(timing))
+        return EXIT_OK
     if args.rounds:
         from planner.rounds import simulate
 
@@ -824,6 +833,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--rounds",
         type=_count,
         help="run one size's coffee pairing (default M) as N rounds with their history",
+    )
+    p.add_argument(
+        "--rounds-timing",
+        action="store_true",
+        help="time 'round close' and 'report' on one size (default L) over --rounds (12) rounds",
     )
     solver_opts(p, 60.0, "seconds for --meetings (default %(default)s)")
     p = add("demo", cmd_demo, "open the TUI on the demo workspace (created on first run)")

@@ -26,6 +26,7 @@ import csv
 import html
 import io
 import json
+from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from itertools import combinations
@@ -33,6 +34,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from planner.domain.errors import InputError
+from planner.domain.models import Policy, Team
 from planner.files import refuse_target, write_private
 from planner.rounds import live_facts
 from planner.store import Workspace
@@ -52,6 +54,26 @@ FIGURES = (
 )
 
 
+def team_and_policy(ws: Workspace) -> tuple[Team, Policy]:
+    """The two small documents the report needs, without loading (and validating) every
+    person and activity of the scenario: at L that alone took longer than the report."""
+    from sqlalchemy import select
+
+    from planner.store import schema as t
+
+    with ws.read() as conn:
+        docs = dict(
+            conn.execute(
+                select(t.documents.c.name, t.documents.c.data).where(
+                    t.documents.c.name.in_(("team", "policy"))
+                )
+            ).all()
+        )
+    if "team" not in docs:
+        return ws.load_scenario().team, Policy()  # raises the workspace's own message
+    return Team.model_validate(docs["team"]), Policy.model_validate(docs.get("policy") or {})
+
+
 def _pairs(data: dict[str, Any]) -> set[tuple[str, str]]:
     out: set[tuple[str, str]] = set()
     for s in data.get("sessions", []):
@@ -65,8 +87,8 @@ def build_report(
 ) -> dict[str, Any]:
     """The report as SPEC §5's JSON; ``rounds`` keeps the last N rounds."""
     now = now or datetime.now(UTC)
-    scenario = ws.load_scenario()
-    k = scenario.policy.report_min_count
+    team, policy = team_and_policy(ws)
+    k = policy.report_min_count
 
     def sup(n: int) -> int | None:
         return None if 0 < n < k else n
@@ -96,23 +118,26 @@ def build_report(
         attended_activity = {(p, s["activity"]) for s in held for p in s["attended"]}
         opted = data.get("opted_in", {})
         yes = [(p, a) for p, acts in opted.items() for a in acts]
-        new_cross = [p for p in pairs if p not in met_before and dept.get(p[0]) != dept.get(p[1])]
-        repeats = [p for p in pairs if p in met_before]
+        # Set operations and one count per department pair: at L, 12 rounds hold a few
+        # hundred thousand pairs, and a Python step per pair and figure added up.
+        new_cross = [p for p in pairs - met_before if dept.get(p[0]) != dept.get(p[1])]
+        repeats = pairs & met_before
         met_before |= pairs
         if number < first:
             continue
         n = len(departments)
         matrix = [[0] * n for _ in range(n)]
-        for a, b in pairs:
-            if dept.get(a) in index and dept.get(b) in index:
-                i, j = index[dept[a]], index[dept[b]]
-                matrix[i][j] += 1
-                if i != j:
-                    matrix[j][i] += 1
+        at = {p: index[d] for p, d in dept.items() if d in index}
+        for (i, j), count in Counter(
+            (at[a], at[b]) for a, b in pairs if a in at and b in at
+        ).items():
+            matrix[i][j] += count
+            if i != j:
+                matrix[j][i] += count
         if row.horizon is not None:
             horizon = {"start": row.horizon[0].isoformat(), "end": row.horizon[1].isoformat()}
         else:
-            h = scenario.team.horizon
+            h = team.horizon
             horizon = {"start": h.start.isoformat(), "end": h.end.isoformat()}
         state = (
             "closed"
@@ -416,5 +441,5 @@ def write_report(
         raise InputError.single("--format", f"{fmt!r}: give one of {', '.join(FORMATS)}")
     refuse_target(out, workspace=ws.location)  # before the report is computed
     report = build_report(ws, rounds=rounds, now=now)
-    title = ws.load_scenario().team.name
+    title = team_and_policy(ws)[0].name
     return write_private(out, render(report, fmt, title=title), workspace=ws.location)  # type: ignore[arg-type]

@@ -16,7 +16,9 @@ What a closed round keeps (``RoundRow.data``), all of it about people who took p
 * ``pairs``: every pair of attendees of each held pairing group (``history.pairs``);
 * ``missed_out``: who said ``yes`` to something and attended nothing;
 * ``queue_margin``: per queue, the fewest members on duty beyond ``min_on_duty`` at any
-  moment of a held session (the report's ``min_queue_margin``).
+  moment of a held session (the report's ``min_queue_margin``);
+* ``cancelled_sessions``: sessions cancelled during the round (id, activity, start, end), so
+  a late RSVP to one is recognised as ours after closing.
 """
 
 from __future__ import annotations
@@ -162,7 +164,12 @@ def round_facts(
 
 def queue_margins(problem: PlanningInput, sessions: Sequence[PlannedSession]) -> dict[str, int]:
     """Per queue with a member at a session: the fewest members on duty beyond
-    ``min_on_duty`` at any moment of those sessions inside service hours (0: just covered)."""
+    ``min_on_duty`` at any moment of those sessions inside service hours (0: just covered).
+
+    Only the moments inside a session can be the fewest, and at those only the members at
+    that session or at one overlapping it are away: each session looks at those alone
+    (at L, 2,000 people, the whole-queue scan per session was most of ``round close``).
+    """
     from bisect import bisect_left, bisect_right
     from itertools import pairwise
 
@@ -171,30 +178,37 @@ def queue_margins(problem: PlanningInput, sessions: Sequence[PlannedSession]) ->
     facts = Facts(problem)
     margins: dict[str, int] = {}
     for queue in problem.scenario.queues:
-        members = facts.queue_members.get(queue.id, [])
-        mine = [s for s in sessions if set(s.attendees) & set(members)]
+        members = set(facts.queue_members.get(queue.id, []))
+        mine = sorted(
+            (s for s in sessions if members.intersection(s.attendees)), key=lambda s: s.start
+        )
         if not mine:
             continue
         service = facts.service_hours(queue.id)
         steps, counts = facts.on_duty_steps(queue.id)
-        at_event = {
-            m: Ranges([(s.start, s.end) for s in mine if m in s.attendees])
-            for m in members
-            if any(m in s.attendees for s in mine)
-        }
+        at_event: dict[str, Ranges] = {}
+        for m in {m for s in mine for m in s.attendees if m in members}:
+            at_event[m] = Ranges([(s.start, s.end) for s in mine if m in s.attendees])
+        starts = [s.start for s in mine]
+        longest = max(s.end - s.start for s in mine)
         best: int | None = None
         for s in mine:
+            # Sessions that overlap s: they start before s ends and end after it starts.
+            lo = bisect_left(starts, s.start - longest)
+            hi = bisect_left(starts, s.end)
+            near = [o for o in mine[lo:hi] if o.end > s.start]
+            away_now = {m: at_event[m] for o in near for m in o.attendees if m in at_event}
             points = {s.start, s.end}
             points.update(service.boundaries(s.start, s.end))
             points.update(steps[bisect_right(steps, s.start) : bisect_left(steps, s.end)])
-            for m, ranges in at_event.items():
+            for m, ranges in away_now.items():
                 points.update(ranges.boundaries(s.start, s.end))
                 points.update(facts.on_duty(m).boundaries(s.start, s.end))
             for t0, _t1 in pairwise(sorted(points)):
                 if not service.at(t0):
                     continue
                 n_working = counts[bisect_right(steps, t0) - 1] if steps and steps[0] <= t0 else 0
-                away = sum(1 for m, r in at_event.items() if r.at(t0) and facts.on_duty(m).at(t0))
+                away = sum(1 for m, r in away_now.items() if r.at(t0) and facts.on_duty(m).at(t0))
                 if not away:
                     continue
                 margin = n_working - away - queue.min_on_duty
@@ -276,6 +290,10 @@ def _declined_sessions(ws: Workspace) -> set[tuple[str, str]]:
 # ------------------------------------------------------------------------------ closing
 
 
+HEADER_WORDS = {"person", "session", "id", "person_id", "session_id", "name", "email", "activity"}
+"""Words that mark line 1 of an ``--absent`` file as a header (a wrong one is refused)."""
+
+
 def read_absent(path: Path) -> list[tuple[str, str, int]]:
     """``--absent FILE.csv``: rows of ``person,session`` (an optional header row of exactly
     those names); returns (person, session, line)."""
@@ -299,15 +317,37 @@ def read_absent(path: Path) -> list[tuple[str, str, int]]:
         raise InputError.single(source, f"not a readable CSV file ({exc})") from None
     rows: list[tuple[str, str, int]] = []
     problems: list[Problem] = []
+    seen: dict[tuple[str, str], int] = {}
     for line, record in enumerate(records, start=1):
         cells = [c.strip() for c in record]
         if not any(cells):
             continue
-        if line == 1 and [c.lower() for c in cells] == ["person", "session"]:
+        lowered = [c.lower() for c in cells]
+        if line == 1 and lowered == ["person", "session"]:
+            continue
+        if line == 1 and set(lowered) & HEADER_WORDS:
+            problems.append(
+                Problem(
+                    source,
+                    "line 1",
+                    f"the header {','.join(cells)!r} should be 'person,session' (in that order)",
+                )
+            )
             continue
         if len(cells) != 2 or not all(cells):
             problems.append(Problem(source, f"line {line}", "expected two columns: person,session"))
             continue
+        key = (cells[0], cells[1])
+        if key in seen:
+            problems.append(
+                Problem(
+                    source,
+                    f"line {line}",
+                    f"{cells[0]},{cells[1]} is listed twice (first on line {seen[key]})",
+                )
+            )
+            continue
+        seen[key] = line
         rows.append((cells[0], cells[1], line))
     if problems:
         raise InputError(problems)
@@ -399,6 +439,20 @@ def _closing(
         absent={(p, s) for p, s, _ in absent_rows},
         held_before=now,
     )
+    # Sessions cancelled during the round: a late reply to one is recognised (and told
+    # apart from a stranger's UID) after closing; times and activity only, nobody's names.
+    from planner.store.invites import published_rows
+
+    data["cancelled_sessions"] = [
+        {
+            "id": r.session_id,
+            "activity": r.session.activity,
+            "start": r.session.start.isoformat(),
+            "end": r.session.end.isoformat(),
+        }
+        for r in sorted(published_rows(ws).values(), key=lambda r: r.session_id)
+        if r.cancelled
+    ]
     return row, problem, data
 
 

@@ -95,15 +95,26 @@ def planning_input_from_file(path: Path, now: datetime) -> PlanningInput:
 
 
 def export_scenario(ws: Workspace, out: Path) -> Path:
-    """Write the workspace's scenario; calendar paths become relative to the file written."""
-    scenario = ws.load_scenario()
+    """Write the workspace's scenario; calendar paths become relative to the file written.
+
+    Its ``history`` is the effective one (:func:`planner.store.workspace.effective_history`):
+    the hand-typed pairs and missed_out plus what the closed rounds recorded within
+    ``avoid_repeat_rounds`` / ``fairness_rounds``, so the file imported into a fresh
+    workspace plans the same next round.
+    """
+    from planner.store.workspace import effective_history
+
+    with ws.read():  # one snapshot: the scenario and the rounds it is planned with
+        scenario = ws.load_scenario()
+        history = effective_history(scenario, ws.round_rows())
     base = out.resolve().parent
     scenario = scenario.model_copy(
         update={
+            "history": history,
             "people": [
                 p.model_copy(update={"calendars": [_relative(Path(c), base) for c in p.calendars]})
                 for p in scenario.people
-            ]
+            ],
         }
     )
     refuse_target(out, workspace=ws.location)  # before the work, not only before the swap

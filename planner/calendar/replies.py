@@ -276,6 +276,12 @@ def import_reply(ws: Workspace, path: Path) -> Callable[[], str]:
         person = people.get(a.email)
         state = invitation(ws, a.uid, person.id if person else None)
         if state is None:
+            late = closed_round_session(ws, a.uid)
+            if late is not None:
+                # Not the participant's mistake (their calendar answered an invite we sent),
+                # so a warning: the rest of the file and the import go ahead.
+                skipped.append(f"{source}: {where}: ignored: {late}; nothing recorded")
+                continue
             problems.append(Problem(source, where, "its UID is not an invite from this workspace"))
             continue
         sid = state.session_id
@@ -322,6 +328,44 @@ def import_reply(ws: Workspace, path: Path) -> Callable[[], str]:
         return "\n".join([text, *skipped])
 
     return apply
+
+
+def closed_round_session(ws: Workspace, uid: str) -> str | None:
+    """``a reply to round 3's Team lunch Tue 23 Mar 12:00, which is closed`` when ``uid`` is
+    an invite of a closed round's session (held, not held or cancelled), else None.
+
+    Closing retires a round's invites, but their UIDs are derived from the workspace id, the
+    round and the session id (:meth:`Workspace.workspace_id`), so they are recomputed here.
+    """
+    from planner.calendar.invites import make_uid
+    from planner.domain.timeutil import zone
+
+    base = ws.meta("workspace_id")
+    if base is None or not ws.has_scenario():
+        return None
+    scenario = ws.load_scenario()
+    names = {a.id: a.name for a in scenario.activities}
+    tz = zone(scenario.team.timezone)
+    for row in reversed(ws.round_rows()):
+        if row.state != "closed" or row.data is None:
+            continue
+        key = base if row.number <= 1 else f"{base}-r{row.number}"
+        sessions = [*row.data.get("sessions", []), *row.data.get("cancelled_sessions", [])]
+        for s in sessions:
+            if make_uid(key, str(s.get("id", ""))) != uid:
+                continue
+            activity = escape_controls(
+                names.get(str(s.get("activity")), str(s.get("activity", "")))
+            )
+            when = ""
+            try:
+                start = datetime.fromisoformat(str(s["start"]))
+                when = f" {start.astimezone(tz):%a %d %b %H:%M}"
+            except (KeyError, ValueError):
+                pass
+            cancelled = " (cancelled)" if s in row.data.get("cancelled_sessions", []) else ""
+            return f"a reply to round {row.number}'s {activity}{when}{cancelled}, which is closed"
+    return None
 
 
 IMPORTERS = {"reply": import_reply}

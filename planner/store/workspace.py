@@ -24,7 +24,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import (
     URL,
     Connection,
@@ -41,6 +41,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import ArgumentError, DatabaseError, NoSuchModuleError, OperationalError
 
+from planner.domain.catalogue import default_catalogue
 from planner.domain.errors import InputError, PlannerError, WorkspaceBusy
 from planner.domain.io import record_document, validate_scenario
 from planner.domain.models import Answer, History, Policy, Scenario, Team
@@ -355,7 +356,12 @@ class Workspace:
         return data
 
     def _load_scenario(self, conn: Connection) -> Scenario:
-        return validate_scenario(self._scenario_data(conn), self.location)
+        data = self._scenario_data(conn)
+        try:  # stored data passed the full check on the way in: skip its typo pre-scan
+            context = {"catalogue": default_catalogue(), "stored": True}
+            return Scenario.model_validate(data, context=context)
+        except ValidationError:
+            return validate_scenario(data, self.location)  # the file-style messages
 
     def save_scenario(
         self,

@@ -10,6 +10,7 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import tomli_w
@@ -288,6 +289,9 @@ def test_bad_horizon_is_refused(
         ("ann\n", "line 1: expected two columns: person,session"),
         ("ann,coffee#g1,extra\n", "line 1: expected two columns"),
         (b"\xff\xfe,\x00\n", "not UTF-8 text"),
+        ("name,session\nann,coffee#g1\n", "line 1: the header 'name,session' should be"),
+        ("session,person\nann,coffee#g1\n", "should be 'person,session' (in that order)"),
+        ("ann,coffee#g1\nben,coffee#g1\nann,coffee#g1\n", "line 3: ann,coffee#g1 is listed twice"),
     ],
 )
 def test_bad_absent_csv_is_refused(
@@ -547,6 +551,7 @@ def test_forget_erases_a_person_everywhere(
         (["round", "close", "--now", "yesterday"], "--now: 'yesterday' is not an ISO date-time"),
         (["round", "close", "--absent", "missing.csv"], "missing.csv: cannot read"),
         (["forget", "nobody"], "unknown person 'nobody': nothing is stored about them"),
+        (["report", "--format", "xml", "--out", "r.xml"], "invalid choice: 'xml'"),
         (["report", "--format", "json", "--rounds", "0", "--out", "r.json"], "'0': give a whole"),
     ],
 )
@@ -573,4 +578,106 @@ def test_closing_is_one_transaction(
     before = _state(published)
     with Workspace.open(published, create=False) as ws, pytest.raises(OSError):
         rounds.close_round(ws, now=datetime.fromisoformat(CLOSE1))
+    assert _state(published) == before
+
+
+def test_a_late_reply_to_a_closed_round_is_named_and_recorded_nowhere(
+    published: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A reply arriving after the close IS ours (round 1's invite): a warning saying so,
+    exit 0 (a late reply is not the participant's mistake), nothing recorded."""
+    ws = str(published)
+    with Workspace.open(published, create=False) as w:
+        session = sorted(w.published_sessions(), key=lambda s: s.id)[0]
+        team_zone = ZoneInfo(w.load_scenario().team.timezone)
+    someone = session.attendees[0]
+    reply = _decline(
+        tmp_path / "out1" / "invites" / f"{someone}.ics",
+        f"{someone}@example.com",
+        tmp_path / "late.ics",
+    )
+    assert run(capsys, "round", "close", "--workspace", ws, "--now", CLOSE1)[0] == 0
+    before = _state(published)
+    code, stdout, stderr = run(capsys, "import", str(reply), "--workspace", ws)
+    assert code == 0, stderr
+    assert "Traceback" not in stderr and "not an invite from this workspace" not in stdout + stderr
+    when = session.start.astimezone(team_zone)
+    assert (
+        f"{reply}: event 1: ignored: a reply to round 1's Coffee {when:%a %d %b %H:%M}, "
+        "which is closed; nothing recorded"
+    ) in stdout + stderr
+    assert _state(published) == before
+    # In round 2 too (its invites have other UIDs): still round 1's, still nothing recorded.
+    assert run(capsys, "round", "new", "--workspace", ws, "--horizon", ROUND2)[0] == 0
+    code, stdout, stderr = run(capsys, "import", str(reply), "--workspace", ws)
+    assert code == 0 and "a reply to round 1's Coffee" in stdout + stderr
+    # A UID that was never ours is still refused.
+    stranger = tmp_path / "stranger.ics"
+    stranger.write_text(reply.read_text().replace("UID:", "UID:x-not-ours-"))
+    code, _, stderr = run(capsys, "import", str(stranger), "--workspace", ws)
+    assert code == 2 and "its UID is not an invite from this workspace" in stderr
+
+
+def test_exported_scenario_plans_the_same_next_round_in_a_fresh_workspace(
+    published: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ws = str(published)
+    assert run(capsys, "round", "close", "--workspace", ws, "--now", CLOSE1)[0] == 0
+    assert run(capsys, "round", "new", "--workspace", ws, "--horizon", ROUND2)[0] == 0
+    with Workspace.open(published, create=False) as w:
+        closed = w.round_rows()[0].data
+        assert closed is not None
+        effective = w.planning_input(datetime.fromisoformat(NOW2)).scenario.history
+    assert effective.pairs and effective.missed_out  # the round recorded both
+    exported = tmp_path / "exported.toml"
+    code, _, stderr = run(capsys, "export", "scenario", "--workspace", ws, "--out", str(exported))
+    assert code == 0, stderr
+    import tomllib
+
+    history = tomllib.loads(exported.read_text())["history"]
+    assert sorted(map(sorted, history["pairs"])) == sorted(map(sorted, closed["pairs"]))
+    assert sorted(history["missed_out"]) == sorted(closed["missed_out"])
+    fresh = tmp_path / "fresh.db"
+    code, _, stderr = run(capsys, "import", str(exported), "--workspace", str(fresh))
+    assert code == 0, stderr
+    with Workspace.open(fresh, create=False) as w:
+        again = w.planning_input(datetime.fromisoformat(NOW2)).scenario.history
+    assert sorted(map(sorted, again.pairs)) == sorted(map(sorted, effective.pairs))
+    assert sorted(again.missed_out) == sorted(effective.missed_out)
+    one = _solve(published, tmp_path / "a", NOW2, capsys)
+    two = _solve(fresh, tmp_path / "b", NOW2, capsys)
+    assert sorted(map(sorted, _groups(one))) == sorted(map(sorted, _groups(two)))
+    assert [(s["id"], s["start"]) for s in one["sessions"]] == [
+        (s["id"], s["start"]) for s in two["sessions"]
+    ]
+
+
+def test_a_late_reply_to_a_cancelled_session_of_a_closed_round_says_so(
+    published: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A session cancelled by a re-plan, then the round closed: a reply to its invite is
+    still recognised as round 1's (cancelled), not as a stranger's UID."""
+    from planner.calendar.publish import publish_plan
+
+    ws = str(published)
+    with Workspace.open(published, create=False) as w:
+        sessions = sorted(w.published_sessions(), key=lambda s: s.id)
+        gone, kept = sessions[0], sessions[1:]
+        plan = w.latest_plan()
+        assert plan is not None
+        now = datetime.fromisoformat(NOW1)
+        replan = plan.model_copy(update={"sessions": kept})
+        publish_plan(w.planning_input(now), replan, tmp_path / "out1b", workspace=w, now=now)
+        w.save_plan(replan, published=True)
+    someone = gone.attendees[0]
+    reply = _decline(
+        tmp_path / "out1" / "invites" / f"{someone}.ics",
+        f"{someone}@example.com",
+        tmp_path / "late.ics",
+    )
+    assert run(capsys, "round", "close", "--workspace", ws, "--now", CLOSE1)[0] == 0
+    before = _state(published)
+    code, stdout, stderr = run(capsys, "import", str(reply), "--workspace", ws)
+    assert code == 0, stderr
+    assert "a reply to round 1's Coffee " in stdout and "(cancelled), which is closed" in stdout
     assert _state(published) == before

@@ -134,6 +134,7 @@ class Facts:
             for q in p.queues:
                 self.queue_members[q].append(p.id)
         self._working: dict[str, Ranges] = {}
+        self._working_by_pattern: dict[tuple[str, str], Ranges] = {}
         self._time_off: dict[str, Ranges] = {}
         self._busy: dict[str, Ranges] = {}
         self._service: dict[str, Ranges] = {}
@@ -180,12 +181,16 @@ class Facts:
             p = self.people[pid]
             ptz = self.person_zone(p)
             hours = self.scenario.person_hours(p)
-            spans = []
-            for d in self._days:
-                for text in hours.get(WEEKDAYS[d.weekday()], []):  # type: ignore[call-overload]
-                    s, e = parse_clock_range(text)
-                    spans.append((local_instant(d, s, ptz), local_instant(d, e, ptz)))
-            self._working[pid] = Ranges(spans)
+            # Most people share a zone and the team's hours: their ranges are built once.
+            key = (str(ptz), repr(hours))
+            if key not in self._working_by_pattern:
+                spans = []
+                for d in self._days:
+                    for text in hours.get(WEEKDAYS[d.weekday()], []):  # type: ignore[call-overload]
+                        s, e = parse_clock_range(text)
+                        spans.append((local_instant(d, s, ptz), local_instant(d, e, ptz)))
+                self._working_by_pattern[key] = Ranges(spans)
+            self._working[pid] = self._working_by_pattern[key]
         return self._working[pid]
 
     def time_off(self, pid: str) -> Ranges:
@@ -217,9 +222,10 @@ class Facts:
                 self._service[qid] = Ranges(spans)
             else:
                 members = self.queue_members.get(qid, [])
+                # Members with the same zone and hours share one Ranges: each counted once.
+                shared = {id(w): w for w in (self.working(m) for m in members)}
                 spans = []
-                for m in members:
-                    w = self.working(m)
+                for w in shared.values():
                     spans.extend(zip(w.starts, w.ends, strict=True))
                 self._service[qid] = Ranges(spans)
         return self._service[qid]
