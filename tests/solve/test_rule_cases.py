@@ -98,6 +98,20 @@ def time_off(ok: bool) -> dict[str, Any]:
     return with_r(r, held(), team=TUE)
 
 
+def time_off_opt_in(ok: bool) -> dict[str, Any]:
+    # Two opt-ins, one off the morning, one the afternoon: one session can take only one
+    # of them (inside), or none can reach a minimum of two (outside). Without the link
+    # "attending means the session starts when you can come" both would be placed.
+    people = [
+        person("p0", time_off=[{"start": "2027-03-02T09:00", "end": "2027-03-02T13:00"}]),
+        person(
+            "p1", "Billing", time_off=[{"start": "2027-03-02T13:00", "end": "2027-03-02T17:00"}]
+        ),
+    ]
+    act = held(min_participants=1 if ok else 2)
+    return scenario_data(people, [act], yes(("p0", "m"), ("p1", "m")), team=TUE)
+
+
 def busy(ok: bool) -> dict[str, Any]:
     end = "16:00" if ok else "17:00"
     r = person("r", busy=[{"start": "2027-03-02T09:00", "end": f"2027-03-02T{end}"}])
@@ -250,6 +264,20 @@ def capacity_shared(ok: bool) -> dict[str, Any]:
     return scenario_data(people, [held("a"), held("b")], prefs, team=TUE)
 
 
+def coverage_floor_short(ok: bool) -> dict[str, Any]:
+    # Outside: two of three members are off, so the queue is short all day and no member
+    # may leave it (a static ban); inside, one of three may.
+    off = [{"start": "2027-03-02", "end": "2027-03-02"}]
+    people = [
+        person("r", queues=["line"]),
+        person("b", queues=["line"], time_off=[] if ok else off),
+        person("c", queues=["line"], time_off=[] if ok else off),
+        person("p1", "Billing"),
+    ]
+    queues = [{"id": "line", "name": "Phone line", "min_on_duty": 2}]
+    return scenario_data(people, [held(required=["r"])], yes(("p1", "m")), team=TUE, queues=queues)
+
+
 def coverage_floor_away(ok: bool) -> dict[str, Any]:
     # Both members work; with r at the session only one of two is on duty.
     people = [person("r", queues=["line"]), person("b", queues=["line"]), person("p1", "Billing")]
@@ -340,7 +368,7 @@ def venue_capacity_chosen(ok: bool) -> dict[str, Any]:
 
 CASES: dict[str, tuple[Case, ...]] = {
     "opted_out": (opted_out, opted_out_required, opted_out_declined),
-    "time_off": (time_off,),
+    "time_off": (time_off, time_off_opt_in),
     "busy": (busy,),
     "working_hours": (working_hours,),
     "weekly_events_cap": (weekly_events_cap, weekly_events_cap_zero),
@@ -348,7 +376,7 @@ CASES: dict[str, tuple[Case, ...]] = {
     "daily_cap": (daily_cap, daily_cap_zero),
     "overlap": (overlap,),
     "capacity": (capacity, capacity_shared, capacity_max),
-    "coverage_floor": (coverage_floor, coverage_floor_away),
+    "coverage_floor": (coverage_floor, coverage_floor_away, coverage_floor_short),
     "min_notice": (min_notice,),
     "protected_window": (protected_window,),
     "activity_window": (activity_window,),
@@ -392,8 +420,11 @@ def test_every_rule_has_a_case() -> None:
 
 
 @pytest.mark.parametrize(("rule", "case"), CASE_IDS, ids=case_id)
-def test_just_feasible(rule: str, case: Case) -> None:
-    got = solve(case, ok=True)
+@pytest.mark.parametrize("cuts", [True, False], ids=["cuts", "rules-only"])
+def test_just_feasible(rule: str, case: Case, cuts: bool) -> None:
+    """A plan, and one the checker accepts, also without the redundant level bounds: they
+    cap placements, and so would hide a deleted link or seat limit that lets more in."""
+    got = solve(case, ok=True, cuts=cuts)
     assert got.schedule.status is PlanStatus.optimal
     assert got.schedule.sessions and got.broken == set()
 
@@ -431,6 +462,7 @@ STATIC: dict[str, tuple[Case, ...]] = {
     "weekly_minutes_cap": (weekly_minutes_cap_short,),
     "daily_cap": (daily_cap_zero,),
     "capacity": (capacity,),
+    "coverage_floor": (coverage_floor_short,),
     "min_notice": (min_notice,),
     "protected_window": (protected_window,),
     "activity_window": (activity_window,),
@@ -495,3 +527,21 @@ def test_a_session_lies_within_one_day() -> None:
     # the first day's latest start is the last that ends by midnight
     first_day = a.candidates[grid.day[a.candidates] == 0]
     assert int(grid.start[first_day].max()) + 120 == int(grid.start[grid.day == 1].min())
+
+
+def test_seats_per_start_keep_the_maximum() -> None:
+    """``capacity``: where fewer people can make some starts than the maximum, the seats
+    of a start are its people, but never more than the maximum (without the level bounds,
+    which cap placements themselves)."""
+    off = [{"start": "2027-03-02T09:00", "end": "2027-03-02T12:00"}]
+    people = [
+        person("r1"),
+        person("r2"),
+        person("p1", "Billing", time_off=off),
+        person("p2", "Sales", time_off=off),
+    ]
+    act = held(min_participants=2, max_participants=3, required=["r1", "r2"])
+    data = scenario_data(people, [act], yes(("p1", "m"), ("p2", "m")), team=TUE)
+    got = solve(lambda _ok: data, ok=True, cuts=False)
+    assert got.schedule.status is PlanStatus.optimal and got.broken == set()
+    assert [len(s.attendees) for s in got.schedule.sessions] == [3]
