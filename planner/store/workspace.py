@@ -34,7 +34,6 @@ from sqlalchemy import (
     event,
     func,
     insert,
-    inspect,
     make_url,
     select,
     update,
@@ -71,7 +70,31 @@ class WorkspaceError(PlannerError):
     title = "Workspace"
 
 
-class DamagedWorkspace(WorkspaceError):
+class _Located(WorkspaceError):
+    """A workspace error whose message already starts with the workspace's location."""
+
+
+class ReadOnlyWorkspace(_Located):
+    """The database role may read the workspace but not change it (exit 2)."""
+
+
+class UnreachableWorkspace(_Located):
+    """The database server cannot be reached or refuses the login (exit 2)."""
+
+
+def _sqlstate(exc: DatabaseError) -> str | None:
+    """The SQLSTATE of a server's error (PostgreSQL), None for SQLite or a lost connection."""
+    state = getattr(exc.orig, "sqlstate", None)
+    return str(state) if state else None
+
+
+def _one_line(error: BaseException | None) -> str:
+    """A driver's message on one line (libpq's span several; none holds the password)."""
+    text = " ".join(str(error).split())
+    return text.removeprefix("connection failed: ") or type(error).__name__
+
+
+class DamagedWorkspace(_Located):
     """SQLite finds the workspace file corrupt: only a backup can help (exit 2)."""
 
 
@@ -207,14 +230,14 @@ class Workspace:
                 finally:
                     self._local.conn = None
         except OperationalError as exc:
-            if "locked" in str(exc.orig) or "busy" in str(exc.orig):
+            if _sqlstate(exc) == "55P03" or "locked" in str(exc.orig) or "busy" in str(exc.orig):
                 raise WorkspaceBusy(
                     f"{self.location}: workspace busy (another planner is writing), try again"
                 ) from None
-            self._raise_if_damaged(exc)
+            self._raise_if_unusable(exc)
             raise
         except DatabaseError as exc:
-            self._raise_if_damaged(exc)
+            self._raise_if_unusable(exc)
             raise
 
     @contextmanager
@@ -229,8 +252,25 @@ class Workspace:
             with self.engine.connect() as conn, conn.begin():
                 yield conn
         except DatabaseError as exc:
-            self._raise_if_damaged(exc)
+            self._raise_if_unusable(exc)
             raise
+
+    def _raise_if_unusable(self, exc: DatabaseError) -> None:
+        """A server that refuses (no connection, wrong credentials, a read-only role) or a
+        damaged file: one line saying so (exit 2), never a traceback."""
+        self._raise_if_damaged(exc)
+        state = _sqlstate(exc)
+        if state == "42501" or state == "25006":  # insufficient privilege, read-only
+            raise ReadOnlyWorkspace(
+                f"{self.location}: read-only for this organiser (the database role may only "
+                f"read); nothing was changed"
+            ) from None
+        if self.engine.dialect.name == "postgresql" and (
+            state is None or state[:2] in ("08", "28", "3D", "57")
+        ):
+            raise UnreachableWorkspace(
+                f"{self.location}: cannot open the workspace: {_one_line(exc.orig)}"
+            ) from None
 
     def _raise_if_damaged(self, exc: DatabaseError) -> None:
         """A file SQLite finds corrupt (an overwritten page, a truncated file) is reported as
@@ -246,40 +286,40 @@ class Workspace:
         return getattr(self._local, "conn", None)
 
     def _migrate(self) -> None:
+        """Bring the workspace to the newest schema (Alembic, :mod:`planner.store.migrate`)
+        in one write transaction; a workspace already there is only read (a read-only
+        organiser opens it too). Another program's database or a newer schema is refused
+        with nothing changed."""
+        from planner.store import migrate
+
         try:
+            with self.read() as conn:
+                revision = migrate.current_revision(conn)
+            if revision == t.HEAD:
+                return
             with self.write() as conn:
-                version = self._version(conn)
-                if version > t.SCHEMA_VERSION:
-                    raise WorkspaceError(  # the except below adds the location
-                        f"made by a newer planner (schema {version}, "
-                        f"this one reads up to {t.SCHEMA_VERSION})"
-                    )
-                for step in t.MIGRATIONS[version:]:
-                    step(conn)
-                if version == 0:
+                revision = migrate.current_revision(conn)  # under the lock, again
+                if revision == t.HEAD:
+                    return
+                migrate.upgrade(conn, revision)
+                if revision is None:
                     conn.execute(insert(t.meta).values(key="workspace_id", value=str(uuid.uuid4())))
                     conn.execute(
                         insert(t.meta).values(key="created_at", value=_iso(datetime.now(UTC)))
                     )
-                if version != t.SCHEMA_VERSION:
-                    self._set_meta(conn, "schema_version", str(t.SCHEMA_VERSION))
-        except DamagedWorkspace:
+                self._set_meta(conn, "schema_version", str(t.SCHEMA_VERSION))
+        except _Located:
             raise
-        except WorkspaceError as exc:
+        except migrate.NotAWorkspace:
+            raise WorkspaceError(
+                f"{self.location}: this database is not a planner workspace"
+            ) from None
+        except (WorkspaceError, migrate.NewerSchema) as exc:
             raise WorkspaceError(f"{self.location}: {exc}") from None
         except (OperationalError, DatabaseError) as exc:
-            self._raise_if_damaged(exc)
-            raise WorkspaceError(f"{self.location}: not a planner workspace ({exc.orig})") from None
-
-    @staticmethod
-    def _version(conn: Connection) -> int:
-        names = set(inspect(conn).get_table_names())
-        if "meta" not in names:
-            if names:
-                raise WorkspaceError("this database is not a planner workspace")
-            return 0
-        row = conn.execute(select(t.meta.c.value).where(t.meta.c.key == "schema_version")).first()
-        return int(row[0]) if row else 0
+            self._raise_if_unusable(exc)
+            reason = _one_line(exc.orig)
+            raise WorkspaceError(f"{self.location}: not a planner workspace ({reason})") from None
 
     @staticmethod
     def _set_meta(conn: Connection, key: str, value: str) -> None:
@@ -1264,8 +1304,14 @@ def _url_engine(parsed: URL) -> tuple[Engine, str]:
     its password). A URL SQLAlchemy cannot use is the user's mistake, not a crash."""
     shown = _shown(parsed)
     reason = ""
+    postgres = parsed.get_backend_name() in ("postgresql", "postgres")
+    if postgres and parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")  # psycopg 3, not psycopg2
     try:
-        engine = create_engine(parsed)
+        if postgres and parsed.get_driver_name() == "psycopg":
+            engine = _postgres_engine(parsed)
+        else:
+            engine = create_engine(parsed)
     except NoSuchModuleError:
         reason = f"unknown database type {parsed.drivername!r}"
     except ImportError as exc:
@@ -1273,9 +1319,51 @@ def _url_engine(parsed: URL) -> tuple[Engine, str]:
         reason = f"the database driver for {parsed.drivername!r} is not installed{driver}"
     except (ArgumentError, ValueError, TypeError) as exc:  # e.g. an option's value
         reason = f"not a valid database URL ({exc})"
+    if not reason and postgres and (parsed.password or "password" in parsed.query):
+        reason = (
+            "a password in the URL would show in the process list and the shell history; "
+            "give it in PGPASSWORD, ~/.pgpass or PLANNER_DB_PASSWORD"
+        )
     if reason:
         raise WorkspaceError(f"{shown}: cannot open the workspace: {reason}")
     return engine, shown
+
+
+def _postgres_engine(parsed: URL) -> Engine:
+    """PostgreSQL through psycopg 3. The password comes from the environment only
+    (``PGPASSWORD`` and ``~/.pgpass`` are read by libpq itself; ``PLANNER_DB_PASSWORD`` is
+    passed here) and is never stored in the workspace or shown.
+
+    Writers serialise on one transaction-level advisory lock (:data:`PG_WRITE_LOCK`), taken
+    by the first statement of every write transaction, as SQLite's ``BEGIN IMMEDIATE`` does:
+    a writer then reads (READ COMMITTED, after the lock) everything committed before it, so a
+    read-modify-write of the scenario never loses another organiser's edit; waiting longer
+    than :data:`BUSY_TIMEOUT_SECONDS` (``lock_timeout``) is "workspace busy". Reads run in
+    REPEATABLE READ: one consistent snapshot, as a SQLite read transaction sees.
+    """
+    connect_args: dict[str, Any] = {
+        "connect_timeout": max(1, int(BUSY_TIMEOUT_SECONDS)),
+        "application_name": "planner",
+        # Every lock wait (the write lock, a row or table lock) ends as "workspace busy".
+        "options": f"-c lock_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}",
+    }
+    password = os.environ.get("PLANNER_DB_PASSWORD")
+    if password and not parsed.password:
+        connect_args["password"] = password
+    engine = create_engine(parsed, connect_args=connect_args, pool_pre_ping=False)
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        if conn.get_execution_options().get("planner_immediate", False):
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})")
+        else:
+            conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+
+    return engine
+
+
+PG_WRITE_LOCK = 0x706C616E6E6572  # "planner"
+"""The advisory lock key every write transaction of a PostgreSQL workspace holds."""
 
 
 def _sqlite_engine(path: Path) -> Engine:
