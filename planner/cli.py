@@ -12,6 +12,7 @@ import difflib
 import io
 import json
 import math
+import os
 import re
 import shutil
 import signal
@@ -703,6 +704,26 @@ def cmd_forget(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_workspace(args: argparse.Namespace) -> int:
+    from planner.store import copy as store_copy
+    from planner.store import schema
+
+    if args.action == "upgrade":
+        before, after = store_copy.upgrade(args.db)
+        shown = store_copy.shown(args.db)
+        if before == after:
+            out(f"{shown}: already at schema {schema.SCHEMA_VERSION} (revision {after})")
+        else:
+            out(f"{shown}: upgraded from revision {before} to {after}")
+        return EXIT_OK
+    counts = store_copy.copy(args.src, args.dst)
+    out(
+        f"copied {store_copy.shown(args.src)} to {store_copy.shown(args.dst)}: "
+        f"{sum(counts.values())} rows in {len(counts)} tables"
+    )
+    return EXIT_OK
+
+
 def open_workspace(args: argparse.Namespace, *, create: bool = True) -> Any:
     from planner.store import Workspace, default_workspace_path
 
@@ -851,6 +872,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("forget", cmd_forget, "erase a person everywhere in the workspace")
     p.add_argument("person")
     workspace_opt(p)
+    p = add("workspace", cmd_workspace, "upgrade a workspace, or copy it (SQLite <-> PostgreSQL)")
+    actions = p.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    q = actions.add_parser("upgrade", help="bring a workspace to this planner's schema in place")
+    q.add_argument("db", type=_workspace, metavar="DB")
+    q = actions.add_parser("copy", help="copy a workspace into a new file or an empty database")
+    q.add_argument("src", type=_workspace, metavar="SRC")
+    q.add_argument("dst", type=_workspace, metavar="DST")
     return parser
 
 
@@ -860,6 +888,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "command", None):
         args.func = cmd_tui
         args.time_limit = None
+    _workspace_from_environment(args)
     try:
         return int(args.func(args))
     except PlannerError as exc:
@@ -870,6 +899,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:  # e.g. `planner schema | head`
         return EXIT_OK
+
+
+def _workspace_from_environment(args: argparse.Namespace) -> None:
+    """``PLANNER_WORKSPACE`` (a path or URL) is the workspace of every command that takes
+    ``--workspace`` and was given none; a SCENARIO file given instead still wins (``solve``,
+    ``price``), and the demo keeps its own workspace."""
+    env = os.environ.get("PLANNER_WORKSPACE", "").strip()
+    if not env or getattr(args, "workspace", None) or getattr(args, "scenario", None):
+        return
+    if args.func in (cmd_demo, cmd_validate):
+        return
+    args.workspace = env
 
 
 def entry() -> None:  # pragma: no cover

@@ -1134,12 +1134,41 @@ class Workspace:
         )
 
     def checkpoint(self) -> None:
-        """Fold the WAL into the database file and truncate it (nothing deleted stays in it)."""
+        """Leave no copy of deleted rows where SQL or the files can reach them.
+
+        SQLite: fold the WAL into the database file and truncate it (``secure_delete`` has
+        zeroed the freed pages). PostgreSQL: ``VACUUM FULL`` every workspace table, which
+        rewrites it into new files without the dead row versions a delete leaves behind (they
+        are never visible to SQL, but stay in the table's pages until vacuumed; the old files
+        are unlinked, not overwritten, and the server's WAL and backups keep what they
+        keep). Only the tables' owner may vacuum: for another role a warning says so.
+        """
         if self._open_write() is not None:
+            return
+        if self.engine.dialect.name == "postgresql":
+            self._vacuum()
             return
         with self.engine.connect() as conn:
             if conn.dialect.name == "sqlite":
                 conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def _vacuum(self) -> None:
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            owned = set(
+                conn.exec_driver_sql(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+                    "AND tableowner = current_user"
+                ).scalars()
+            )
+            ours = [name for name in t.metadata.tables if name in owned]
+            if ours:
+                conn.exec_driver_sql("VACUUM FULL " + ", ".join(f'"{name}"' for name in ours))
+            if len(ours) < len(t.metadata.tables):
+                self.warnings.append(
+                    f"{self.location}: only the owner of the workspace's tables can vacuum "
+                    "them; until they run VACUUM FULL, deleted rows stay in the tables' pages "
+                    "(not readable by SQL)"
+                )
 
     # ------------------------------------------------------------------ maintenance
 
@@ -1354,7 +1383,10 @@ def _postgres_engine(parsed: URL) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        if conn.get_execution_options().get("planner_immediate", False):
+        options = conn.get_execution_options()
+        if options.get("isolation_level") == "AUTOCOMMIT":
+            return  # VACUUM: no transaction at all
+        if options.get("planner_immediate", False):
             conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})")
         else:
             conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
