@@ -210,3 +210,110 @@ def _tables(url: str) -> list[str]:
             return sorted(inspect(conn).get_table_names())
     finally:
         engine.dispose()
+
+
+# ---------------------------------------------------------------------- privacy and roles
+
+
+def _raw_pages(server: PgServer, database: str) -> bytes:
+    """Every page of every workspace table and its TOAST table, as the server stores them
+    (pageinspect, superuser only): what a delete leaves behind until a vacuum."""
+    import psycopg
+
+    server.admin("CREATE EXTENSION IF NOT EXISTS pageinspect", database)
+    with psycopg.connect(
+        host="127.0.0.1",
+        port=server.port,
+        user="planner",
+        password=server.password,
+        dbname=database,
+    ) as conn:
+        relations = conn.execute(
+            "SELECT c.oid::regclass::text FROM pg_class c JOIN pg_namespace n "
+            "ON n.oid = c.relnamespace WHERE n.nspname IN ('public', 'pg_toast') "
+            "AND c.relkind IN ('r', 't')"
+        ).fetchall()
+        out = b""
+        for (name,) in relations:
+            pages = conn.execute(
+                "SELECT pg_relation_size(%s::regclass) / current_setting('block_size')::int",
+                (name,),
+            ).fetchone()
+            assert pages is not None
+            for n in range(int(pages[0])):
+                row = conn.execute("SELECT get_raw_page(%s, %s)", (name, n)).fetchone()
+                assert row is not None
+                out += bytes(row[0])
+        return out
+
+
+def test_forget_leaves_no_dead_copy_in_the_tables_pages(
+    pg_server: PgServer, pg_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.factories import activity, build, person, scenario_data
+
+    mark = "Zzforgetme Quux"
+    people = [person("zz", name=mark), person("ann")]
+    with Workspace.open(pg_url) as ws:
+        ws.save_scenario(
+            build(scenario_data(people, [activity("lunch")], {"zz": {"lunch": "yes"}})), {}
+        )
+        ws.set_answer("zz", "lunch", Answer.maybe)
+    database = pg_url.rsplit("/", 1)[1]
+    assert mark.encode() in _raw_pages(pg_server, database)
+    code, _, err = run(capsys, "forget", "zz", "--workspace", pg_url)
+    assert code == 0, err
+    assert mark.encode() not in _raw_pages(pg_server, database)
+    assert "zz" not in repr(dump(pg_url)["people"])
+
+
+def _reader(server: PgServer, url: str) -> str:
+    """A role that may only read the workspace (as the README's grants make one)."""
+    database = url.rsplit("/", 1)[1]
+    role = f"reader_{database}"
+    server.admin(
+        f"CREATE ROLE {role} LOGIN PASSWORD '{server.password}'; "
+        f'GRANT CONNECT ON DATABASE "{database}" TO {role}; '
+        f"GRANT USAGE ON SCHEMA public TO {role}; "
+        f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}",
+        database,
+    )
+    return url.replace("//planner@", f"//{role}@")
+
+
+def test_a_read_only_organiser_reads_and_every_write_is_refused(
+    pg_server: PgServer,
+    pg_url: str,
+    example_scenario: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert run(capsys, "import", str(example_scenario), "--workspace", pg_url)[0] == 0
+    reader = _reader(pg_server, pg_url)
+    before = dump(pg_url)
+    assert export(capsys, reader, tmp_path / "s.toml") == export(
+        capsys, pg_url, tmp_path / "t.toml"
+    )
+    code, out, err = run(
+        capsys,
+        "report",
+        "--format",
+        "json",
+        "--out",
+        str(tmp_path / "r.json"),
+        "--workspace",
+        reader,
+    )
+    assert code == 0, err
+    for argv in (
+        ["import", str(example_scenario)],
+        ["forget", "karin"],
+        ["round", "close", "--force"],
+    ):
+        code, out, err = run(capsys, *argv, "--workspace", reader)
+        assert (code, out) == (2, ""), (argv, err)
+        assert err.strip().splitlines() == [
+            f"planner: {reader}: read-only for this organiser (the database role may only "
+            "read); nothing was changed"
+        ], argv
+    assert dump(pg_url) == before
