@@ -29,6 +29,9 @@ from sqlalchemy import (
     URL,
     Connection,
     Engine,
+    Integer,
+    Text,
+    cast,
     create_engine,
     delete,
     event,
@@ -36,6 +39,7 @@ from sqlalchemy import (
     insert,
     make_url,
     select,
+    tuple_,
     update,
 )
 from sqlalchemy.exc import ArgumentError, DatabaseError, NoSuchModuleError, OperationalError
@@ -55,6 +59,8 @@ UNDO_DEPTH = 100
 RecordKind = Literal["people", "activities", "venues", "queues"]
 POLL_SECRET_KEY = "poll_secret"
 """Meta key of the HMAC key that signs the polls; it never leaves the workspace."""
+CHANGE_COUNTER_KEY = "change_counter"
+"""Meta key of the change counter (:meth:`Workspace.change_counter`)."""
 ROUND_PLANS_KEY = "round_plans_after"
 """Meta key: the newest plan id of the closed rounds (the current round's plans are newer)."""
 
@@ -139,6 +145,60 @@ class RoundRow:
     opened_at: datetime
     closed_at: datetime | None
     data: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class RecordChange:
+    """Who last changed a record and when; ``version`` counts its changes."""
+
+    version: int
+    organiser: str
+    at: datetime  # aware, UTC
+
+
+class StaleEdit(PlannerError):
+    """An edit based on a read the record has changed since: refused, never a silent
+    overwrite. Carries both values (``current``: stored now, by ``change.organiser``;
+    ``mine``: the refused one) so the caller can show them and ask."""
+
+    exit_code = 2
+    title = "Changed meanwhile"
+
+    def __init__(
+        self,
+        location: str,
+        kind: str,
+        record_id: str,
+        expected: int,
+        change: RecordChange | None,
+        current: Any,
+        mine: Any,
+    ) -> None:
+        self.kind, self.record_id, self.expected = kind, record_id, expected
+        self.change, self.current, self.mine = change, current, mine
+        self.actual = change.version if change else 0
+        by = f" by {change.organiser}" if change else ""
+        super().__init__(
+            f"{location}: {record_noun(kind) if kind in _NOUNS else kind} {record_id} was "
+            f"changed{by} since you read it (version {expected}, now {self.actual}); "
+            "nothing was overwritten"
+        )
+
+
+_NOUNS = ("people", "activities", "venues", "queues")
+
+
+def organiser() -> str:
+    """Who is making changes: ``PLANNER_ORGANISER``, else the OS user."""
+    name = os.environ.get("PLANNER_ORGANISER", "").strip()
+    if name:
+        return name[:200]
+    import getpass
+
+    try:
+        return getpass.getuser()[:200]
+    except (OSError, KeyError):  # no user name for this uid (a container)
+        return f"uid {os.getuid()}"
 
 
 @dataclass(frozen=True)
@@ -227,6 +287,7 @@ class Workspace:
                 self._local.conn = conn
                 try:
                     yield conn
+                    self._bump_change_counter(conn)
                 finally:
                     self._local.conn = None
         except OperationalError as exc:
@@ -281,6 +342,96 @@ class Workspace:
                 f"{self.location}: the workspace file is damaged ({reason}); "
                 "restore it from a backup"
             ) from None
+
+    @staticmethod
+    def _bump_change_counter(conn: Connection) -> None:
+        """Move :meth:`change_counter` on: once per committed write transaction."""
+        conn.execute(
+            update(t.meta)
+            .where(t.meta.c.key == CHANGE_COUNTER_KEY)
+            .values(value=cast(cast(t.meta.c.value, Integer) + 1, Text))
+        )
+
+    def change_counter(self) -> int:
+        """A number that moves on every write by anyone (cheap: one row); the TUI polls it
+        to know when to reload."""
+        return int(self.meta(CHANGE_COUNTER_KEY) or 0)
+
+    def last_change(self, kind: str, record_id: str) -> RecordChange | None:
+        """Who last changed a record, when, and its version (None: nobody since it came
+        in). ``kind`` is a record kind, ``answers`` (id ``person/activity``) or
+        ``documents``."""
+        with self.read() as conn:
+            return self._last_change(conn, kind, record_id)
+
+    @staticmethod
+    def _last_change(conn: Connection, kind: str, record_id: str) -> RecordChange | None:
+        row = conn.execute(
+            select(t.record_changes).where(
+                t.record_changes.c.kind == kind, t.record_changes.c.record_id == record_id
+            )
+        ).first()
+        if row is None:
+            return None
+        return RecordChange(int(row.version), str(row.organiser), row.at.replace(tzinfo=UTC))
+
+    def record_version(self, kind: str, record_id: str) -> int:
+        """The version an edit of this record passes as ``expected_version`` (0: never
+        changed since it came in)."""
+        change = self.last_change(kind, record_id)
+        return change.version if change else 0
+
+    def _check_and_stamp(
+        self,
+        conn: Connection,
+        kind: str,
+        record_id: str,
+        expected_version: int | None,
+        current: Any,
+        mine: Any,
+    ) -> None:
+        """Refuse an edit based on a stale read (:class:`StaleEdit`), else record who made
+        it: the record's version goes up by one."""
+        change = self._last_change(conn, kind, record_id)
+        version = change.version if change else 0
+        if expected_version is not None and expected_version != version:
+            raise StaleEdit(self.location, kind, record_id, expected_version, change, current, mine)
+        self._stamp(conn, [(kind, record_id)])
+
+    @staticmethod
+    def _stamp(conn: Connection, keys: Sequence[tuple[str, str]]) -> None:
+        if not keys:
+            return
+        versions = {}
+        for chunk in range(0, len(keys), 500):
+            part = keys[chunk : chunk + 500]
+            for kind, rid, version in conn.execute(
+                select(
+                    t.record_changes.c.kind,
+                    t.record_changes.c.record_id,
+                    t.record_changes.c.version,
+                ).where(tuple_(t.record_changes.c.kind, t.record_changes.c.record_id).in_(part))
+            ):
+                versions[(kind, rid)] = int(version)
+            conn.execute(
+                delete(t.record_changes).where(
+                    tuple_(t.record_changes.c.kind, t.record_changes.c.record_id).in_(part)
+                )
+            )
+        who, at = organiser(), _now()
+        conn.execute(
+            insert(t.record_changes),
+            [
+                {
+                    "kind": kind,
+                    "record_id": rid,
+                    "version": versions.get((kind, rid), 0) + 1,
+                    "organiser": who,
+                    "at": at,
+                }
+                for kind, rid in dict.fromkeys(keys)
+            ],
+        )
 
     def _open_write(self) -> Connection | None:
         return getattr(self._local, "conn", None)
@@ -430,6 +581,7 @@ class Workspace:
                 )
             )
             self._write_scenario(conn, scenario)
+            self._stamp(conn, _changed_records(before, scenario))
             if calendar_busy is not None:
                 conn.execute(delete(t.calendar_busy).where(t.calendar_busy.c.source == "calendar"))
                 rows = [
@@ -514,9 +666,12 @@ class Workspace:
         *,
         replacing: str | None = None,
         label: str | None = None,
+        expected_version: int | None = None,
     ) -> None:
         """Add one person/activity/venue/queue, or with ``replacing`` edit that one in place;
-        the whole scenario must stay valid.
+        the whole scenario must stay valid. With ``expected_version`` (from
+        :meth:`record_version` when the record was read) an edit of a record changed since
+        is refused with :class:`StaleEdit`.
 
         Adding an id that is taken, or changing the id while editing, is refused: either
         would silently replace another record (and keep its answers) or copy this one.
@@ -539,6 +694,7 @@ class Workspace:
                 target = replacing if replacing in ids else record_id
                 index = ids.index(target) if target in ids else len(items)
                 raise InputError.single(self.location, refusal, f"{kind}.{index}.id")
+            self._check_and_stamp(conn, kind, record_id, expected_version, before, new)
             if before is None:
                 items.append(new)
             else:
@@ -568,6 +724,7 @@ class Workspace:
             _drop_references(data, kind, record_id)
             scenario = validate_scenario(data, self.location)
             self._write_scenario(conn, scenario)
+            self._stamp(conn, [(kind, record_id)])
             changes: dict[str, Any] = {"scenario": before}
             if kind == "people":
                 rows = self._busy_rows(conn, record_id)
@@ -577,8 +734,17 @@ class Workspace:
                 )
             self._log(conn, label or f"remove {record_id}", changes)
 
-    def set_answer(self, person_id: str, activity_id: str, answer: Answer | None) -> None:
-        """Set one cell of the answers matrix (None clears it, which means ``no``)."""
+    def set_answer(
+        self,
+        person_id: str,
+        activity_id: str,
+        answer: Answer | None,
+        *,
+        expected_version: int | None = None,
+    ) -> None:
+        """Set one cell of the answers matrix (None clears it, which means ``no``). With
+        ``expected_version`` (:meth:`record_version` of ``answers``, ``person/activity``) a
+        cell changed since it was read is refused with :class:`StaleEdit`."""
         with self.write() as conn:
             # Two key look-ups instead of re-validating the scenario: one cell of the matrix
             # cannot break any other rule, and this keeps a keypress fast at 2,000 people.
@@ -599,6 +765,14 @@ class Workspace:
                     t.answers.c.person_id == person_id, t.answers.c.activity_id == activity_id
                 )
             ).scalar()
+            self._check_and_stamp(
+                conn,
+                "answers",
+                f"{person_id}/{activity_id}",
+                expected_version,
+                before,
+                None if answer is None else Answer(answer).value,
+            )
             conn.execute(
                 delete(t.answers).where(
                     t.answers.c.person_id == person_id, t.answers.c.activity_id == activity_id
@@ -626,6 +800,7 @@ class Workspace:
             validate_scenario(data, self.location)
             if isinstance(value, Team):
                 self._check_after_closed_rounds(conn, value)
+            self._stamp(conn, [("documents", name)])
             conn.execute(
                 update(t.documents).where(t.documents.c.name == name).values(data=data[name])
             )
@@ -637,7 +812,11 @@ class Workspace:
         The log holds what an edit replaced (answers, busy blocks, removed people): a bounded
         history means a removed person's data does not stay in the file for ever.
         """
-        conn.execute(insert(t.edit_log).values(at=_now(), label=label, changes=changes))
+        conn.execute(
+            insert(t.edit_log).values(
+                at=_now(), label=label, changes=changes, organiser=organiser()
+            )
+        )
         newest = conn.execute(select(func.max(t.edit_log.c.id))).scalar_one()
         conn.execute(delete(t.edit_log).where(t.edit_log.c.id <= newest - UNDO_DEPTH))
 
@@ -658,6 +837,7 @@ class Workspace:
                     )
             elif "record" in changes:
                 rec = changes["record"]
+                self._stamp(conn, [(rec["kind"], rec["id"])])  # an undo is a change too
                 table = t.RECORD_TABLES[rec["kind"]]
                 if rec["before"] is None:
                     conn.execute(delete(table).where(table.c.id == rec["id"]))
@@ -667,6 +847,7 @@ class Workspace:
                     )
             elif "answer" in changes:
                 a = changes["answer"]
+                self._stamp(conn, [("answers", f"{a['person']}/{a['activity']}")])
                 conn.execute(
                     delete(t.answers).where(
                         t.answers.c.person_id == a["person"],
@@ -1082,6 +1263,13 @@ class Workspace:
                 ("responses", t.responses, t.responses.c.person_id),
             ):
                 counts[name] = int(conn.execute(delete(table).where(column == person_id)).rowcount)
+            # Who changed their record and answers, and when, goes with them.
+            conn.execute(
+                delete(t.record_changes).where(
+                    (t.record_changes.c.record_id == person_id)
+                    | t.record_changes.c.record_id.startswith(f"{person_id}/", autoescape=True)
+                )
+            )
             if self.has_scenario_conn(conn):
                 data = self._scenario_data(conn)
                 before = len(data["people"])
@@ -1263,6 +1451,20 @@ def _marker_pattern(markers: frozenset[str]) -> re.Pattern[str]:
 
 
 _DROP = object()
+
+
+def _changed_records(before: dict[str, Any] | None, scenario: Scenario) -> list[tuple[str, str]]:
+    """The records (people, activities, venues, queues) an import adds or changes: who
+    imported is who last changed them. Answers an import brings are not stamped one by one
+    (an import of 5,000 people brings 100,000): a stale edit of one is caught by the
+    organiser's own answer stamp only."""
+    keys: list[tuple[str, str]] = []
+    for kind in t.RECORD_TABLES:
+        old = {r["id"]: r for r in (before or {}).get(kind, [])}
+        for record in getattr(scenario, kind):
+            if old.get(record.id) != record_document(record):
+                keys.append((kind, record.id))
+    return keys
 
 
 def _drop_references(data: dict[str, Any], kind: str, record_id: str) -> None:

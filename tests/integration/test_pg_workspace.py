@@ -24,11 +24,18 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 
 def dump(target: str) -> dict[str, list[Any]]:
-    """Every row of every table, in a stable order (the whole workspace)."""
+    """Every row of every table, in a stable order (the whole workspace), but the change
+    counter: the copy is itself a write on the destination, which moves it."""
     with Workspace.open(target, create=False) as ws, ws.read() as conn:
+        query = {
+            table.name: select(table).where(table.c.key != "change_counter")
+            if table is t.meta
+            else select(table)
+            for table in t.metadata.sorted_tables
+        }
         return {
             table.name: sorted(
-                repr(sorted(row._mapping.items())) for row in conn.execute(select(table))
+                repr(sorted(row._mapping.items())) for row in conn.execute(query[table.name])
             )
             for table in t.metadata.sorted_tables
         }

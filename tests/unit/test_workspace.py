@@ -372,3 +372,57 @@ def _engine(target: str):
     if "://" not in target:
         return create_engine(f"sqlite:///{target}")
     return create_engine(target.replace("postgresql://", "postgresql+psycopg://", 1))
+
+
+# ---------------------------------------------------------------------- who did what
+
+
+def test_every_change_names_its_organiser_and_moves_the_counter(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counter = ws.change_counter()
+    monkeypatch.setenv("PLANNER_ORGANISER", "Ana")
+    ws.set_answer("cat", "quiz", Answer.yes)
+    assert ws.change_counter() == counter + 1
+    change = ws.last_change("answers", "cat/quiz")
+    assert change is not None and change.organiser == "Ana" and change.version == 1
+    assert (datetime.now(UTC) - change.at).total_seconds() < 60
+    with ws.read() as conn:
+        newest = conn.execute(t.edit_log.select().order_by(t.edit_log.c.id.desc())).first()
+    assert newest is not None and newest.organiser == "Ana"
+    monkeypatch.setenv("PLANNER_ORGANISER", "Bo")
+    ws.put_record(
+        "people",
+        Person.model_validate({**small()["people"][1], "department": "X"}),
+        replacing="bob",
+    )
+    bob = ws.last_change("people", "bob")
+    assert bob is not None and bob.organiser == "Bo"
+    assert ws.change_counter() == counter + 2
+    ws.forget_person("cat")
+    assert ws.last_change("answers", "cat/quiz") is None  # it goes with the person
+
+
+def test_an_edit_based_on_a_stale_read_is_refused_with_both_values(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from planner.store.workspace import StaleEdit
+
+    read = ws.record_version("answers", "bob/quiz")  # two editors read the same cell
+    monkeypatch.setenv("PLANNER_ORGANISER", "Ana")
+    ws.set_answer("bob", "quiz", Answer.yes, expected_version=read)
+    monkeypatch.setenv("PLANNER_ORGANISER", "Bo")
+    with pytest.raises(StaleEdit) as info:
+        ws.set_answer("bob", "quiz", Answer.maybe, expected_version=read)
+    stale = info.value
+    assert (stale.expected, stale.actual) == (read, read + 1)
+    assert (stale.current, stale.mine) == ("yes", "maybe")
+    assert stale.change is not None and stale.change.organiser == "Ana"
+    assert "changed by Ana since you read it" in str(stale)
+    assert ws.load_scenario().preferences["bob"]["quiz"] is Answer.yes  # not overwritten
+    ws.set_answer("bob", "quiz", Answer.maybe, expected_version=stale.actual)  # asked: yes
+    person = Person.model_validate({**small()["people"][0], "department": "Y"})
+    version = ws.record_version("people", "ann")
+    ws.put_record("people", person, replacing="ann", expected_version=version)
+    with pytest.raises(StaleEdit):
+        ws.put_record("people", person, replacing="ann", expected_version=version)
