@@ -583,6 +583,17 @@ def cmd_bench(args: argparse.Namespace) -> int:
             size, args.rounds, time_limit=limit, workers=args.workers, seed=args.seed, progress=out
         )
         return EXIT_OK
+    if args.workspace_scale:
+        from rich.table import Table
+
+        from planner.bench.workspace import run_workspace_scale, workspace_table
+
+        header, *lines = workspace_table(run_workspace_scale())
+        table = Table(*header)
+        for line in lines:
+            table.add_row(*line)
+        out_table(table)
+        return EXIT_OK
     if args.scale:
         from planner.bench.scale import run_scale
 
@@ -835,6 +846,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--rounds",
         type=_count,
         help="run one size's coffee pairing (default M) as N rounds with their history",
+    )
+    p.add_argument(
+        "--workspace-scale",
+        action="store_true",
+        help="the workspace on SQLite and PostgreSQL side by side (5,000 people, 8 editors)",
     )
     solver_opts(p, 60.0, "seconds for --meetings (default %(default)s)")
     p = add("demo", cmd_demo, "open the TUI on the demo workspace (created on first run)")
