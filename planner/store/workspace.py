@@ -402,17 +402,20 @@ class Workspace:
     def _stamp(conn: Connection, keys: Sequence[tuple[str, str]]) -> None:
         if not keys:
             return
-        versions = {}
-        for chunk in range(0, len(keys), 500):
-            part = keys[chunk : chunk + 500]
+        kinds = sorted({kind for kind, _ in keys})
+        versions: dict[tuple[str, str], int] = {
+            (kind, rid): int(version)
             for kind, rid, version in conn.execute(
                 select(
                     t.record_changes.c.kind,
                     t.record_changes.c.record_id,
                     t.record_changes.c.version,
-                ).where(tuple_(t.record_changes.c.kind, t.record_changes.c.record_id).in_(part))
-            ):
-                versions[(kind, rid)] = int(version)
+                ).where(t.record_changes.c.kind.in_(kinds))
+            )
+        }
+        stale = [key for key in dict.fromkeys(keys) if key in versions]
+        for chunk in range(0, len(stale), 500):
+            part = stale[chunk : chunk + 500]
             conn.execute(
                 delete(t.record_changes).where(
                     tuple_(t.record_changes.c.kind, t.record_changes.c.record_id).in_(part)
