@@ -12,6 +12,7 @@ import difflib
 import io
 import json
 import math
+import os
 import re
 import shutil
 import signal
@@ -596,6 +597,17 @@ def cmd_bench(args: argparse.Namespace) -> int:
             raise InputError.single("--sizes", f"{args.sizes!r}: give sizes from S, M, L, XL")
         out_table(tui_table(run_tui_bench(tui_sizes, progress=err)))
         return EXIT_OK
+    if args.workspace_scale:
+        from rich.table import Table
+
+        from planner.bench.workspace import run_workspace_scale, workspace_table
+
+        header, *lines = workspace_table(run_workspace_scale())
+        table = Table(*header)
+        for line in lines:
+            table.add_row(*line)
+        out_table(table)
+        return EXIT_OK
     if args.scale:
         from planner.bench.scale import run_scale
 
@@ -714,6 +726,26 @@ def cmd_forget(args: argparse.Namespace) -> int:
         counts = rounds.forget(ws, args.person)
     gone = ", ".join(f"{n} {k}" for k, n in counts.items() if n)
     out(f"forgot {args.person}: {gone or 'nothing else was stored'}")
+    return EXIT_OK
+
+
+def cmd_workspace(args: argparse.Namespace) -> int:
+    from planner.store import copy as store_copy
+    from planner.store import schema
+
+    if args.action == "upgrade":
+        before, after = store_copy.upgrade(args.db)
+        shown = store_copy.shown(args.db)
+        if before == after:
+            out(f"{shown}: already at schema {schema.SCHEMA_VERSION} (revision {after})")
+        else:
+            out(f"{shown}: upgraded from revision {before} to {after}")
+        return EXIT_OK
+    counts = store_copy.copy(args.src, args.dst)
+    out(
+        f"copied {store_copy.shown(args.src)} to {store_copy.shown(args.dst)}: "
+        f"{sum(counts.values())} rows in {len(counts)} tables"
+    )
     return EXIT_OK
 
 
@@ -839,6 +871,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="time 'round close' and 'report' on one size (default L) over --rounds (12) rounds",
     )
+    p.add_argument(
+        "--workspace-scale",
+        action="store_true",
+        help="the workspace on SQLite and PostgreSQL side by side (5,000 people, 8 editors)",
+    )
     solver_opts(p, 60.0, "seconds for --meetings (default %(default)s)")
     p = add("demo", cmd_demo, "open the TUI on the demo workspace (created on first run)")
     p.add_argument(
@@ -875,6 +912,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("forget", cmd_forget, "erase a person everywhere in the workspace")
     p.add_argument("person")
     workspace_opt(p)
+    p = add("workspace", cmd_workspace, "upgrade a workspace, or copy it (SQLite <-> PostgreSQL)")
+    actions = p.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    q = actions.add_parser("upgrade", help="bring a workspace to this planner's schema in place")
+    q.add_argument("db", type=_workspace, metavar="DB")
+    q = actions.add_parser("copy", help="copy a workspace into a new file or an empty database")
+    q.add_argument("src", type=_workspace, metavar="SRC")
+    q.add_argument("dst", type=_workspace, metavar="DST")
     return parser
 
 
@@ -884,6 +928,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "command", None):
         args.func = cmd_tui
         args.time_limit = None
+    _workspace_from_environment(args)
     try:
         return int(args.func(args))
     except PlannerError as exc:
@@ -894,6 +939,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:  # e.g. `planner schema | head`
         return EXIT_OK
+
+
+def _workspace_from_environment(args: argparse.Namespace) -> None:
+    """``PLANNER_WORKSPACE`` (a path or URL) is the workspace of every command that takes
+    ``--workspace`` and was given none; a SCENARIO file given instead still wins (``solve``,
+    ``price``), and the demo keeps its own workspace."""
+    env = os.environ.get("PLANNER_WORKSPACE", "").strip()
+    if not env or getattr(args, "workspace", None) or getattr(args, "scenario", None):
+        return
+    if args.func in (cmd_demo, cmd_validate):
+        return
+    args.workspace = env
 
 
 def entry() -> None:  # pragma: no cover

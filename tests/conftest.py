@@ -12,6 +12,7 @@ import pytest
 
 if TYPE_CHECKING:
     from planner.store import Workspace
+    from planner.store.pgserver import PgServer
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "tests" / "data"
@@ -61,3 +62,29 @@ def published_ws(team_ws: Workspace, tmp_path: Path) -> Workspace:
         now=NOW,
     )
     return team_ws
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """A PostgreSQL server of the test session's own (see tests/pg.py)."""
+    from tests.pg import session_server
+
+    server = session_server()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pg_url(pg_server: PgServer) -> str:
+    """The URL of a new, empty PostgreSQL database (the password is in ``PGPASSWORD``)."""
+    from tests.pg import new_database
+
+    return new_database(pg_server)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def ws_target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where a workspace lives, once per engine: a SQLite file, a PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "w.db")
+    return str(request.getfixturevalue("pg_url"))

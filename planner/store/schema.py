@@ -1,4 +1,4 @@
-"""Workspace tables and their forward migrations.
+"""Workspace tables (their history: the Alembic revisions in ``migrations/versions``).
 
 Records the organiser edits (people, activities, venues, queues) are stored one row each as
 validated JSON, so one edit is one row and undo can restore it; answers are a table of their
@@ -8,13 +8,10 @@ a user entered is ever dropped by an upgrade.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from sqlalchemy import (
     JSON,
     Boolean,
     Column,
-    Connection,
     DateTime,
     Integer,
     MetaData,
@@ -147,30 +144,9 @@ edit_log = Table(
     Column("at", DateTime(), nullable=False),
     Column("label", String(200), nullable=False),
     Column("changes", JSON, nullable=False),
+    Column("organiser", String(200), nullable=True),  # from schema 3 on
     UniqueConstraint("id"),
 )
-
-
-V1_TABLES = [
-    meta,
-    documents,
-    people,
-    activities,
-    venues,
-    queues,
-    answers,
-    calendar_busy,
-    plans,
-    published_sessions,
-    sent_invites,
-    replies,
-    responses,
-    edit_log,
-]
-
-
-def _v1(conn: Connection) -> None:
-    metadata.create_all(conn, tables=V1_TABLES)
 
 
 # The programme over time (SPEC §5). The current round is the one with the highest number;
@@ -190,20 +166,22 @@ rounds = Table(
 )
 
 
-def _v2(conn: Connection) -> None:
-    """Rounds: a workspace from before them is in its round 1 (open, or published if invites
-    went out: that part is derived from what was published)."""
-    from datetime import UTC, datetime
+# Who last changed each record (kind: people, activities, venues, queues, answers — id
+# ``person/activity`` —, documents), and its version: an edit based on a stale read is refused.
+record_changes = Table(
+    "record_changes",
+    metadata,
+    Column("kind", String(16), primary_key=True),
+    Column("record_id", String(200), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("organiser", String(200), nullable=False),
+    Column("at", DateTime(), nullable=False),
+)
 
-    metadata.create_all(conn, tables=[rounds])
-    conn.execute(
-        rounds.insert().values(
-            number=1, state="open", opened_at=datetime.now(UTC).replace(tzinfo=None)
-        )
-    )
+REVISIONS = ["0001", "0002", "0003"]
+"""The Alembic revisions (planner/store/migrations/versions), oldest first: revision i + 1
+is schema version i + 1, which ``meta.schema_version`` also holds (for planners from before
+Alembic, which refuse a version newer than theirs)."""
 
-
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2]
-"""Forward migrations; index i brings a workspace from version i to i + 1."""
-
-SCHEMA_VERSION = len(MIGRATIONS)
+SCHEMA_VERSION = len(REVISIONS)
+HEAD = REVISIONS[-1]

@@ -29,14 +29,17 @@ from sqlalchemy import (
     URL,
     Connection,
     Engine,
+    Integer,
+    Text,
+    cast,
     create_engine,
     delete,
     event,
     func,
     insert,
-    inspect,
     make_url,
     select,
+    tuple_,
     update,
 )
 from sqlalchemy.exc import ArgumentError, DatabaseError, NoSuchModuleError, OperationalError
@@ -57,6 +60,8 @@ UNDO_DEPTH = 100
 RecordKind = Literal["people", "activities", "venues", "queues"]
 POLL_SECRET_KEY = "poll_secret"
 """Meta key of the HMAC key that signs the polls; it never leaves the workspace."""
+CHANGE_COUNTER_KEY = "change_counter"
+"""Meta key of the change counter (:meth:`Workspace.change_counter`)."""
 ROUND_PLANS_KEY = "round_plans_after"
 """Meta key: the newest plan id of the closed rounds (the current round's plans are newer)."""
 
@@ -72,7 +77,31 @@ class WorkspaceError(PlannerError):
     title = "Workspace"
 
 
-class DamagedWorkspace(WorkspaceError):
+class _Located(WorkspaceError):
+    """A workspace error whose message already starts with the workspace's location."""
+
+
+class ReadOnlyWorkspace(_Located):
+    """The database role may read the workspace but not change it (exit 2)."""
+
+
+class UnreachableWorkspace(_Located):
+    """The database server cannot be reached or refuses the login (exit 2)."""
+
+
+def _sqlstate(exc: DatabaseError) -> str | None:
+    """The SQLSTATE of a server's error (PostgreSQL), None for SQLite or a lost connection."""
+    state = getattr(exc.orig, "sqlstate", None)
+    return str(state) if state else None
+
+
+def _one_line(error: BaseException | None) -> str:
+    """A driver's message on one line (libpq's span several; none holds the password)."""
+    text = " ".join(str(error).split())
+    return text.removeprefix("connection failed: ") or type(error).__name__
+
+
+class DamagedWorkspace(_Located):
     """SQLite finds the workspace file corrupt: only a backup can help (exit 2)."""
 
 
@@ -117,6 +146,60 @@ class RoundRow:
     opened_at: datetime
     closed_at: datetime | None
     data: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class RecordChange:
+    """Who last changed a record and when; ``version`` counts its changes."""
+
+    version: int
+    organiser: str
+    at: datetime  # aware, UTC
+
+
+class StaleEdit(PlannerError):
+    """An edit based on a read the record has changed since: refused, never a silent
+    overwrite. Carries both values (``current``: stored now, by ``change.organiser``;
+    ``mine``: the refused one) so the caller can show them and ask."""
+
+    exit_code = 2
+    title = "Changed meanwhile"
+
+    def __init__(
+        self,
+        location: str,
+        kind: str,
+        record_id: str,
+        expected: int,
+        change: RecordChange | None,
+        current: Any,
+        mine: Any,
+    ) -> None:
+        self.kind, self.record_id, self.expected = kind, record_id, expected
+        self.change, self.current, self.mine = change, current, mine
+        self.actual = change.version if change else 0
+        by = f" by {change.organiser}" if change else ""
+        super().__init__(
+            f"{location}: {record_noun(kind) if kind in _NOUNS else kind} {record_id} was "
+            f"changed{by} since you read it (version {expected}, now {self.actual}); "
+            "nothing was overwritten"
+        )
+
+
+_NOUNS = ("people", "activities", "venues", "queues")
+
+
+def organiser() -> str:
+    """Who is making changes: ``PLANNER_ORGANISER``, else the OS user."""
+    name = os.environ.get("PLANNER_ORGANISER", "").strip()
+    if name:
+        return name[:200]
+    import getpass
+
+    try:
+        return getpass.getuser()[:200]
+    except (OSError, KeyError):  # no user name for this uid (a container)
+        return f"uid {os.getuid()}"
 
 
 @dataclass(frozen=True)
@@ -205,17 +288,18 @@ class Workspace:
                 self._local.conn = conn
                 try:
                     yield conn
+                    self._bump_change_counter(conn)
                 finally:
                     self._local.conn = None
         except OperationalError as exc:
-            if "locked" in str(exc.orig) or "busy" in str(exc.orig):
+            if _sqlstate(exc) == "55P03" or "locked" in str(exc.orig) or "busy" in str(exc.orig):
                 raise WorkspaceBusy(
                     f"{self.location}: workspace busy (another planner is writing), try again"
                 ) from None
-            self._raise_if_damaged(exc)
+            self._raise_if_unusable(exc)
             raise
         except DatabaseError as exc:
-            self._raise_if_damaged(exc)
+            self._raise_if_unusable(exc)
             raise
 
     @contextmanager
@@ -230,8 +314,25 @@ class Workspace:
             with self.engine.connect() as conn, conn.begin():
                 yield conn
         except DatabaseError as exc:
-            self._raise_if_damaged(exc)
+            self._raise_if_unusable(exc)
             raise
+
+    def _raise_if_unusable(self, exc: DatabaseError) -> None:
+        """A server that refuses (no connection, wrong credentials, a read-only role) or a
+        damaged file: one line saying so (exit 2), never a traceback."""
+        self._raise_if_damaged(exc)
+        state = _sqlstate(exc)
+        if state == "42501" or state == "25006":  # insufficient privilege, read-only
+            raise ReadOnlyWorkspace(
+                f"{self.location}: read-only for this organiser (the database role may only "
+                f"read); nothing was changed"
+            ) from None
+        if self.engine.dialect.name == "postgresql" and (
+            state is None or state[:2] in ("08", "28", "3D", "57")
+        ):
+            raise UnreachableWorkspace(
+                f"{self.location}: cannot open the workspace: {_one_line(exc.orig)}"
+            ) from None
 
     def _raise_if_damaged(self, exc: DatabaseError) -> None:
         """A file SQLite finds corrupt (an overwritten page, a truncated file) is reported as
@@ -243,44 +344,137 @@ class Workspace:
                 "restore it from a backup"
             ) from None
 
+    @staticmethod
+    def _bump_change_counter(conn: Connection) -> None:
+        """Move :meth:`change_counter` on: once per committed write transaction."""
+        conn.execute(
+            update(t.meta)
+            .where(t.meta.c.key == CHANGE_COUNTER_KEY)
+            .values(value=cast(cast(t.meta.c.value, Integer) + 1, Text))
+        )
+
+    def change_counter(self) -> int:
+        """A number that moves on every write by anyone (cheap: one row); the TUI polls it
+        to know when to reload."""
+        return int(self.meta(CHANGE_COUNTER_KEY) or 0)
+
+    def last_change(self, kind: str, record_id: str) -> RecordChange | None:
+        """Who last changed a record, when, and its version (None: nobody since it came
+        in). ``kind`` is a record kind, ``answers`` (id ``person/activity``) or
+        ``documents``."""
+        with self.read() as conn:
+            return self._last_change(conn, kind, record_id)
+
+    @staticmethod
+    def _last_change(conn: Connection, kind: str, record_id: str) -> RecordChange | None:
+        row = conn.execute(
+            select(t.record_changes).where(
+                t.record_changes.c.kind == kind, t.record_changes.c.record_id == record_id
+            )
+        ).first()
+        if row is None:
+            return None
+        return RecordChange(int(row.version), str(row.organiser), row.at.replace(tzinfo=UTC))
+
+    def record_version(self, kind: str, record_id: str) -> int:
+        """The version an edit of this record passes as ``expected_version`` (0: never
+        changed since it came in)."""
+        change = self.last_change(kind, record_id)
+        return change.version if change else 0
+
+    def _check_and_stamp(
+        self,
+        conn: Connection,
+        kind: str,
+        record_id: str,
+        expected_version: int | None,
+        current: Any,
+        mine: Any,
+    ) -> None:
+        """Refuse an edit based on a stale read (:class:`StaleEdit`), else record who made
+        it: the record's version goes up by one."""
+        change = self._last_change(conn, kind, record_id)
+        version = change.version if change else 0
+        if expected_version is not None and expected_version != version:
+            raise StaleEdit(self.location, kind, record_id, expected_version, change, current, mine)
+        self._stamp(conn, [(kind, record_id)])
+
+    @staticmethod
+    def _stamp(conn: Connection, keys: Sequence[tuple[str, str]]) -> None:
+        if not keys:
+            return
+        kinds = sorted({kind for kind, _ in keys})
+        versions: dict[tuple[str, str], int] = {
+            (kind, rid): int(version)
+            for kind, rid, version in conn.execute(
+                select(
+                    t.record_changes.c.kind,
+                    t.record_changes.c.record_id,
+                    t.record_changes.c.version,
+                ).where(t.record_changes.c.kind.in_(kinds))
+            )
+        }
+        stale = [key for key in dict.fromkeys(keys) if key in versions]
+        for chunk in range(0, len(stale), 500):
+            part = stale[chunk : chunk + 500]
+            conn.execute(
+                delete(t.record_changes).where(
+                    tuple_(t.record_changes.c.kind, t.record_changes.c.record_id).in_(part)
+                )
+            )
+        who, at = organiser(), _now()
+        conn.execute(
+            insert(t.record_changes),
+            [
+                {
+                    "kind": kind,
+                    "record_id": rid,
+                    "version": versions.get((kind, rid), 0) + 1,
+                    "organiser": who,
+                    "at": at,
+                }
+                for kind, rid in dict.fromkeys(keys)
+            ],
+        )
+
     def _open_write(self) -> Connection | None:
         return getattr(self._local, "conn", None)
 
     def _migrate(self) -> None:
+        """Bring the workspace to the newest schema (Alembic, :mod:`planner.store.migrate`)
+        in one write transaction; a workspace already there is only read (a read-only
+        organiser opens it too). Another program's database or a newer schema is refused
+        with nothing changed."""
+        from planner.store import migrate
+
         try:
+            with self.read() as conn:
+                revision = migrate.current_revision(conn)
+            if revision == t.HEAD:
+                return
             with self.write() as conn:
-                version = self._version(conn)
-                if version > t.SCHEMA_VERSION:
-                    raise WorkspaceError(  # the except below adds the location
-                        f"made by a newer planner (schema {version}, "
-                        f"this one reads up to {t.SCHEMA_VERSION})"
-                    )
-                for step in t.MIGRATIONS[version:]:
-                    step(conn)
-                if version == 0:
+                revision = migrate.current_revision(conn)  # under the lock, again
+                if revision == t.HEAD:
+                    return
+                migrate.upgrade(conn, revision)
+                if revision is None:
                     conn.execute(insert(t.meta).values(key="workspace_id", value=str(uuid.uuid4())))
                     conn.execute(
                         insert(t.meta).values(key="created_at", value=_iso(datetime.now(UTC)))
                     )
-                if version != t.SCHEMA_VERSION:
-                    self._set_meta(conn, "schema_version", str(t.SCHEMA_VERSION))
-        except DamagedWorkspace:
+                self._set_meta(conn, "schema_version", str(t.SCHEMA_VERSION))
+        except _Located:
             raise
-        except WorkspaceError as exc:
+        except migrate.NotAWorkspace:
+            raise WorkspaceError(
+                f"{self.location}: this database is not a planner workspace"
+            ) from None
+        except (WorkspaceError, migrate.NewerSchema) as exc:
             raise WorkspaceError(f"{self.location}: {exc}") from None
         except (OperationalError, DatabaseError) as exc:
-            self._raise_if_damaged(exc)
-            raise WorkspaceError(f"{self.location}: not a planner workspace ({exc.orig})") from None
-
-    @staticmethod
-    def _version(conn: Connection) -> int:
-        names = set(inspect(conn).get_table_names())
-        if "meta" not in names:
-            if names:
-                raise WorkspaceError("this database is not a planner workspace")
-            return 0
-        row = conn.execute(select(t.meta.c.value).where(t.meta.c.key == "schema_version")).first()
-        return int(row[0]) if row else 0
+            self._raise_if_unusable(exc)
+            reason = _one_line(exc.orig)
+            raise WorkspaceError(f"{self.location}: not a planner workspace ({reason})") from None
 
     @staticmethod
     def _set_meta(conn: Connection, key: str, value: str) -> None:
@@ -396,6 +590,7 @@ class Workspace:
                 )
             )
             self._write_scenario(conn, scenario)
+            self._stamp(conn, _changed_records(before, scenario))
             if calendar_busy is not None:
                 conn.execute(delete(t.calendar_busy).where(t.calendar_busy.c.source == "calendar"))
                 rows = [
@@ -480,9 +675,12 @@ class Workspace:
         *,
         replacing: str | None = None,
         label: str | None = None,
+        expected_version: int | None = None,
     ) -> None:
         """Add one person/activity/venue/queue, or with ``replacing`` edit that one in place;
-        the whole scenario must stay valid.
+        the whole scenario must stay valid. With ``expected_version`` (from
+        :meth:`record_version` when the record was read) an edit of a record changed since
+        is refused with :class:`StaleEdit`.
 
         Adding an id that is taken, or changing the id while editing, is refused: either
         would silently replace another record (and keep its answers) or copy this one.
@@ -505,6 +703,7 @@ class Workspace:
                 target = replacing if replacing in ids else record_id
                 index = ids.index(target) if target in ids else len(items)
                 raise InputError.single(self.location, refusal, f"{kind}.{index}.id")
+            self._check_and_stamp(conn, kind, record_id, expected_version, before, new)
             if before is None:
                 items.append(new)
             else:
@@ -534,6 +733,7 @@ class Workspace:
             _drop_references(data, kind, record_id)
             scenario = validate_scenario(data, self.location)
             self._write_scenario(conn, scenario)
+            self._stamp(conn, [(kind, record_id)])
             changes: dict[str, Any] = {"scenario": before}
             if kind == "people":
                 rows = self._busy_rows(conn, record_id)
@@ -543,8 +743,17 @@ class Workspace:
                 )
             self._log(conn, label or f"remove {record_id}", changes)
 
-    def set_answer(self, person_id: str, activity_id: str, answer: Answer | None) -> None:
-        """Set one cell of the answers matrix (None clears it, which means ``no``)."""
+    def set_answer(
+        self,
+        person_id: str,
+        activity_id: str,
+        answer: Answer | None,
+        *,
+        expected_version: int | None = None,
+    ) -> None:
+        """Set one cell of the answers matrix (None clears it, which means ``no``). With
+        ``expected_version`` (:meth:`record_version` of ``answers``, ``person/activity``) a
+        cell changed since it was read is refused with :class:`StaleEdit`."""
         with self.write() as conn:
             # Two key look-ups instead of re-validating the scenario: one cell of the matrix
             # cannot break any other rule, and this keeps a keypress fast at 2,000 people.
@@ -565,6 +774,14 @@ class Workspace:
                     t.answers.c.person_id == person_id, t.answers.c.activity_id == activity_id
                 )
             ).scalar()
+            self._check_and_stamp(
+                conn,
+                "answers",
+                f"{person_id}/{activity_id}",
+                expected_version,
+                before,
+                None if answer is None else Answer(answer).value,
+            )
             conn.execute(
                 delete(t.answers).where(
                     t.answers.c.person_id == person_id, t.answers.c.activity_id == activity_id
@@ -592,6 +809,7 @@ class Workspace:
             validate_scenario(data, self.location)
             if isinstance(value, Team):
                 self._check_after_closed_rounds(conn, value)
+            self._stamp(conn, [("documents", name)])
             conn.execute(
                 update(t.documents).where(t.documents.c.name == name).values(data=data[name])
             )
@@ -603,7 +821,11 @@ class Workspace:
         The log holds what an edit replaced (answers, busy blocks, removed people): a bounded
         history means a removed person's data does not stay in the file for ever.
         """
-        conn.execute(insert(t.edit_log).values(at=_now(), label=label, changes=changes))
+        conn.execute(
+            insert(t.edit_log).values(
+                at=_now(), label=label, changes=changes, organiser=organiser()
+            )
+        )
         newest = conn.execute(select(func.max(t.edit_log.c.id))).scalar_one()
         conn.execute(delete(t.edit_log).where(t.edit_log.c.id <= newest - UNDO_DEPTH))
 
@@ -624,6 +846,7 @@ class Workspace:
                     )
             elif "record" in changes:
                 rec = changes["record"]
+                self._stamp(conn, [(rec["kind"], rec["id"])])  # an undo is a change too
                 table = t.RECORD_TABLES[rec["kind"]]
                 if rec["before"] is None:
                     conn.execute(delete(table).where(table.c.id == rec["id"]))
@@ -633,6 +856,7 @@ class Workspace:
                     )
             elif "answer" in changes:
                 a = changes["answer"]
+                self._stamp(conn, [("answers", f"{a['person']}/{a['activity']}")])
                 conn.execute(
                     delete(t.answers).where(
                         t.answers.c.person_id == a["person"],
@@ -1048,6 +1272,13 @@ class Workspace:
                 ("responses", t.responses, t.responses.c.person_id),
             ):
                 counts[name] = int(conn.execute(delete(table).where(column == person_id)).rowcount)
+            # Who changed their record and answers, and when, goes with them.
+            conn.execute(
+                delete(t.record_changes).where(
+                    (t.record_changes.c.record_id == person_id)
+                    | t.record_changes.c.record_id.startswith(f"{person_id}/", autoescape=True)
+                )
+            )
             if self.has_scenario_conn(conn):
                 data = self._scenario_data(conn)
                 before = len(data["people"])
@@ -1100,12 +1331,41 @@ class Workspace:
         )
 
     def checkpoint(self) -> None:
-        """Fold the WAL into the database file and truncate it (nothing deleted stays in it)."""
+        """Leave no copy of deleted rows where SQL or the files can reach them.
+
+        SQLite: fold the WAL into the database file and truncate it (``secure_delete`` has
+        zeroed the freed pages). PostgreSQL: ``VACUUM FULL`` every workspace table, which
+        rewrites it into new files without the dead row versions a delete leaves behind (they
+        are never visible to SQL, but stay in the table's pages until vacuumed; the old files
+        are unlinked, not overwritten, and the server's WAL and backups keep what they
+        keep). Only the tables' owner may vacuum: for another role a warning says so.
+        """
         if self._open_write() is not None:
+            return
+        if self.engine.dialect.name == "postgresql":
+            self._vacuum()
             return
         with self.engine.connect() as conn:
             if conn.dialect.name == "sqlite":
                 conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def _vacuum(self) -> None:
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            owned = set(
+                conn.exec_driver_sql(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+                    "AND tableowner = current_user"
+                ).scalars()
+            )
+            ours = [name for name in t.metadata.tables if name in owned]
+            if ours:
+                conn.exec_driver_sql("VACUUM FULL " + ", ".join(f'"{name}"' for name in ours))
+            if len(ours) < len(t.metadata.tables):
+                self.warnings.append(
+                    f"{self.location}: only the owner of the workspace's tables can vacuum "
+                    "them; until they run VACUUM FULL, deleted rows stay in the tables' pages "
+                    "(not readable by SQL)"
+                )
 
     # ------------------------------------------------------------------ maintenance
 
@@ -1202,6 +1462,20 @@ def _marker_pattern(markers: frozenset[str]) -> re.Pattern[str]:
 _DROP = object()
 
 
+def _changed_records(before: dict[str, Any] | None, scenario: Scenario) -> list[tuple[str, str]]:
+    """The records (people, activities, venues, queues) an import adds or changes: who
+    imported is who last changed them. Answers an import brings are not stamped one by one
+    (an import of 5,000 people brings 100,000): a stale edit of one is caught by the
+    organiser's own answer stamp only."""
+    keys: list[tuple[str, str]] = []
+    for kind in t.RECORD_TABLES:
+        old = {r["id"]: r for r in (before or {}).get(kind, [])}
+        for record in getattr(scenario, kind):
+            if old.get(record.id) != record_document(record):
+                keys.append((kind, record.id))
+    return keys
+
+
 def _drop_references(data: dict[str, Any], kind: str, record_id: str) -> None:
     """Remove every reference to a deleted record so the scenario stays valid."""
     if kind == "people":
@@ -1270,8 +1544,14 @@ def _url_engine(parsed: URL) -> tuple[Engine, str]:
     its password). A URL SQLAlchemy cannot use is the user's mistake, not a crash."""
     shown = _shown(parsed)
     reason = ""
+    postgres = parsed.get_backend_name() in ("postgresql", "postgres")
+    if postgres and parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")  # psycopg 3, not psycopg2
     try:
-        engine = create_engine(parsed)
+        if postgres and parsed.get_driver_name() == "psycopg":
+            engine = _postgres_engine(parsed)
+        else:
+            engine = create_engine(parsed)
     except NoSuchModuleError:
         reason = f"unknown database type {parsed.drivername!r}"
     except ImportError as exc:
@@ -1279,9 +1559,54 @@ def _url_engine(parsed: URL) -> tuple[Engine, str]:
         reason = f"the database driver for {parsed.drivername!r} is not installed{driver}"
     except (ArgumentError, ValueError, TypeError) as exc:  # e.g. an option's value
         reason = f"not a valid database URL ({exc})"
+    if not reason and postgres and (parsed.password or "password" in parsed.query):
+        reason = (
+            "a password in the URL would show in the process list and the shell history; "
+            "give it in PGPASSWORD, ~/.pgpass or PLANNER_DB_PASSWORD"
+        )
     if reason:
         raise WorkspaceError(f"{shown}: cannot open the workspace: {reason}")
     return engine, shown
+
+
+def _postgres_engine(parsed: URL) -> Engine:
+    """PostgreSQL through psycopg 3. The password comes from the environment only
+    (``PGPASSWORD`` and ``~/.pgpass`` are read by libpq itself; ``PLANNER_DB_PASSWORD`` is
+    passed here) and is never stored in the workspace or shown.
+
+    Writers serialise on one transaction-level advisory lock (:data:`PG_WRITE_LOCK`), taken
+    by the first statement of every write transaction, as SQLite's ``BEGIN IMMEDIATE`` does:
+    a writer then reads (READ COMMITTED, after the lock) everything committed before it, so a
+    read-modify-write of the scenario never loses another organiser's edit; waiting longer
+    than :data:`BUSY_TIMEOUT_SECONDS` (``lock_timeout``) is "workspace busy". Reads run in
+    REPEATABLE READ: one consistent snapshot, as a SQLite read transaction sees.
+    """
+    connect_args: dict[str, Any] = {
+        "connect_timeout": max(1, int(BUSY_TIMEOUT_SECONDS)),
+        "application_name": "planner",
+        # Every lock wait (the write lock, a row or table lock) ends as "workspace busy".
+        "options": f"-c lock_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}",
+    }
+    password = os.environ.get("PLANNER_DB_PASSWORD")
+    if password and not parsed.password:
+        connect_args["password"] = password
+    engine = create_engine(parsed, connect_args=connect_args, pool_pre_ping=False)
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        options = conn.get_execution_options()
+        if options.get("isolation_level") == "AUTOCOMMIT":
+            return  # VACUUM: no transaction at all
+        if options.get("planner_immediate", False):
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})")
+        else:
+            conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+
+    return engine
+
+
+PG_WRITE_LOCK = 0x706C616E6E6572  # "planner"
+"""The advisory lock key every write transaction of a PostgreSQL workspace holds."""
 
 
 def _sqlite_engine(path: Path) -> Engine:

@@ -403,15 +403,10 @@ def test_a_new_round_drops_the_busy_blocks_of_the_closed_ones(
 def test_an_old_workspace_opens_as_round_one(tmp_path: Path) -> None:
     """A workspace from before rounds (schema 1) is migrated: its round 1 is open."""
     from planner.store import schema as t
+    from tests.store.old import old_workspace
 
     db = tmp_path / "old.db"
-    with Workspace.open(db) as ws:
-        pass
-    con = sqlite3.connect(db)
-    con.execute("drop table rounds")
-    con.execute("update meta set value = '1' where key = 'schema_version'")
-    con.commit()
-    con.close()
+    old_workspace(db, 1)
     with Workspace.open(db) as ws:
         assert ws.schema_version == t.SCHEMA_VERSION
         rows = ws.round_rows()

@@ -1,4 +1,5 @@
-"""The SQLite workspace: round trips, edits with undo, permissions, versions."""
+"""The workspace on both engines (a SQLite file, a PostgreSQL database of the test session's
+own server): round trips, edits with undo, permissions, versions."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, select
 
 from planner.domain.errors import InputError
 from planner.domain.models import Answer, Person
@@ -28,8 +30,8 @@ def small() -> dict:
 
 
 @pytest.fixture
-def ws(tmp_path: Path):
-    workspace = Workspace.open(tmp_path / "w.db")
+def ws(ws_target: str):
+    workspace = Workspace.open(ws_target)
     workspace.save_scenario(build(small()), {})
     yield workspace
     workspace.close()
@@ -58,7 +60,11 @@ def test_readable_by_others_warns(tmp_path: Path) -> None:
 
 def test_wal_and_schema_version(ws: Workspace) -> None:
     with ws.read() as conn:
-        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        if conn.dialect.name == "sqlite":
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        else:  # reads see one snapshot, as a SQLite read transaction does
+            level = conn.exec_driver_sql("SHOW transaction_isolation").scalar()
+            assert level == "repeatable read"
     assert ws.schema_version == t.SCHEMA_VERSION
     assert ws.integrity_check() == "ok"
     assert len(ws.workspace_id) == 36
@@ -181,8 +187,8 @@ def test_policy_edit(ws: Workspace) -> None:
     assert ws.load_scenario().policy.max_events_per_week == 2
 
 
-def test_undo_with_nothing_to_undo(tmp_path: Path) -> None:
-    with Workspace.open(tmp_path / "w.db") as workspace:
+def test_undo_with_nothing_to_undo(ws_target: str) -> None:
+    with Workspace.open(ws_target) as workspace:
         assert workspace.undo() is None
 
 
@@ -196,33 +202,54 @@ def test_busy_blocks_keep_only_times(ws: Workspace) -> None:
     assert problem.declined == frozenset()
 
 
-def test_empty_workspace_has_no_scenario(tmp_path: Path) -> None:
-    with Workspace.open(tmp_path / "w.db") as workspace:
+def test_empty_workspace_has_no_scenario(ws_target: str) -> None:
+    with Workspace.open(ws_target) as workspace:
         assert not workspace.has_scenario()
         with pytest.raises(WorkspaceError, match="holds no scenario"):
             workspace.load_scenario()
 
 
-def test_forward_migration_keeps_everything(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("version", [1, 2])
+def test_an_old_workspace_upgrades_in_place_keeping_everything(
+    ws_target: str, version: int
 ) -> None:
-    path = tmp_path / "w.db"
-    with Workspace.open(path) as workspace:
-        workspace.save_scenario(build(small()), {})
-        workspace_id = workspace.workspace_id
+    """A workspace an earlier planner left at ``version`` (no Alembic stamp) is stamped with
+    the matching revision and upgraded; what it held is all still there."""
+    from tests.store.old import old_workspace
 
-    def v2(conn) -> None:  # a later release adds a column
-        conn.exec_driver_sql("ALTER TABLE people ADD COLUMN note TEXT")
-
-    monkeypatch.setattr(t, "MIGRATIONS", [*t.MIGRATIONS, v2])
-    monkeypatch.setattr(t, "SCHEMA_VERSION", 2)
-    with Workspace.open(path) as workspace:
-        assert workspace.schema_version == 2
-        assert workspace.workspace_id == workspace_id
-        assert workspace.load_scenario() == build(small())
+    old_workspace(ws_target, version)
+    engine = _engine(ws_target)
+    with engine.begin() as conn:
+        if version == 1:  # no rounds table yet: the scenario rows go in by hand
+            conn.execute(t.documents.insert(), [{"name": "team", "data": {"x": 1}}])
+        conn.execute(t.answers.insert(), [{"person_id": "p", "activity_id": "a", "answer": "yes"}])
+        workspace_id = conn.execute(
+            select(t.meta.c.value).where(t.meta.c.key == "workspace_id")
+        ).scalar_one()
+    engine.dispose()
+    with Workspace.open(ws_target) as workspace:
+        assert workspace.schema_version == t.SCHEMA_VERSION
+        assert workspace.meta("workspace_id") == workspace_id
         with workspace.read() as conn:
-            columns = [row[1] for row in conn.exec_driver_sql("PRAGMA table_info(people)")]
-        assert "note" in columns
+            assert conn.execute(select(t.answers.c.answer)).scalars().all() == ["yes"]
+            stamp = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+        assert stamp == t.HEAD
+        assert [r.number for r in workspace.round_rows()] == [1]
+        workspace.set_meta({"x": "y"})  # and it writes
+
+
+def test_a_newer_alembic_revision_is_refused_with_nothing_changed(ws_target: str) -> None:
+    Workspace.open(ws_target).close()
+    engine = _engine(ws_target)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '9999'")
+    engine.dispose()
+    with pytest.raises(WorkspaceError) as info:
+        Workspace.open(ws_target)
+    assert str(info.value) == (
+        f"{ws_target}: made by a newer planner (schema revision 9999, this one reads up to "
+        f"{t.HEAD})"
+    )
 
 
 def test_busy_block_edits_undo_and_survive_reimport(ws: Workspace) -> None:
@@ -338,3 +365,64 @@ def test_an_import_whose_last_file_fails_while_applying_keeps_nothing(
     with pytest.raises(InputError, match="fails while applying"):
         service.import_files(ws, [tmp_path / "good.x", tmp_path / "bad.x"])
     assert "cat" not in ws.load_scenario().preferences
+
+
+def _engine(target: str):
+    """A plain engine on a workspace, as another program (or an older planner) opens it."""
+    if "://" not in target:
+        return create_engine(f"sqlite:///{target}")
+    return create_engine(target.replace("postgresql://", "postgresql+psycopg://", 1))
+
+
+# ---------------------------------------------------------------------- who did what
+
+
+def test_every_change_names_its_organiser_and_moves_the_counter(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counter = ws.change_counter()
+    monkeypatch.setenv("PLANNER_ORGANISER", "Ana")
+    ws.set_answer("cat", "quiz", Answer.yes)
+    assert ws.change_counter() == counter + 1
+    change = ws.last_change("answers", "cat/quiz")
+    assert change is not None and change.organiser == "Ana" and change.version == 1
+    assert (datetime.now(UTC) - change.at).total_seconds() < 60
+    with ws.read() as conn:
+        newest = conn.execute(t.edit_log.select().order_by(t.edit_log.c.id.desc())).first()
+    assert newest is not None and newest.organiser == "Ana"
+    monkeypatch.setenv("PLANNER_ORGANISER", "Bo")
+    ws.put_record(
+        "people",
+        Person.model_validate({**small()["people"][1], "department": "X"}),
+        replacing="bob",
+    )
+    bob = ws.last_change("people", "bob")
+    assert bob is not None and bob.organiser == "Bo"
+    assert ws.change_counter() == counter + 2
+    ws.forget_person("cat")
+    assert ws.last_change("answers", "cat/quiz") is None  # it goes with the person
+
+
+def test_an_edit_based_on_a_stale_read_is_refused_with_both_values(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from planner.store.workspace import StaleEdit
+
+    read = ws.record_version("answers", "bob/quiz")  # two editors read the same cell
+    monkeypatch.setenv("PLANNER_ORGANISER", "Ana")
+    ws.set_answer("bob", "quiz", Answer.yes, expected_version=read)
+    monkeypatch.setenv("PLANNER_ORGANISER", "Bo")
+    with pytest.raises(StaleEdit) as info:
+        ws.set_answer("bob", "quiz", Answer.maybe, expected_version=read)
+    stale = info.value
+    assert (stale.expected, stale.actual) == (read, read + 1)
+    assert (stale.current, stale.mine) == ("yes", "maybe")
+    assert stale.change is not None and stale.change.organiser == "Ana"
+    assert "changed by Ana since you read it" in str(stale)
+    assert ws.load_scenario().preferences["bob"]["quiz"] is Answer.yes  # not overwritten
+    ws.set_answer("bob", "quiz", Answer.maybe, expected_version=stale.actual)  # asked: yes
+    person = Person.model_validate({**small()["people"][0], "department": "Y"})
+    version = ws.record_version("people", "ann")
+    ws.put_record("people", person, replacing="ann", expected_version=version)
+    with pytest.raises(StaleEdit):
+        ws.put_record("people", person, replacing="ann", expected_version=version)
