@@ -572,10 +572,15 @@ def make_respond_app(
     person: str | None = None,
     calendars: Sequence[Path] = (),
     out: Path | None = None,
+    language: str | None = None,
 ) -> RespondApp:
     """The one way to build the participant's app; raises InputError for a bad poll file or
-    an ``--as`` that is not the poll's person (the id comes from the poll)."""
+    an ``--as`` that is not the poll's person (the id comes from the poll).
+
+    ``language`` (``--lang`` / ``PLANNER_LANG``) overrides the language the poll carries."""
     loaded = load_poll(poll)
+    if language is not None:
+        loaded = loaded.model_copy(update={"language": language})
     if person is not None and person != loaded.person:
         raise InputError.single(
             "--as",
@@ -586,10 +591,14 @@ def make_respond_app(
 
 
 def run_respond(
-    poll: Path, person: str | None, calendars: list[Path], out: Path | None = None
+    poll: Path,
+    person: str | None,
+    calendars: list[Path],
+    out: Path | None = None,
+    language: str | None = None,
 ) -> int:
     """Run the participant's app. Leaving without writing is a choice, not an error (exit 0)."""
-    app = make_respond_app(poll, person, calendars, out)
+    app = make_respond_app(poll, person, calendars, out, language)
     app.run()
     _ = app.t.gettext
     if app.written is None:
