@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench clean lock
+.PHONY: demo test lint typecheck pytest bench clean lock extract update compile
 
 $(STAMP): requirements-dev.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,22 @@ bench: $(STAMP)
 lock:
 	uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -o requirements-dev.lock
 	uv pip compile pyproject.toml --python-version 3.11 --generate-hashes -c requirements-dev.lock -o requirements.lock
+
+# Translations (planner/locale, see planner/i18n.py): extract the English texts into the
+# template, merge it into each language's catalogue, compile the catalogues to .mo files.
+# Compiling is optional (the .po files are compiled in memory when no newer .mo exists);
+# .mo files are build output and not committed.
+BABEL_KEYWORDS := -k count:1,2
+extract: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg $(BABEL_KEYWORDS) --no-wrap --project planner \
+	  --version 0.1.0 --copyright-holder planner -o planner/locale/planner.pot .
+
+update: extract
+	$(BIN)/pybabel update -i planner/locale/planner.pot -d planner/locale -D planner \
+	  --no-wrap --no-fuzzy-matching
+
+compile: $(STAMP)
+	$(BIN)/pybabel compile -d planner/locale -D planner --statistics
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -675,7 +675,19 @@ def cmd_respond(args: argparse.Namespace) -> int:
         person=args.as_,
         calendars=[Path(c) for c in args.calendar],
         out=Path(args.out) if args.out else None,
+        language=_chosen_language(args),
     )
+
+
+def _chosen_language(args: argparse.Namespace) -> str | None:
+    """``--lang``, else ``PLANNER_LANG``: a language chosen on purpose (None: not chosen)."""
+    import os
+
+    from planner.i18n import organiser_language
+
+    if getattr(args, "lang", None) or os.environ.get("PLANNER_LANG"):
+        return organiser_language(getattr(args, "lang", None))
+    return None
 
 
 def cmd_round(args: argparse.Namespace) -> int:
@@ -769,6 +781,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"planner {__version__}")
     parser.add_argument(
         "--workspace", type=_workspace, help="workspace file (default: in the user data dir)"
+    )
+    parser.add_argument(
+        "--lang",
+        choices=["en", "sv", "pl"],
+        help="language of what planner respond shows (default: PLANNER_LANG, else the poll's)",
     )
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 

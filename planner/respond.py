@@ -43,6 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from pydantic_core import PydanticCustomError
 
 from planner import files
+from planner.domain.catalogue import activity_texts
 from planner.domain.errors import InputError, Problem
 from planner.domain.io import (
     format_of,
@@ -61,6 +62,7 @@ from planner.domain.models import (
     Id,
     Instant,
     Kind,
+    Language,
     Name,
     NumbersAreNumbers,
     Organiser,
@@ -74,6 +76,7 @@ from planner.domain.models import (
 )
 from planner.domain.planning import Interval
 from planner.domain.timeutil import local_instant, zone
+from planner.i18n import Translator, translator
 from planner.store.workspace import ResponseRecord, Workspace
 
 MAX_BUSY_BLOCKS = 5000
@@ -142,6 +145,9 @@ class Poll(_Strict):
     slot_minutes: Literal[15, 30, 60] = Field(description="The planning grid.")
     policy: PollPolicy = Field(description="Team limits.")
     activities: list[PollActivity] = Field(description="What may be planned.")
+    language: Language = Field(
+        default="en", description="The language the participant reads: 'en', 'sv' or 'pl'."
+    )
 
     @property
     def tz(self) -> ZoneInfo:
@@ -218,11 +224,16 @@ def poll_from_scenario(scenario: Scenario, poll_id: uuid.UUID, person_id: str, t
     """``person_id``'s poll for ``scenario``: activities and team limits, and no one's data
     but the organiser's and the facilitators' names."""
     names = {p.id: p.name for p in scenario.people}
+    language = scenario.person_language(scenario.person(person_id))
+    texts = {
+        a.id: activity_texts(a.name, a.description, a.template, language)
+        for a in scenario.activities
+    }
     activities = [
         PollActivity(
             id=a.id,
-            name=a.name,
-            description=a.description,
+            name=texts[a.id][0],
+            description=texts[a.id][1],
             category=a.category,
             kind=a.kind,
             duration_minutes=a.duration_minutes,
@@ -253,6 +264,7 @@ def poll_from_scenario(scenario: Scenario, poll_id: uuid.UUID, person_id: str, t
             working_hours=policy.working_hours,
         ),
         activities=activities,
+        language=language,
     )
 
 
@@ -339,14 +351,34 @@ def export_polls(ws: Workspace, out: Path) -> list[Path]:
     return write_polls(make_polls(ws), out)
 
 
+def _comment(text: str) -> str:
+    return "".join(f"# {line}".rstrip() + "\n" for line in text.splitlines()) + "\n"
+
+
+def _days(t: Translator, horizon: Horizon) -> str:
+    """The horizon as people write it: "02 Mar – 13 Mar 2026" / "2 mars – 13 mars 2026"."""
+    if t.language == "en":
+        return f"{horizon.start:%d %b} – {horizon.end:%d %b %Y}"
+    return f"{t.format_date(horizon.start, 'd MMM')} – {t.format_date(horizon.end, 'd MMM y')}"
+
+
 def dump_poll(poll: Poll) -> str:
-    header = (
-        f"# Poll from {poll.organiser.name} for {poll.team}: your own, for {poll.person}.\n"
-        "# Answer it with:  planner respond THIS-FILE\n"
-        "# It contains no information about your colleagues. Do not pass it on: the token\n"
-        "# in it lets whoever has it answer in your name.\n\n"
+    _ = translator(poll.language).gettext
+    header = _comment(
+        _("Poll from {organiser} for {team}: your own, for {person}.").format(
+            organiser=poll.organiser.name, team=poll.team, person=poll.person
+        )
+        + "\n"
+        + _(
+            "Answer it with:  planner respond THIS-FILE\n"
+            "It contains no information about your colleagues. Do not pass it on: the token\n"
+            "in it lets whoever has it answer in your name."
+        )
     )
-    return header + tomli_w.dumps({"poll": toml_ready(poll.model_dump(mode="json"))})
+    data = toml_ready(poll.model_dump(mode="json"))
+    if data.get("language") == "en":
+        data.pop("language")  # the default: English polls stay as they were
+    return header + tomli_w.dumps({"poll": data})
 
 
 def poll_message(poll: Poll, person: Person) -> EmailMessage:
@@ -354,24 +386,34 @@ def poll_message(poll: Poll, person: Person) -> EmailMessage:
     from email.utils import formataddr, formatdate, make_msgid
 
     organiser = poll.organiser
+    t = translator(poll.language)
+    _ = t.gettext
+    days = _days(t, poll.horizon)
+    filename = poll_filename(poll.person)
     msg = EmailMessage()
     msg["From"] = formataddr((organiser.name, organiser.email))
     msg["To"] = formataddr((person.name, person.email))
-    msg["Subject"] = (
-        f"{poll.team}: your answers for {poll.horizon.start:%d %b} – {poll.horizon.end:%d %b %Y}"
-    )
+    msg["Subject"] = _("{team}: your answers for {days}").format(team=poll.team, days=days)
     msg["Date"] = formatdate(localtime=False, usegmt=True)
     msg["Message-ID"] = make_msgid(domain=organiser.email.rpartition("@")[2] or None)
     msg.set_content(
-        f"Hello {person.name},\n\n"
-        f"{organiser.name} is planning activities for {poll.team} "
-        f"({poll.horizon.start:%d %b} – {poll.horizon.end:%d %b %Y}) and asks what you would\n"
-        "like to join. Every activity is opt-in: 'no' is never shown to anyone.\n\n"
-        f"Your own poll is attached ({poll_filename(poll.person)}). Answer it with\n\n"
-        f"    planner respond {poll_filename(poll.person)}\n\n"
-        f"and send the response file it writes back to {organiser.email}.\n"
-        "Your calendar is read on your own machine; only busy times in whole slots leave it.\n"
-        "The poll is for you alone: whoever has it can answer in your name.\n"
+        _(
+            "Hello {name},\n\n"
+            "{organiser} is planning activities for {team} ({days}) and asks what you would\n"
+            "like to join. Every activity is opt-in: 'no' is never shown to anyone.\n\n"
+            "Your own poll is attached ({file}). Answer it with\n\n"
+            "    planner respond {file}\n\n"
+            "and send the response file it writes back to {email}.\n"
+            "Your calendar is read on your own machine; only busy times in whole slots leave it.\n"
+            "The poll is for you alone: whoever has it can answer in your name.\n"
+        ).format(
+            name=person.name,
+            organiser=organiser.name,
+            team=poll.team,
+            days=days,
+            file=filename,
+            email=organiser.email,
+        )
     )
     msg.add_attachment(
         dump_poll(poll).encode("utf-8"),
@@ -564,23 +606,27 @@ def response_filename(person_id: str) -> str:
     return f"response-{person_id}.toml"
 
 
-def dump_response(response: Response) -> str:
+def dump_response(response: Response, language: str = "en") -> str:
     data = toml_ready(response.model_dump(mode="json"))
     data["written"] = response.written.astimezone(UTC)
     data["busy"] = [
         {"start": b.start.astimezone(UTC), "end": b.end.astimezone(UTC)} for b in response.busy
     ]
-    header = (
-        "# Your answer to the poll. It holds your answers, your own limits and when you are\n"
-        "# busy, in whole slots of the planning grid: no titles, no other calendar details.\n\n"
+    _ = translator(language).gettext
+    header = _comment(
+        _(
+            "Your answer to the poll. It holds your answers, your own limits and when you are\n"
+            "busy, in whole slots of the planning grid: no titles, no other calendar details."
+        )
     )
     return header + tomli_w.dumps({"response": data})
 
 
-def write_response(response: Response, directory: Path) -> Path:
-    """Write ``response-<id>.toml`` into ``directory``, readable by its owner only."""
+def write_response(response: Response, directory: Path, language: str = "en") -> Path:
+    """Write ``response-<id>.toml`` into ``directory``, readable by its owner only (its
+    comment in ``language``, the poll's)."""
     return files.write_private(
-        directory / response_filename(response.person), dump_response(response)
+        directory / response_filename(response.person), dump_response(response, language)
     )
 
 

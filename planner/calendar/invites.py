@@ -30,9 +30,11 @@ from typing import Literal
 
 from icalendar import Alarm, Calendar, Event, Timezone, vCalAddress
 
+from planner.domain.catalogue import activity_texts
 from planner.domain.models import Activity, Person, Scenario
 from planner.domain.schedule import PlannedSession
 from planner.domain.timeutil import zone
+from planner.i18n import N_, translator
 
 __all__ = [
     "PRODID",
@@ -50,10 +52,10 @@ __all__ = [
 
 PRODID = "-//planner//team-building planner//EN"
 
-DECLINE_SENTENCE = "Taking part is voluntary: declining is fine and needs no reason."
+DECLINE_SENTENCE = N_("Taking part is voluntary: declining is fine and needs no reason.")
 """Every invite says so (SPEC: activities are opt-in; a boundary needs no justification)."""
 
-TEAM_LISTED = "Taking part (only colleagues who agreed to be listed are named)"
+TEAM_LISTED = N_("Taking part (only colleagues who agreed to be listed are named)")
 """Opens the team calendar's list of consenting attendees (its DESCRIPTION, not ATTENDEE)."""
 
 ALARM_BEFORE = timedelta(minutes=15)
@@ -117,6 +119,8 @@ class EventInfo:
     organiser_email: str
     attendees: tuple[AttendeeInfo, ...]
     cancelled: Cancel | None = None
+    language: str = "en"
+    """What the viewer reads: the texts above are in it, and so is the reminder."""
 
 
 def describe_session(
@@ -152,11 +156,14 @@ def describe_session(
             if person is not None and (pid == viewer or person.show_in_attendee_lists):
                 listed.append(person)
     location, url = _where(scenario, session, activity)
-    description = _description(scenario, activity, url)
+    reader = people.get(viewer) if viewer is not None else None
+    lang = scenario.person_language(reader) if reader is not None else scenario.team.language
+    _ = translator(lang).gettext
+    description = _description(scenario, activity, url, lang)
     if viewer is None:
         if listed:
             names = ", ".join(p.name for p in listed)
-            description += f"\n\n{TEAM_LISTED}: {names}."
+            description += f"\n\n{_(TEAM_LISTED)}: {names}."
         listed = []
     attendees = tuple(
         AttendeeInfo(
@@ -172,7 +179,7 @@ def describe_session(
         sequence=sequence,
         start=session.start.astimezone(tz),
         end=session.end.astimezone(tz),
-        summary=activity.name if activity is not None else session.activity,
+        summary=_summary(activity, lang) if activity is not None else session.activity,
         description=description,
         location=location,
         url=url,
@@ -180,7 +187,13 @@ def describe_session(
         organiser_email=scenario.team.organiser.email,
         attendees=attendees,
         cancelled=cancelled,
+        language=lang,
     )
+
+
+def _summary(activity: Activity, lang: str) -> str:
+    """SUMMARY is the activity's name: the catalogue's in ``lang`` if it has one."""
+    return activity_texts(activity.name, activity.description, activity.template, lang)[0]
 
 
 def people_by_id(scenario: Scenario) -> dict[str, Person]:
@@ -207,14 +220,23 @@ def _where(
     return url, url
 
 
-def _description(scenario: Scenario, activity: Activity | None, url: str | None) -> str:
+def _description(
+    scenario: Scenario, activity: Activity | None, url: str | None, lang: str = "en"
+) -> str:
+    _ = translator(lang).gettext
     parts: list[str] = []
-    if activity is not None and activity.description.strip():
-        parts.append(activity.description.strip())
+    if activity is not None:
+        text = activity_texts(activity.name, activity.description, activity.template, lang)[1]
+        if text.strip():
+            parts.append(text.strip())
     if url:
-        parts.append(f"Join online: {url}")
-    parts.append(DECLINE_SENTENCE)
-    parts.append(f"Organised by {scenario.team.organiser.name} for {scenario.team.name}.")
+        parts.append(_("Join online: {url}").format(url=url))
+    parts.append(_(DECLINE_SENTENCE))
+    parts.append(
+        _("Organised by {organiser} for {team}.").format(
+            organiser=scenario.team.organiser.name, team=scenario.team.name
+        )
+    )
     return "\n\n".join(parts)
 
 
@@ -351,7 +373,11 @@ def _event(
         attendees.append(address)
     subcomponents = []
     if alarm and not info.cancelled:
-        reminder = Alarm.new(description=f"Reminder: {info.summary}")
+        reminder = Alarm.new(
+            description=translator(info.language)
+            .gettext("Reminder: {summary}")
+            .format(summary=info.summary)
+        )
         reminder.add("ACTION", "DISPLAY")
         reminder.add("TRIGGER", -ALARM_BEFORE)
         subcomponents.append(reminder)

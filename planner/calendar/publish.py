@@ -45,6 +45,7 @@ from planner.domain.planning import PlanningInput
 from planner.domain.schedule import PlannedSession, Schedule
 from planner.domain.timeutil import zone
 from planner.files import private_dir, remove_file, write_private_many
+from planner.i18n import Translator, translator
 from planner.store import Workspace
 from planner.store.invites import (
     PublishedRow,
@@ -424,34 +425,44 @@ def _mails(scenario: Scenario, pub: Publication, now: datetime) -> list[imip.Mai
         for pid in sorted(batches):
             person = people[pid]
             own_zone = scenario.person_zone_name(person)
+            t = translator(scenario.person_language(person))
+            _ = t.gettext
             for info in batches[pid]:
-                when = _when(info, own_zone)
+                when = _when(info, own_zone, t)
                 if own_zone != team_zone:
-                    when_full = f"{when}, that is {_when(info, team_zone)} in the team's time zone"
+                    when_full = _("{when}, that is {team_when} in the team's time zone").format(
+                        when=when, team_when=_when(info, team_zone, t)
+                    )
                 else:
                     when_full = when
+                values = {"summary": info.summary, "when": when, "when_full": when_full}
                 if method == "CANCEL" and info.cancelled == "attendee":
-                    subject = f"Cancelled for you: {info.summary} ({when})"
-                    text = (
-                        f"You are no longer invited to {info.summary} on {when_full}.\n\n"
+                    subject = _("Cancelled for you: {summary} ({when})").format(**values)
+                    text = _(
+                        "You are no longer invited to {summary} on {when_full}.\n\n"
                         "Your calendar removes it when you open the attached update."
-                    )
+                    ).format(**values)
                 elif method == "CANCEL":
-                    subject = f"Cancelled: {info.summary} ({when})"
-                    text = (
-                        f"{info.summary} on {when_full} is cancelled.\n\n"
+                    subject = _("Cancelled: {summary} ({when})").format(**values)
+                    text = _(
+                        "{summary} on {when_full} is cancelled.\n\n"
                         "Your calendar removes it when you open the attached update."
-                    )
+                    ).format(**values)
                 else:
-                    subject = (
-                        f"{'Updated invitation' if info.sequence else 'Invitation'}: "
-                        f"{info.summary} ({when})"
-                    )
-                    place = f" at {info.location}" if info.location else ""
+                    if info.sequence:
+                        subject = _("Updated invitation: {summary} ({when})").format(**values)
+                    else:
+                        subject = _("Invitation: {summary} ({when})").format(**values)
+                    if info.location:
+                        invites = _(
+                            "{organiser} invites you to {summary} on {when_full} at {place}."
+                        )
+                    else:
+                        invites = _("{organiser} invites you to {summary} on {when_full}.")
                     text = (
-                        f"{info.organiser_name} invites you to {info.summary} on {when_full}"
-                        f"{place}.\n\n{info.description}\n\n"
-                        "Use your calendar's Accept, Tentative or Decline to reply."
+                        invites.format(organiser=info.organiser_name, place=info.location, **values)
+                        + f"\n\n{info.description}\n\n"
+                        + _("Use your calendar's Accept, Tentative or Decline to reply.")
                     )
                 body = calendar_bytes(
                     build_calendar(
@@ -467,12 +478,18 @@ def _mails(scenario: Scenario, pub: Publication, now: datetime) -> list[imip.Mai
     return mails
 
 
-def _when(info: EventInfo, zone_name: str) -> str:
-    """A human date for subjects and mail text in ``zone_name``, named with its offset.
+def _when(info: EventInfo, zone_name: str, t: Translator | None = None) -> str:
+    """A human date for subjects and mail text in ``zone_name``, named with its offset,
+    in the reader's language (Babel's day and month names, 24-hour clock).
 
     A session that ends on another day there (late evening in a zone far west) says so.
     """
     tz = zone(zone_name)
     start, end = info.start.astimezone(tz), info.end.astimezone(tz)
-    until = f"{end:%H:%M}" if end.date() == start.date() else f"{end:%a %d %b, %H:%M}"
-    return f"{start:%a %d %b %Y, %H:%M}-{until} ({start.tzname() or zone_name})"
+    name = start.tzname() or zone_name
+    if t is None or t.language == "en":
+        until = f"{end:%H:%M}" if end.date() == start.date() else f"{end:%a %d %b, %H:%M}"
+        return f"{start:%a %d %b %Y, %H:%M}-{until} ({name})"
+    same_day = end.date() == start.date()
+    until = t.format_datetime(end, tz, "HH:mm" if same_day else "EEE d MMM, HH:mm")
+    return f"{t.format_datetime(start, tz, 'EEE d MMM y, HH:mm')}-{until} ({name})"

@@ -29,6 +29,16 @@ from planner.domain.models import (
 )
 
 
+class TemplateTexts(NumbersAreNumbers):
+    """A template's texts in one more language: ``[sv]`` / ``[pl]`` in its TOML file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Name = Field(description="Display name in this language.")
+    description: Text = Field(description="What happens, in this language.")
+    inclusive_note: Text = Field(description="How everyone can take part, in this language.")
+
+
 class ActivityTemplate(NumbersAreNumbers):
     """A ready-made activity an organiser can add with ``template = "id"``."""
 
@@ -50,6 +60,8 @@ class ActivityTemplate(NumbersAreNumbers):
         default_factory=list, description="Default placement windows (e.g. lunch time)."
     )
     inclusive_note: Text = Field(description="How to run it so that everyone can take part.")
+    sv: TemplateTexts | None = Field(default=None, description="Swedish name and texts.")
+    pl: TemplateTexts | None = Field(default=None, description="Polish name and texts.")
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -58,6 +70,22 @@ class ActivityTemplate(NumbersAreNumbers):
         if self.kind is Kind.pairing and self.max_participants > 8:
             raise ValueError("pairing groups hold at most 8 people")
         return self
+
+    def texts(self, lang: str) -> TemplateTexts:
+        """Name, description and note in ``lang``; English where it has none."""
+        own = getattr(self, lang, None) if lang in TRANSLATED else None
+        if isinstance(own, TemplateTexts):
+            return own
+        return TemplateTexts(
+            name=self.name, description=self.description, inclusive_note=self.inclusive_note
+        )
+
+    def full_description(self, lang: str = "en") -> str:
+        """The description an activity inherits: what happens, then the inclusive note."""
+        texts = self.texts(lang)
+        if texts.inclusive_note:
+            return f"{texts.description.rstrip()}\n\n{texts.inclusive_note.strip()}"
+        return texts.description
 
     def activity_defaults(self) -> dict[str, Any]:
         """The fields a scenario activity inherits (the scenario's own values win)."""
@@ -80,13 +108,14 @@ class ActivityTemplate(NumbersAreNumbers):
         )
         if not self.windows:
             defaults.pop("windows", None)
-        if self.inclusive_note:
-            defaults["description"] = (
-                f"{self.description.rstrip()}\n\n{self.inclusive_note.strip()}"
-            )
+        defaults["description"] = self.full_description()
         if self.setting is Setting.virtual:
             defaults["virtual"] = True
         return defaults
+
+
+TRANSLATED = ("sv", "pl")
+"""The languages besides English a template carries texts in (``[sv]``, ``[pl]``)."""
 
 
 class Catalogue(Mapping[str, ActivityTemplate]):
@@ -148,3 +177,24 @@ def load_catalogue(directory: Traversable | Path | None = None) -> Catalogue:
 @cache
 def default_catalogue() -> Catalogue:
     return load_catalogue()
+
+
+def activity_texts(name: str, description: str, template: str | None, lang: str) -> tuple[str, str]:
+    """An activity's name and description for a reader of ``lang``.
+
+    Texts an activity took over unchanged from its catalogue template are shown in the
+    reader's language (falling back to English); texts the organiser wrote stay as written.
+    """
+    if lang == "en" or template is None:
+        return name, description
+    try:
+        found = default_catalogue().get(template)
+    except InputError:  # a broken catalogue is reported by validate, not here
+        return name, description
+    if found is None:
+        return name, description
+    if name == found.name:
+        name = found.texts(lang).name
+    if description == found.full_description():
+        description = found.full_description(lang)
+    return name, description

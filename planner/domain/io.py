@@ -260,6 +260,8 @@ def scenario_document(scenario: Scenario) -> dict[str, Any]:
     """The scenario as plain data, omitting defaults so a written file stays readable."""
     data: dict[str, Any] = scenario.model_dump(mode="json", exclude_defaults=True)
     data["team"] = scenario.team.model_dump(mode="json")
+    if data["team"].get("language") == "en":
+        del data["team"]["language"]  # the default: English scenarios stay as they were
     # Activities are written in full: a value equal to the model default may differ from the
     # template's, and dropping it would let the template win on re-import.
     if scenario.activities:

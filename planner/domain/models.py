@@ -149,6 +149,22 @@ Email = Annotated[str, Field(max_length=254), AfterValidator(_email)]
 TimeZoneName = Annotated[str, AfterValidator(_tz)]
 ClockRange = Annotated[str, AfterValidator(_clock_range)]
 Tag = Annotated[str, AfterValidator(_tag)]
+
+LANGUAGES = ("en", "sv", "pl")
+"""What people may read: English, Swedish, Polish (the catalogues in planner/locale)."""
+
+
+def _language(value: str) -> str:
+    if value not in LANGUAGES:
+        raise PydanticCustomError(
+            "language",
+            "{value} is not one of {known}",
+            {"value": repr(value), "known": ", ".join(LANGUAGES)},
+        )
+    return value
+
+
+Language = Annotated[str, AfterValidator(_language)]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WorkingHours = dict[Weekday, list[ClockRange]]
 
@@ -357,6 +373,9 @@ class Team(Strict):
     organiser: Organiser = Field(description="Who plans, invites and receives replies.")
     horizon: Horizon = Field(description="The inclusive date range of this planning round.")
     slot_minutes: Literal[15, 30, 60] = Field(default=30, description="The planning grid.")
+    language: Language = Field(
+        default="en", description="What the team reads by default: 'en', 'sv' or 'pl'."
+    )
 
 
 class Policy(Strict):
@@ -457,6 +476,11 @@ class Person(Strict):
     share_reasons: bool = Field(
         default=False,
         description="Explanations may say 'time_off'/'busy' instead of 'unavailable'.",
+    )
+    language: Language | None = Field(
+        default=None,
+        description="What the person reads (poll, invites, mails): 'en', 'sv' or 'pl' "
+        "(default: the team's).",
     )
 
     @field_validator("calendars")
@@ -618,6 +642,10 @@ class Scenario(Strict):
 
     def person_zone_name(self, person: Person) -> str:
         return person.timezone or self.team.timezone
+
+    def person_language(self, person: Person) -> str:
+        """The language ``person`` reads: their own, else the team's."""
+        return person.language or self.team.language
 
     def person_hours(self, person: Person) -> WorkingHours:
         return (

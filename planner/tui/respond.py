@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
 from textual import on
 from textual.app import App, ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import Binding, BindingsMap, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.dom import DOMNode
 from textual.screen import ModalScreen
 from textual.widgets import (
     Button,
@@ -35,7 +37,7 @@ from textual.widgets import (
 from planner.domain.errors import InputError
 from planner.domain.models import Answer
 from planner.domain.planning import Interval
-from planner.domain.words import plural
+from planner.i18n import N_, Translator, translator
 from planner.respond import (
     Limits,
     Poll,
@@ -56,23 +58,77 @@ from planner.tui.widgets.tick import Tick
 from planner.tui.widgets.week_grid import GridItem, WeekGrid
 
 ACTIVITY_BINDINGS: list[BindingType] = [
-    Binding("y", "answer('yes')", "Yes", tooltip="I'd like to join.", id="respond-yes"),
-    Binding("m", "answer('maybe')", "Maybe", tooltip="I might join.", id="respond-maybe"),
+    Binding("y", "answer('yes')", N_("Yes"), tooltip=N_("I'd like to join."), id="respond-yes"),
+    Binding("m", "answer('maybe')", N_("Maybe"), tooltip=N_("I might join."), id="respond-maybe"),
     Binding(
         "n",
         "answer('no')",
-        "No",
-        tooltip="Not for me (never shown to colleagues).",
+        N_("No"),
+        tooltip=N_("Not for me (never shown to colleagues)."),
         id="respond-no",
     ),
-    Binding("x", "answer('')", "Clear", tooltip="No answer (counts as no).", id="respond-clear"),
+    Binding(
+        "x", "answer('')", N_("Clear"), tooltip=N_("No answer (counts as no)."), id="respond-clear"
+    ),
 ]
+
+# The texts of the shared bindings (planner.tui.bindings), for the catalogue.
+_SHARED_TEXTS = (N_("Help"), N_("List every key."), N_("Theme"), N_("Switch light and dark."))
+_ANSWER_WORDS = {Answer.yes: N_("yes"), Answer.maybe: N_("maybe"), Answer.no: N_("no")}
+
+
+def _texts(b: Binding, t: Translator) -> Binding:
+    description = t.gettext(b.description) if b.description else b.description
+    tooltip = b.tooltip
+    if tooltip.startswith("Go to the ") and tooltip.endswith(" tab."):  # shared_bindings
+        tab = t.gettext(tooltip.removeprefix("Go to the ").removesuffix(" tab."))
+        tooltip = t.gettext("Go to the {tab} tab.").format(tab=tab)
+    elif tooltip:
+        tooltip = t.gettext(tooltip)
+    return replace(b, description=description, tooltip=tooltip)
+
+
+def translate_bindings(node: DOMNode, t: Translator) -> None:
+    """Show ``node``'s key bindings (footer, help) in ``t``'s language: they are declared
+    once, in English, as the message ids."""
+    if t.language == "en":
+        return
+    node._bindings = BindingsMap(
+        [_texts(b, t) for bindings in node._bindings.key_to_bindings.values() for b in bindings]
+    )
+
+
+def translated(bindings: Sequence[BindingType], t: Translator) -> list[BindingType]:
+    """``bindings`` with their texts in ``t``'s language (for the help screen)."""
+    return [_texts(b, t) if isinstance(b, Binding) and t.language != "en" else b for b in bindings]
+
+
+def answer_cell(answer: Answer | None, t: Translator) -> Text:
+    """An answer as a word in the participant's language, styled like the organiser's."""
+    shown = cell(answer)
+    if answer is None:
+        return shown
+    return Text(t.gettext(_ANSWER_WORDS[answer]), style=shown.style)
+
+
+CATEGORY_WORDS = {
+    "social": N_("social"),
+    "learning": N_("learning"),
+    "collaboration": N_("collaboration"),
+    "wellbeing": N_("wellbeing"),
+    "celebration": N_("celebration"),
+    "volunteering": N_("volunteering"),
+}
 
 
 class ActivityTable(DataTable[Text | str]):
     """The poll's activities with the participant's answer per row."""
 
     BINDINGS: ClassVar[list[BindingType]] = ACTIVITY_BINDINGS
+
+    def __init__(self, t: Translator, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        translate_bindings(self, t)
 
     def action_answer(self, word: str) -> None:
         app = self.app
@@ -83,43 +139,57 @@ class ActivityTable(DataTable[Text | str]):
 def review_text(poll: Poll, response: Response) -> Text:
     """What the response file says, in words: the answers, the limits, how many busy blocks
     (start and end only: no title, place or note was read)."""
+    t = translator(poll.language)
+    _ = t.gettext
     names = {a.id: a.name for a in poll.activities}
     by_answer: dict[Answer, list[str]] = {a: [] for a in Answer}
     for aid, answer in response.answers.items():
         by_answer[answer].append(names.get(aid, aid))
     unanswered = [a.name for a in poll.activities if a.id not in response.answers]
-    parts: list[str | tuple[str, str]] = [("Your answers\n", "bold")]
-    labels = {Answer.yes: "yes", Answer.maybe: "maybe", Answer.no: "no (the organiser only)"}
+    parts: list[str | tuple[str, str]] = [(_("Your answers") + "\n", "bold")]
+    labels = {
+        Answer.yes: _("yes"),
+        Answer.maybe: _("maybe"),
+        Answer.no: _("no (the organiser only)"),
+    }
     for answer, label in labels.items():
         if by_answer[answer]:
             parts.append(f"  {label}: {', '.join(by_answer[answer])}\n")
     if unanswered:
-        parts.append(f"  not answered (counts as no): {', '.join(unanswered)}\n")
+        label = _("not answered (counts as no)")
+        parts.append(f"  {label}: {', '.join(unanswered)}\n")
     lim = response.limits
-    parts.append(("\nYour limits\n", "bold"))
-    parts.append(
-        "  at most "
-        + (
-            plural(lim.max_events_per_week, "event")
-            if lim.max_events_per_week is not None
-            else f"the team's {plural(poll.policy.max_events_per_week, 'event')}"
+    parts.append(("\n" + _("Your limits") + "\n", "bold"))
+    if lim.max_events_per_week is not None:
+        events = t.count(
+            "at most {n} event a week", "at most {n} events a week", lim.max_events_per_week
         )
-        + " a week"
-        + (f", {lim.max_minutes_per_week} minutes" if lim.max_minutes_per_week is not None else "")
-        + "\n"
-    )
+    else:
+        cap = poll.policy.max_events_per_week
+        events = t.count(
+            "at most the team's {n} event a week", "at most the team's {n} events a week", cap
+        )
+    if lim.max_minutes_per_week is not None:
+        events += _(", {minutes} minutes").format(minutes=lim.max_minutes_per_week)
+    parts.append(f"  {events}\n")
+    yes, no = _("yes"), _("no")
     if lim.needs:
-        parts.append(f"  needs: {', '.join(lim.needs)}\n")
-    parts.append(f"  after hours: {'yes' if lim.after_hours else 'no'}\n")
-    parts.append(
-        f"  name in colleagues' invites: {'yes' if lim.show_in_attendee_lists else 'no'}\n"
+        label = _("needs")
+        parts.append(f"  {label}: {', '.join(lim.needs)}\n")
+    label = _("after hours")
+    parts.append(f"  {label}: {yes if lim.after_hours else no}\n")
+    listed = _("name in colleagues' invites")
+    parts.append(f"  {listed}: {yes if lim.show_in_attendee_lists else no}\n")
+    reasons = _("organiser sees 'busy'/'time off'")
+    parts.append(f"  {reasons}: {yes if lim.share_reasons else no}\n")
+    parts.append(("\n" + _("Your calendar") + "\n", "bold"))
+    blocks = t.count(
+        "{n} busy block on the {slot}-minute grid: start and end only (no titles, places or notes)",
+        "{n} busy blocks on the {slot}-minute grid: start and end only (no titles, places or notes)",
+        len(response.busy),
+        slot=poll.slot_minutes,
     )
-    parts.append(f"  organiser sees 'busy'/'time off': {'yes' if lim.share_reasons else 'no'}\n")
-    parts.append(("\nYour calendar\n", "bold"))
-    parts.append(
-        f"  {plural(len(response.busy), 'busy block')} on the {poll.slot_minutes}-minute grid: "
-        "start and end only (no titles, places or notes)\n"
-    )
+    parts.append(f"  {blocks}\n")
     return assemble(*parts)
 
 
@@ -127,8 +197,16 @@ class ReviewResponse(ModalScreen[bool]):
     """The last look before the response file is written: Enter writes, Escape goes back."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Back", tooltip="Change something first.", id="review-back"),
-        Binding("ctrl+s", "write", "Write", tooltip="Write the response file.", id="review-write"),
+        Binding(
+            "escape", "back", N_("Back"), tooltip=N_("Change something first."), id="review-back"
+        ),
+        Binding(
+            "ctrl+s",
+            "write",
+            N_("Write"),
+            tooltip=N_("Write the response file."),
+            id="review-write",
+        ),
     ]
     AUTO_FOCUS = "#write"
 
@@ -137,21 +215,23 @@ class ReviewResponse(ModalScreen[bool]):
         self.poll = poll
         self.response = response
         self.out = out
+        self.t = translator(poll.language)
+        translate_bindings(self, self.t)
 
     def compose(self) -> ComposeResult:
+        _ = self.t.gettext
+        path = self.out / response_filename(self.poll.person)
         with Vertical(classes="dialog"):
             yield Label(
-                literal(f"Send this to {self.poll.organiser.name}?"), classes="dialog-title"
+                literal(_("Send this to {organiser}?").format(organiser=self.poll.organiser.name)),
+                classes="dialog-title",
             )
             with VerticalScroll(classes="review-body"):
                 yield Static(review_text(self.poll, self.response), id="review")
-            yield Static(
-                literal(f"It is written to {self.out / response_filename(self.poll.person)}."),
-                classes="hint",
-            )
+            yield Static(literal(_("It is written to {path}.").format(path=path)), classes="hint")
             with Horizontal(classes="buttons"):
-                yield Button("Write response", variant="primary", id="write")
-                yield Button("Back", id="back")
+                yield Button(_("Write response"), variant="primary", id="write")
+                yield Button(_("Back"), id="back")
         yield Footer()
 
     @on(Button.Pressed, "#write")
@@ -172,15 +252,24 @@ class RespondApp(App[int]):
         Binding(
             "ctrl+s",
             "write",
-            "Review and write",
-            tooltip="See what will be sent, then write response-<id>.toml.",
+            N_("Review and write"),
+            tooltip=N_("See what will be sent, then write response-<id>.toml."),
             id="respond-write",
         ),
         Binding(
-            "ctrl+q", "quit", "Quit", tooltip="Leave without writing.", id="quit", priority=True
+            "ctrl+q",
+            "quit",
+            N_("Quit"),
+            tooltip=N_("Leave without writing."),
+            id="quit",
+            priority=True,
         ),
         *shared_bindings(
-            [("r-activities", "Activities"), ("r-limits", "You"), ("r-calendar", "Calendar")]
+            [
+                ("r-activities", N_("Activities")),
+                ("r-limits", N_("You")),
+                ("r-calendar", N_("Calendar")),
+            ]
         ),
     ]
 
@@ -199,6 +288,8 @@ class RespondApp(App[int]):
         self.answers: dict[str, Answer | None] = {a.id: None for a in poll.activities}
         self.raw_blocks: list[Interval] = []
         self.written: Path | None = None
+        self.t = translator(poll.language)
+        translate_bindings(self, self.t)
 
     HOMES: ClassVar[dict[str, str]] = {"r-activities": "#r-table", "r-calendar": "#r-grid"}
     """Each tab's first useful widget; the You tab has only text boxes, so its home is the
@@ -219,63 +310,90 @@ class RespondApp(App[int]):
 
     def compose(self) -> ComposeResult:
         p = self.poll
+        _ = self.t.gettext
         yield Static(
             assemble(
                 (f"{p.team}", "bold"),
-                f" — poll from {p.organiser.name} <{p.organiser.email}>, "
-                f"{p.horizon.start:%d %b} – {p.horizon.end:%d %b %Y}. "
-                "Your answers go to the organiser only.",
+                _(
+                    " — poll from {organiser} <{email}>, {days}. "
+                    "Your answers go to the organiser only."
+                ).format(organiser=p.organiser.name, email=p.organiser.email, days=self._days()),
             ),
             id="respond-header",
         )
         with TabbedContent(initial="r-activities"):
-            with TabPane("1 Activities", id="r-activities"), Horizontal(classes="split"):
-                yield ActivityTable(id="r-table", cursor_type="row", zebra_stripes=True)
+            with (
+                TabPane("1 " + _("Activities"), id="r-activities"),
+                Horizontal(classes="split"),
+            ):
+                yield ActivityTable(self.t, id="r-table", cursor_type="row", zebra_stripes=True)
                 with VerticalScroll(classes="detail"):
                     yield Static(id="r-detail")
-            with TabPane("2 You", id="r-limits"), VerticalScroll(classes="form-body"):
+            with TabPane("2 " + _("You"), id="r-limits"), VerticalScroll(classes="form-body"):
                 with Horizontal(classes="form-row"):
-                    yield Label("Your id", classes="form-label")
+                    yield Label(_("Your id"), classes="form-label")
                     yield Static(Text(self.person), id="r-person")
                 for fid, label, value in self._limit_fields():
                     with Horizontal(classes="form-row"):
                         yield Label(label, classes="form-label")
                         yield Input(value, id=fid, compact=True, select_on_focus=False)
-                yield Tick("May be planned outside my working hours", id="r-after", compact=True)
-                yield Tick("Colleagues' invites may list my name", id="r-show", compact=True)
+                yield Tick(_("May be planned outside my working hours"), id="r-after", compact=True)
+                yield Tick(_("Colleagues' invites may list my name"), id="r-show", compact=True)
                 yield Tick(
-                    "The organiser may see 'time off'/'busy' as my reason",
+                    _("The organiser may see 'time off'/'busy' as my reason"),
                     id="r-share",
                     compact=True,
                 )
                 yield Static("", id="r-limit-errors", classes="field-error")
-            with TabPane("3 Calendar", id="r-calendar"), Vertical():
+            with TabPane("3 " + _("Calendar"), id="r-calendar"), Vertical():
                 with Horizontal(classes="form-row"):
-                    yield Label(".ics file", classes="form-label")
+                    yield Label(_(".ics file"), classes="form-label")
                     yield Input(
                         " ".join(str(c) for c in self.calendar_paths),
-                        placeholder="path/to/your-calendar.ics (read here, never sent)",
+                        placeholder=_("path/to/your-calendar.ics (read here, never sent)"),
                         id="r-ics",
                         compact=True,
                     )
                 yield Static("", id="r-shared", classes="status")
-                yield WeekGrid(self.poll.tz, empty="nothing will be shared", id="r-grid")
+                yield WeekGrid(
+                    self.poll.tz,
+                    empty=_("nothing will be shared"),
+                    language=self.t.language,
+                    id="r-grid",
+                )
         yield Footer()
+
+    def _days(self) -> str:
+        h, t = self.poll.horizon, self.t
+        if t.language == "en":
+            return f"{h.start:%d %b} – {h.end:%d %b %Y}"
+        return f"{t.format_date(h.start, 'd MMM')} – {t.format_date(h.end, 'd MMM y')}"
 
     def _limit_fields(self) -> list[tuple[str, str, str]]:
         pol = self.poll.policy
-        minutes = f" (team: {pol.max_minutes_per_week})" if pol.max_minutes_per_week else ""
+        _ = self.t.gettext
+        if pol.max_minutes_per_week:
+            minutes = _("Max minutes / week (team: {minutes})").format(
+                minutes=pol.max_minutes_per_week
+            )
+        else:
+            minutes = _("Max minutes / week")
         return [
-            ("r-events", f"Max events / week (team: {pol.max_events_per_week})", ""),
-            ("r-minutes", f"Max minutes / week{minutes}", ""),
-            ("r-needs", "Needs (e.g. step-free)", ""),
+            (
+                "r-events",
+                _("Max events / week (team: {events})").format(events=pol.max_events_per_week),
+                "",
+            ),
+            ("r-minutes", minutes, ""),
+            ("r-needs", _("Needs (e.g. step-free)"), ""),
         ]
 
     def on_mount(self) -> None:
+        _ = self.t.gettext
         table = self.query_one("#r-table", ActivityTable)
-        table.add_column("Activity", key="name")
-        table.add_column("Min", key="minutes")
-        table.add_column("Answer", key="answer")
+        table.add_column(_("Activity"), key="name")
+        table.add_column(_("Min"), key="minutes")
+        table.add_column(_("Answer"), key="answer")
         for a in self.poll.activities:
             table.add_row(one_line(a.name), str(a.duration_minutes), cell(None), key=a.id)
         table.focus()
@@ -292,7 +410,7 @@ class RespondApp(App[int]):
         aid = self.poll.activities[row].id
         self.answers[aid] = answer
         table = self.query_one("#r-table", ActivityTable)
-        table.update_cell(aid, "answer", cell(answer))
+        table.update_cell(aid, "answer", answer_cell(answer, self.t))
         if row + 1 < table.row_count:
             table.move_cursor(row=row + 1)
 
@@ -303,20 +421,25 @@ class RespondApp(App[int]):
         if not (0 <= row < len(self.poll.activities)):
             return
         a = self.poll.activities[row]
-        parts: list[str | tuple[str, str]] = [
-            (f"{a.name}\n", "bold"),
-            f"{a.category.value} · {a.duration_minutes} min"
-            + (f" · {plural(a.sessions, 'session')}" if a.sessions > 1 else "")
-            + (" · online" if a.virtual else "")
-            + (" · may be after hours" if a.after_hours else "")
-            + "\n",
+        t = self.t
+        _ = t.gettext
+        facts = [
+            _(CATEGORY_WORDS[a.category.value]),
+            _("{minutes} min").format(minutes=a.duration_minutes),
         ]
+        if a.sessions > 1:
+            facts.append(t.count("{n} session", "{n} sessions", a.sessions))
+        if a.virtual:
+            facts.append(_("online"))
+        if a.after_hours:
+            facts.append(_("may be after hours"))
+        parts: list[str | tuple[str, str]] = [(f"{a.name}\n", "bold"), " · ".join(facts) + "\n"]
         if a.location:
-            parts.append(f"where: {a.location}\n")
+            parts.append(_("where: {place}").format(place=a.location) + "\n")
         if a.provides:
-            parts.append(f"provides: {', '.join(a.provides)}\n")
+            parts.append(_("provides: {tags}").format(tags=", ".join(a.provides)) + "\n")
         if a.facilitators:
-            parts.append(f"run by: {', '.join(a.facilitators)}\n")
+            parts.append(_("run by: {names}").format(names=", ".join(a.facilitators)) + "\n")
         parts.append(f"\n{a.description}\n")
         self.query_one("#r-detail", Static).update(assemble(*parts))
 
@@ -355,12 +478,19 @@ class RespondApp(App[int]):
         blocks = self.shared_blocks()
         self.query_one("#r-shared", Static).update(
             literal(
-                f"{plural(len(blocks), 'busy block')} on the {self.poll.slot_minutes}-minute grid will be shared "
-                "(start and end only; nothing else leaves this machine)."
+                self.t.count(
+                    "{n} busy block on the {slot}-minute grid will be shared "
+                    "(start and end only; nothing else leaves this machine).",
+                    "{n} busy blocks on the {slot}-minute grid will be shared "
+                    "(start and end only; nothing else leaves this machine).",
+                    len(blocks),
+                    slot=self.poll.slot_minutes,
+                )
             )
         )
+        busy = self.t.gettext("busy")
         self.query_one("#r-grid", WeekGrid).show(
-            [GridItem(s, e, "busy") for s, e in blocks],
+            [GridItem(s, e, busy) for s, e in blocks],
             self.poll.tz,
             (self.poll.horizon.start, self.poll.horizon.end),
         )
@@ -391,12 +521,12 @@ class RespondApp(App[int]):
             lines = [f"⚠ {p.location}: {p.message}" for p in exc.shown()]
             errors.update(literal("\n".join([*lines, *filter(None, [exc.more_line()])])))
             self.query_one(TabbedContent).active = "r-limits"
-            notify(self, "Check the 'You' tab.", severity="error")
+            notify(self, self.t.gettext("Check the 'You' tab."), severity="error")
             return
         except ValueError as exc:
             errors.update(literal(f"⚠ {exc}"))
             self.query_one(TabbedContent).active = "r-limits"
-            notify(self, "Check the 'You' tab.", severity="error")
+            notify(self, self.t.gettext("Check the 'You' tab."), severity="error")
             return
 
         def confirmed(ok: bool | None) -> None:
@@ -407,25 +537,31 @@ class RespondApp(App[int]):
 
     def _write(self, response: Response) -> None:
         try:
-            self.written = write_response(response, self.out)
+            self.written = write_response(response, self.out, self.poll.language)
         except InputError as exc:  # an --out that is refused: a link, a device, a workspace
             notify(self, str(exc), title=exc.title, severity="error")
             return
         except OSError as exc:
             notify(self, f"{self.out}: {exc.strerror}", severity="error")
             return
-        self.exit(
-            0, message=literal(f"wrote {self.written} — send it to {self.poll.organiser.email}")
+        message = self.t.gettext("wrote {path} — send it to {email}").format(
+            path=self.written, email=self.poll.organiser.email
         )
+        self.exit(0, message=literal(message))
 
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
         self.focus_home(self.query_one(f"#{tab}", TabPane))
 
     def action_help(self) -> None:
-        self.push_screen(
-            HelpScreen(binding_rows([("App", self.BINDINGS), ("Activities", ACTIVITY_BINDINGS)]))
+        _ = self.t.gettext
+        rows = binding_rows(
+            [
+                (_("App"), translated(self.BINDINGS, self.t)),
+                (_("Activities"), translated(ACTIVITY_BINDINGS, self.t)),
+            ]
         )
+        self.push_screen(HelpScreen(rows))
 
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.theme != "textual-light" else "textual-dark"
@@ -436,10 +572,15 @@ def make_respond_app(
     person: str | None = None,
     calendars: Sequence[Path] = (),
     out: Path | None = None,
+    language: str | None = None,
 ) -> RespondApp:
     """The one way to build the participant's app; raises InputError for a bad poll file or
-    an ``--as`` that is not the poll's person (the id comes from the poll)."""
+    an ``--as`` that is not the poll's person (the id comes from the poll).
+
+    ``language`` (``--lang`` / ``PLANNER_LANG``) overrides the language the poll carries."""
     loaded = load_poll(poll)
+    if language is not None:
+        loaded = loaded.model_copy(update={"language": language})
     if person is not None and person != loaded.person:
         raise InputError.single(
             "--as",
@@ -450,13 +591,18 @@ def make_respond_app(
 
 
 def run_respond(
-    poll: Path, person: str | None, calendars: list[Path], out: Path | None = None
+    poll: Path,
+    person: str | None,
+    calendars: list[Path],
+    out: Path | None = None,
+    language: str | None = None,
 ) -> int:
     """Run the participant's app. Leaving without writing is a choice, not an error (exit 0)."""
-    app = make_respond_app(poll, person, calendars, out)
+    app = make_respond_app(poll, person, calendars, out, language)
     app.run()
+    _ = app.t.gettext
     if app.written is None:
-        print("no response written", file=sys.stderr)
+        print(_("no response written"), file=sys.stderr)
     else:
-        print(plain(f"wrote {app.written}"))
+        print(plain(_("wrote {path}").format(path=app.written)))
     return 0

@@ -74,6 +74,7 @@ class WeekGrid(Widget, can_focus=True):
         last_hour: int = 18,
         days: tuple[date, date] | None = None,
         empty: str = "nothing planned",
+        language: str = "en",
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
@@ -83,6 +84,7 @@ class WeekGrid(Widget, can_focus=True):
         self.last_hour = last_hour
         self.days = days
         self.empty = empty
+        self.language = language
 
     def show(
         self,
@@ -127,6 +129,8 @@ class WeekGrid(Widget, can_focus=True):
         last_day = days[-1]
         whose = f"{self.subject}: " if self.subject else ""
         title = f"{whose}week of {days[0]:%a %d %b} – {last_day:%a %d %b}  ([ / ] other weeks)"
+        if self.language != "en":
+            title = whose + _week_title(self.language, days[0], last_day)
         # Each day column's text width: the hour column is 5 wide, every column pads 1+1.
         self._cell_width = max(3, (self.size.width - 7) // len(days) - 2)
         table = Table(
@@ -140,7 +144,8 @@ class WeekGrid(Widget, can_focus=True):
         )
         table.add_column("", width=5, no_wrap=True)
         for d in days:
-            table.add_column(Text(f"{d:%a %d}"), no_wrap=True, overflow="ellipsis", ratio=1)
+            head = f"{d:%a %d}" if self.language == "en" else _day_head(self.language, d)
+            table.add_column(Text(head), no_wrap=True, overflow="ellipsis", ratio=1)
         for hour in range(self.first_hour, self.last_hour + 1):
             # Rich reads a str cell as markup: every cell is a Text.
             row: list[Text] = [Text(f"{hour:02d}:00")]
@@ -172,3 +177,18 @@ def cell_label(here: Sequence[GridItem], start: datetime, end: datetime, width: 
         return shorten(f"{len(here)}× {cont}{first.label}", width)
     more = f" +{len(here) - 1}"
     return shorten(cont + first.label, max(1, width - len(more))) + more
+
+
+def _week_title(language: str, first: date, last: date) -> str:
+    from planner.i18n import translator
+
+    t = translator(language)
+    return t.gettext("week of {first} – {last}  ([ / ] other weeks)").format(
+        first=t.format_date(first, "EEE d MMM"), last=t.format_date(last, "EEE d MMM")
+    )
+
+
+def _day_head(language: str, day: date) -> str:
+    from planner.i18n import translator
+
+    return translator(language).format_date(day, "EEE d")
