@@ -582,6 +582,18 @@ def cmd_bench(args: argparse.Namespace) -> int:
             size, args.rounds, time_limit=limit, workers=args.workers, seed=args.seed, progress=out
         )
         return EXIT_OK
+    if args.price:
+        from planner.bench.price import gain_lines, price_table, run_price_bench
+
+        chosen = args.sizes if args.sizes != "S,M,L" else "M,L"
+        priced: tuple[Any, ...] = tuple(s.strip().upper() for s in chosen.split(",") if s.strip())
+        if not priced or any(s not in {"S", "M", "L", "XL"} for s in priced):
+            raise InputError.single("--sizes", f"{args.sizes!r}: give sizes from S, M, L, XL")
+        price_rows = run_price_bench(priced, seed=args.seed, workers=args.workers, progress=err)
+        out_table(price_table(price_rows))
+        for line in gain_lines(price_rows):
+            out(line)
+        return EXIT_OK
     if args.scale:
         from planner.bench.scale import run_scale
 
@@ -809,6 +821,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="where --meetings writes the solved instance")
     p.add_argument(
         "--scale", action="store_true", help="time validating and importing 5,000 people"
+    )
+    p.add_argument(
+        "--price",
+        action="store_true",
+        help="price every limit (default sizes M,L) and re-solve each claimed gain",
     )
     p.add_argument(
         "--rounds",
