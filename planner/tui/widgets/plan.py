@@ -110,18 +110,18 @@ class PlanPane(Pane):
             id="plan-next-week",
         ),
         Binding(
-            "w",
-            "price",
-            "What would it take?",
-            tooltip="Price each limit: what relaxing it by one step would buy.",
-            id="plan-price",
-        ),
-        Binding(
             "p",
             "person",
             "Person",
             tooltip="Show one person's week and why they were (not) placed.",
             id="plan-person",
+        ),
+        Binding(
+            "w",
+            "price",
+            "Price limits",
+            tooltip="What would it take? What relaxing each limit by one step would buy.",
+            id="plan-price",
         ),
     ]
 
