@@ -608,6 +608,18 @@ def cmd_bench(args: argparse.Namespace) -> int:
             table.add_row(*line)
         out_table(table)
         return EXIT_OK
+    if args.price:
+        from planner.bench.price import gain_lines, price_table, run_price_bench
+
+        chosen = args.sizes if args.sizes != "S,M,L" else "M,L"
+        priced: tuple[Any, ...] = tuple(s.strip().upper() for s in chosen.split(",") if s.strip())
+        if not priced or any(s not in {"S", "M", "L", "XL"} for s in priced):
+            raise InputError.single("--sizes", f"{args.sizes!r}: give sizes from S, M, L, XL")
+        price_rows = run_price_bench(priced, seed=args.seed, workers=args.workers, progress=err)
+        out_table(price_table(price_rows))
+        for line in gain_lines(price_rows):
+            out(line)
+        return EXIT_OK
     if args.scale:
         from planner.bench.scale import run_scale
 
@@ -877,6 +889,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--tui",
         action="store_true",
         help="time the TUI's first paint, first tab views and an answer edit (default size L)",
+    )
+    p.add_argument(
+        "--price",
+        action="store_true",
+        help="price every limit (default sizes M,L) and re-solve each claimed gain",
     )
     p.add_argument(
         "--rounds",

@@ -1081,6 +1081,10 @@ class PlannerApp(App[int]):
             return True
         return False
 
+    def action_price(self) -> None:
+        self.action_tab("plan")
+        self.query_one(PlanPane).action_price()
+
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.theme != "textual-light" else "textual-dark"
 
@@ -1126,6 +1130,7 @@ class PlannerApp(App[int]):
             ("Edit policy", "Limits and protected windows", "edit_rule('policy')"),
             ("Close round", "Record the current round (shows what first)", "close_round"),
             ("Open next round", "A new horizon; keeps people and activities", "new_round"),
+            ("What would it take?", "What relaxing each limit would buy (Plan tab, w)", "price"),
             ("Undo", "Undo the last edit (ctrl+z)", "undo"),
             ("Toggle theme", "Light or dark (F2)", "toggle_theme"),
             ("Keys", "List every key binding (?)", "help"),

@@ -26,6 +26,7 @@ from planner.domain.words import plural
 from planner.tui.screens.dialogs import PickDialog
 from planner.tui.text import assemble, notify, one_line
 from planner.tui.widgets.base import Pane, Snapshot, shorten
+from planner.tui.widgets.price import PriceView
 from planner.tui.widgets.week_grid import GridItem, WeekGrid
 
 
@@ -115,6 +116,13 @@ class PlanPane(Pane):
             tooltip="Show one person's week and why they were (not) placed.",
             id="plan-person",
         ),
+        Binding(
+            "w",
+            "price",
+            "Price limits",
+            tooltip="What would it take? What relaxing each limit by one step would buy.",
+            id="plan-price",
+        ),
     ]
 
     solving: reactive[bool] = reactive(False)
@@ -155,6 +163,7 @@ class PlanPane(Pane):
                 with VerticalScroll(classes="detail"):
                     yield Static("", id="session-detail")
             yield WeekGrid(id="plan-grid", empty="no plan yet")
+            yield PriceView(id="plan-price")
 
     def on_mount(self) -> None:
         table = self.query_one("#sessions-table", DataTable)
@@ -297,6 +306,16 @@ class PlanPane(Pane):
     def action_toggle_view(self) -> None:
         switcher = self.query_one(ContentSwitcher)
         switcher.current = "plan-grid" if switcher.current == "plan-list" else "plan-list"
+
+    def action_price(self) -> None:
+        """The "What would it take?" view, pricing every limit in the background."""
+        self.query_one(ContentSwitcher).current = "plan-price"
+        workers = getattr(self.app, "solver_workers", 2)
+        self.query_one(PriceView).start(self.time_limit, workers)
+
+    def close_price(self) -> None:
+        self.query_one(ContentSwitcher).current = "plan-list"
+        self.focus_home()
 
     def action_week(self, step: int) -> None:
         """Page the week grid from anywhere on the tab (it is shown if the list was)."""
