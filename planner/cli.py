@@ -617,8 +617,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
             raise InputError.single("--sizes", f"{args.sizes!r}: give sizes from S, M, L, XL")
         price_rows = run_price_bench(priced, seed=args.seed, workers=args.workers, progress=err)
         out_table(price_table(price_rows))
-        for line in gain_lines(price_rows):
-            out(line)
+        for gain in gain_lines(price_rows):
+            out(gain)
         return EXIT_OK
     if args.scale:
         from planner.bench.scale import run_scale
