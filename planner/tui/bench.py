@@ -122,16 +122,17 @@ def run_tui_bench(
 def tui_table(rows: Sequence[TuiRow]) -> Any:
     from rich.table import Table
 
+    from planner.tui.text import literal
+
     table = Table(title="planner bench --tui: seconds the organiser waits (median of runs, 120×40)")
     table.add_column("size")
     table.add_column("people / activities", justify="right")
     for step in STEPS:
-        table.add_column(
-            step if step in {"first paint", "answer edit"} else f"{step} tab", justify="right"
-        )
+        label = step if step in {"first paint", "answer edit"} else f"{step} tab"
+        table.add_column(literal(label), justify="right")
     table.add_column("runs", justify="right")
     for row in rows:
-        table.add_row(
+        cells = [
             row.size,
             f"{row.people:,} / {row.activities}",
             *(
@@ -139,5 +140,6 @@ def tui_table(rows: Sequence[TuiRow]) -> Any:
                 for s in STEPS
             ),
             str(len(row.seconds[STEPS[0]])),
-        )
+        ]
+        table.add_row(*(literal(c) for c in cells))
     return table
