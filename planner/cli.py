@@ -451,8 +451,11 @@ def cmd_explain(args: argparse.Namespace) -> int:
             raise InputError.single(source, exc.problems[0].message, "--session") from None
         out("\n".join(lines))
         return EXIT_OK
-    explanations = explain_person(problem, schedule, args.person, args.activity)
-    out(render_explanations(problem, schedule, args.person, explanations))
+    # What a participant may be shown: in their language (else the team's); --lang wins.
+    person = next(p for p in problem.scenario.people if p.id == args.person)
+    lang = args.lang or problem.scenario.person_language(person)
+    explanations = explain_person(problem, schedule, args.person, args.activity, language=lang)
+    out(render_explanations(problem, schedule, args.person, explanations, language=lang))
     return EXIT_OK
 
 
