@@ -166,3 +166,27 @@ def test_polish_plurals_in_a_reason() -> None:
         "zgłosiły się tylko 3 osoby; potrzeba 4",
         "zgłosiło się tylko 5 osób; potrzeba 6",
     ]
+
+
+@pytest.mark.parametrize("lang", ["sv", "pl"])
+def test_private_reasons_stay_unavailable_in_every_language(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], lang: str
+) -> None:
+    """Time off is worded "unavailable" unless the person shares reasons, in their language
+    as in English; the others' count never names it either."""
+    from planner.i18n import translator
+
+    t = translator(lang)
+    time_off = t.gettext("on time off during {s}").replace("{s}", "")
+    unavailable = t.gettext("not available at the time of {s}").replace("{s}", "")
+    assert time_off != "on time off during "  # the wordings are translated
+    assert unavailable != "not available at the time of "
+    scenario, schedule = write(tmp_path)
+    for pid in ("alice", "carol", "dave"):
+        out = explain(capsys, scenario, schedule, pid, "--lang", lang)
+        assert time_off not in out, (pid, out)
+    assert unavailable in explain(capsys, scenario, schedule, "carol", "--lang", lang)
+    text = scenario.read_text().replace('id = "carol"', 'id = "carol"\nshare_reasons = true', 1)
+    scenario.write_text(text)
+    shared = explain(capsys, scenario, schedule, "carol", "--lang", lang)
+    assert time_off in shared and unavailable not in shared
