@@ -1051,6 +1051,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _organiser = translator(organiser_language(_lang_flag(listed)))
     parser = build_parser()
     args = parser.parse_args(listed)
+    _organiser = translator(organiser_language(args.lang))  # as argparse read it
     if not getattr(args, "command", None):
         args.func = cmd_tui
         args.time_limit = None
@@ -1068,14 +1069,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _lang_flag(argv: Sequence[str]) -> str | None:
-    """The global ``--lang`` (``--lang sv`` or ``--lang=sv``) before the command, if any."""
+    """``--lang sv`` or ``--lang=sv`` among the arguments, read before argparse has parsed
+    them (no command has an option of that name; ``--`` ends the options)."""
     for i, arg in enumerate(argv):
+        if arg == "--":
+            break
         if arg == "--lang" and i + 1 < len(argv):
             return argv[i + 1]
         if arg.startswith("--lang="):
             return arg.split("=", 1)[1]
-        if not arg.startswith("-"):
-            break  # the command: its own arguments follow
     return None
 
 

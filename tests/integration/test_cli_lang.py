@@ -66,6 +66,8 @@ def test_lang_flag_env_and_os_locale_choose_the_organisers_language(
     assert validate() == f"{scenario}{VALID['en']}"  # nothing chosen: English
     assert validate("--lang", "sv") == f"{scenario}{VALID['sv']}"
     assert validate("--lang=pl") == f"{scenario}{VALID['pl']}"
+    workspace = ("--workspace", str(scenario.parent / "ws.db"))  # a global option first
+    assert validate(*workspace, "--lang", "sv") == f"{scenario}{VALID['sv']}"
     monkeypatch.setenv("LANG", "sv_SE.UTF-8")  # the OS locale
     assert validate() == f"{scenario}{VALID['sv']}"
     monkeypatch.setenv("PLANNER_LANG", "pl")  # beats the OS locale
