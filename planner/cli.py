@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO, TypeVar
 from planner import __version__
 from planner.domain.errors import InputError, PlannerError
 from planner.domain.text import escape_controls
-from planner.domain.words import plural
+from planner.i18n import N_, Translator, translator
 
 if TYPE_CHECKING:  # the CLI imports heavy modules only in the command that needs them
     from planner.domain.planning import PlanningInput
@@ -36,6 +36,24 @@ if TYPE_CHECKING:  # the CLI imports heavy modules only in the command that need
 T = TypeVar("T")
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+_STATUS_WORDS = {
+    "optimal": N_("optimal"),
+    "feasible": N_("feasible"),
+    "infeasible": N_("infeasible"),
+    "unknown": N_("unknown"),
+}
+"""A plan's status in the solve summary (schedule.json keeps the English value)."""
+
+
+_organiser = translator("en")
+"""The organiser's language for the lines translated here (README, "Languages"); set by
+:func:`main` from ``--lang``, ``PLANNER_LANG`` or the OS locale. English by default."""
+
+
+def words() -> Translator:
+    """The organiser's language (``words().gettext(...)``, ``words().count(...)``)."""
+    return _organiser
 
 
 def _emit(message: str, stream: TextIO) -> None:
@@ -109,7 +127,11 @@ class _Parser(argparse.ArgumentParser):
             ]
             best = difflib.get_close_matches(choice.group(1), options, n=1, cutoff=0.6)
             if best:
-                hints.append(f"{choice.group(1)!r}: did you mean {best[0]!r}?")
+                hints.append(
+                    words()
+                    .gettext("{given}: did you mean {known}?")
+                    .format(given=repr(choice.group(1)), known=repr(best[0]))
+                )
         known = [o for p in self._command_parsers() for a in p._actions for o in a.option_strings]
         for arg in getattr(self, "_seen", []):
             if arg == "--":
@@ -119,7 +141,11 @@ class _Parser(argparse.ArgumentParser):
                 continue
             best = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
             if best:
-                hints.append(f"{name}: did you mean {best[0]}?")
+                hints.append(
+                    words()
+                    .gettext("{given}: did you mean {known}?")
+                    .format(given=name, known=best[0])
+                )
         return hints
 
 
@@ -199,11 +225,22 @@ def cmd_validate(args: argparse.Namespace) -> int:
     for problem in scenario_warnings(s, args.scenario):
         err(f"{problem.source}: {problem.location}: warning: {problem.message}")
     answers = sum(len(a) for a in s.preferences.values())
+    t = words()
     out(
-        f"{args.scenario}: valid — team {s.team.name!r}, {plural(len(s.people), 'person')}, "
-        f"{plural(len(s.activities), 'activity')}, {plural(len(s.venues), 'venue')}, "
-        f"{plural(len(s.queues), 'queue')}, "
-        f"{plural(answers, 'answer')}, horizon {s.team.horizon.start}..{s.team.horizon.end}"
+        t.gettext(
+            "{file}: valid — team {team}, {people}, {activities}, {venues}, {queues}, "
+            "{answers}, horizon {start}..{end}"
+        ).format(
+            file=args.scenario,
+            team=repr(s.team.name),
+            people=t.count("{n} person", "{n} people", len(s.people)),
+            activities=t.count("{n} activity", "{n} activities", len(s.activities)),
+            venues=t.count("{n} venue", "{n} venues", len(s.venues)),
+            queues=t.count("{n} queue", "{n} queues", len(s.queues)),
+            answers=t.count("{n} answer", "{n} answers", answers),
+            start=s.team.horizon.start,
+            end=s.team.horizon.end,
+        )
     )
     return EXIT_OK
 
@@ -239,7 +276,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             service.refuse_target(Path(args.out), workspace=ws.location)
         if args.what == "scenario":
             path = service.export_scenario(ws, Path(args.out))
-            out(f"wrote {path}")
+            out(words().gettext("wrote {path}").format(path=path))
         elif args.what == "poll":
             from planner.respond import export_polls_and_mail
 
@@ -330,9 +367,17 @@ def _solve(
         now_t = time.monotonic()
         if now_t - last[0] >= 1.0:
             last[0] = now_t
+            t = words()
             err(
-                f"  objective {p.objective:,.0f}  bound {p.bound:,.0f}  "
-                f"gap {p.gap:.2%}  {p.elapsed:.1f}s  ({plural(p.solutions, 'plan')})"
+                t.gettext(
+                    "  objective {objective}  bound {bound}  gap {gap}  {seconds}s  ({plans})"
+                ).format(
+                    objective=t.decimal(p.objective),
+                    bound=t.decimal(p.bound),
+                    gap=t.percent(p.gap),
+                    seconds=t.decimal(p.elapsed, 1),
+                    plans=t.count("{n} plan", "{n} plans", p.solutions),
+                )
             )
 
     planned, interrupted = run_interruptible(lambda: planner.run(progress), planner.stop)
@@ -352,18 +397,33 @@ def _solve(
     if ws is not None:
         ws.save_plan(schedule, published=schedule.publishable)
     placed = {p for s in schedule.sessions for p in s.attendees}
+    t = words()
     out(
-        f"{schedule.status.value}: {plural(len(schedule.sessions), 'session')}, "
-        f"{plural(len(placed), 'person')} placed, "
-        f"{plural(len(schedule.unplaced), 'opt-in')} unplaced, "
-        f"{plural(len(schedule.not_held), 'session')} not held; "
-        f"objective {schedule.objective.value:,.0f} (bound {schedule.objective.bound:,.0f}, "
-        f"gap {schedule.objective.gap:.2%}) in {schedule.solve_seconds:.1f}s"
+        t.gettext(
+            "{status}: {sessions}, {placed} placed, {unplaced} unplaced, {not_held} not held; "
+            "objective {objective} (bound {bound}, gap {gap}) in {seconds}s"
+        ).format(
+            status=t.gettext(_STATUS_WORDS.get(schedule.status.value, schedule.status.value)),
+            sessions=t.count("{n} session", "{n} sessions", len(schedule.sessions)),
+            placed=t.count("{n} person", "{n} people", len(placed)),
+            unplaced=t.count("{n} opt-in", "{n} opt-ins", len(schedule.unplaced)),
+            not_held=t.count("{n} session", "{n} sessions", len(schedule.not_held)),
+            objective=t.decimal(schedule.objective.value),
+            bound=t.decimal(schedule.objective.bound),
+            gap=t.percent(schedule.objective.gap),
+            seconds=t.decimal(schedule.solve_seconds, 1),
+        )
     )
-    out(
-        f"wrote {written[0]}"
-        + (f" and {len(written) - 1} calendar files" if len(written) > 1 else "")
-    )
+    if len(written) > 1:
+        out(
+            t.ngettext(
+                "wrote {path} and {n} calendar files",
+                "wrote {path} and {n} calendar files",
+                len(written) - 1,
+            ).format(path=written[0], n=len(written) - 1)
+        )
+    else:
+        out(t.gettext("wrote {path}").format(path=written[0]))
     if schedule.status.value == "infeasible":
         for c in schedule.conflicts:
             err(f"conflict: {', '.join(c.rules)}: {c.detail}")
@@ -398,7 +458,11 @@ def run_interruptible(work: Callable[[], T], stop: Callable[[], None]) -> tuple[
             except KeyboardInterrupt:
                 if not interrupted:
                     interrupted = True
-                    err("interrupted: stopping the search and keeping the best plan so far…")
+                    err(
+                        words().gettext(
+                            "interrupted: stopping the search and keeping the best plan so far…"
+                        )
+                    )
                 stop()
     finally:
         signal.signal(signal.SIGINT, previous)
@@ -416,10 +480,20 @@ def cmd_verify(args: argparse.Namespace) -> int:
     violations = verify(problem, schedule)
     for v in violations:
         out(v.render())
+    t = words()
     if violations:
-        err(f"{len(violations)} violation(s)")
+        err(
+            t.ngettext("{n} violation(s)", "{n} violation(s)", len(violations)).format(
+                n=len(violations)
+            )
+        )
         return EXIT_VIOLATIONS
-    out(f"{args.schedule}: no violations ({plural(len(schedule.sessions), 'session')} checked)")
+    checked = t.count("{n} session", "{n} sessions", len(schedule.sessions))
+    out(
+        t.gettext("{file}: no violations ({sessions} checked)").format(
+            file=args.schedule, sessions=checked
+        )
+    )
     return EXIT_OK
 
 
@@ -451,8 +525,11 @@ def cmd_explain(args: argparse.Namespace) -> int:
             raise InputError.single(source, exc.problems[0].message, "--session") from None
         out("\n".join(lines))
         return EXIT_OK
-    explanations = explain_person(problem, schedule, args.person, args.activity)
-    out(render_explanations(problem, schedule, args.person, explanations))
+    # What a participant may be shown: in their language (else the team's); --lang wins.
+    person = next(p for p in problem.scenario.people if p.id == args.person)
+    lang = args.lang or problem.scenario.person_language(person)
+    explanations = explain_person(problem, schedule, args.person, args.activity, language=lang)
+    out(render_explanations(problem, schedule, args.person, explanations, language=lang))
     return EXIT_OK
 
 
@@ -644,9 +721,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     ws = ensure_demo_workspace(path)
     if args.no_tui:
         s = ws.load_scenario()
+        t = words()
         out(
-            f"demo workspace {path}: {plural(len(s.people), 'person')}, "
-            f"{plural(len(s.activities), 'activity')}"
+            t.gettext("demo workspace {path}: {people}, {activities}").format(
+                path=path,
+                people=t.count("{n} person", "{n} people", len(s.people)),
+                activities=t.count("{n} activity", "{n} activities", len(s.activities)),
+            )
         )
         ws.close()
         return EXIT_OK
@@ -674,7 +755,9 @@ def cmd_tui(args: argparse.Namespace) -> int:
 def run_tui(workspace: str, time_limit: float | None = None) -> int:
     from planner.tui.app import DEFAULT_TIME_LIMIT, make_app
 
-    app = make_app(workspace, time_limit=time_limit or DEFAULT_TIME_LIMIT)
+    app = make_app(
+        workspace, time_limit=time_limit or DEFAULT_TIME_LIMIT, language=words().language
+    )
     app.run()
     return int(app.return_code or 0)
 
@@ -739,7 +822,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     with open_workspace(args, create=False) as ws:
         path = write_report(ws, Path(args.out), args.format, rounds=args.rounds)
-    out(f"wrote {path}")
+    out(words().gettext("wrote {path}").format(path=path))
     return EXIT_OK
 
 
@@ -797,7 +880,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--lang",
         choices=["en", "sv", "pl"],
-        help="language of what planner respond shows (default: PLANNER_LANG, else the poll's)",
+        help="en, sv or pl: the organiser's language where translated (default: PLANNER_LANG, "
+        "else the OS locale, else English); for respond and explain --person, the reader's "
+        "(default: the poll's / the person's)",
     )
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
@@ -957,8 +1042,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    global _organiser
+    from planner.i18n import organiser_language
+
+    # Before parsing: argparse's "did you mean" hints are in it too (a bad --lang is
+    # refused by argparse itself, so the flag is read loosely here).
+    listed = list(sys.argv[1:] if argv is None else argv)
+    _organiser = translator(organiser_language(_lang_flag(listed)))
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(listed)
+    _organiser = translator(organiser_language(args.lang))  # as argparse read it
     if not getattr(args, "command", None):
         args.func = cmd_tui
         args.time_limit = None
@@ -969,10 +1062,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         err(str(exc) if isinstance(exc, InputError) else f"planner: {exc}")
         return exc.exit_code
     except KeyboardInterrupt:
-        err("interrupted")
+        err(words().gettext("interrupted"))
         return EXIT_INTERRUPTED
     except BrokenPipeError:  # e.g. `planner schema | head`
         return EXIT_OK
+
+
+def _lang_flag(argv: Sequence[str]) -> str | None:
+    """``--lang sv`` or ``--lang=sv`` among the arguments, read before argparse has parsed
+    them (no command has an option of that name; ``--`` ends the options)."""
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            break
+        if arg == "--lang" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--lang="):
+            return arg.split("=", 1)[1]
+    return None
 
 
 def _workspace_from_environment(args: argparse.Namespace) -> None:

@@ -117,6 +117,25 @@ class Translator:
 
         return format_decimal(n, locale=self.locale)
 
+    def decimal(self, value: float, digits: int = 0) -> str:
+        """``value`` with ``digits`` decimals, grouped the language's way (``1,234.5``,
+        Swedish ``1 234,5``, Polish ``1234,5``)."""
+        if self.language == DEFAULT:
+            return f"{value:,.{digits}f}"
+        from babel.numbers import format_decimal
+
+        pattern = "#,##0" + ("." + "0" * digits if digits else "")
+        return str(format_decimal(round(value, digits), pattern, locale=self.locale))
+
+    def percent(self, value: float, digits: int = 2) -> str:
+        """A share as a percentage: ``12.34%``, Swedish ``12,34 %``, Polish ``12,34%``."""
+        if self.language == DEFAULT:
+            return f"{value:.{digits}%}"
+        from babel.numbers import format_percent
+
+        pattern = "#,##0" + ("." + "0" * digits if digits else "") + "%"
+        return str(format_percent(value, pattern, locale=self.locale))
+
     def first_weekday(self) -> int:
         """0 = Monday (Babel's convention)."""
         return int(self.locale.first_week_day)

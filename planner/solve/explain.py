@@ -21,15 +21,17 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 
+from planner.domain.catalogue import activity_texts
 from planner.domain.errors import InputError
 from planner.domain.models import Activity, Person, Scenario
 from planner.domain.planning import PlanningInput
 from planner.domain.schedule import NotHeld, PlannedSession, Reason, Schedule, Unplaced
 from planner.domain.timeutil import iso_week, zone
+from planner.i18n import N_, Translator, translator
 from planner.solve.ledger import (
     BY_ID,
     REASON_ORDER,
@@ -96,28 +98,69 @@ _FILTERED = frozenset({*ATTENDANCE_RULES, *PERSON_RULES})
 _MAX_LISTED = 4
 
 
-def when_text(start: datetime, tz: tzinfo) -> str:
-    """A start in people's words, in the viewer's zone: ``Tue 23 Mar 12:00``."""
-    return f"{start.astimezone(tz):%a %d %b %H:%M}"
+_ENGLISH = translator("en")
 
 
-def _sessions_text(name: str, times: Sequence[str]) -> str:
+def when_text(start: datetime, tz: tzinfo, t: Translator = _ENGLISH) -> str:
+    """A start in the reader's words, in the viewer's zone: ``Tue 23 Mar 12:00`` (Swedish
+    ``tis 23 mars 12:00``, Polish ``wt. 23 mar 12:00``, through Babel)."""
+    if t.language == "en":
+        return f"{start.astimezone(tz):%a %d %b %H:%M}"
+    return t.format_datetime(start, _zone_of(tz), "EEE d MMM HH:mm")
+
+
+def _clock(instant: datetime, tz: tzinfo, t: Translator = _ENGLISH) -> str:
+    """An end time, ``13:00`` (24-hour in every language we speak)."""
+    if t.language == "en":
+        return f"{instant.astimezone(tz):%H:%M}"
+    return t.format_time(instant, _zone_of(tz))
+
+
+def _zone_of(tz: tzinfo) -> str:
+    """Babel takes a zone name; the viewer's zone is a ``ZoneInfo`` (or UTC)."""
+    return getattr(tz, "key", None) or str(tz)
+
+
+def _sessions_text(name: str, times: Sequence[str], t: Translator = _ENGLISH) -> str:
     """``Team lunch, Tue 23 Mar 12:00, Wed 24 Mar 12:00 and 3 more``."""
     shown = ", ".join(times[:_MAX_LISTED])
     more = len(times) - _MAX_LISTED
-    return f"{name}, {shown} and {more} more" if more > 0 else f"{name}, {shown}"
+    if more <= 0:
+        return f"{name}, {shown}"
+    return t.ngettext("{name}, {times} and {n} more", "{name}, {times} and {n} more", more).format(
+        name=name, times=shown, n=more
+    )
 
 
-_DETAILS: dict[str, Callable[[str], str]] = {
-    UNAVAILABLE: lambda s: UNAVAILABLE_WORDING.format(s=s),
-    **{rule: BY_ID[rule].word for rule in REASON_ORDER if rule in BY_ID},
-    **{r.id: r.word for r in SPECS if r.id not in REASON_ORDER},
-    OUTRANKED: lambda s: (
-        f"no rule stops them joining {s}; the places went to colleagues with fewer "
-        "placements first, or the search stopped before adding them"
-    ),
+_OUTRANKED_WORDING = N_(
+    "no rule stops them joining {s}; the places went to colleagues with fewer "
+    "placements first, or the search stopped before adding them"
+)
+
+
+@dataclass(frozen=True)
+class _Wording:
+    """A reason's wording: English with ``{s}`` for the sessions (the message id), filled in
+    a reader's language."""
+
+    template: str
+
+    def __call__(self, sessions: str, t: Translator = _ENGLISH) -> str:
+        return t.gettext(self.template).format(s=sessions)
+
+
+_DETAILS: dict[str, _Wording] = {
+    UNAVAILABLE: _Wording(UNAVAILABLE_WORDING),
+    **{rule: _Wording(BY_ID[rule].wording) for rule in REASON_ORDER if rule in BY_ID},
+    **{r.id: _Wording(r.wording) for r in SPECS if r.id not in REASON_ORDER},
+    OUTRANKED: _Wording(_OUTRANKED_WORDING),
 }
 """Reason wordings (the ledger's), in the order a person's reasons are listed."""
+
+
+def _detail(rule: str, sessions: str, t: Translator) -> str:
+    wording = _DETAILS.get(rule)
+    return sessions if wording is None else wording(sessions, t)
 
 
 def _shown_rule(rule: str, person: Person) -> str:
@@ -138,11 +181,17 @@ class _Explainer:
     """Shared state of one annotate/explain call: facts, the plan, cached session checks."""
 
     def __init__(
-        self, problem: PlanningInput, schedule: Schedule, tz: tzinfo | None = None
+        self,
+        problem: PlanningInput,
+        schedule: Schedule,
+        tz: tzinfo | None = None,
+        t: Translator = _ENGLISH,
     ) -> None:
         self.facts = Facts(problem)
         self.tz = tz or self.facts.tz
         """The viewer's zone: times in reasons are written in it."""
+        self.t = t
+        """The reader's language: reasons are worded in it."""
         self.schedule = schedule
         self.plan = PlanView(schedule.sessions)
         self.held: dict[str, list[PlannedSession]] = defaultdict(list)
@@ -263,14 +312,25 @@ class _Explainer:
             self._owns[pid] = own
         return own
 
+    def name(self, activity: Activity) -> str:
+        """The activity's name in the reader's language (a catalogue text, or as written)."""
+        return activity_texts(
+            activity.name, activity.description, activity.template, self.t.language
+        )[0]
+
+    def was_not_held(self, activity: Activity) -> str:
+        """``Team lunch was not held: <why>``."""
+        _ = self.t.gettext
+        if activity.kind == "pairing":
+            what = _("{name}: no group was formed").format(name=self.name(activity))
+        else:
+            what = _("{name} was not held").format(name=self.name(activity))
+        return what + self.why_not(activity)
+
     def unplaced_reasons(self, person: Person, activity: Activity) -> list[Reason]:
         sessions = self.held.get(activity.id, [])
         if not sessions:
-            if activity.kind == "pairing":
-                what = f"{activity.name}: no group was formed"
-            else:
-                what = f"{activity.name} was not held"
-            return [Reason(rule=NOT_HELD, detail=what + self.why_not(activity))]
+            return [Reason(rule=NOT_HELD, detail=self.was_not_held(activity))]
         by_rule: dict[str, list[str]] = defaultdict(list)
         for s in sorted(sessions, key=lambda s: (s.start, s.id)):
             broken = self.join_breaks(person.id, s) or [OUTRANKED]
@@ -280,18 +340,20 @@ class _Explainer:
         return [
             Reason(
                 rule=rule,
-                detail=_DETAILS.get(rule, lambda s: s)(_sessions_text(activity.name, times)),
+                detail=_detail(rule, _sessions_text(self.name(activity), times, self.t), self.t),
             )
             for rule, times in sorted(by_rule.items(), key=lambda kv: order.get(kv[0], 99))
         ]
 
     def _time_text(self, rule: str, s: PlannedSession, activity: Activity) -> str:
         """One session in a reason: its start, with the head count when it is full."""
-        when = when_text(s.start, self.tz)
+        when = when_text(s.start, self.tz, self.t)
+        full = self.t.gettext("{when} ({taken} of {places})")
         if rule == "capacity":
-            return f"{when} ({len(s.attendees)} of {activity.max_participants})"
+            return full.format(when=when, taken=len(s.attendees), places=activity.max_participants)
         if rule == "venue_capacity" and s.venue in self.facts.venues:
-            return f"{when} ({len(s.attendees)} of {self.facts.venues[s.venue].capacity})"
+            places = self.facts.venues[s.venue].capacity
+            return full.format(when=when, taken=len(s.attendees), places=places)
         return when
 
     def opted_in(self, person: Person, activity: Activity) -> bool:
@@ -385,6 +447,7 @@ class _Explainer:
     def not_held_reasons(self, activity: Activity) -> list[Reason]:
         """Cheap, honest reasons a session of ``activity`` could not be held."""
         facts = self.facts
+        _ = self.t.gettext
         # A required person who said no (or declined) is not singled out here: they fail
         # ``can_join_at`` at every start, as someone on time off does, so both end in the
         # same "unavailable at every allowed time" sentence (no wording tells a no apart).
@@ -393,8 +456,10 @@ class _Explainer:
             return [
                 Reason(
                     rule="activity_window" if activity.windows else "protected_window",
-                    detail="no start time in the horizon fits the activity's windows, the "
-                    "protected windows and the notice period",
+                    detail=_(
+                        "no start time in the horizon fits the activity's windows, the "
+                        "protected windows and the notice period"
+                    ),
                 )
             ]
         length = timedelta(minutes=activity.duration_minutes)
@@ -403,7 +468,7 @@ class _Explainer:
             return [
                 Reason(
                     rule="venue_conflict",
-                    detail="no listed venue is free at any allowed time",
+                    detail=_("no listed venue is free at any allowed time"),
                 )
             ]
         placed = {p for s in self.held.get(activity.id, []) for p in s.attendees}
@@ -415,14 +480,23 @@ class _Explainer:
                 return [
                     Reason(
                         rule="one_session_per_activity",
-                        detail=f"only {len(eligible)} opted-in people are not already in "
-                        f"another session of {activity.name}; {need} more needed",
+                        detail=self.t.ngettext(
+                            "only {n} opted-in people are not already in another session of "
+                            "{name}; {need} more needed",
+                            "only {n} opted-in people are not already in another session of "
+                            "{name}; {need} more needed",
+                            len(eligible),
+                        ).format(n=len(eligible), name=self.name(activity), need=need),
                     )
                 ]
             return [
                 Reason(
                     rule="capacity",
-                    detail=f"only {len(opted)} people opted in; {activity.min_participants} needed",
+                    detail=self.t.ngettext(
+                        "only {n} people opted in; {needed} needed",
+                        "only {n} people opted in; {needed} needed",
+                        len(opted),
+                    ).format(n=len(opted), needed=activity.min_participants),
                 )
             ]
         best, best_at, best_people = -1, starts[0], list[str]()
@@ -439,7 +513,9 @@ class _Explainer:
             return [
                 Reason(
                     rule="required_attendee",
-                    detail=f"required people ({names}) are unavailable at every allowed time",
+                    detail=_(
+                        "required people ({names}) are unavailable at every allowed time"
+                    ).format(names=names),
                 )
             ]
         if best < need:
@@ -449,21 +525,25 @@ class _Explainer:
                 for p in eligible
                 if p not in held_at
             ]
-            return [
-                Reason(
-                    rule="capacity",
-                    detail=f"only {best + len(activity.required)} of the "
-                    f"{activity.min_participants} needed can make any start"
-                    + (f": the others are {_categories(others)}" if others else ""),
-                )
-            ]
+            can = best + len(activity.required)
+            detail = self.t.ngettext(
+                "only {n} of the {needed} needed can make any start",
+                "only {n} of the {needed} needed can make any start",
+                can,
+            ).format(n=can, needed=activity.min_participants)
+            if others:
+                detail += _(": the others are {why}").format(why=_categories(others, self.t))
+            return [Reason(rule="capacity", detail=detail)]
         departments = {facts.people[p].department for p in [*eligible, *activity.required]}
         if len(departments) < activity.min_departments:
             return [
                 Reason(
                     rule="department_mix",
-                    detail=f"opted-in people come from {len(departments)} departments; "
-                    f"{activity.min_departments} needed",
+                    detail=self.t.ngettext(
+                        "opted-in people come from {n} departments; {needed} needed",
+                        "opted-in people come from {n} departments; {needed} needed",
+                        len(departments),
+                    ).format(n=len(departments), needed=activity.min_departments),
                 )
             ]
         take = [*activity.required, *best_people][: activity.max_participants]
@@ -475,34 +555,50 @@ class _Explainer:
             attendees=take,
         )
         cover = list(rule_coverage_floor(facts, PlanView([*self.plan.sessions, probe]), None))
-        when = when_text(best_at, self.tz)
+        when = when_text(best_at, self.tz, self.t)
         if cover:
             queues = {q.id: q.name for q in facts.scenario.queues}
             # The checker's detail starts "queue <id>:"; the queue's name is public.
             ids = {v.detail.split(":", 1)[0].removeprefix("queue ") for v in cover}
             short = sorted({queues.get(q, "") for q in ids} - {""})
-            which = f"the {' and '.join(short)} queue" if short else "a queue"
+            if short:
+                which = _("the {queues} queue").format(queues=_(" and ").join(short))
+            else:
+                which = _("a queue")
+            on_hand = best + len(activity.required)
             return [
                 Reason(
                     rule="coverage_floor",
-                    detail=f"{best + len(activity.required)} opted-in people are free at "
-                    f"{when}, but taking them would leave {which} short-staffed",
+                    detail=self.t.ngettext(
+                        "{n} opted-in people are free at {when}, but taking them would leave "
+                        "{queue} short-staffed",
+                        "{n} opted-in people are free at {when}, but taking them would leave "
+                        "{queue} short-staffed",
+                        on_hand,
+                    ).format(n=on_hand, when=when, queue=which),
                 )
             ]
         return [
             Reason(
                 rule=OUTRANKED,
-                detail=f"it could be held (e.g. {when}), but its opted-in people were placed "
-                "where more opt-ins fit, or the search stopped first",
+                detail=_(
+                    "it could be held (e.g. {when}), but its opted-in people were placed "
+                    "where more opt-ins fit, or the search stopped first"
+                ).format(when=when),
             )
         ]
 
     def cached_not_held_reasons(self, activity: Activity) -> list[Reason]:
         """:meth:`not_held_reasons`, once per activity; reasons the schedule already carries
-        for the activity (a solver's) are taken as they are."""
+        for the activity (a solver's) are taken as they are — in English; a reader of
+        another language gets them worked out anew in their words."""
         got = self._not_held_cache.get(activity.id)
         if got is None:
-            given = [n.reasons for n in self.schedule.not_held if n.activity == activity.id]
+            given = [
+                n.reasons
+                for n in self.schedule.not_held
+                if n.activity == activity.id and self.t.language == "en"
+            ]
             got = next((r for r in given if r), None) or self.not_held_reasons(activity)
             self._not_held_cache[activity.id] = got
         return got
@@ -526,26 +622,30 @@ class _Explainer:
 
 
 _CATEGORY: dict[str, str] = {
-    "working_hours": "outside their working hours",
-    "weekly_events_cap": "capped this week",
-    "weekly_minutes_cap": "capped this week",
-    "daily_cap": "already at an event that day",
-    "overlap": "in another session then",
-    "needs_unmet": "in need of something the session lacks",
-    "coverage_floor": "on a queue",
+    "working_hours": N_("outside their working hours"),
+    "weekly_events_cap": N_("capped this week"),
+    "weekly_minutes_cap": N_("capped this week"),
+    "daily_cap": N_("already at an event that day"),
+    "overlap": N_("in another session then"),
+    "needs_unmet": N_("in need of something the session lacks"),
+    "coverage_floor": N_("on a queue"),
 }
 """Aggregate words for why the others cannot make a start. Anything else (time off, busy,
 a required person's answer) is ``unavailable``: a count of several people never names a
-private reason or a ``no``."""
+private reason or a ``no`` (in any language: the words are translated, never the rules)."""
+
+_UNAVAILABLE_WORD = N_("unavailable")
+"""The word for every other reason (the same text as :data:`UNAVAILABLE`)."""
 
 
-def _categories(rules: Sequence[str | None]) -> str:
-    """``unavailable (3) or capped this week (1)``, most frequent first."""
+def _categories(rules: Sequence[str | None], t: Translator = _ENGLISH) -> str:
+    """``unavailable (3) or capped this week (1)``, most frequent first (ties in English
+    order, so every language lists them alike)."""
     counts: dict[str, int] = defaultdict(int)
     for rule in rules:
-        counts[_CATEGORY.get(rule or "", UNAVAILABLE)] += 1
+        counts[_CATEGORY.get(rule or "", _UNAVAILABLE_WORD)] += 1
     ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    return " or ".join(f"{word} ({n})" for word, n in ranked)
+    return t.gettext(" or ").join(f"{t.gettext(word)} ({n})" for word, n in ranked)
 
 
 def annotate(problem: PlanningInput, schedule: Schedule, deadline: float | None = None) -> Schedule:
@@ -571,6 +671,7 @@ def explain_person(
     person_id: str,
     activity_id: str | None = None,
     tz: tzinfo | None = None,
+    language: str | None = None,
 ) -> list[Explanation]:
     """Why ``person_id`` was or was not placed, per activity they opted in to.
 
@@ -580,13 +681,16 @@ def explain_person(
     worded alike for ``no``, no answer and an RSVP decline.
 
     Times in reasons are in ``tz``: by default the person's own zone (``planner explain
-    --person``); the organiser's TUI passes the team zone.
+    --person``); the organiser's TUI passes the team zone. The reasons are worded in
+    ``language`` (default English); ``planner explain --person`` passes the person's.
     """
     scenario = problem.scenario
     person = next((p for p in scenario.people if p.id == person_id), None)
     if person is None:
         raise InputError.single("--person", f"unknown person {person_id!r}")
-    ex = _Explainer(problem, schedule, tz or zone(scenario.person_zone_name(person)))
+    t = translator(language)
+    _ = t.gettext
+    ex = _Explainer(problem, schedule, tz or zone(scenario.person_zone_name(person)), t)
     if activity_id is not None and activity_id not in ex.facts.activities:
         raise InputError.single("--activity", f"unknown activity {activity_id!r}")
     out: list[Explanation] = []
@@ -597,7 +701,7 @@ def explain_person(
         if mine:
             reasons: tuple[Reason, ...] = ()
             if person_id in activity.required:
-                reasons = (Reason(rule="required_attendee", detail="attends every session"),)
+                reasons = (Reason(rule="required_attendee", detail=_("attends every session")),)
             out.append(Explanation(activity.id, True, tuple(mine), reasons))
         elif person_id in activity.required:
             out.append(
@@ -605,12 +709,7 @@ def explain_person(
                     activity.id,
                     False,
                     (),
-                    (
-                        Reason(
-                            rule=NOT_HELD,
-                            detail=f"{activity.name} was not held{ex.why_not(activity)}",
-                        ),
-                    ),
+                    (Reason(rule=NOT_HELD, detail=ex.was_not_held(activity)),),
                 )
             )
         elif ex.opted_in(person, activity):
@@ -623,7 +722,7 @@ def explain_person(
                     activity.id,
                     False,
                     (),
-                    (Reason(rule=NOT_OPTED_IN, detail="has not opted in to this activity"),),
+                    (Reason(rule=NOT_OPTED_IN, detail=_("has not opted in to this activity")),),
                 )
             )
     # Placed first (✓ before ✗), each group in scenario order.
@@ -775,23 +874,27 @@ def render_explanations(
     schedule: Schedule,
     person_id: str,
     explanations: Sequence[Explanation],
+    language: str | None = None,
 ) -> str:
     """Plain text for ``planner explain --person``: ✓ placed lines first, then ✗ with reasons.
 
-    Times are in the person's own zone; activities go by their names.
+    Times are in the person's own zone; activities go by their names; the words are in
+    ``language`` (default English), as the explanations were made.
     """
+    t = translator(language)
+    _ = t.gettext
     scenario = problem.scenario
     person = next((p for p in scenario.people if p.id == person_id), None)
     tz = zone(scenario.person_zone_name(person) if person else scenario.team.timezone)
     activities = {a.id: a for a in scenario.activities}
     title = f"{person.name} ({person_id})" if person else person_id
     if not explanations:
-        return f"{title}: no activities to explain (nothing opted in to)."
+        return _("{person}: no activities to explain (nothing opted in to).").format(person=title)
     by_id = {s.id: s for s in schedule.sessions}
-    lines = [f"{title}, times in {tz}:"]
+    lines = [_("{person}, times in {zone}:").format(person=title, zone=tz)]
     for e in sorted(explanations, key=lambda e: not e.placed):
         a = activities.get(e.activity)
-        name = a.name if a else e.activity
+        name = activity_texts(a.name, a.description, a.template, t.language)[0] if a else e.activity
         if e.placed:
             where = []
             for sid in e.sessions:
@@ -799,10 +902,10 @@ def render_explanations(
                 if s is None:
                     where.append(sid)
                     continue
-                where.append(f"{when_text(s.start, tz)}-{s.end.astimezone(tz):%H:%M}")
+                where.append(f"{when_text(s.start, tz, t)}-{_clock(s.end, tz, t)}")
             lines.append(f"  ✓ {name}, {', '.join(where)}")
         else:
-            lines.append(f"  ✗ {name}: not placed")
+            lines.append("  ✗ " + _("{activity}: not placed").format(activity=name))
         lines.extend(f"      - {r.detail or r.rule}" for r in e.reasons)
     return "\n".join(lines)
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from planner.i18n import N_, Translator
+
 Family = Literal["attendance", "caps", "coverage", "mixing", "timing", "venues"]
 """The module of :mod:`planner.solve.rules` that enforces a rule in the CP-SAT model."""
 
@@ -38,7 +40,8 @@ class RuleSpec:
     family: Family
     privacy: Privacy
     wording: str
-    """Why a person could not join a session, with ``{s}`` for the session list."""
+    """Why a person could not join a session, with ``{s}`` for the session list (English,
+    the message id: :meth:`word` gives it in a reader's language)."""
     per_person: bool = False
     """The rule binds people one by one (the model can switch it off for one person)."""
 
@@ -47,112 +50,122 @@ class RuleSpec:
         """The rule's anchor in ``docs/rules.md`` (``docs/rules.md#rule-<id>``)."""
         return f"rule-{self.id.replace('_', '-')}"
 
-    def word(self, sessions: str) -> str:
-        return self.wording.format(s=sessions)
+    def word(self, sessions: str, t: Translator | None = None) -> str:
+        """The wording with ``sessions`` filled in, in ``t``'s language (default English)."""
+        wording = t.gettext(self.wording) if t is not None else self.wording
+        return wording.format(s=sessions)
 
 
 SPECS: tuple[RuleSpec, ...] = (
-    RuleSpec("opted_out", "attendance", "secret", "they cannot be placed in {s}", per_person=True),
-    RuleSpec("time_off", "attendance", "private", "on time off during {s}", per_person=True),
-    RuleSpec("busy", "attendance", "private", "busy during {s}", per_person=True),
+    RuleSpec(
+        "opted_out", "attendance", "secret", N_("they cannot be placed in {s}"), per_person=True
+    ),
+    RuleSpec("time_off", "attendance", "private", N_("on time off during {s}"), per_person=True),
+    RuleSpec("busy", "attendance", "private", N_("busy during {s}"), per_person=True),
     RuleSpec(
         "working_hours",
         "attendance",
         "public",
-        "{s} falls outside their working hours",
+        N_("{s} falls outside their working hours"),
         per_person=True,
     ),
     RuleSpec(
         "weekly_events_cap",
         "caps",
         "public",
-        "joining {s} would exceed their weekly event limit",
+        N_("joining {s} would exceed their weekly event limit"),
         per_person=True,
     ),
     RuleSpec(
         "weekly_minutes_cap",
         "caps",
         "public",
-        "joining {s} would exceed their weekly minutes limit",
+        N_("joining {s} would exceed their weekly minutes limit"),
         per_person=True,
     ),
     RuleSpec(
         "daily_cap",
         "caps",
         "public",
-        "they already have an event on the day of {s}",
+        N_("they already have an event on the day of {s}"),
         per_person=True,
     ),
     RuleSpec(
         "overlap",
         "caps",
         "public",
-        "they are in another session at the time of {s}",
+        N_("they are in another session at the time of {s}"),
         per_person=True,
     ),
-    RuleSpec("capacity", "attendance", "public", "{s} is full", per_person=False),
+    RuleSpec("capacity", "attendance", "public", N_("{s} is full"), per_person=False),
     RuleSpec(
         "coverage_floor",
         "coverage",
         "public",
-        "their queue would be short-staffed during {s}",
+        N_("their queue would be short-staffed during {s}"),
         per_person=True,
     ),
     RuleSpec(
         "min_notice",
         "timing",
         "public",
-        "{s} starts before the notice period ends",
+        N_("{s} starts before the notice period ends"),
         per_person=False,
     ),
     RuleSpec(
-        "protected_window", "timing", "public", "{s} overlaps a protected window", per_person=False
+        "protected_window",
+        "timing",
+        "public",
+        N_("{s} overlaps a protected window"),
+        per_person=False,
     ),
     RuleSpec(
         "activity_window",
         "timing",
         "public",
-        "{s} lies outside the activity's windows",
+        N_("{s} lies outside the activity's windows"),
         per_person=False,
     ),
     RuleSpec(
         "needs_unmet",
         "attendance",
         "public",
-        "{s} does not provide something they need",
+        N_("{s} does not provide something they need"),
         per_person=True,
     ),
     RuleSpec(
         "department_mix",
         "mixing",
         "public",
-        "{s} would have too many people from their department",
+        N_("{s} would have too many people from their department"),
         per_person=False,
     ),
     RuleSpec(
         "required_attendee",
         "attendance",
         "public",
-        "{s} cannot be held without its required people",
+        N_("{s} cannot be held without its required people"),
         per_person=True,
     ),
     RuleSpec(
         "venue_conflict",
         "venues",
         "public",
-        "no listed venue of {s} is free then",
+        N_("no listed venue of {s} is free then"),
         per_person=False,
     ),
-    RuleSpec("venue_capacity", "venues", "public", "the venue of {s} is full", per_person=False),
+    RuleSpec(
+        "venue_capacity", "venues", "public", N_("the venue of {s} is full"), per_person=False
+    ),
     RuleSpec(
         "one_session_per_activity",
         "attendance",
         "public",
-        "they already attend another session than {s}",
+        N_("they already attend another session than {s}"),
         per_person=True,
     ),
     RuleSpec(
-        "horizon", "timing", "public", "{s} lies outside the planning horizon", per_person=False
+        "horizon", "timing", "public", N_("{s} lies outside the planning horizon"), per_person=False
     ),
 )
 """Every hard rule, in the order of SPEC §2 (and of ``planner verify``'s rule list)."""
@@ -162,7 +175,7 @@ BY_ID: dict[str, RuleSpec] = {r.id: r for r in SPECS}
 HARD_RULES: tuple[str, ...] = tuple(r.id for r in SPECS)
 """Stable rule ids of SPEC §2 / docs/rules.md."""
 
-UNAVAILABLE_WORDING = "not available at the time of {s}"
+UNAVAILABLE_WORDING = N_("not available at the time of {s}")
 """The wording of :data:`UNAVAILABLE`."""
 
 REASON_ORDER: tuple[str, ...] = (

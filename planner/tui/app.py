@@ -40,11 +40,13 @@ from planner.domain.planning import Interval, PlanningInput
 from planner.domain.schedule import Schedule
 from planner.domain.timeutil import zone
 from planner.domain.words import plural, record_noun
+from planner.i18n import N_, translator
 from planner.store import Workspace
 from planner.store.invites import list_replies
 from planner.tui.bindings import shared_bindings
 from planner.tui.commands import PlannerCommands
 from planner.tui.focus import TabbedScreen, tab_bar
+from planner.tui.respond import translate_bindings, translated
 from planner.tui.screens.dialogs import ConfirmDialog, NewRoundDialog, PathPrompt, PickDialog
 from planner.tui.screens.forms import PersonForm, RecordEditor, problems_by_field, to_toml
 from planner.tui.screens.help import HelpScreen, binding_rows
@@ -73,15 +75,27 @@ DEFAULT_TIME_LIMIT = 10.0
 """Seconds: short, so that a newcomer sees a plan quickly; adjustable on the Plan tab."""
 
 TABS: list[tuple[str, str]] = [
-    ("overview", "Overview"),
-    ("people", "People"),
-    ("activities", "Activities"),
-    ("answers", "Answers"),
-    ("rules", "Rules"),
-    ("plan", "Plan"),
-    ("export", "Export"),
-    ("rounds", "Rounds"),
+    ("overview", N_("Overview")),
+    ("people", N_("People")),
+    ("activities", N_("Activities")),
+    ("answers", N_("Answers")),
+    ("rules", N_("Rules")),
+    ("plan", N_("Plan")),
+    ("export", N_("Export")),
+    ("rounds", N_("Rounds")),
 ]
+
+ERROR_TITLES = (
+    N_("Error"),
+    N_("Invalid input"),
+    N_("Workspace"),
+    N_("Workspace busy"),
+    N_("Changed meanwhile"),
+    N_("Infeasible"),
+    N_("Delivery"),
+)
+"""The titles of planner's errors (``PlannerError.title``), shown in the organiser's
+language on an error notification."""
 
 
 class SolverLike(Protocol):
@@ -182,17 +196,20 @@ class Welcome(ModalScreen[str]):
     AUTO_FOCUS = "#import"
 
     def compose(self) -> ComposeResult:
+        _ = getattr(self.app, "t", translator()).gettext
         with Vertical(classes="dialog"):
-            yield Label("This workspace is empty", classes="dialog-title")
+            yield Label(_("This workspace is empty"), classes="dialog-title")
             yield Static(
-                "Import a scenario file (TOML or JSON, see `planner schema`), or start from the "
-                "demo organisation to look around.",
+                _(
+                    "Import a scenario file (TOML or JSON, see `planner schema`), or start "
+                    "from the demo organisation to look around."
+                ),
                 classes="hint",
             )
             with Horizontal(classes="buttons"):
-                yield Button("Import…", variant="primary", id="import")
-                yield Button("Demo", id="demo")
-                yield Button("Quit", id="quit")
+                yield Button(_("Import…"), variant="primary", id="import")
+                yield Button(_("Demo"), id="demo")
+                yield Button(_("Quit"), id="quit")
         yield Footer()
 
     @on(Button.Pressed)
@@ -216,24 +233,24 @@ class PlannerApp(App[int]):
         Binding(
             "ctrl+q",
             "quit",
-            "Quit",
-            tooltip="Leave planner (everything is saved).",
+            N_("Quit"),
+            tooltip=N_("Leave planner (everything is saved)."),
             id="quit",
             priority=True,
         ),
         Binding(
             "ctrl+z",
             "undo",
-            "Undo",
-            tooltip="Undo the last edit in the workspace.",
+            N_("Undo"),
+            tooltip=N_("Undo the last edit in the workspace."),
             id="undo",
             priority=True,
         ),
         Binding(
             "f5",
             "solve",
-            "Solve",
-            tooltip="Plan the round in the background.",
+            N_("Solve"),
+            tooltip=N_("Plan the round in the background."),
             id="solve",
             priority=True,
         ),
@@ -254,8 +271,12 @@ class PlannerApp(App[int]):
         keymap: Mapping[str, str] | None = None,
         out_dir: Path | None = None,
         check_plans: bool = True,
+        language: str = "en",
     ) -> None:
         super().__init__()
+        self.t = translator(language)
+        """The organiser's language: tab titles, the app's keys, error titles (README)."""
+        translate_bindings(self, self.t)
         self.check_plans = check_plans
         self.workspace_target = workspace
         self.ws: Workspace | None = None
@@ -282,22 +303,23 @@ class PlannerApp(App[int]):
         return not (action in self.MAIN_SCREEN_ONLY and isinstance(self.screen, ModalScreen))
 
     def compose(self) -> ComposeResult:
+        _ = self.t.gettext
         with TabbedContent(initial="overview", id="tabs"):
-            with TabPane("Overview", id="overview"):
+            with TabPane(_("Overview"), id="overview"):
                 yield OverviewPane(id="overview-pane")
-            with TabPane("People", id="people"):
+            with TabPane(_("People"), id="people"):
                 yield PeoplePane(id="people-pane")
-            with TabPane("Activities", id="activities"):
+            with TabPane(_("Activities"), id="activities"):
                 yield ActivitiesPane(id="activities-pane")
-            with TabPane("Answers", id="answers"):
+            with TabPane(_("Answers"), id="answers"):
                 yield AnswersPane(id="answers-pane")
-            with TabPane("Rules", id="rules"):
+            with TabPane(_("Rules"), id="rules"):
                 yield RulesPane(id="rules-pane")
-            with TabPane("Plan", id="plan"):
+            with TabPane(_("Plan"), id="plan"):
                 yield PlanPane(time_limit=self.time_limit, id="plan-pane")
-            with TabPane("Export", id="export"):
+            with TabPane(_("Export"), id="export"):
                 yield ExportPane(out_dir=self.out_dir, id="export-pane")
-            with TabPane("Rounds", id="rounds"):
+            with TabPane(_("Rounds"), id="rounds"):
                 yield RoundsPane(id="rounds-pane")
         yield Footer()
 
@@ -395,7 +417,7 @@ class PlannerApp(App[int]):
         try:
             action()
         except PlannerError as exc:  # InputError included
-            notify(self, str(exc), title=exc.title, severity="error", timeout=8)
+            notify(self, str(exc), title=self.t.gettext(exc.title), severity="error", timeout=8)
             return False
         if done:
             notify(self, done, timeout=3)
@@ -477,7 +499,7 @@ class PlannerApp(App[int]):
                 path, zone=zone(scenario.person_zone_name(person)), start=start, end=end
             )
         except InputError as exc:
-            notify(self, str(exc), title=exc.title, severity="error", timeout=8)
+            notify(self, str(exc), title=self.t.gettext(exc.title), severity="error", timeout=8)
             return
         blocks: list[Interval] = [(b.start, b.end) for b in found]
         days = (scenario.team.horizon.start, scenario.team.horizon.end)
@@ -825,6 +847,7 @@ class PlannerApp(App[int]):
             self._pane(PlanPane).progress = None
         text = str(error)
         title = error.title if isinstance(error, PlannerError) else (event.worker.group or "Error")
+        title = self.t.gettext(title)
         notify(self, text, title=title, severity="error", timeout=10)
 
     # -- explanations
@@ -878,7 +901,7 @@ class PlannerApp(App[int]):
         try:
             paths = export_polls(self.workspace, out)
         except PlannerError as exc:
-            notify(self, str(exc), title=exc.title, severity="error")
+            notify(self, str(exc), title=self.t.gettext(exc.title), severity="error")
             return
         except OSError as exc:
             notify(self, f"{out}: {exc.strerror}", severity="error")
@@ -1089,27 +1112,32 @@ class PlannerApp(App[int]):
         self.theme = "textual-light" if self.theme != "textual-light" else "textual-dark"
 
     def help_sections(self) -> list[tuple[str, Sequence[Any]]]:
+        """The keys by where they work; the app's own in the organiser's language (the
+        panes' keys are English: README, "Languages")."""
+        _ = self.t.gettext
         palette = Binding(
-            "ctrl+p", "command_palette", "Commands", tooltip="Search every action by name."
+            "ctrl+p", "command_palette", N_("Commands"), tooltip=N_("Search every action by name.")
         )
         return [
-            ("App", [*self.BINDINGS, palette]),
-            ("People", PeoplePane.BINDINGS),
-            ("Activities", ActivitiesPane.BINDINGS),
-            ("Answers", AnswersPane.BINDINGS),
-            ("Rules", RulesPane.BINDINGS),
-            ("Plan", PlanPane.BINDINGS),
-            ("Week grid", WeekGrid.BINDINGS),
-            ("Export", ExportPane.BINDINGS),
-            ("Rounds", RoundsPane.BINDINGS),
-            ("Forms", [*PersonForm.BINDINGS]),
+            (_("App"), translated([*self.BINDINGS, palette], self.t)),
+            (_("People"), PeoplePane.BINDINGS),
+            (_("Activities"), ActivitiesPane.BINDINGS),
+            (_("Answers"), AnswersPane.BINDINGS),
+            (_("Rules"), RulesPane.BINDINGS),
+            (_("Plan"), PlanPane.BINDINGS),
+            (_("Week grid"), WeekGrid.BINDINGS),
+            (_("Export"), ExportPane.BINDINGS),
+            (_("Rounds"), RoundsPane.BINDINGS),
+            (_("Forms"), [*PersonForm.BINDINGS]),
         ]
 
     def action_help(self) -> None:
         self.push_screen(
             HelpScreen(
                 binding_rows(self.help_sections()),
-                "Every edit is saved at once; ctrl+z undoes it. Esc closes this list.",
+                self.t.gettext(
+                    "Every edit is saved at once; ctrl+z undoes it. Esc closes this list."
+                ),
             )
         )
 
@@ -1207,11 +1235,13 @@ def make_app(
     keymap: Mapping[str, str] | None = None,
     out_dir: Path | None = None,
     check_plans: bool = True,
+    language: str = "en",
 ) -> PlannerApp:
     """The one way to build the organiser's app (used by the CLI and the tests).
 
     ``check_plans`` runs the independent checker on every plan before it is kept (on by
-    default; tests with a fake solver turn it off).
+    default; tests with a fake solver turn it off). ``language``: the organiser's (``planner
+    --lang``, ``PLANNER_LANG``, the OS locale), where the catalogue covers the app.
     """
     if solver_factory is None:
         from planner.solve.process import prepare
@@ -1226,4 +1256,5 @@ def make_app(
         keymap=keymap if keymap is not None else _keymap_from_env(),
         out_dir=out_dir,
         check_plans=check_plans,
+        language=language,
     )

@@ -248,3 +248,35 @@ def test_validate_checks_every_languages_strings(tmp_path: Path) -> None:
         load_catalogue(tmp_path)
     places = {p.location for p in caught.value.problems}
     assert {"sv.name", "pl.namn"} <= places, places
+
+
+def test_every_error_title_is_in_the_catalogue() -> None:
+    """The organiser's TUI shows an error's title in their language: every title is one."""
+    import planner.calendar.caldav
+    import planner.store.workspace  # noqa: F401  (their errors' titles)
+    from planner.domain.errors import PlannerError
+    from planner.tui.app import ERROR_TITLES
+
+    def below(cls: type) -> list[type]:
+        return [cls, *(c for sub in cls.__subclasses__() for c in below(sub))]
+
+    titles = {cls.title for cls in below(PlannerError)}
+    assert len(titles) >= 7
+    assert titles <= set(ERROR_TITLES), titles - set(ERROR_TITLES)
+    assert translator("sv").gettext("Invalid input") == "Ogiltiga uppgifter"
+    assert translator("pl").gettext("Invalid input") == "Nieprawidłowe dane"
+
+
+def test_numbers_per_locale() -> None:
+    en, sv, pl = translator("en"), translator("sv"), translator("pl")
+    assert [en.decimal(1234567.4), en.decimal(2.25, 1), en.percent(0.1234)] == [
+        "1,234,567",
+        "2.2",
+        "12.34%",
+    ]
+    assert [sv.decimal(1234567.4), sv.decimal(2.26, 1), sv.percent(0.1234)] == [
+        "1\xa0234\xa0567",
+        "2,3",
+        "12,34%",
+    ]
+    assert [pl.decimal(1234567.4), pl.percent(0.5, 0)] == ["1\xa0234\xa0567", "50%"]
