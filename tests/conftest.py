@@ -22,6 +22,13 @@ clone runs every test without ``../shared`` beside it."""
 # Never read or write the real user's data directory from a test.
 os.environ["PLANNER_HOME"] = tempfile.mkdtemp(prefix="planner-home-")
 
+# The organiser's language follows PLANNER_LANG and the OS locale: pin English, so a
+# contributor with a Swedish or Polish desktop sees the same texts as CI (tests that want
+# another language pass --lang or set the variable themselves).
+os.environ.pop("PLANNER_LANG", None)
+for _var in ("LC_ALL", "LC_MESSAGES", "LANG"):
+    os.environ[_var] = "C.UTF-8"
+
 
 @pytest.fixture
 def shared_dir() -> Path:
