@@ -1,8 +1,9 @@
 """Reading and writing scenario files (TOML or JSON, one schema) with precise errors.
 
 Every fault is reported at once where the format allows, each as
-``file: location: message`` — a dotted path such as ``people.3.email``, or
-``line L, column C`` for a syntax error.
+``file: location: message`` — a dotted path such as ``people.3 (dana).email`` (the index
+finds the record, the id names it; see :func:`places`), or ``line L, column C`` for a
+syntax error.
 """
 
 from __future__ import annotations
