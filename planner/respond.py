@@ -483,7 +483,7 @@ def _load_table(path: Path, key: str, model: type[BaseModel], unsigned: str) -> 
         raise InputError(
             [
                 Problem(p.source, f"{key}.{p.location}" if p.location else key, p.message)
-                for p in validation_problems(source, exc)
+                for p in validation_problems(source, exc, data[key])
             ]
         ) from None
 

@@ -21,7 +21,8 @@ class Problem:
     source: str
     """The file (or stream) the fault is in, as the user named it."""
     location: str
-    """A dotted path (``people.3.email``), ``line 4, column 7``, or empty for the whole file."""
+    """A dotted path (``people.3 (dana).email``: index and, where the record has one, id),
+    ``line 4, column 7``, or empty for the whole file."""
     message: str
 
     def render(self) -> str:

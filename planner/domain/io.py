@@ -1,8 +1,9 @@
 """Reading and writing scenario files (TOML or JSON, one schema) with precise errors.
 
 Every fault is reported at once where the format allows, each as
-``file: location: message`` — a dotted path such as ``people.3.email``, or
-``line L, column C`` for a syntax error.
+``file: location: message`` — a dotted path such as ``people.3 (dana).email`` (the index
+finds the record, the id names it; see :func:`places`), or ``line L, column C`` for a
+syntax error.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import json
 import re
 import stat
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -139,17 +140,26 @@ def format_of(path: Path) -> str:
     return "json" if path.suffix.lower() == ".json" else "toml"
 
 
-def validation_problems(source: str, exc: ValidationError) -> list[Problem]:
-    """Render a pydantic error as problems with dotted locations."""
-    problems: list[Problem] = []
+def validation_problems(source: str, exc: ValidationError, data: Any = None) -> list[Problem]:
+    """Render a pydantic error as problems with dotted locations.
+
+    ``data`` is what was validated: with it, a record in a list is named by its id too
+    (``people.1 (bob).email``), see :func:`places`."""
+    return located(source, validation_faults(exc), data)
+
+
+Fault = tuple[tuple[str | int, ...], str]
+"""Where in the document (keys and list indexes) and what is wrong."""
+
+
+def validation_faults(exc: ValidationError) -> list[Fault]:
+    """A pydantic error as (path, message) pairs, the path without pydantic's type tags."""
+    faults: list[Fault] = []
     for err in exc.errors():
         original = (err.get("ctx") or {}).get("error")
-        base = [_printable(p) for p in err["loc"] if not _is_type_tag(p)]
+        base = tuple(p for p in err["loc"] if not _is_type_tag(p))
         if isinstance(original, CrossRecordErrors):
-            problems.extend(
-                Problem(source, ".".join([*base, *map(str, loc)]), msg)
-                for loc, msg in original.errors
-            )
+            faults.extend(((*base, *loc), msg) for loc, msg in original.errors)
             continue
         message = err["msg"]
         for prefix in ("Value error, ", "Assertion failed, "):
@@ -157,8 +167,58 @@ def validation_problems(source: str, exc: ValidationError) -> list[Problem]:
         message = _MESSAGES.get(message, message)
         if err["type"] == "literal_error" and "input" in err:
             message = f"{err['input']!r} is not allowed; {message[0].lower()}{message[1:]}"
-        problems.append(Problem(source, ".".join(base), message))
-    return problems
+        faults.append((base, message))
+    return faults
+
+
+_SHOWN_ID = re.compile(r"[a-z0-9](?:[a-z0-9_-]{0,62}[a-z0-9])?(?:#g?[0-9]{1,6})?")
+"""An id worth naming a record by: a slug, or a session id (``lunch#2``, ``coffee#g3``).
+Anything else is itself at fault (and reported at ``.id``) or not an id to quote."""
+
+
+def located(source: str, faults: Sequence[Fault], data: Any = None) -> list[Problem]:
+    """Faults in ``data`` as problems, each at its :func:`places` location."""
+    where = places([path for path, _ in faults], data)
+    return [Problem(source, w, m) for w, (_, m) in zip(where, faults, strict=True)]
+
+
+def places(paths: Sequence[Sequence[str | int]], data: Any = None) -> list[str]:
+    """The dotted location of each path, a record in a list named by its id where it has one.
+
+    ``people.1.email`` becomes ``people.1 (bob).email``: the index finds the line, the id
+    says whose it is. A record whose id is missing, not an id, or itself one of the faults
+    in ``paths`` (``people.2.id: duplicate id 'ann'``) keeps the index alone. The one place
+    every error location of a scenario, poll, response or schedule is built.
+    """
+    faulty_ids = {
+        tuple(path[:i])
+        for path in paths
+        for i, part in enumerate(path)
+        if part == "id" and i > 0 and isinstance(path[i - 1], int)
+    }
+    return [_place(path, data, faulty_ids) for path in paths]
+
+
+def _place(path: Sequence[str | int], data: Any, faulty_ids: set[tuple[str | int, ...]]) -> str:
+    parts: list[str] = []
+    node = data
+    for i, part in enumerate(path):
+        text = _printable(part)
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+            record_id = node.get("id") if isinstance(node, dict) else None
+            if (
+                isinstance(record_id, str)
+                and _SHOWN_ID.fullmatch(record_id)
+                and tuple(path[: i + 1]) not in faulty_ids
+            ):
+                text = f"{text} ({_printable(record_id)})"
+        else:
+            node = None
+        parts.append(text)
+    return ".".join(parts)
 
 
 def _printable(part: Any) -> str:
@@ -196,16 +256,13 @@ def validate_scenario(
             data, context={"catalogue": catalogue or default_catalogue()}
         )
     except ValidationError as exc:
-        problems = _without_follow_ons(validation_problems(source, exc))
+        faults = validation_faults(exc)
         # Field errors stop pydantic before the rules across records run: check those on the
         # raw data too, so one run of `planner validate` reports every problem.
         if isinstance(data, dict) and not any(_is_cross(e) for e in exc.errors()):
-            seen = {p.location for p in problems}
-            for path, message in reference_errors(data):
-                location = ".".join(map(str, path))
-                if location not in seen:
-                    problems.append(Problem(source, location, message))
-        raise InputError(problems) from None
+            seen = {path for path, _ in faults}
+            faults.extend((p, m) for p, m in reference_errors(data) if tuple(p) not in seen)
+        raise InputError(_without_follow_ons(located(source, faults, data))) from None
 
 
 def _without_follow_ons(problems: list[Problem]) -> list[Problem]:
@@ -233,17 +290,17 @@ def load_scenario(path: Path, catalogue: Catalogue | None = None) -> LoadedScena
     data = parse_document(read_text(path, source), source, format_of(path))
     scenario = validate_scenario(data, source, catalogue)
     base_dir = path.resolve().parent
-    problems: list[Problem] = []
+    faults: list[Fault] = []
     for i, person in enumerate(scenario.people):
         for j, rel in enumerate(person.calendars):
             target = base_dir / rel
-            location = f"people.{i}.calendars.{j}"
+            place = ("people", i, "calendars", j)
             if not target.is_file():
-                problems.append(Problem(source, location, f"calendar file {rel!r} not found"))
+                faults.append((place, f"calendar file {rel!r} not found"))
             elif not _readable(target):
-                problems.append(Problem(source, location, f"calendar file {rel!r} is not readable"))
-    if problems:
-        raise InputError(problems)
+                faults.append((place, f"calendar file {rel!r} is not readable"))
+    if faults:
+        raise InputError(located(source, faults, data))
     return LoadedScenario(scenario, source, base_dir)
 
 

@@ -50,25 +50,25 @@ SCENARIO_CASES: list[tuple[str, str, bytes, str]] = [
         "wrong type",
         "s.json",
         mutate(lambda d: d["venues"][0].update(capacity="ten")),
-        "venues.0.capacity",
+        "venues.0 (cafe).capacity",
     ),
     (
         "unknown key",
         "s.json",
         mutate(lambda d: d["people"][0].update(nickname="A")),
-        "people.0.nickname: unknown key",
+        "people.0 (ann).nickname: unknown key",
     ),
     (
         "dangling reference",
         "s.json",
         mutate(lambda d: d["activities"][0].update(venues=["pub"])),
-        "activities.0.venues.0: unknown venue 'pub'",
+        "activities.0 (lunch).venues.0: unknown venue 'pub'",
     ),
     (
         "impossible range",
         "s.json",
         mutate(lambda d: d["activities"][0].update(min_participants=9, max_participants=3)),
-        "activities.0: min_participants is larger",
+        "activities.0 (lunch): min_participants is larger",
     ),
     (
         "reversed horizon",
@@ -80,7 +80,7 @@ SCENARIO_CASES: list[tuple[str, str, bytes, str]] = [
         "unknown zone",
         "s.json",
         mutate(lambda d: d["people"][1].update(timezone="Europe/Atlantis")),
-        "people.1.timezone: unknown time zone",
+        "people.1 (bob).timezone: unknown time zone",
     ),
     (
         "windows zone name in scenario",
@@ -101,7 +101,7 @@ SCENARIO_CASES: list[tuple[str, str, bytes, str]] = [
         "CRLF injection in a name",
         "s.json",
         mutate(lambda d: d["people"][0].update(name="Ann\r\nATTENDEE:mailto:evil@example.com")),
-        "people.0.name: contains a control character (U+000D); names are one line",
+        "people.0 (ann).name: contains a control character (U+000D); names are one line",
     ),
     (
         "newline in an id",
@@ -113,7 +113,7 @@ SCENARIO_CASES: list[tuple[str, str, bytes, str]] = [
         "control character in a department",
         "s.json",
         mutate(lambda d: d["people"][1].update(department="Bill\x00ing")),
-        "people.1.department: contains a control character (U+0000); names are one line",
+        "people.1 (bob).department: contains a control character (U+0000); names are one line",
     ),
     ("top level is a list", "s.json", b"[]", "the top level must be a table/object"),
     (
@@ -126,19 +126,19 @@ SCENARIO_CASES: list[tuple[str, str, bytes, str]] = [
         "duration off the grid",
         "s.json",
         mutate(lambda d: d["activities"][0].update(duration_minutes=50)),
-        "activities.0.duration_minutes: 50 minutes is not a multiple",
+        "activities.0 (lunch).duration_minutes: 50 minutes is not a multiple",
     ),
     (
         "bad email",
         "s.json",
         mutate(lambda d: d["people"][0].update(email="ann at example.com")),
-        "people.0.email: not an email address",
+        "people.0 (ann).email: not an email address",
     ),
     (
         "semicolon-colon name is fine but a missing field is not",
         "s.json",
         mutate(lambda d: d["people"][0].pop("department")),
-        "people.0.department: missing",
+        "people.0 (ann).department: missing",
     ),
 ]
 

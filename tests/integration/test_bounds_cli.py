@@ -150,7 +150,7 @@ def test_error_list_is_capped_with_a_count(
     lines = err.splitlines()
     assert code == 2 and out == ""
     assert len(lines) == 201
-    assert lines[0] == f"{path}: people.0.typo0: unknown key"
+    assert lines[0] == f"{path}: people.0 (ann).typo0: unknown key"
     assert lines[-1] == "… and 100 more problems"
 
 

@@ -45,7 +45,9 @@ def test_validate_reports_every_problem_on_stderr(
     assert out == ""
     lines = err.strip().splitlines()
     assert f"{path}: team.timezone: unknown time zone 'Europe/Nowhere'" in lines[0] + lines[1]
-    assert any(line.startswith(f"{path}: people.0.email: not an email address") for line in lines)
+    assert any(
+        line.startswith(f"{path}: people.0 (ann).email: not an email address") for line in lines
+    )
     assert "Traceback" not in err
 
 

@@ -159,8 +159,11 @@ def test_no_personal_boundary_or_reason_in_any_output(
 @pytest.mark.parametrize(
     ("edit", "where"),
     [
-        (lambda t: t.replace("ann@example.com", "not-an-email"), "people.0.email"),
-        (lambda t: t.replace("min_on_duty = 2", 'min_on_duty = "two"'), "queues.0.min_on_duty"),
+        (lambda t: t.replace("ann@example.com", "not-an-email"), "people.0 (ann).email"),
+        (
+            lambda t: t.replace("min_on_duty = 2", 'min_on_duty = "two"'),
+            "queues.0 (phone).min_on_duty",
+        ),
         (lambda t: t + "\n[[nonsense\n", "scenario.toml"),
     ],
 )

@@ -113,4 +113,4 @@ def test_an_unknown_template_is_one_error_not_four(
     code, _out, err = run(capsys, "validate", str(path))
     assert code == 2
     lines = [line for line in err.splitlines() if "activities.0" in line]
-    assert len(lines) == 1 and "activities.0.template: unknown template" in lines[0], err
+    assert len(lines) == 1 and "activities.0 (lunch).template: unknown template" in lines[0], err

@@ -99,10 +99,11 @@ def test_scenario_with_a_separator_in_a_name_names_field_and_character(
     lines = captured.err.splitlines()
     assert f"{path}: team.name: contains a line separator (U+2028); names are one line" in lines
     assert (
-        f"{path}: people.0.name: contains a control character (U+0085); names are one line" in lines
+        f"{path}: people.0 (ann).name: contains a control character (U+0085); names are one line"
+        in lines
     )
     assert (
-        f"{path}: people.0.department: contains a control character (U+009B); "
+        f"{path}: people.0 (ann).department: contains a control character (U+009B); "
         "names are one line" in lines
     )
     assert "Traceback" not in captured.err
@@ -138,7 +139,7 @@ def test_a_poll_with_a_separator_in_a_name_is_refused(ws: Workspace, tmp_path: P
     with pytest.raises(InputError) as info:
         load_poll(path)
     assert any(
-        "activities.0.name: contains a line separator (U+2028)" in p.render()
+        "activities.0 (lunch).name: contains a line separator (U+2028)" in p.render()
         for p in info.value.problems
     ), str(info.value)
 

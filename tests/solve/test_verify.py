@@ -500,7 +500,7 @@ def test_load_schedule_round_trip_and_errors(tmp_path: Path) -> None:
     with pytest.raises(InputError) as exc:
         load_schedule(path)
     text = str(exc.value)
-    assert f"{path}: sessions.0.start:" in text
+    assert f"{path}: sessions.0 (lunch#1).start:" in text
     assert f"{path}: bogus: unknown key" in text
     with pytest.raises(InputError):
         load_schedule(tmp_path / "missing.json")

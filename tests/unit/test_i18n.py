@@ -214,7 +214,7 @@ def test_an_unknown_language_is_exit_2_at_validate(
     path.write_text(tomli_w.dumps(data))
     code, _out, err = run(capsys, "validate", str(path))
     assert code == 2
-    assert f"{path}: people.3.language: 'de' is not one of en, sv, pl" in err
+    assert f"{path}: people.3 (hans).language: 'de' is not one of en, sv, pl" in err
     assert "Traceback" not in err
     data = scenario_data(people(), [])
     data["team"]["language"] = "fi"

@@ -6,11 +6,12 @@ import json
 import os
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from planner.domain.errors import InputError
-from planner.domain.io import dump_scenario, load_scenario, read_text
+from planner.domain.io import dump_scenario, load_scenario, read_text, validate_scenario
 from tests.factories import activity, build, person, scenario_data
 
 
@@ -99,7 +100,10 @@ def test_missing_calendar_is_named(tmp_path: Path) -> None:
     data["people"][1]["calendars"] = ["cal/bob.ics"]
     path = tmp_path / "s.json"
     path.write_text(json.dumps(data))
-    assert refusal(path) == f"{path}: people.1.calendars.0: calendar file 'cal/bob.ics' not found"
+    assert (
+        refusal(path)
+        == f"{path}: people.1 (bob).calendars.0: calendar file 'cal/bob.ics' not found"
+    )
     (tmp_path / "cal").mkdir()
     (tmp_path / "cal" / "bob.ics").write_text("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n")
     loaded = load_scenario(path)
@@ -359,3 +363,94 @@ def test_service_keeps_the_names_other_code_imports() -> None:
 
     for name in ("write_private", "private_dir", "remove_file", "cannot_write"):
         assert getattr(service, name) is getattr(planner.files, name)
+
+
+# -- a record in a list is named by its id as well as its index (issue 14) ---------------
+
+
+def _located(mutate: Any) -> list[str]:
+    """The locations of every problem in the base scenario after ``mutate``."""
+    data = scenario_data(
+        [person("ann", queues=["phone"]), person("bob", "Billing")],
+        [activity("lunch", venues=["cafe"]), activity("quiz")],
+        {"ann": {"lunch": "yes"}},
+        queues=[{"id": "phone", "name": "Phone", "min_on_duty": 0}],
+        venues=[{"id": "cafe", "name": "Cafe", "capacity": 10}],
+    )
+    mutate(data)
+    with pytest.raises(InputError) as info:
+        validate_scenario(data, "s.toml")
+    return [p.location for p in info.value.problems]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (lambda d: d["people"][1].update(email="bob@"), "people.1 (bob).email"),
+        (
+            lambda d: d["activities"][1].update(duration_minutes=0),
+            "activities.1 (quiz).duration_minutes",
+        ),
+        (
+            lambda d: d["activities"][0].update(min_participants=9, max_participants=3),
+            "activities.0 (lunch)",
+        ),
+        (lambda d: d["queues"][0].update(min_on_duty=-1), "queues.0 (phone).min_on_duty"),
+        (lambda d: d["venues"][0].update(capacity=0), "venues.0 (cafe).capacity"),
+        # A rule across records (checked on the raw data beside a field error) names it too.
+        (
+            lambda d: (d["people"][0].update(queues=["mail"]), d["venues"][0].update(capacity=0)),
+            "people.0 (ann).queues.0",
+        ),
+    ],
+    ids=["person", "activity", "activity itself", "queue", "venue", "reference"],
+)
+def test_a_record_is_named_by_its_id(mutate: Any, expected: str) -> None:
+    assert expected in _located(mutate)
+
+
+@pytest.mark.parametrize(
+    ("bad_id", "expected"),
+    [
+        ("Bob B", "people.1.id"),  # not an id
+        ("ann", "people.1.id"),  # another record's id
+        ("bob\x1b[31m", "people.1.id"),  # a control code: never shown, not even escaped
+        ("[b]bob[/b]", "people.1.id"),  # markup: not an id either
+    ],
+    ids=["not an id", "duplicate", "control code", "markup"],
+)
+def test_an_id_at_fault_is_not_shown_beside_the_index(bad_id: str, expected: str) -> None:
+    def mutate(data: dict[str, Any]) -> None:
+        data["people"][0].update(email="ann@")  # a sound record beside it is named
+        data["people"][1].update(id=bad_id, email="bob@")
+
+    locations = _located(mutate)
+    # The index alone where the id names nothing (yet): never its raw or escaped text.
+    assert set(locations) == {"people.0 (ann).email", expected, "people.1.email"}, locations
+
+
+def test_a_record_without_an_id_keeps_the_index_alone() -> None:
+    def mutate(data: dict[str, Any]) -> None:
+        del data["people"][1]["id"]
+        data["people"][1]["email"] = "x"
+        data["activities"][0]["duration_minutes"] = 0
+
+    locations = _located(mutate)
+    assert sorted(locations) == [
+        "activities.0 (lunch).duration_minutes",
+        "people.1.email",
+        "people.1.id",
+    ]
+
+
+def test_ids_name_records_in_nested_places_and_not_in_plain_lists(tmp_path: Path) -> None:
+    data = _scenario_dict()
+    data["people"][0]["time_off"] = [{"start": "2027-03-02", "end": "2027-03-01"}]
+    data["activities"][0]["required"] = ["zed"]
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(data))
+    lines = refusal(path).splitlines()
+    assert [line.split(": ")[1] for line in lines] == [
+        "people.0 (ann).time_off.0",  # a time range has no id
+        "activities.0 (lunch).required.0",  # nor has a reference, the message names it
+    ], lines

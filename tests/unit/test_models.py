@@ -75,25 +75,25 @@ RULES: list[tuple[str, Mutation, Mutation, str]] = [
         "unique emails",
         _set("people.1.email", "bob2@example.com"),
         _set("people.1.email", "ann@example.com"),
-        "people.1.email: email 'ann@example.com' is used twice",
+        "people.1 (bob).email: email 'ann@example.com' is used twice",
     ),
     (
         "queue reference",
         _set("people.0.queues", ["phone"]),
         _set("people.0.queues", ["mail"]),
-        "people.0.queues.0: unknown queue 'mail'",
+        "people.0 (ann).queues.0: unknown queue 'mail'",
     ),
     (
         "venue reference",
         _set("activities.0.venues", ["cafe"]),
         _set("activities.0.venues", ["pub"]),
-        "activities.0.venues.0: unknown venue 'pub'",
+        "activities.0 (lunch).venues.0: unknown venue 'pub'",
     ),
     (
         "required reference",
         _set("activities.0.required", ["bob"]),
         _set("activities.0.required", ["zed"]),
-        "activities.0.required.0: unknown person 'zed'",
+        "activities.0 (lunch).required.0: unknown person 'zed'",
     ),
     (
         "preference person",
@@ -135,25 +135,25 @@ RULES: list[tuple[str, Mutation, Mutation, str]] = [
         "template exists",
         _set("activities.1.template", "quiz-night"),
         _set("activities.1.template", "bungee"),
-        "activities.1.template: unknown template 'bungee'",
+        "activities.1 (quiz).template: unknown template 'bungee'",
     ),
     (
         "min <= max participants",
         _set("activities.1.min_participants", 10),
         _set("activities.1.min_participants", 11),
-        "activities.1: min_participants is larger",
+        "activities.1 (quiz): min_participants is larger",
     ),
     (
         "duration positive",
         _set("activities.1.duration_minutes", 30),
         _set("activities.1.duration_minutes", 0),
-        "activities.1.duration_minutes:",
+        "activities.1 (quiz).duration_minutes:",
     ),
     (
         "duration on the grid",
         _set("activities.1.duration_minutes", 90),
         _set("activities.1.duration_minutes", 45),
-        "activities.1.duration_minutes: 45 minutes is not a multiple",
+        "activities.1 (quiz).duration_minutes: 45 minutes is not a multiple",
     ),
     (
         "working hours ordered",
@@ -165,13 +165,13 @@ RULES: list[tuple[str, Mutation, Mutation, str]] = [
         "working hours format",
         _set("people.0.working_hours", {"tue": ["09:00-24:00"]}),
         _set("people.0.working_hours", {"tue": ["9-17"]}),
-        "people.0.working_hours.tue.0:",
+        "people.0 (ann).working_hours.tue.0:",
     ),
     (
         "weekday names",
         _set("people.0.working_hours", {"sun": ["09:00-10:00"]}),
         _set("people.0.working_hours", {"sunday": ["09:00-10:00"]}),
-        "people.0.working_hours.sunday",
+        "people.0 (ann).working_hours.sunday",
     ),
     (
         "horizon ordered",
@@ -189,13 +189,13 @@ RULES: list[tuple[str, Mutation, Mutation, str]] = [
         "busy years",
         _set("people.0.busy", [{"start": "2027-03-02T10:00", "end": "2027-03-02T11:00"}]),
         _set("people.0.busy", [{"start": "0001-01-01T00:00", "end": "2027-03-02T11:00"}]),
-        "people.0.busy.0.start: 0001-01-01T00:00:00 is outside the years",
+        "people.0 (ann).busy.0.start: 0001-01-01T00:00:00 is outside the years",
     ),
     (
         "time off years",
         _set("people.0.time_off", [{"start": "2027-03-02", "end": "2027-03-02"}]),
         _set("people.0.time_off", [{"start": "2027-03-02", "end": "9999-12-31"}]),
-        "people.0.time_off.0.end: 9999-12-31 is outside the years",
+        "people.0 (ann).time_off.0.end: 9999-12-31 is outside the years",
     ),
     (
         "team zone",
@@ -207,13 +207,13 @@ RULES: list[tuple[str, Mutation, Mutation, str]] = [
         "person zone",
         _set("people.2.timezone", "America/Chicago"),
         _set("people.2.timezone", "EST5"),
-        "people.2.timezone: unknown time zone",
+        "people.2 (cat).timezone: unknown time zone",
     ),
     (
         "email",
         _set("people.1.email", "bob.b@example.org"),
         _set("people.1.email", "bob@"),
-        "people.1.email: not an email address",
+        "people.1 (bob).email: not an email address",
     ),
     (
         "id is a slug",
@@ -225,7 +225,7 @@ RULES: list[tuple[str, Mutation, Mutation, str]] = [
         "one-line names",
         _set("people.1.name", "Bob; Jr: B"),
         _set("people.1.name", "Bob\r\nX-EVIL:1"),
-        "people.1.name: contains a control character (U+000D); names are one line",
+        "people.1 (bob).name: contains a control character (U+000D); names are one line",
     ),
     (
         "slot grid",
@@ -237,19 +237,19 @@ RULES: list[tuple[str, Mutation, Mutation, str]] = [
         "time range order",
         _set("people.0.busy", [{"start": "2027-03-02T10:00", "end": "2027-03-02T11:00"}]),
         _set("people.0.busy", [{"start": "2027-03-02T10:00", "end": "2027-03-02T10:00"}]),
-        "people.0.busy.0: end must be after start",
+        "people.0 (ann).busy.0: end must be after start",
     ),
     (
         "time range kinds",
         _set("people.0.time_off", [{"start": "2027-03-02", "end": "2027-03-02"}]),
         _set("people.0.time_off", [{"start": "2027-03-02", "end": "2027-03-02T12:00"}]),
-        "people.0.time_off.0: start and end must both be dates",
+        "people.0 (ann).time_off.0: start and end must both be dates",
     ),
     (
         "date syntax",
         _set("people.0.time_off", [{"start": "2027-03-02", "end": "2027-03-04"}]),
         _set("people.0.time_off", [{"start": "2027-13-02", "end": "2027-03-04"}]),
-        "people.0.time_off.0.start: '2027-13-02' is not an ISO date",
+        "people.0 (ann).time_off.0.start: '2027-13-02' is not an ISO date",
     ),
     (
         "window needs days or date",
@@ -261,61 +261,61 @@ RULES: list[tuple[str, Mutation, Mutation, str]] = [
         "unknown keys",
         _set("people.0.share_reasons", True),
         _set("people.0.share_reason", True),
-        "people.0.share_reason: unknown key",
+        "people.0 (ann).share_reason: unknown key",
     ),
     (
         "venue capacity positive",
         _set("venues.0.capacity", 2),
         _set("venues.0.capacity", 0),
-        "venues.0.capacity:",
+        "venues.0 (cafe).capacity:",
     ),
     (
         "queue floor non-negative",
         _set("queues.0.min_on_duty", 0),
         _set("queues.0.min_on_duty", -1),
-        "queues.0.min_on_duty:",
+        "queues.0 (phone).min_on_duty:",
     ),
     (
         "caps non-negative",
         _set("people.0.max_events_per_week", 0),
         _set("people.0.max_events_per_week", -2),
-        "people.0.max_events_per_week:",
+        "people.0 (ann).max_events_per_week:",
     ),
     (
         "department share range",
         _set("activities.1.max_department_share", 0.5),
         _set("activities.1.max_department_share", 1.5),
-        "activities.1.max_department_share:",
+        "activities.1 (quiz).max_department_share:",
     ),
     (
         "pairing group size",
         (lambda d: d["activities"][1].update(kind="pairing", max_participants=8)),
         (lambda d: d["activities"][1].update(kind="pairing", max_participants=9)),
-        "activities.1: pairing groups hold at most 8",
+        "activities.1 (quiz): pairing groups hold at most 8",
     ),
     (
         "venue fits min participants",
         _set("activities.0.min_participants", 10),
         (lambda d: d["activities"][0].update(min_participants=11, max_participants=12)),
-        "activities.0.venues: no listed venue holds min_participants",
+        "activities.0 (lunch).venues: no listed venue holds min_participants",
     ),
     (
         "tags",
         _set("people.0.needs", ["step-free"]),
         _set("people.0.needs", ["step free!"]),
-        "people.0.needs.0:",
+        "people.0 (ann).needs.0:",
     ),
     (
         "a switch is not a number",
         _set("venues.0.capacity", 12),
         _set("venues.0.capacity", True),
-        "venues.0.capacity: must be a number, not true or false",
+        "venues.0 (cafe).capacity: must be a number, not true or false",
     ),
     (
         "a switch is still a switch",
         _set("activities.0.must_hold", True),
         _set("activities.0.must_hold", "sometimes"),
-        "activities.0.must_hold:",
+        "activities.0 (lunch).must_hold:",
     ),
 ]
 
@@ -347,8 +347,8 @@ def test_field_and_reference_errors_come_together() -> None:
     data["people"][1]["queues"] = ["mail"]  # and a dangling reference
     data["activities"][1]["id"] = "lunch"  # and a duplicate id
     rendered = errors_of(data)
-    assert any("people.0.email: not an email address" in line for line in rendered)
-    assert any("people.1.queues.0: unknown queue 'mail'" in line for line in rendered)
+    assert any("people.0 (ann).email: not an email address" in line for line in rendered)
+    assert any("people.1 (bob).queues.0: unknown queue 'mail'" in line for line in rendered)
     assert any("activities.1.id: duplicate id 'lunch'" in line for line in rendered)
 
 
@@ -412,26 +412,26 @@ LINE_BREAKERS = {
     "RLI": "\u2067",
 }
 
-ONE_LINE_FIELDS = {
-    "person name": "people.1.name",
-    "department": "people.1.department",
-    "team name": "team.name",
-    "organiser name": "team.organiser.name",
-    "activity name": "activities.0.name",
-    "location": "activities.1.location",
-    "link": "activities.1.url",
-    "venue name": "venues.0.name",
-    "queue name": "queues.0.name",
+ONE_LINE_FIELDS = {  # where the field is, and the location the error names
+    "person name": ("people.1.name", "people.1 (bob).name"),
+    "department": ("people.1.department", "people.1 (bob).department"),
+    "team name": ("team.name", "team.name"),
+    "organiser name": ("team.organiser.name", "team.organiser.name"),
+    "activity name": ("activities.0.name", "activities.0 (lunch).name"),
+    "location": ("activities.1.location", "activities.1 (quiz).location"),
+    "link": ("activities.1.url", "activities.1 (quiz).url"),
+    "venue name": ("venues.0.name", "venues.0 (cafe).name"),
+    "queue name": ("queues.0.name", "queues.0 (phone).name"),
 }
 
 
 @pytest.mark.parametrize("char", LINE_BREAKERS.values(), ids=LINE_BREAKERS.keys())
-@pytest.mark.parametrize("path", ONE_LINE_FIELDS.values(), ids=ONE_LINE_FIELDS.keys())
-def test_one_line_fields_refuse_separators_and_controls(path: str, char: str) -> None:
+@pytest.mark.parametrize(("path", "shown"), ONE_LINE_FIELDS.values(), ids=ONE_LINE_FIELDS.keys())
+def test_one_line_fields_refuse_separators_and_controls(path: str, shown: str, char: str) -> None:
     data = base()
     _set(path, f"Harmless{char}X-EVIL: 1")(data)
     (line,) = errors_of(data)
-    assert line.startswith(f"test.toml: {path}: contains a ")
+    assert line.startswith(f"test.toml: {shown}: contains a ")
     assert f"(U+{ord(char):04X}); " in line and line.endswith(" are one line")
     assert char not in line  # the message names the character, never carries it
 
@@ -440,11 +440,11 @@ def test_one_line_message_names_the_character() -> None:
     data = base()
     _set("people.2.name", "Cat\x85Smith")(data)
     assert errors_of(data) == [
-        "test.toml: people.2.name: contains a control character (U+0085); names are one line"
+        "test.toml: people.2 (cat).name: contains a control character (U+0085); names are one line"
     ]
     _set("people.2.name", "Cat\u2028Smith")(data)
     assert errors_of(data) == [
-        "test.toml: people.2.name: contains a line separator (U+2028); names are one line"
+        "test.toml: people.2 (cat).name: contains a line separator (U+2028); names are one line"
     ]
 
 
@@ -464,18 +464,21 @@ def test_descriptions_refuse_controls_but_keep_newlines_and_tabs(char: str) -> N
     bad = base()
     _set("activities.0.description", f"Line one{char}Line two")(bad)
     (line,) = errors_of(bad)
-    assert line.startswith("test.toml: activities.0.description: contains a ")
+    assert line.startswith("test.toml: activities.0 (lunch).description: contains a ")
     assert f"(U+{ord(char):04X})" in line
 
 
 @pytest.mark.parametrize(
-    "path",
-    ["people.1.id", "activities.0.id", "venues.0.id", "queues.0.id", "people.0.queues.0"],
+    ("path", "shown"),
+    [
+        *((p, p) for p in ["people.1.id", "activities.0.id", "venues.0.id", "queues.0.id"]),
+        ("people.0.queues.0", "people.0 (ann).queues.0"),
+    ],
 )
-def test_ids_refuse_a_trailing_newline(path: str) -> None:
+def test_ids_refuse_a_trailing_newline(path: str, shown: str) -> None:
     data = base()
     _set(path, "phone\n" if path.endswith("queues.0") else "lunch\n")(data)
-    assert any(f"{path}: " in line and "is not an id" in line for line in errors_of(data))
+    assert any(f"{shown}: " in line and "is not an id" in line for line in errors_of(data))
 
 
 def test_ids_in_answers_and_history_refuse_a_trailing_newline() -> None:
@@ -500,7 +503,7 @@ def test_ids_in_answers_and_history_refuse_a_trailing_newline() -> None:
 def test_tags_refuse_controls(value: str) -> None:
     data = base()
     _set("people.0.needs", [value])(data)
-    assert any(line.startswith("test.toml: people.0.needs.0: ") for line in errors_of(data))
+    assert any(line.startswith("test.toml: people.0 (ann).needs.0: ") for line in errors_of(data))
 
 
 @pytest.mark.parametrize(
@@ -510,7 +513,7 @@ def test_emails_refuse_separators(value: str) -> None:
     data = base()
     _set("people.0.email", value)(data)
     (line,) = errors_of(data)
-    assert line.startswith("test.toml: people.0.email: not an email address")
+    assert line.startswith("test.toml: people.0 (ann).email: not an email address")
 
 
 @pytest.mark.parametrize(
@@ -526,4 +529,4 @@ def test_clock_ranges_are_ascii_and_one_line(value: str) -> None:
 def test_calendar_paths_are_one_line() -> None:
     data = base()
     _set("people.0.calendars", ["mine.ics\u2028"])(data)
-    assert any(line.startswith("test.toml: people.0.calendars") for line in errors_of(data))
+    assert any(line.startswith("test.toml: people.0 (ann).calendars") for line in errors_of(data))

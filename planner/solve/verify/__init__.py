@@ -153,7 +153,7 @@ def load_schedule(path: Path) -> Schedule:
     try:
         return Schedule.model_validate(data)
     except ValidationError as exc:
-        raise InputError(validation_problems(source, exc)) from None
+        raise InputError(validation_problems(source, exc, data)) from None
 
 
 __all__ = [
