@@ -40,7 +40,7 @@ def scenario_warnings(scenario: Scenario, source: str) -> list[Problem]:
     facts = Facts(PlanningInput(scenario=scenario, now=datetime(1970, 1, 1).astimezone()))
     out: list[Problem] = []
     for i, a in enumerate(scenario.activities):
-        where = f"activities.{i}"
+        where = f"activities.{i} ({a.id})"  # as every error place names a record
         could = {p.id for p in scenario.people if scenario.answer(p.id, a.id) != Answer.no}
         could |= set(a.required)
         if len(could) < a.min_participants:
@@ -71,7 +71,7 @@ def scenario_warnings(scenario: Scenario, source: str) -> list[Problem]:
             out.append(
                 Problem(
                     source,
-                    f"queues.{i}",
+                    f"queues.{i} ({q.id})",
                     f"min_on_duty {q.min_on_duty} is not below its {members[q.id]} members: "
                     "no member can ever attend an event during its service hours",
                 )

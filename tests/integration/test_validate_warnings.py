@@ -36,7 +36,7 @@ def test_activity_that_can_never_reach_its_minimum(
     code, out, err = run(capsys, "validate", path)
     assert code == 0 and "valid" in out
     assert err.strip() == (
-        f"{path}: activities.0: warning: Pub quiz can never be held: only 3 people opted in "
+        f"{path}: activities.0 (quiz): warning: Pub quiz can never be held: only 3 people opted in "
         "or are required, min_participants is 4"
     )
     assert "carol" not in err.lower()  # a count, never who said no
@@ -58,7 +58,7 @@ def test_activity_with_no_start_in_its_windows(
     path = write(tmp_path, scenario_data(people, acts, prefs))
     code, _, err = run(capsys, "validate", path)
     assert code == 0
-    assert f"{path}: activities.0: warning: Talk can never be held: no start" in err
+    assert f"{path}: activities.0 (talk): warning: Talk can never be held: no start" in err
 
 
 def test_queue_floor_no_member_set_can_meet(
@@ -74,6 +74,6 @@ def test_queue_floor_no_member_set_can_meet(
     code, out, err = run(capsys, "validate", path)
     assert code == 0 and "valid" in out
     assert err.strip() == (
-        f"{path}: queues.0: warning: min_on_duty 2 is not below its 2 members: no member can "
+        f"{path}: queues.0 (phone): warning: min_on_duty 2 is not below its 2 members: no member can "
         "ever attend an event during its service hours"
     )
