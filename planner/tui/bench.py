@@ -4,8 +4,9 @@ Each run opens the TUI headless (Textual's own test driver, a real app and a rea
 compositor, no terminal) on a fresh SQLite workspace of the bench organisation, at
 120×40, and times what a newcomer does first: the first paint, then each tab's first
 view, then one answer edit until the table shows it, then the way to the Answers
-table's last row (ctrl+end). Every run is a new process, so one run's caches (imports,
-Textual's style cache) do not flatter the next.
+table's last row (ctrl+end), then the slowest of a few cursor moves while a solve (F5, the
+round planned in its own process) builds and searches. Every run is a new process, so one
+run's caches (imports, Textual's style cache) do not flatter the next.
 """
 
 from __future__ import annotations
@@ -30,9 +31,15 @@ STEPS: tuple[str, ...] = (
     "Rounds",
     "answer edit",
     "last row",
+    "key during solve",
 )
 """What is timed, in the order a newcomer meets it. "last row" is ctrl+end on the Answers
-tab: the table builds its rows as they come near the view, and this builds all the rest."""
+tab: the table builds its rows as they come near the view, and this builds all the rest.
+"key during solve" is the slowest of the cursor moves made while a solve runs."""
+
+_KEYS_DURING_SOLVE = 8
+"""Cursor moves timed during a solve, a quarter of a second apart (building the problem
+in the app's worker thread and the search in the solver's process both run meanwhile)."""
 
 _TAB_KEYS = {"People": "2", "Answers": "4", "Plan": "6", "Rounds": "8"}
 
@@ -100,7 +107,37 @@ async def _one_run(path: Path) -> dict[str, float]:
         if table.cursor_coordinate.row != people - 1:
             raise RuntimeError("ctrl+end did not reach the last row of the answers")
         times["last row"] = time.perf_counter() - t0
+        times["key during solve"] = await _keys_during_solve(app, pilot, table)
     return times
+
+
+async def _keys_during_solve(app: Any, pilot: Any, table: Any) -> float:
+    from planner.tui.widgets.plan import PlanPane
+
+    plan = app.query_one(PlanPane)
+    await pilot.press("f5")  # switches to the Plan tab; the keys go to the Answers table
+    await pilot.press(_TAB_KEYS["Answers"])
+    await pilot.pause()
+    if not plan.solving:
+        raise RuntimeError("F5 did not start a solve")
+    slowest = 0.0
+    for i in range(_KEYS_DURING_SOLVE):
+        row = table.cursor_coordinate.row
+        t0 = time.perf_counter()
+        await pilot.press("up" if i % 2 == 0 else "down")
+        await pilot.pause()
+        slowest = max(slowest, time.perf_counter() - t0)
+        if table.cursor_coordinate.row == row:
+            raise RuntimeError("a cursor move during the solve did not move the cursor")
+        await pilot.pause(0.25)
+    if not plan.solving:
+        raise RuntimeError("the solve ended before the keys were timed")
+    app.action_cancel_solve()
+    for _ in range(6000):  # the worker keeps the best plan so far, checks and saves it
+        if not plan.solving:
+            break
+        await pilot.pause(0.01)
+    return slowest
 
 
 def _child(path: str, queue: Any) -> None:
@@ -145,7 +182,7 @@ def tui_table(rows: Sequence[TuiRow]) -> Any:
     table.add_column("size")
     table.add_column("people / activities", justify="right")
     for step in STEPS:
-        label = step if step in {"first paint", "answer edit", "last row"} else f"{step} tab"
+        label = step if step not in _TAB_KEYS else f"{step} tab"
         table.add_column(literal(label), justify="right")
     table.add_column("runs", justify="right")
     for row in rows:
