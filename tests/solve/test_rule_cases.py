@@ -20,12 +20,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from ortools.sat.python import cp_model
 
 from planner.domain.planning import PlanningInput
 from planner.domain.schedule import PlanStatus, Schedule
 from planner.solve import PlanSolver, SolveOptions
 from planner.solve.instance import build_instance
 from planner.solve.ledger import HARD_RULES
+from planner.solve.rules import MODULES
+from planner.solve.variables import Vars
 from planner.solve.verify import verify
 from tests.factories import activity, person, planning_input, scenario_data
 
@@ -545,3 +548,82 @@ def test_seats_per_start_keep_the_maximum() -> None:
     got = solve(lambda _ok: data, ok=True, cuts=False)
     assert got.schedule.status is PlanStatus.optimal and got.broken == set()
     assert [len(s.attendees) for s in got.schedule.sessions] == [3]
+
+
+# -- the link "attending means the session starts at a time you can make". Its cases above
+# cannot see it: in ``time_off_opt_in`` the seats-per-start bound (``capacity``) already
+# caps each start at the one person who can make it, and the mutation gate switches
+# ``time_off`` off as a whole (its mask too). The seats count people, not who they are,
+# so the two tests below ask about who.
+
+
+def raw_model(data: dict[str, Any]) -> tuple[Any, cp_model.CpModel, Vars]:
+    """The rule modules' model alone: no objective, no level bounds, no hint, no decoding."""
+    instance = build_instance(problem_of(data))
+    model = cp_model.CpModel()
+    vars = Vars()
+    for module in MODULES:
+        module.build(instance, model, vars)
+    return instance, model, vars
+
+
+def test_the_raw_model_seats_nobody_at_a_start_they_cannot_make() -> None:
+    """For each attendance literal and each start of its day the person cannot make,
+    CP-SAT proves "attends and the session starts there" infeasible in the raw model."""
+    instance, model, vars = raw_model(time_off_opt_in(True))
+    asked = 0
+    for a in instance.activities:
+        cand_day = instance.grid.day[a.candidates]
+        for p in a.eligible:
+            can = {int(k) for k in a.avail[p]}
+            for s in a.sessions:
+                for d, x in vars.x[p, s].items():
+                    cannot = [
+                        k for k in range(len(a.candidates)) if cand_day[k] == d and k not in can
+                    ]
+                    question = model.clone()
+                    question.add(x == 1)
+                    question.add(sum(vars.y[s][k] for k in cannot) == 1)
+                    solver = cp_model.CpSolver()
+                    solver.parameters.num_workers = 1
+                    solver.parameters.random_seed = 0
+                    solver.parameters.max_time_in_seconds = 10.0
+                    assert solver.solve(question) == cp_model.INFEASIBLE, (p, s, d)
+                    asked += 1
+    assert asked == 2  # each of the two people, on the one day
+
+
+def seat_for_a_yes(ok: bool) -> dict[str, Any]:
+    # r leads both; b fills the morning, so m runs in the afternoon with three seats. p0
+    # said yes but is off the afternoon; p1 and p2 said maybe and are off the morning, so
+    # they take the seats. Seating p0 would gain a person with a "yes" (the first level)
+    # and the seats-per-start bound allows three in the afternoon: a plan without the link
+    # puts p0 there, on time off. (p0 can make m's morning starts, so p0 is eligible.)
+    morning = [{"start": "2027-03-02T09:00", "end": "2027-03-02T13:00"}]
+    afternoon = [{"start": "2027-03-02T13:00", "end": "2027-03-02T17:00"}]
+    people = [
+        person("r"),
+        person("p0", time_off=afternoon),
+        person("p1", "Billing", time_off=morning),
+        person("p2", "Sales", time_off=morning),
+    ]
+    m = held(min_participants=1, max_participants=3, required=["r"])
+    b = held(
+        "b",
+        min_participants=1,
+        duration_minutes=240,
+        required=["r"],
+        windows=[{"days": ["tue"], "time": "09:00-13:00"}],
+    )
+    prefs = {**yes(("p0", "m")), **yes(("p1", "m"), ("p2", "m"), answer="maybe")}
+    return scenario_data(people, [m, b], prefs, team=TUE, policy={"max_events_per_day": 2})
+
+
+@pytest.mark.parametrize("cuts", [True, False], ids=["cuts", "rules-only"])
+def test_a_seat_goes_only_to_someone_who_can_come(cuts: bool) -> None:
+    got = solve(seat_for_a_yes, ok=True, cuts=cuts)
+    assert got.schedule.status is PlanStatus.optimal and got.broken == set()
+    assert {s.activity: s.attendees for s in got.schedule.sessions} == {
+        "b": ["r"],
+        "m": ["p1", "p2", "r"],
+    }
