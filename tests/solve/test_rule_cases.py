@@ -162,6 +162,22 @@ def capacity_max(ok: bool) -> dict[str, Any]:
     return scenario_data(people, [act], yes(("p1", "m")), team=TUE)
 
 
+def capacity_queue(ok: bool) -> dict[str, Any]:
+    # capacity_max with everyone in a staffed queue (the fourth member keeps the floor):
+    # switched off, ``capacity`` must lift its maximum wherever seats are counted, the
+    # queue's count of members away included.
+    people = [
+        person("r1", queues=["line"]),
+        person("r2", queues=["line"]),
+        person("p1", "Billing", queues=["line"]),
+        person("q", queues=["line"]),
+    ]
+    queues = [{"id": "line", "name": "Phone line", "min_on_duty": 1}]
+    act = held(min_participants=2, max_participants=3 if ok else 2, min_departments=2)
+    act["required"] = ["r1", "r2"]
+    return scenario_data(people, [act], yes(("p1", "m")), team=TUE, queues=queues)
+
+
 def coverage_floor(ok: bool) -> dict[str, Any]:
     off = [] if ok else [{"start": "2027-03-02", "end": "2027-03-02"}]
     people = [
@@ -378,7 +394,7 @@ CASES: dict[str, tuple[Case, ...]] = {
     "weekly_minutes_cap": (weekly_minutes_cap, weekly_minutes_cap_short),
     "daily_cap": (daily_cap, daily_cap_zero),
     "overlap": (overlap,),
-    "capacity": (capacity, capacity_shared, capacity_max),
+    "capacity": (capacity, capacity_shared, capacity_max, capacity_queue),
     "coverage_floor": (coverage_floor, coverage_floor_away, coverage_floor_short),
     "min_notice": (min_notice,),
     "protected_window": (protected_window,),
