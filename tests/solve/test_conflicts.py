@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from ortools.sat.python import cp_model
 
 from planner.domain.schedule import PlanStatus
 from planner.solve.conflicts import CANDIDATES, _Diagnosis
-from planner.solve.instance import build_instance
 from planner.solve.ledger import HIDDEN_RULES
-from planner.solve.rules import MODULES
-from planner.solve.variables import Vars
 from tests.factories import activity, everyone_yes, person, scenario_data
 from tests.solve.test_rule_cases import (
     CASES,
@@ -19,6 +15,8 @@ from tests.solve.test_rule_cases import (
     held,
     overlap,
     problem_of,
+    proven_infeasible,
+    raw_model,
     solve,
     weekly_minutes_cap,
     yes,
@@ -158,15 +156,8 @@ def test_switching_capacity_off_keeps_the_department_share() -> None:
     people = [person("s1"), person("s2"), person("b1", "Billing"), person("b2", "Sales")]
     act = held(min_participants=4, max_department_share=0.5)
     data = scenario_data(people, [act], yes(*((p["id"], "m") for p in people)), team=TUE)
-    instance = build_instance(problem_of(data), frozenset({"capacity"}))
-    model = cp_model.CpModel()
-    vars = Vars()
-    for module in MODULES:
-        module.build(instance, model, vars)
+    instance, model, vars = raw_model(data, frozenset({"capacity"}))
     s1, s2, b1, b2 = (instance.person_index[p] for p in ("s1", "s2", "b1", "b2"))
     model.add(vars.attend(s1, 0) + vars.attend(s2, 0) == 2)  # two of Support alone
     model.add(vars.attend(b1, 0) + vars.attend(b2, 0) == 0)
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 1
-    solver.parameters.random_seed = 0
-    assert solver.solve(model) == cp_model.INFEASIBLE
+    assert proven_infeasible(model)

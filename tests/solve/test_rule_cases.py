@@ -25,7 +25,7 @@ from ortools.sat.python import cp_model
 from planner.domain.planning import PlanningInput
 from planner.domain.schedule import PlanStatus, Schedule
 from planner.solve import PlanSolver, SolveOptions
-from planner.solve.instance import build_instance
+from planner.solve.instance import Instance, build_instance
 from planner.solve.ledger import HARD_RULES
 from planner.solve.rules import MODULES
 from planner.solve.variables import Vars
@@ -573,14 +573,25 @@ def test_seats_per_start_keep_the_maximum() -> None:
 # so the two tests below ask about who.
 
 
-def raw_model(data: dict[str, Any]) -> tuple[Any, cp_model.CpModel, Vars]:
-    """The rule modules' model alone: no objective, no level bounds, no hint, no decoding."""
-    instance = build_instance(problem_of(data))
+def raw_model(
+    data: dict[str, Any], disabled: frozenset[str] = frozenset()
+) -> tuple[Instance, cp_model.CpModel, Vars]:
+    """The rule modules' model alone (``disabled`` rules off, as in a diagnosis question):
+    no objective, no level bounds, no hint, no decoding."""
+    instance = build_instance(problem_of(data), disabled)
     model = cp_model.CpModel()
     vars = Vars()
     for module in MODULES:
         module.build(instance, model, vars)
     return instance, model, vars
+
+
+def proven_infeasible(model: cp_model.CpModel) -> bool:
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.random_seed = 0
+    solver.parameters.max_time_in_seconds = 10.0
+    return solver.solve(model) == cp_model.INFEASIBLE
 
 
 def test_the_raw_model_seats_nobody_at_a_start_they_cannot_make() -> None:
@@ -600,11 +611,7 @@ def test_the_raw_model_seats_nobody_at_a_start_they_cannot_make() -> None:
                     question = model.clone()
                     question.add(x == 1)
                     question.add(sum(vars.y[s][k] for k in cannot) == 1)
-                    solver = cp_model.CpSolver()
-                    solver.parameters.num_workers = 1
-                    solver.parameters.random_seed = 0
-                    solver.parameters.max_time_in_seconds = 10.0
-                    assert solver.solve(question) == cp_model.INFEASIBLE, (p, s, d)
+                    assert proven_infeasible(question), (p, s, d)
                     asked += 1
     assert asked == 2  # each of the two people, on the one day
 
