@@ -93,6 +93,50 @@ def test_published_session_stays() -> None:
     assert again.sessions[0].id == "a#7" and again.sessions[0].start == moved.start
 
 
+def _published(aid: str, sid: str, at: str, attendees: list[str], venue: str | None = None) -> Any:
+    from planner.domain.schedule import PlannedSession
+
+    start = datetime.fromisoformat(at)
+    end = start + timedelta(hours=1)
+    return PlannedSession(
+        id=sid, activity=aid, start=start, end=end, attendees=attendees, venue=venue
+    )
+
+
+def test_a_published_session_is_kept_only_in_its_venue() -> None:
+    """Stability counts a session as kept at its start *and venue*: moving to the bigger
+    room would seat one more ``maybe`` (the satisfaction level), which keeping outranks."""
+    venues = [
+        {"id": "small", "name": "Small", "capacity": 2},
+        {"id": "big", "name": "Big", "capacity": 3},
+    ]
+    people = [person("a"), person("b", "Billing"), person("c", "Sales")]
+    prefs = {"a": {"m": "yes"}, "b": {"m": "yes"}, "c": {"m": "maybe"}}
+    data = scenario_data(people, [activity("m", venues=["small", "big"])], prefs, venues=venues)
+    pub = _published("m", "m#1", "2027-03-02T10:00:00+01:00", ["a", "b"], venue="small")
+    got = solve(planning_input(data, published=[pub]))
+    assert [(s.id, s.start, s.venue, s.attendees) for s in got.sessions] == [
+        ("m#1", pub.start, "small", ["a", "b"])
+    ]
+
+
+def test_published_attendees_count_only_where_their_session_is_kept() -> None:
+    """Of two published sessions only one can be kept (one session left): the one whose
+    two people stay outranks the one with one, although moving would seat a ``maybe``.
+    (An attendee "still in" a session that is not kept must count nothing.)"""
+    people = [
+        person("a"),
+        person("b", "Billing"),
+        person("c", "Sales", time_off=[{"start": "2027-03-02", "end": "2027-03-02"}]),
+    ]
+    prefs = {"a": {"m": "yes"}, "b": {"m": "yes"}, "c": {"m": "maybe"}}
+    data = scenario_data(people, [activity("m")], prefs)
+    two = _published("m", "m#1", "2027-03-02T10:00:00+01:00", ["a", "b"])
+    one = _published("m", "m#2", "2027-03-03T10:00:00+01:00", ["c"])
+    got = solve(planning_input(data, published=[two, one]))
+    assert [(s.id, s.start, s.attendees) for s in got.sessions] == [("m#1", two.start, ["a", "b"])]
+
+
 def _two_published_groups() -> tuple[datetime, list[Any]]:
     """Two pairing groups published at the same time (Tue 10:00): p0+p1 and p2+p3."""
     from planner.domain.schedule import PlannedSession
