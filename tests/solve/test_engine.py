@@ -173,6 +173,8 @@ def test_published_attendees_count_only_where_their_session_is_kept() -> None:
     [
         # in the other venue: not kept, so no stability at all
         (_venue_case, "2027-03-02T10:00:00+01:00", "big", ["a", "b", "c"], 4),
+        # kept without b: b's stay counts nothing
+        (_venue_case, "2027-03-02T10:00:00+01:00", "small", ["a", "c"], 4),
         # kept on Wednesday: a and b are "still in" nothing that is kept
         (_two_published_case, "2027-03-03T10:00:00+01:00", None, ["a", "b", "c"], 4),
         # kept: x is not in it (x cannot attend at all)
@@ -180,7 +182,7 @@ def test_published_attendees_count_only_where_their_session_is_kept() -> None:
         # a repeated pair costs its units
         (_repeat_pair_case, "2027-03-02T10:00:00+01:00", None, ["a", "b"], 3),
     ],
-    ids=["venue", "stays-where-kept", "gone-attendee", "repeat-pair"],
+    ids=["venue", "left-out", "stays-where-kept", "gone-attendee", "repeat-pair"],
 )
 def test_the_model_never_values_a_plan_above_what_it_is_worth(
     case: Any, at: str, venue: str | None, people: list[str], level: int
