@@ -139,6 +139,14 @@ def _gone_attendee_case() -> tuple[dict[str, Any], list[Any]]:
     return data, [_published("m", "m#1", "2027-03-02T10:00:00+01:00", ["a", "x"])]
 
 
+def _two_at_once_case() -> tuple[dict[str, Any], list[Any]]:
+    """Two sessions published at one time; one session is left to keep them."""
+    people = [person("a"), person("b", "Billing"), person("c", "Sales")]
+    data = scenario_data(people, [activity("m")], everyone_yes(people, "m"))
+    at = "2027-03-02T10:00:00+01:00"
+    return data, [_published("m", "m#1", at, ["a", "b"]), _published("m", "m#2", at, ["c"])]
+
+
 def _repeat_pair_case() -> tuple[dict[str, Any], list[Any]]:
     people = [person("a"), person("b", "Billing")]
     coffee = activity("coffee", kind="pairing", duration_minutes=30, max_participants=2)
@@ -175,6 +183,10 @@ def test_published_attendees_count_only_where_their_session_is_kept() -> None:
         (_venue_case, "2027-03-02T10:00:00+01:00", "big", ["a", "b", "c"], 4),
         # kept without b: b's stay counts nothing
         (_venue_case, "2027-03-02T10:00:00+01:00", "small", ["a", "c"], 4),
+        # at another time: nothing is kept
+        (_gone_attendee_case, "2027-03-03T10:00:00+01:00", None, ["a", "c"], 4),
+        # one session keeps one published session, not both
+        (_two_at_once_case, "2027-03-02T10:00:00+01:00", None, ["a", "b", "c"], 4),
         # kept on Wednesday: a and b are "still in" nothing that is kept
         (_two_published_case, "2027-03-03T10:00:00+01:00", None, ["a", "b", "c"], 4),
         # kept: x is not in it (x cannot attend at all)
@@ -182,7 +194,15 @@ def test_published_attendees_count_only_where_their_session_is_kept() -> None:
         # a repeated pair costs its units
         (_repeat_pair_case, "2027-03-02T10:00:00+01:00", None, ["a", "b"], 3),
     ],
-    ids=["venue", "left-out", "stays-where-kept", "gone-attendee", "repeat-pair"],
+    ids=[
+        "venue",
+        "left-out",
+        "moved",
+        "two-at-once",
+        "stays-where-kept",
+        "gone-attendee",
+        "repeat-pair",
+    ],
 )
 def test_the_model_never_values_a_plan_above_what_it_is_worth(
     case: Any, at: str, venue: str | None, people: list[str], level: int
