@@ -444,12 +444,14 @@ def build_instance(problem: PlanningInput, disabled: frozenset[str] = frozenset(
         eligible: list[int] = []
         answers: dict[int, Answer] = {}
         person_venues: dict[int, list[int]] = {}
-        required = [
-            person_index[r] for r in dict.fromkeys(a.required) if on("required_attendee", r)
-        ]
+        listed = [person_index[r] for r in dict.fromkeys(a.required)]
+        required = [p for p in listed if on("required_attendee", people[p].person.id)]
         required_blocked: list[tuple[int, str]] = []
         # Only people with an explicit answer or a required seat can attend (absent = no).
-        for pi in sorted(set(answered.get(a.id, ())) | set(required)):
+        # A listed person whose ``required_attendee`` is switched off keeps the seat's
+        # permission (``opted_out``'s exception) and loses only the duty to attend: a
+        # rule switched off must relax the plan, never take people out of it.
+        for pi in sorted(set(answered.get(a.id, ())) | set(listed)):
             pd = people[pi]
             pid = pd.person.id
             explicit = _explicit_answer(s, pid, a.id)
@@ -461,7 +463,7 @@ def build_instance(problem: PlanningInput, disabled: frozenset[str] = frozenset(
             answer = explicit or Answer.no
             if not on("opted_out", pid) and answer is Answer.no:
                 answer = Answer.maybe
-            if answer is Answer.no and not is_req:
+            if answer is Answer.no and pd.index not in listed:
                 continue
             cap_rule = caps.paused(pd, a.duration_minutes, partial(on, person=pid))
             if cap_rule is not None:

@@ -8,7 +8,19 @@ from planner.domain.schedule import PlanStatus
 from planner.solve.conflicts import CANDIDATES, _Diagnosis
 from planner.solve.ledger import HIDDEN_RULES
 from tests.factories import activity, everyone_yes, person, scenario_data
-from tests.solve.test_rule_cases import CASES, Case, overlap, problem_of, solve, weekly_minutes_cap
+from tests.solve.test_rule_cases import (
+    CASES,
+    TUE,
+    Case,
+    held,
+    overlap,
+    problem_of,
+    proven_infeasible,
+    raw_model,
+    solve,
+    weekly_minutes_cap,
+    yes,
+)
 from tests.solve.test_rules import plan
 
 
@@ -113,9 +125,6 @@ RULE_CASES = [
     for rule, cases in CASES.items()
     for case in cases
     if rule != "horizon"  # the frame of every question, never named
-    # Known gap, left open: switching "capacity" off does not lift the seats a session can
-    # hold in the diagnosis, so its evidence check for a maximum cannot pass yet.
-    and case.__name__ != "capacity_max"
 ]
 
 
@@ -138,3 +147,17 @@ def test_diagnosis_names_the_rule_and_only_rules_with_evidence(rule: str, case: 
         if r in HIDDEN_RULES and r != rule:
             continue  # "unavailable" stands for one of them
         assert not diag.infeasible(diag.held, diag._off([x for x in enforced if x != r]))
+
+
+def test_switching_capacity_off_keeps_the_department_share() -> None:
+    """With ``capacity`` off (a diagnosis question), sessions may be below their minimum,
+    so ``department_mix`` must bound every department's share, also one no bigger than
+    its share of the minimum (which the normal model may skip)."""
+    people = [person("s1"), person("s2"), person("b1", "Billing"), person("b2", "Sales")]
+    act = held(min_participants=4, max_department_share=0.5)
+    data = scenario_data(people, [act], yes(*((p["id"], "m") for p in people)), team=TUE)
+    instance, model, vars = raw_model(data, frozenset({"capacity"}))
+    s1, s2, b1, b2 = (instance.person_index[p] for p in ("s1", "s2", "b1", "b2"))
+    model.add(vars.attend(s1, 0) + vars.attend(s2, 0) == 2)  # two of Support alone
+    model.add(vars.attend(b1, 0) + vars.attend(b2, 0) == 0)
+    assert proven_infeasible(model)

@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from planner.domain.io import load_scenario
 from planner.domain.planning import PlanningInput
 from planner.domain.schedule import PlanStatus
@@ -91,6 +93,157 @@ def test_published_session_stays() -> None:
                                          "end": wednesday + timedelta(hours=1)})  # fmt: skip
     again = solve(planning_input(data, published=[moved]))
     assert again.sessions[0].id == "a#7" and again.sessions[0].start == moved.start
+
+
+def _published(aid: str, sid: str, at: str, attendees: list[str], venue: str | None = None) -> Any:
+    from planner.domain.schedule import PlannedSession
+
+    start = datetime.fromisoformat(at)
+    end = start + timedelta(hours=1)
+    return PlannedSession(
+        id=sid, activity=aid, start=start, end=end, attendees=attendees, venue=venue
+    )
+
+
+def _venue_case() -> tuple[dict[str, Any], list[Any]]:
+    venues = [
+        {"id": "small", "name": "Small", "capacity": 2},
+        {"id": "big", "name": "Big", "capacity": 3},
+    ]
+    people = [person("a"), person("b", "Billing"), person("c", "Sales")]
+    prefs = {"a": {"m": "yes"}, "b": {"m": "yes"}, "c": {"m": "maybe"}}
+    data = scenario_data(people, [activity("m", venues=["small", "big"])], prefs, venues=venues)
+    return data, [_published("m", "m#1", "2027-03-02T10:00:00+01:00", ["a", "b"], "small")]
+
+
+def _two_published_case() -> tuple[dict[str, Any], list[Any]]:
+    """One session, two published ones: a+b on Tuesday, c (off Tuesday) on Wednesday."""
+    people = [
+        person("a"),
+        person("b", "Billing"),
+        person("c", "Sales", time_off=[{"start": "2027-03-02", "end": "2027-03-02"}]),
+    ]
+    prefs = {"a": {"m": "yes"}, "b": {"m": "yes"}, "c": {"m": "maybe"}}
+    data = scenario_data(people, [activity("m")], prefs)
+    return data, [
+        _published("m", "m#1", "2027-03-02T10:00:00+01:00", ["a", "b"]),
+        _published("m", "m#2", "2027-03-03T10:00:00+01:00", ["c"]),
+    ]
+
+
+def _gone_attendee_case() -> tuple[dict[str, Any], list[Any]]:
+    """x, published with a, now says no to the activity."""
+    people = [person("a"), person("x", "Billing"), person("c", "Sales")]
+    prefs = {"a": {"m": "yes"}, "c": {"m": "yes"}, "x": {"m": "no"}}
+    data = scenario_data(people, [activity("m")], prefs)
+    return data, [_published("m", "m#1", "2027-03-02T10:00:00+01:00", ["a", "x"])]
+
+
+def _two_at_once_case() -> tuple[dict[str, Any], list[Any]]:
+    """Two sessions published at one time; one session is left to keep them."""
+    people = [person("a"), person("b", "Billing"), person("c", "Sales")]
+    data = scenario_data(people, [activity("m")], everyone_yes(people, "m"))
+    at = "2027-03-02T10:00:00+01:00"
+    return data, [_published("m", "m#1", at, ["a", "b"]), _published("m", "m#2", at, ["c"])]
+
+
+def _repeat_pair_case() -> tuple[dict[str, Any], list[Any]]:
+    people = [person("a"), person("b", "Billing")]
+    coffee = activity("coffee", kind="pairing", duration_minutes=30, max_participants=2)
+    data = scenario_data(
+        people, [coffee], everyone_yes(people, "coffee"), history={"pairs": [["a", "b"]]}
+    )
+    return data, []
+
+
+def test_a_published_session_is_kept_only_in_its_venue() -> None:
+    """Stability counts a session as kept at its start *and venue*: moving to the bigger
+    room would seat one more ``maybe`` (the satisfaction level), which keeping outranks."""
+    data, published = _venue_case()
+    got = solve(planning_input(data, published=published))
+    assert [(s.id, s.start, s.venue, s.attendees) for s in got.sessions] == [
+        ("m#1", published[0].start, "small", ["a", "b"])
+    ]
+
+
+def test_published_attendees_count_only_where_their_session_is_kept() -> None:
+    """Of two published sessions only one can be kept (one session left): the one whose
+    two people stay outranks the one with one, although moving would seat a ``maybe``."""
+    data, published = _two_published_case()
+    got = solve(planning_input(data, published=published))
+    assert [(s.id, s.start, s.attendees) for s in got.sessions] == [
+        ("m#1", published[0].start, ["a", "b"])
+    ]
+
+
+@pytest.mark.parametrize(
+    ("case", "at", "venue", "people", "level"),
+    [
+        # in the other venue: not kept, so no stability at all
+        (_venue_case, "2027-03-02T10:00:00+01:00", "big", ["a", "b", "c"], 4),
+        # kept without b: b's stay counts nothing
+        (_venue_case, "2027-03-02T10:00:00+01:00", "small", ["a", "c"], 4),
+        # at another time: nothing is kept
+        (_gone_attendee_case, "2027-03-03T10:00:00+01:00", None, ["a", "c"], 4),
+        # one session keeps one published session, not both
+        (_two_at_once_case, "2027-03-02T10:00:00+01:00", None, ["a", "b", "c"], 4),
+        # kept on Wednesday: a and b are "still in" nothing that is kept
+        (_two_published_case, "2027-03-03T10:00:00+01:00", None, ["a", "b", "c"], 4),
+        # kept: x is not in it (x cannot attend at all)
+        (_gone_attendee_case, "2027-03-02T10:00:00+01:00", None, ["a", "c"], 4),
+        # a repeated pair costs its units
+        (_repeat_pair_case, "2027-03-02T10:00:00+01:00", None, ["a", "b"], 3),
+    ],
+    ids=[
+        "venue",
+        "left-out",
+        "moved",
+        "two-at-once",
+        "stays-where-kept",
+        "gone-attendee",
+        "repeat-pair",
+    ],
+)
+def test_the_model_never_values_a_plan_above_what_it_is_worth(
+    case: Any, at: str, venue: str | None, people: list[str], level: int
+) -> None:
+    """With one plan's decisions fixed, the most the model's objective terms of ``level``
+    can reach is the plan's value as :meth:`PlanSolver.evaluate` computes it from the plan
+    itself: an objective literal left free by a missing link would overstate it (the
+    search may still stumble on the right plan, so only this asks the model alone)."""
+    from ortools.sat.python import cp_model
+
+    from planner.solve.engine import Placement
+
+    data, published = case()
+    solver = PlanSolver(planning_input(data, published=published), SolveOptions(workers=1))
+    solver.prepare()
+    model = solver.build()
+    instance, vars = solver.instance, solver.vars
+    assert instance is not None and vars is not None
+    a = instance.activities[0]
+    s = a.sessions[0]
+    t = instance.grid.slot_at(datetime.fromisoformat(at))
+    k = next(i for i, c in enumerate(a.candidates) if int(c) == t)
+    who = sorted(instance.person_index[p] for p in people)
+    v = instance.venue_index[venue] if venue is not None else None
+    day = int(instance.grid.day[a.candidates[k]])
+    for other, lit in vars.held.items():
+        model.add(lit == int(other == s))
+    for i, y in enumerate(vars.y[s]):
+        model.add(y == int(i == k))
+    for u, lit in vars.venue.get(s, {}).items():
+        model.add(lit == int(u == v))
+    for (p, sx), days in vars.x.items():
+        for d, lit in days.items():
+            model.add(lit == int(sx == s and p in who and d == day))
+    model.maximize(solver.level_exprs[level])
+    cp = cp_model.CpSolver()
+    cp.parameters.num_workers = 1
+    cp.parameters.random_seed = 0
+    assert cp.solve(model) == cp_model.OPTIMAL
+    values, _kept = solver.evaluate([Placement(s, k, v, who)])
+    assert round(cp.objective_value) == values[level]
 
 
 def _two_published_groups() -> tuple[datetime, list[Any]]:

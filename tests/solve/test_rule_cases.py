@@ -20,12 +20,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from ortools.sat.python import cp_model
 
 from planner.domain.planning import PlanningInput
 from planner.domain.schedule import PlanStatus, Schedule
 from planner.solve import PlanSolver, SolveOptions
-from planner.solve.instance import build_instance
+from planner.solve.instance import Instance, build_instance
 from planner.solve.ledger import HARD_RULES
+from planner.solve.rules import MODULES
+from planner.solve.variables import Vars
 from planner.solve.verify import verify
 from tests.factories import activity, person, planning_input, scenario_data
 
@@ -157,6 +160,22 @@ def capacity_max(ok: bool) -> dict[str, Any]:
     act = held(min_participants=2, max_participants=3 if ok else 2, min_departments=2)
     act["required"] = ["r1", "r2"]
     return scenario_data(people, [act], yes(("p1", "m")), team=TUE)
+
+
+def capacity_queue(ok: bool) -> dict[str, Any]:
+    # capacity_max with everyone in a staffed queue (the fourth member keeps the floor):
+    # switched off, ``capacity`` must lift its maximum wherever seats are counted, the
+    # queue's count of members away included.
+    people = [
+        person("r1", queues=["line"]),
+        person("r2", queues=["line"]),
+        person("p1", "Billing", queues=["line"]),
+        person("q", queues=["line"]),
+    ]
+    queues = [{"id": "line", "name": "Phone line", "min_on_duty": 1}]
+    act = held(min_participants=2, max_participants=3 if ok else 2, min_departments=2)
+    act["required"] = ["r1", "r2"]
+    return scenario_data(people, [act], yes(("p1", "m")), team=TUE, queues=queues)
 
 
 def coverage_floor(ok: bool) -> dict[str, Any]:
@@ -375,7 +394,7 @@ CASES: dict[str, tuple[Case, ...]] = {
     "weekly_minutes_cap": (weekly_minutes_cap, weekly_minutes_cap_short),
     "daily_cap": (daily_cap, daily_cap_zero),
     "overlap": (overlap,),
-    "capacity": (capacity, capacity_shared, capacity_max),
+    "capacity": (capacity, capacity_shared, capacity_max, capacity_queue),
     "coverage_floor": (coverage_floor, coverage_floor_away, coverage_floor_short),
     "min_notice": (min_notice,),
     "protected_window": (protected_window,),
@@ -545,3 +564,89 @@ def test_seats_per_start_keep_the_maximum() -> None:
     got = solve(lambda _ok: data, ok=True, cuts=False)
     assert got.schedule.status is PlanStatus.optimal and got.broken == set()
     assert [len(s.attendees) for s in got.schedule.sessions] == [3]
+
+
+# -- the link "attending means the session starts at a time you can make". Its cases above
+# cannot see it: in ``time_off_opt_in`` the seats-per-start bound (``capacity``) already
+# caps each start at the one person who can make it, and the mutation gate switches
+# ``time_off`` off as a whole (its mask too). The seats count people, not who they are,
+# so the two tests below ask about who.
+
+
+def raw_model(
+    data: dict[str, Any], disabled: frozenset[str] = frozenset()
+) -> tuple[Instance, cp_model.CpModel, Vars]:
+    """The rule modules' model alone (``disabled`` rules off, as in a diagnosis question):
+    no objective, no level bounds, no hint, no decoding."""
+    instance = build_instance(problem_of(data), disabled)
+    model = cp_model.CpModel()
+    vars = Vars()
+    for module in MODULES:
+        module.build(instance, model, vars)
+    return instance, model, vars
+
+
+def proven_infeasible(model: cp_model.CpModel) -> bool:
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.random_seed = 0
+    solver.parameters.max_time_in_seconds = 10.0
+    return solver.solve(model) == cp_model.INFEASIBLE
+
+
+def test_the_raw_model_seats_nobody_at_a_start_they_cannot_make() -> None:
+    """For each attendance literal and each start of its day the person cannot make,
+    CP-SAT proves "attends and the session starts there" infeasible in the raw model."""
+    instance, model, vars = raw_model(time_off_opt_in(True))
+    asked = 0
+    for a in instance.activities:
+        cand_day = instance.grid.day[a.candidates]
+        for p in a.eligible:
+            can = {int(k) for k in a.avail[p]}
+            for s in a.sessions:
+                for d, x in vars.x[p, s].items():
+                    cannot = [
+                        k for k in range(len(a.candidates)) if cand_day[k] == d and k not in can
+                    ]
+                    question = model.clone()
+                    question.add(x == 1)
+                    question.add(sum(vars.y[s][k] for k in cannot) == 1)
+                    assert proven_infeasible(question), (p, s, d)
+                    asked += 1
+    assert asked == 2  # each of the two people, on the one day
+
+
+def seat_for_a_yes(ok: bool) -> dict[str, Any]:
+    # r leads both; b fills the morning, so m runs in the afternoon with three seats. p0
+    # said yes but is off the afternoon; p1 and p2 said maybe and are off the morning, so
+    # they take the seats. Seating p0 would gain a person with a "yes" (the first level)
+    # and the seats-per-start bound allows three in the afternoon: a plan without the link
+    # puts p0 there, on time off. (p0 can make m's morning starts, so p0 is eligible.)
+    morning = [{"start": "2027-03-02T09:00", "end": "2027-03-02T13:00"}]
+    afternoon = [{"start": "2027-03-02T13:00", "end": "2027-03-02T17:00"}]
+    people = [
+        person("r"),
+        person("p0", time_off=afternoon),
+        person("p1", "Billing", time_off=morning),
+        person("p2", "Sales", time_off=morning),
+    ]
+    m = held(min_participants=1, max_participants=3, required=["r"])
+    b = held(
+        "b",
+        min_participants=1,
+        duration_minutes=240,
+        required=["r"],
+        windows=[{"days": ["tue"], "time": "09:00-13:00"}],
+    )
+    prefs = {**yes(("p0", "m")), **yes(("p1", "m"), ("p2", "m"), answer="maybe")}
+    return scenario_data(people, [m, b], prefs, team=TUE, policy={"max_events_per_day": 2})
+
+
+@pytest.mark.parametrize("cuts", [True, False], ids=["cuts", "rules-only"])
+def test_a_seat_goes_only_to_someone_who_can_come(cuts: bool) -> None:
+    got = solve(seat_for_a_yes, ok=True, cuts=cuts)
+    assert got.schedule.status is PlanStatus.optimal and got.broken == set()
+    assert {s.activity: s.attendees for s in got.schedule.sessions} == {
+        "b": ["r"],
+        "m": ["p1", "p2", "r"],
+    }

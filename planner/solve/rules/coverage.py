@@ -58,6 +58,9 @@ def queue_tables(
 def build(instance: Instance, model: cp_model.CpModel, vars: Vars) -> list[Term]:
     if not instance.enforces("coverage_floor"):
         return []
+    # A session seats at most its maximum only while ``capacity`` holds (switched off in
+    # the conflict diagnosis, every queue member who may come may come).
+    seated = instance.enforces("capacity")
     for q in instance.queues:
         members = set(q.members)
         cap = len(members)
@@ -73,7 +76,7 @@ def build(instance: Instance, model: cp_model.CpModel, vars: Vars) -> list[Term]
             if not who:
                 continue
             a = session_activity(instance, s)
-            most = min(len(who), a.max_size)
+            most = min(len(who), a.max_size) if seated else len(who)
             total += most
             lo = min(lo, int(a.candidates.min()))
             hi = max(hi, int(a.candidates.max()) + a.duration)

@@ -20,6 +20,9 @@ RULES = ("department_mix",)
 def build(instance: Instance, model: cp_model.CpModel, vars: Vars) -> list[Term]:
     terms: list[Term] = []
     enforced = instance.enforces("department_mix")
+    # A department no bigger than its share of the minimum can never exceed its share,
+    # but only while ``capacity`` keeps sessions at their minimum or above.
+    seated = instance.enforces("capacity")
     for a in instance.activities:
         act = a.activity
         asks = act.min_departments > 1 or a.share < 1
@@ -39,7 +42,11 @@ def build(instance: Instance, model: cp_model.CpModel, vars: Vars) -> list[Term]
                 ).only_enforce_if(lit)
                 present.append(lit)
                 terms.append(Term(lit, 1, 3))
-                if enforced and a.share < 1 and len(members) > a.share * a.min_size:
+                if (
+                    enforced
+                    and a.share < 1
+                    and len(members) > a.share * (a.min_size if seated else 0)
+                ):
                     num, den = a.share.numerator, a.share.denominator
                     model.add(den * count <= num * vars.size(s))
             if enforced and act.min_departments > 1:
