@@ -1350,22 +1350,35 @@ class Workspace:
                 conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def _vacuum(self) -> None:
-        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            owned = set(
-                conn.exec_driver_sql(
-                    "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
-                    "AND tableowner = current_user"
-                ).scalars()
-            )
-            ours = [name for name in t.metadata.tables if name in owned]
-            if ours:
-                conn.exec_driver_sql("VACUUM FULL " + ", ".join(f'"{name}"' for name in ours))
-            if len(ours) < len(t.metadata.tables):
-                self.warnings.append(
-                    f"{self.location}: only the owner of the workspace's tables can vacuum "
-                    "them; until they run VACUUM FULL, deleted rows stay in the tables' pages "
-                    "(not readable by SQL)"
+        """``VACUUM FULL`` of the tables this role owns. What it could not do (another role
+        owns the tables, another session holds a lock past the busy wait) is a note in
+        :attr:`warnings`: the erasure itself has committed, and only the dead row versions
+        stay until the owner vacuums."""
+        after = (
+            "until the tables' owner runs VACUUM FULL on them, the deleted rows stay in the "
+            "tables' pages (not readable by SQL)"
+        )
+        try:
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                owned = set(
+                    conn.exec_driver_sql(
+                        "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+                        "AND tableowner = current_user"
+                    ).scalars()
                 )
+                ours = [name for name in t.metadata.tables if name in owned]
+                if ours:
+                    conn.exec_driver_sql("VACUUM FULL " + ", ".join(f'"{name}"' for name in ours))
+        except DatabaseError as exc:
+            self.warnings.append(
+                f"{self.location}: VACUUM FULL could not run ({_one_line(exc.orig)}); {after}"
+            )
+            return
+        if len(ours) < len(t.metadata.tables):
+            self.warnings.append(
+                f"{self.location}: VACUUM FULL did not run: only the owner of the workspace's "
+                f"tables may vacuum them; {after}"
+            )
 
     # ------------------------------------------------------------------ maintenance
 
