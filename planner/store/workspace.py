@@ -248,6 +248,14 @@ class Workspace:
         self.warnings = warnings
         # The write transaction open in each thread (the TUI's workers share one Workspace).
         self._local = threading.local()
+        self._commits = 0
+        self._commits_lock = threading.Lock()
+
+    @property
+    def commits(self) -> int:
+        """Write transactions this handle has committed: each moved :meth:`change_counter`
+        by one, so a counter that moved further was moved by someone else."""
+        return self._commits
 
     # ------------------------------------------------------------------ opening
 
@@ -319,6 +327,8 @@ class Workspace:
                     self._bump_change_counter(conn)
                 finally:
                     self._local.conn = None
+            with self._commits_lock:
+                self._commits += 1
         except OperationalError as exc:
             if _sqlstate(exc) == "55P03" or "locked" in str(exc.orig) or "busy" in str(exc.orig):
                 raise WorkspaceBusy(

@@ -498,3 +498,21 @@ def test_a_large_import_sends_its_rows_in_few_statements_and_keeps_every_charact
         assert ws.last_change("people", "p399") is not None
     if "://" in ws_target:  # PostgreSQL: 400 people, 2,000 answers, 405 stamps by COPY
         assert sent[0] < 60, sent[0]
+
+
+def test_commits_count_this_handles_writes_and_not_anothers(ws: Workspace) -> None:
+    """What lets the TUI tell its own writes from another organiser's: the change counter
+    minus this handle's commits."""
+    counter, commits = ws.change_counter(), ws.commits
+    ws.set_answer("bob", "quiz", Answer.yes)
+    with ws.write():  # one transaction, nested writes included: one commit
+        ws.set_answer("bob", "quiz", Answer.maybe)
+        ws.set_answer("cat", "quiz", Answer.maybe)
+    with Workspace.open(ws.location, create=False) as other:
+        other.set_answer("ann", "quiz", Answer.maybe)
+        assert other.commits == 1
+    assert ws.commits - commits == 2
+    assert ws.change_counter() - counter == 3
+    with pytest.raises(InputError):
+        ws.set_answer("nobody", "quiz", Answer.yes)  # rolled back: not a commit
+    assert ws.commits - commits == 2
