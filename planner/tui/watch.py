@@ -208,9 +208,9 @@ def stale_lines(exc: StaleEdit, now: datetime) -> list[str]:
         fields = [k for k in dict.fromkeys([*current, *mine]) if current.get(k) != mine.get(k)]
         return [
             theirs_title,
-            *(f"  {k}: {_shown_value(current.get(k, '(none)'))}" for k in fields),
+            *(f"  {k}: {_shown_value(current.get(k, '(not set)'))}" for k in fields),
             "Yours:",
-            *(f"  {k}: {_shown_value(mine.get(k, '(none)'))}" for k in fields),
+            *(f"  {k}: {_shown_value(mine.get(k, '(not set)'))}" for k in fields),
         ]
     return [f"{theirs_title} {_shown_value(current)}", f"Yours: {_shown_value(mine)}"]
 

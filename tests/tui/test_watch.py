@@ -255,3 +255,64 @@ async def test_the_apps_own_writes_never_reload_only_anothers_do(
         await _poll(app, pilot)
         assert app.snapshot is not shown
         assert app.snapshot.scenario.answer("dan", "lunch") is Answer.maybe
+
+
+async def test_a_toml_edit_of_an_activity_or_the_policy_meets_a_newer_change(
+    tiny_ws: Path, tmp_path: Path, as_organiser: Callable[[str], None]
+) -> None:
+    from textual.widgets import TextArea
+
+    from planner.tui.screens.forms import RecordEditor
+
+    target = str(tiny_ws)
+    app = _app(target, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("3", "e")  # Ana opens lunch as TOML
+        await pilot.pause()
+        assert isinstance(app.screen, RecordEditor)
+        as_organiser("Bea")
+        with Workspace.open(target) as bea:
+            lunch = bea.load_scenario().activity("lunch")
+            bea.put_record(
+                "activities", lunch.model_copy(update={"name": "Team lunch"}), replacing="lunch"
+            )
+        as_organiser("Ana")
+        area = app.screen.query_one("#toml", TextArea)
+        area.text = area.text.replace("max_participants = 4", "max_participants = 3")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, StaleDialog)
+        assert app.screen.lines == [
+            "Theirs (by Bea, just now):",
+            "  name: Team lunch",
+            "  max_participants: 4",
+            "  sessions: (not set)",  # the editor's text spells out the default
+            "Yours:",
+            "  name: Lunch",
+            "  max_participants: 3",
+            "  sessions: 1",
+        ]
+        await pilot.click("#theirs")
+        await pilot.pause()
+        with Workspace.open(target) as ws:
+            stored = ws.load_scenario().activity("lunch")
+        assert (stored.name, stored.max_participants) == ("Team lunch", 4)
+
+        await pilot.press("5")  # Rules: the team is the first row, the policy the second
+        await pilot.pause()
+        await pilot.press("down", "e")
+        await pilot.pause()
+        assert isinstance(app.screen, RecordEditor)
+        as_organiser("Bea")
+        with Workspace.open(target) as bea:
+            policy = bea.load_scenario().policy
+            bea.put_document("policy", policy.model_copy(update={"max_events_per_day": 2}))
+        as_organiser("Ana")
+        await pilot.press("ctrl+s")  # unchanged text, but read before Bea's edit
+        await pilot.pause()
+        assert isinstance(app.screen, StaleDialog)
+        assert app.screen.label == "The policy"
+        await pilot.click("#mine")
+        await pilot.pause()
+        with Workspace.open(target) as ws:
+            assert ws.load_scenario().policy.max_events_per_day == 1
