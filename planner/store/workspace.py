@@ -780,16 +780,26 @@ class Workspace:
                 {"record": {"kind": kind, "id": record_id, "before": before}},
             )
 
-    def delete_record(self, kind: RecordKind, record_id: str, *, label: str | None = None) -> None:
-        """Remove a record and what refers to it (answers; references in other records)."""
+    def delete_record(
+        self,
+        kind: RecordKind,
+        record_id: str,
+        *,
+        label: str | None = None,
+        expected_version: int | None = None,
+    ) -> None:
+        """Remove a record and what refers to it (answers; references in other records).
+        With ``expected_version``, one changed since it was read is refused
+        (:class:`StaleEdit`, ``mine`` None: the removal)."""
         with self.write() as conn:
             before = self._snapshot(conn)
             data = self._scenario_data(conn)
+            record = next((r for r in data[kind] if r["id"] == record_id), None)
+            self._check_and_stamp(conn, kind, record_id, expected_version, record, None)
             data[kind] = [r for r in data[kind] if r["id"] != record_id]
             _drop_references(data, kind, record_id)
             scenario = validate_scenario(data, self.location)
             self._write_scenario(conn, scenario)
-            self._stamp(conn, [(kind, record_id)])
             changes: dict[str, Any] = {"scenario": before}
             if kind == "people":
                 rows = self._busy_rows(conn, record_id)

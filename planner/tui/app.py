@@ -756,11 +756,23 @@ class PlannerApp(App[int]):
         )
 
     def _confirm_remove(self, kind: str, record_id: str) -> None:
+        key = (kind, record_id)
+        read = self.watcher.version(key)  # as shown when the question is asked
+
+        def removed() -> None:
+            notify(self, f"Removed {record_id} (ctrl+z undoes).", timeout=3)
+            self.reload()
+
         def confirmed(ok: bool | None) -> None:
             if ok:
-                self._edit(
-                    lambda: self.workspace.delete_record(kind, record_id),  # type: ignore[arg-type]
-                    f"Removed {record_id} (ctrl+z undoes).",
+                checked_edit(
+                    self,
+                    key,
+                    read,
+                    lambda v: self.workspace.delete_record(
+                        cast(RecordKind, kind), record_id, expected_version=v
+                    ),
+                    removed,
                 )
 
         self.push_screen(ConfirmDialog(f"Remove {record_id} and every reference to it?"), confirmed)

@@ -204,6 +204,8 @@ def stale_lines(exc: StaleEdit, now: datetime) -> list[str]:
     who = f"by {exc.change.organiser}, {ago(exc.change.at, now)}" if exc.change else ""
     theirs_title = f"Theirs ({who}):" if who else "Theirs:"
     current, mine = exc.current, exc.mine
+    if isinstance(current, Mapping) and mine is None:  # a removal
+        return [f"{theirs_title} changed it", "Yours: remove it"]
     if isinstance(current, Mapping) and isinstance(mine, Mapping):
         fields = [k for k in dict.fromkeys([*current, *mine]) if current.get(k) != mine.get(k)]
         return [

@@ -316,3 +316,34 @@ async def test_a_toml_edit_of_an_activity_or_the_policy_meets_a_newer_change(
         await pilot.pause()
         with Workspace.open(target) as ws:
             assert ws.load_scenario().policy.max_events_per_day == 1
+
+
+async def test_removing_a_person_another_organiser_just_changed_asks_first(
+    tiny_ws: Path, tmp_path: Path, as_organiser: Callable[[str], None]
+) -> None:
+    target = str(tiny_ws)
+    app = _app(target, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2", "down", "d")  # Ana asks to remove bob
+        await pilot.pause()
+        as_organiser("Bea")
+        with Workspace.open(target) as bea:
+            bob = bea.load_scenario().person("bob")
+            bea.put_record("people", bob.model_copy(update={"name": "Bob B."}), replacing="bob")
+        as_organiser("Ana")
+        await pilot.click("#confirm")
+        await pilot.pause()
+        assert isinstance(app.screen, StaleDialog)
+        assert app.screen.label == "Bob"  # as she read it
+        assert app.screen.lines == ["Theirs (by Bea, just now): changed it", "Yours: remove it"]
+        await pilot.click("#theirs")
+        await pilot.pause()
+        with Workspace.open(target) as ws:
+            assert ws.load_scenario().person("bob").name == "Bob B."
+        await pilot.press("d")  # she has seen it now: removed without a question
+        await pilot.pause()
+        await pilot.click("#confirm")
+        await pilot.pause()
+        assert not isinstance(app.screen, StaleDialog)
+        with Workspace.open(target) as ws:
+            assert "bob" not in {p.id for p in ws.load_scenario().people}

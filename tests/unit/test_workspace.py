@@ -516,3 +516,24 @@ def test_commits_count_this_handles_writes_and_not_anothers(ws: Workspace) -> No
     with pytest.raises(InputError):
         ws.set_answer("nobody", "quiz", Answer.yes)  # rolled back: not a commit
     assert ws.commits - commits == 2
+
+
+def test_removing_a_record_changed_since_it_was_read_is_refused(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from planner.store.workspace import StaleEdit
+
+    read = ws.record_version("people", "bob")
+    monkeypatch.setenv("PLANNER_ORGANISER", "Ana")
+    ws.put_record(
+        "people",
+        Person.model_validate({**small()["people"][1], "department": "X"}),
+        replacing="bob",
+    )
+    monkeypatch.setenv("PLANNER_ORGANISER", "Bo")
+    with pytest.raises(StaleEdit) as info:
+        ws.delete_record("people", "bob", expected_version=read)
+    assert info.value.mine is None and info.value.current["department"] == "X"
+    assert "bob" in {p.id for p in ws.load_scenario().people}
+    ws.delete_record("people", "bob", expected_version=info.value.actual)
+    assert "bob" not in {p.id for p in ws.load_scenario().people}
