@@ -102,18 +102,17 @@ class Watch:
 def record_label(scenario: Scenario | None, key: RecordKey) -> str:
     """The record's name as the organiser knows it (never a bare id when a name exists)."""
     kind, record_id = key
-    names: dict[str, str] = {}
-    if scenario is not None:
-        names = {p.id: p.name for p in scenario.people}
-        names |= {a.id: a.name for a in scenario.activities}
-        names |= {q.id: q.name for q in scenario.queues}
-        names |= {v.id: v.name for v in scenario.venues}
+
+    def name(kind: str, rid: str) -> str:
+        records = getattr(scenario, kind, []) if scenario is not None else []
+        return next((str(r.name) for r in records if r.id == rid), rid)
+
     if kind == "answers":
         person, _, activity = record_id.partition("/")
-        return f"{names.get(person, person)}'s answer to {names.get(activity, activity)}"
+        return f"{name('people', person)}'s answer to {name('activities', activity)}"
     if kind == "documents":
         return f"the {record_id}"
-    return names.get(record_id, record_id)
+    return name(kind, record_id)
 
 
 def changed_by(change: RecordChange, now: datetime) -> list[str | tuple[str, str]]:
@@ -310,6 +309,7 @@ def show_changed_by(app: PlannerApp) -> None:
     key = selected_record(app)
     change = app.watcher.by_other(key) if key is not None else None
     scenario = app.snapshot.scenario if app.snapshot else None
-    label = record_label(scenario, key) if key is not None else ""
+    # Named only when shown: on every cursor move, over 5,000 people.
+    label = record_label(scenario, key) if key is not None and change is not None else ""
     for line in app.query(ChangedBy):
         line.show_change(label, change, app.watcher.clock())
