@@ -830,9 +830,13 @@ def cmd_forget(args: argparse.Namespace) -> int:
     from planner import rounds
 
     with open_workspace(args, create=False) as ws:
+        opened = len(ws.warnings)
         counts = rounds.forget(ws, args.person)
+        notes = ws.warnings[opened:]  # what the clean-up afterwards could not do
     gone = ", ".join(f"{n} {k}" for k, n in counts.items() if n)
     out(f"forgot {args.person}: {gone or 'nothing else was stored'}")
+    for note in notes:
+        err(f"note: {note}")
     return EXIT_OK
 
 

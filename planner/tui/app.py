@@ -29,7 +29,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Label, Static, TabbedContent, TabPane
+from textual.widgets import Button, DataTable, Footer, Label, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from planner import service
@@ -43,6 +43,7 @@ from planner.domain.words import plural, record_noun
 from planner.i18n import N_, translator
 from planner.store import Workspace
 from planner.store.invites import list_replies
+from planner.store.workspace import RecordKind, organiser
 from planner.tui.bindings import shared_bindings
 from planner.tui.commands import PlannerCommands
 from planner.tui.focus import TabbedScreen, tab_bar
@@ -60,6 +61,16 @@ from planner.tui.state import (
     problem_digest,
 )
 from planner.tui.text import assemble, literal, notify
+from planner.tui.watch import (
+    POLL_SECONDS,
+    ChangedBy,
+    Watch,
+    WorkspaceMoved,
+    checked_edit,
+    keep_cursor,
+    selected_record,
+    show_changed_by,
+)
 from planner.tui.widgets.activities import ActivitiesPane
 from planner.tui.widgets.answers import AnswersPane
 from planner.tui.widgets.base import Pane, Snapshot
@@ -293,6 +304,8 @@ class PlannerApp(App[int]):
         self._version = 0
         self._plan_id: int | None = None
         self._plan: Schedule | None = None
+        self.watcher = Watch(organiser())
+        """The other organisers' changes (:mod:`planner.tui.watch`)."""
 
     # ------------------------------------------------------------------ layout
 
@@ -321,6 +334,7 @@ class PlannerApp(App[int]):
                 yield ExportPane(out_dir=self.out_dir, id="export-pane")
             with TabPane(_("Rounds"), id="rounds"):
                 yield RoundsPane(id="rounds-pane")
+        yield ChangedBy(id="changed-by")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -333,6 +347,7 @@ class PlannerApp(App[int]):
             return
         for warning in self.ws.warnings:
             notify(self, warning, severity="warning", timeout=10)
+        self.set_interval(POLL_SECONDS, self.poll_workspace)
         if self.ws.has_scenario():
             self.reload()
         else:
@@ -368,6 +383,8 @@ class PlannerApp(App[int]):
         ws = self.workspace
         if not ws.has_scenario():
             return
+        cursor = selected_record(self)
+        self.watcher.load(ws)  # before the data: see Watch.load
         self._version += 1
         # A plan of 2,000 people is megabytes of JSON: parse it again only when it changed.
         plan_id = ws.latest_plan_id()
@@ -385,6 +402,35 @@ class PlannerApp(App[int]):
         )
         for pane in self.query(Pane):
             pane.show_snapshot(self.snapshot)
+        keep_cursor(self, cursor)
+        show_changed_by(self)
+
+    # -- other organisers (planner.tui.watch)
+
+    def poll_workspace(self) -> None:
+        """Every few seconds: the "ago" of the line again, and has anyone written?"""
+        if self.snapshot is None:
+            return
+        show_changed_by(self)
+        self._read_counter()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="watch")
+    def _read_counter(self) -> None:
+        ws = self.workspace
+        commits = ws.commits  # before the counter: see Watch.moved
+        counter = ws.change_counter()
+        if self.watcher.moved(counter, commits):
+            self.post_message(WorkspaceMoved(counter, commits))
+
+    @on(WorkspaceMoved)
+    def _workspace_moved(self, message: WorkspaceMoved) -> None:
+        if self.watcher.moved(message.counter, message.commits):  # not reloaded meanwhile
+            self.reload()
+
+    @on(DataTable.RowHighlighted)
+    @on(DataTable.CellHighlighted)
+    def _cursor_moved(self) -> None:
+        show_changed_by(self)
 
     def _plan_state(self, scenario: Scenario) -> str:
         """Whether the latest plan was made from what the workspace holds now (see
@@ -433,25 +479,46 @@ class PlannerApp(App[int]):
     # -- people
 
     def _open_person_form(
-        self, initial: dict[str, Any], editing: bool, errors: dict[str, str] | None = None
+        self,
+        initial: dict[str, Any],
+        editing: bool,
+        errors: dict[str, str] | None = None,
+        version: int | None = None,
     ) -> None:
+        """``version``: the record's as the form's values were read (default: as shown)."""
         scenario = self.snapshot.scenario if self.snapshot else None
         departments = sorted({p.department for p in scenario.people}) if scenario else []
+        key = ("people", str(initial.get("id", "")))
+        read = self.watcher.version(key) if version is None else version
 
         def done(person: Person | None) -> None:
             if person is None:
                 return
             replacing = initial.get("id") if editing else None
-            try:
-                self.workspace.put_record("people", person, replacing=replacing)
-            except InputError as exc:
+            mine = person.model_dump(mode="json", exclude_none=True)
+
+            def refused(exc: InputError) -> None:
                 errs = problems_by_field([(p.location, p.message) for p in exc.problems])
-                self._open_person_form(
-                    person.model_dump(mode="json", exclude_none=True), editing, errs
-                )
-                return
-            notify(self, f"Saved {person.name}.", timeout=3)
-            self.reload()
+                self._open_person_form(mine, editing, errs, read)
+
+            def saved() -> None:
+                notify(self, f"Saved {person.name}.", timeout=3)
+                self.reload()
+
+            checked_edit(
+                self,
+                ("people", person.id),
+                read,
+                lambda v: self.workspace.put_record(
+                    "people",
+                    person,
+                    replacing=replacing,
+                    expected_version=v if editing else None,
+                ),
+                saved,
+                refused=refused,
+                cancelled=lambda now: self._open_person_form(mine, editing, None, now),
+            )
 
         self.push_screen(
             PersonForm(initial, editing=editing, errors=errors, departments=departments), done
@@ -654,39 +721,80 @@ class PlannerApp(App[int]):
         errors: list[str] | None = None,
         *,
         replacing: str | None = None,
+        version: int | None = None,
     ) -> None:
         """Edit one record as TOML; ``replacing``: the id of the record being edited (none
-        when adding)."""
+        when adding); ``version``: the record's as ``text`` was read (default: as shown)."""
         model = self._MODELS[kind]
+        document = kind in ("team", "policy")
+        key = ("documents", kind) if document else (kind, replacing or "")
+        read = self.watcher.version(key) if version is None else version
+        checked = document or replacing is not None  # an added record has nothing to meet
 
         def done(data: dict[str, Any] | None) -> None:
             if data is None:
                 return
-            try:
+
+            def write(v: int) -> None:
                 record = model.model_validate(data)
-                if kind in ("team", "policy"):
-                    self.workspace.put_document(kind, record)  # type: ignore[arg-type]
+                expected = v if checked else None
+                if document:
+                    name = cast(Literal["team", "policy"], kind)
+                    self.workspace.put_document(name, record, expected_version=expected)  # type: ignore[arg-type]
                 else:
-                    self.workspace.put_record(kind, record, replacing=replacing)  # type: ignore[arg-type]
-            except InputError as exc:
+                    self.workspace.put_record(
+                        cast(RecordKind, kind),
+                        record,
+                        replacing=replacing,
+                        expected_version=expected,
+                    )
+
+            def refused(exc: InputError) -> None:
                 # Capped like every error list (the first 200, then how many more).
                 problems = [p.render() for p in exc.shown()] + [m for m in [exc.more_line()] if m]
-                self._edit_record(kind, title, to_toml(data), problems, replacing=replacing)
-                return
-            saved = record_noun(kind) + (f" {data['id']}" if data.get("id") else "")
-            notify(self, f"Saved {saved}.", timeout=3)
-            self.reload()
+                self._edit_record(
+                    kind, title, to_toml(data), problems, replacing=replacing, version=read
+                )
+
+            def saved() -> None:
+                noun = record_noun(kind) + (f" {data['id']}" if data.get("id") else "")
+                notify(self, f"Saved {noun}.", timeout=3)
+                self.reload()
+
+            checked_edit(
+                self,
+                key if checked else (kind, str(data.get("id", ""))),
+                read,
+                write,
+                saved,
+                refused=refused,
+                cancelled=lambda now: self._edit_record(
+                    kind, title, to_toml(data), replacing=replacing, version=now
+                ),
+            )
 
         self.push_screen(
             RecordEditor(title, text, model, errors=errors, help_text="TOML; ctrl+s saves."), done
         )
 
     def _confirm_remove(self, kind: str, record_id: str) -> None:
+        key = (kind, record_id)
+        read = self.watcher.version(key)  # as shown when the question is asked
+
+        def removed() -> None:
+            notify(self, f"Removed {record_id} (ctrl+z undoes).", timeout=3)
+            self.reload()
+
         def confirmed(ok: bool | None) -> None:
             if ok:
-                self._edit(
-                    lambda: self.workspace.delete_record(kind, record_id),  # type: ignore[arg-type]
-                    f"Removed {record_id} (ctrl+z undoes).",
+                checked_edit(
+                    self,
+                    key,
+                    read,
+                    lambda v: self.workspace.delete_record(
+                        cast(RecordKind, kind), record_id, expected_version=v
+                    ),
+                    removed,
                 )
 
         self.push_screen(ConfirmDialog(f"Remove {record_id} and every reference to it?"), confirmed)
@@ -695,11 +803,19 @@ class PlannerApp(App[int]):
 
     @on(AnswersPane.AnswerChanged)
     def _answer(self, event: AnswersPane.AnswerChanged) -> None:
-        saved = self._edit(
-            lambda: self.workspace.set_answer(event.person_id, event.activity_id, event.answer),
-            reload=False,
+        key = ("answers", f"{event.person_id}/{event.activity_id}")
+        checked_edit(
+            self,
+            key,
+            self.watcher.version(key),  # the cell as shown: read with the last snapshot
+            lambda version: self.workspace.set_answer(
+                event.person_id, event.activity_id, event.answer, expected_version=version
+            ),
+            lambda: self._answer_saved(event),
         )
-        if saved and self.snapshot is not None:
+
+    def _answer_saved(self, event: AnswersPane.AnswerChanged) -> None:
+        if self.snapshot is not None:
             # One cell changed: patch the snapshot instead of re-reading 2,000 people.
             snap = self.snapshot
             scenario = snap.scenario.with_answer(event.person_id, event.activity_id, event.answer)
@@ -1088,6 +1204,7 @@ class PlannerApp(App[int]):
             pane.refresh_if_stale()
         if event.pane.id:
             self._focus_tab(event.pane.id)
+        show_changed_by(self)
 
     def _focus_tab(self, tab: str) -> None:
         self.focus_home(self.query_one(f"#{tab}", TabPane))

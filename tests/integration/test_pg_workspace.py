@@ -324,3 +324,74 @@ def test_a_read_only_organiser_reads_and_every_write_is_refused(
             "read); nothing was changed"
         ], argv
     assert dump(pg_url) == before
+
+
+def _writer(server: PgServer, url: str) -> str:
+    """A role that may change the rows but owns no table (so may not vacuum them)."""
+    database = url.rsplit("/", 1)[1]
+    role = f"writer_{database}"
+    server.admin(
+        f"CREATE ROLE {role} LOGIN PASSWORD '{server.password}'; "
+        f'GRANT CONNECT ON DATABASE "{database}" TO {role}; '
+        f"GRANT USAGE ON SCHEMA public TO {role}; "
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}; "
+        f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}",
+        database,
+    )
+    return url.replace("//planner@", f"//{role}@")
+
+
+def _forgettable(url: str) -> None:
+    from tests.factories import activity, build, person, scenario_data
+
+    people = [person("zz"), person("ann")]
+    with Workspace.open(url) as ws:
+        ws.save_scenario(
+            build(scenario_data(people, [activity("lunch")], {"zz": {"lunch": "yes"}})), {}
+        )
+
+
+def test_forget_by_a_role_that_may_not_vacuum_says_so(
+    pg_server: PgServer, pg_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _forgettable(pg_url)
+    writer = _writer(pg_server, pg_url)
+    code, out, err = run(capsys, "forget", "zz", "--workspace", writer)
+    assert code == 0, err
+    assert out.startswith("forgot zz: ")
+    assert err.strip().splitlines() == [
+        f"note: {writer}: VACUUM FULL did not run: only the owner of the workspace's "
+        "tables may vacuum them; until the tables' owner runs VACUUM FULL on them, the deleted "
+        "rows stay in the tables' pages (not readable by SQL)"
+    ]
+    assert "zz" not in repr(dump(pg_url)["people"])
+
+
+def test_forget_while_another_session_holds_a_table_says_vacuum_could_not_run(
+    pg_server: PgServer,
+    pg_url: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import psycopg
+
+    from planner.store import workspace
+
+    _forgettable(pg_url)
+    monkeypatch.setattr(workspace, "BUSY_TIMEOUT_SECONDS", 1.0)  # lock_timeout of 1 s
+    database = pg_url.rsplit("/", 1)[1]
+    with psycopg.connect(
+        host="127.0.0.1",
+        port=pg_server.port,
+        user="planner",
+        password=pg_server.password,
+        dbname=database,
+    ) as other:
+        other.execute("SELECT count(*) FROM answers")  # its open transaction holds the table
+        code, out, err = run(capsys, "forget", "zz", "--workspace", pg_url)
+    assert code == 0, err
+    assert out.startswith("forgot zz: ")
+    (line,) = err.strip().splitlines()
+    assert line.startswith(f"note: {pg_url}: VACUUM FULL could not run (")
+    assert "lock timeout" in line and "Traceback" not in err
+    assert "zz" not in repr(dump(pg_url)["people"])

@@ -167,7 +167,7 @@ async def test_a_refused_answer_reverts_its_cell(
 
         calls: list[tuple[object, ...]] = []
 
-        def busy(*args: object) -> None:
+        def busy(*args: object, **_kwargs: object) -> None:
             calls.append(args)
             raise WorkspaceBusy("workspace busy, try again")
 

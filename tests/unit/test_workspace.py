@@ -8,6 +8,7 @@ import sqlite3
 import stat
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, select
@@ -426,3 +427,113 @@ def test_an_edit_based_on_a_stale_read_is_refused_with_both_values(
     ws.put_record("people", person, replacing="ann", expected_version=version)
     with pytest.raises(StaleEdit):
         ws.put_record("people", person, replacing="ann", expected_version=version)
+
+
+def test_a_stale_team_or_policy_edit_is_refused(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from planner.store.workspace import StaleEdit
+
+    read = ws.record_version("documents", "policy")
+    policy = ws.load_scenario().policy
+    monkeypatch.setenv("PLANNER_ORGANISER", "Ana")
+    ws.put_document(
+        "policy", policy.model_copy(update={"max_events_per_day": 2}), expected_version=read
+    )
+    monkeypatch.setenv("PLANNER_ORGANISER", "Bo")
+    with pytest.raises(StaleEdit) as info:
+        ws.put_document(
+            "policy", policy.model_copy(update={"max_events_per_day": 3}), expected_version=read
+        )
+    assert info.value.current["max_events_per_day"] == 2
+    assert info.value.mine["max_events_per_day"] == 3
+    assert ws.load_scenario().policy.max_events_per_day == 2
+
+
+def test_record_changes_lists_who_changed_each_record(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PLANNER_ORGANISER", "Ana")
+    ws.set_answer("bob", "quiz", Answer.yes)
+    ws.set_answer("bob", "quiz", Answer.maybe)
+    monkeypatch.setenv("PLANNER_ORGANISER", "Bo")
+    ws.put_record(
+        "people",
+        Person.model_validate({**small()["people"][1], "department": "X"}),
+        replacing="bob",
+    )
+    changes = ws.record_changes()
+    assert changes[("answers", "bob/quiz")].organiser == "Ana"
+    assert changes[("answers", "bob/quiz")].version == 2
+    assert changes[("people", "bob")] == ws.last_change("people", "bob")
+    assert changes[("people", "bob")].organiser == "Bo"
+
+
+def test_a_large_import_sends_its_rows_in_few_statements_and_keeps_every_character(
+    ws_target: str,
+) -> None:
+    """On PostgreSQL the rows of a large import go by COPY (not one INSERT each); the
+    text and JSON survive exactly, whatever characters they hold."""
+    from sqlalchemy import event
+
+    from tests.factories import activity, build, person, scenario_data
+
+    odd = 'Zoë "Q" O\'Neil \\N, ß ✓ {"x": 1}'
+    people = [person(f"p{i}", name=f"{odd} {i}") for i in range(400)]
+    text = "line one\n\\N is not NULL\ttab\\. end"
+    activities = [activity(f"a{j}", description=text) for j in range(5)]
+    prefs = {p["id"]: {a["id"]: "yes" for a in activities} for p in people}
+    scenario = build(scenario_data(people, activities, prefs))
+    with Workspace.open(ws_target) as ws:
+        sent = [0]
+
+        def count(_c: Any, _cur: Any, _sql: str, params: Any, _ctx: Any, many: bool) -> None:
+            sent[0] += len(params) if many else 1
+
+        event.listen(ws.engine, "before_cursor_execute", count)
+        ws.save_scenario(scenario, {})
+        event.remove(ws.engine, "before_cursor_execute", count)
+        loaded = ws.load_scenario()
+        assert loaded.model_dump() == scenario.model_dump()
+        assert ws.last_change("people", "p399") is not None
+    if "://" in ws_target:  # PostgreSQL: 400 people, 2,000 answers, 405 stamps by COPY
+        assert sent[0] < 60, sent[0]
+
+
+def test_commits_count_this_handles_writes_and_not_anothers(ws: Workspace) -> None:
+    """What lets the TUI tell its own writes from another organiser's: the change counter
+    minus this handle's commits."""
+    counter, commits = ws.change_counter(), ws.commits
+    ws.set_answer("bob", "quiz", Answer.yes)
+    with ws.write():  # one transaction, nested writes included: one commit
+        ws.set_answer("bob", "quiz", Answer.maybe)
+        ws.set_answer("cat", "quiz", Answer.maybe)
+    with Workspace.open(ws.location, create=False) as other:
+        other.set_answer("ann", "quiz", Answer.maybe)
+        assert other.commits == 1
+    assert ws.commits - commits == 2
+    assert ws.change_counter() - counter == 3
+    with pytest.raises(InputError):
+        ws.set_answer("nobody", "quiz", Answer.yes)  # rolled back: not a commit
+    assert ws.commits - commits == 2
+
+
+def test_removing_a_record_changed_since_it_was_read_is_refused(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from planner.store.workspace import StaleEdit
+
+    read = ws.record_version("people", "bob")
+    monkeypatch.setenv("PLANNER_ORGANISER", "Ana")
+    ws.put_record(
+        "people",
+        Person.model_validate({**small()["people"][1], "department": "X"}),
+        replacing="bob",
+    )
+    monkeypatch.setenv("PLANNER_ORGANISER", "Bo")
+    with pytest.raises(StaleEdit) as info:
+        ws.delete_record("people", "bob", expected_version=read)
+    assert info.value.mine is None and info.value.current["department"] == "X"
+    assert "bob" in {p.id for p in ws.load_scenario().people}
+    ws.delete_record("people", "bob", expected_version=info.value.actual)
+    assert "bob" not in {p.id for p in ws.load_scenario().people}
