@@ -230,6 +230,56 @@ def organiser() -> str:
         return f"uid {os.getuid()}"
 
 
+class UndoBlocked(PlannerError):
+    """Undo refused: another organiser changed what the edit to undo touched, after it.
+    Undoing it would silently throw their change away."""
+
+    exit_code = 2
+    title = "Cannot undo"
+
+    def __init__(self, location: str, label: str, by: str, their_label: str) -> None:
+        self.label, self.by, self.their_label = label, by, their_label
+        super().__init__(
+            f"{location}: cannot undo {label!r}: {by} changed the same data after it "
+            f"({their_label!r}); undo would overwrite their change, so nothing was undone"
+        )
+
+
+Touched = frozenset[tuple[str, str]] | None
+"""What one undo-log entry changed: (kind, key) pairs, ``None`` for the whole scenario."""
+
+
+def _touched(changes: dict[str, Any]) -> Touched:
+    if "scenario" in changes:
+        return None
+    keys: set[tuple[str, str]] = set()
+    if "record" in changes:
+        keys.add((changes["record"]["kind"], changes["record"]["id"]))
+    if "answer" in changes:
+        a = changes["answer"]
+        keys.add(("answers", f"{a['person']}/{a['activity']}"))
+    if "document" in changes:
+        keys.add(("documents", changes["document"]["name"]))
+    if "busy" in changes:
+        saved = changes["busy"]
+        scopes = saved["scopes"] if "scopes" in saved else [saved["scope"] or (None, None)]
+        keys.update(("busy", person or "*") for person, _source in scopes)
+    if "response" in changes:
+        keys.add(("response", changes["response"]["person"]))
+    return frozenset(keys)
+
+
+def _overlap(a: Touched, b: Touched) -> bool:
+    if a is None or b is None:
+        return True
+    if a & b:
+        return True
+    wild = ("busy", "*")
+    return (wild in a and any(k == "busy" for k, _ in b)) or (
+        wild in b and any(k == "busy" for k, _ in a)
+    )
+
+
 @dataclass(frozen=True)
 class ResponseRecord:
     """The response last applied for one person: a response written no later is a replay."""
@@ -901,11 +951,30 @@ class Workspace:
         conn.execute(delete(t.edit_log).where(t.edit_log.c.id <= newest - UNDO_DEPTH))
 
     def undo(self) -> str | None:
-        """Revert the last edit; returns its label, or None when there is nothing to undo."""
+        """Revert this organiser's newest edit; returns its label, or None when there is
+        nothing of theirs to undo.
+
+        In a shared workspace an undo takes back only your own edits: another organiser's
+        later edits stay. When one of them changed what yours touched (the same record,
+        answer, document, busy blocks or response, or anything for a whole-scenario edit
+        such as an import), the undo is refused with :class:`UndoBlocked` rather than
+        overwrite their change. Entries from before organisers were recorded count as yours.
+        """
+        me = organiser()
         with self.write() as conn:
-            row = conn.execute(select(t.edit_log).order_by(t.edit_log.c.id.desc()).limit(1)).first()
+            later: list[tuple[Any, Touched]] = []
+            row = None
+            for entry in conn.execute(select(t.edit_log).order_by(t.edit_log.c.id.desc())):
+                if entry.organiser in (None, me):
+                    row = entry
+                    break
+                later.append((entry, _touched(entry.changes)))
             if row is None:
                 return None
+            mine = _touched(row.changes)
+            for other, theirs in later:
+                if _overlap(mine, theirs):
+                    raise UndoBlocked(self.location, str(row.label), other.organiser, other.label)
             changes: dict[str, Any] = row.changes
             if "scenario" in changes:
                 if changes["scenario"] is None:
@@ -962,6 +1031,7 @@ class Workspace:
             return str(row.label)
 
     def last_edit(self) -> str | None:
+        """The label of the newest edit in the workspace, whoever made it."""
         with self.read() as conn:
             row = conn.execute(
                 select(t.edit_log.c.label).order_by(t.edit_log.c.id.desc()).limit(1)

@@ -472,7 +472,13 @@ class PlannerApp(App[int]):
         return True
 
     def action_undo(self) -> None:
-        label = self.workspace.undo()
+        from planner.store.workspace import UndoBlocked
+
+        try:
+            label = self.workspace.undo()
+        except UndoBlocked as exc:  # another organiser's later change would be lost
+            notify(self, str(exc), severity="warning", timeout=8)
+            return
         notify(self, f"Undone: {label}" if label else "Nothing to undo.", timeout=3)
         self.reload()
 

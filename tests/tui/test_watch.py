@@ -347,3 +347,26 @@ async def test_removing_a_person_another_organiser_just_changed_asks_first(
         assert not isinstance(app.screen, StaleDialog)
         with Workspace.open(target) as ws:
             assert "bob" not in {p.id for p in ws.load_scenario().people}
+
+
+async def test_undo_leaves_another_organisers_later_change_and_says_why(
+    tiny_ws: Path, tmp_path: Path, as_organiser: Callable[[str], None]
+) -> None:
+    become = as_organiser
+    target = str(tiny_ws)
+    app = _app(target, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("4", "down", "m")  # Ana: bob's lunch yes -> maybe
+        await pilot.pause()
+        become("Bea")
+        with Workspace.open(target) as bea:
+            bea.set_answer("bob", "lunch", Answer.no)  # Bea, after her, the same answer
+        become("Ana")
+        await _poll(app, pilot)
+        await pilot.press("ctrl+z")
+        await pilot.pause()
+        messages = [n.message for n in app._notifications]
+        assert any(
+            "cannot undo 'answer bob/lunch': Bea changed the same data" in m for m in messages
+        )
+        assert answer(target, "bob") is Answer.no and _cell(app) == "no"  # Bea's stands

@@ -537,3 +537,45 @@ def test_removing_a_record_changed_since_it_was_read_is_refused(
     assert "bob" in {p.id for p in ws.load_scenario().people}
     ws.delete_record("people", "bob", expected_version=info.value.actual)
     assert "bob" not in {p.id for p in ws.load_scenario().people}
+
+
+def test_undo_takes_back_only_your_own_edits(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two organisers on one workspace: Ana's undo reverts Ana's edit and leaves Bo's."""
+    monkeypatch.setenv("PLANNER_ORGANISER", "Ana")
+    ws.set_answer("cat", "quiz", Answer.yes)
+    monkeypatch.setenv("PLANNER_ORGANISER", "Bo")
+    ws.set_answer("bob", "lunch", Answer.yes)  # newer, and another answer
+    monkeypatch.setenv("PLANNER_ORGANISER", "Ana")
+    assert ws.undo() == "answer cat/quiz"
+    after = ws.load_scenario()
+    assert after.preferences.get("cat", {}).get("quiz") is None
+    assert after.answer("bob", "lunch") == Answer.yes  # Bo's edit stays
+    assert ws.undo() is None  # nothing of Ana's left; Bo's entry is still there for Bo
+    monkeypatch.setenv("PLANNER_ORGANISER", "Bo")
+    assert ws.undo() == "answer bob/lunch"
+    assert ws.load_scenario().answer("bob", "lunch") == Answer.maybe
+
+
+@pytest.mark.parametrize("overlapping", ["same answer", "whole scenario"])
+def test_undo_refuses_to_overwrite_another_organisers_later_change(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch, overlapping: str
+) -> None:
+    from planner.store.workspace import UndoBlocked
+
+    monkeypatch.setenv("PLANNER_ORGANISER", "Ana")
+    if overlapping == "same answer":
+        ws.set_answer("bob", "lunch", Answer.yes)
+    else:  # an import replaces everything: any later change depends on it
+        ws.save_scenario(build(small()), {}, label="import scenario")
+    monkeypatch.setenv("PLANNER_ORGANISER", "Bo")
+    ws.set_answer("bob", "lunch", Answer.no)
+    before = ws.load_scenario()
+    monkeypatch.setenv("PLANNER_ORGANISER", "Ana")
+    with pytest.raises(UndoBlocked, match="Bo changed the same data after it") as refused:
+        ws.undo()
+    assert refused.value.exit_code == 2 and refused.value.their_label == "answer bob/lunch"
+    assert ws.load_scenario() == before  # nothing undone, Bo's change kept
+    monkeypatch.setenv("PLANNER_ORGANISER", "Bo")
+    assert ws.undo() == "answer bob/lunch"  # Bo may still take back their own
