@@ -19,15 +19,20 @@ How:
 2. a :class:`Relaxation` returns an edited copy of the SCENARIO, so its plan is checked by
    the ordinary :func:`~planner.solve.verify.verify` against the relaxed scenario, and
    against the original for every rule it did not relax;
-3. screen: the real problem's level bounds of the relaxed scenario
-   (:func:`~planner.solve.objective.level_bounds`) that do not exceed the current plan on
-   levels 1 and 2 prove the limit not binding without a search. A queue's per-window
-   floors are screened together by relaxing the queue's floor everywhere: no gain there
-   proves no single window gains either;
-4. solve the rest under one shared time budget, most promising bound first, each search
-   warm-started from the current plan (which every relaxation keeps valid). A relaxed
-   search that proves levels 1 and 2 optimal gives an exact gain; otherwise the gain found
-   is a lower bound ("≥ N in the time given").
+3. screen: bounds of the relaxed scenario in the two measures themselves
+   (:func:`measure_bounds`) that do not exceed the current plan on either prove the limit
+   not binding without a search. (The objective's level bounds cannot: level 1 weighs a
+   missed-out person 3 and level 2 counts a ``maybe``, so a plan at level 2's bound may
+   still gain ``yes`` answers; at bench M the plan sits at level 2's bound with 506 of at
+   most 509 ``yes`` answers.) A queue's per-window floors are screened together by
+   relaxing the queue's floor everywhere: no gain there proves no single window gains;
+4. solve the rest under one shared time budget, most promising first, each search
+   warm-started from the current plan (which every relaxation keeps valid). A gain is
+   exact when the relaxed plan reaches the relaxed bounds, or when the search proved
+   levels 1 and 2 and those levels count exactly the two measures (:func:`_proves_measures`:
+   no maybes, no missed-out people, nothing published); otherwise it is a lower bound
+   ("≥ N in the time given"), and a search without a gain proves nothing ("no gain found
+   in the time given", never "not binding").
 
 Gains are counted over the current plan: when it is not proven optimal, a relaxed search
 may also gain by finding what the current search missed (the report says whether it was
@@ -53,6 +58,7 @@ from planner.solve import objective as objective_mod
 from planner.solve.engine import PlanSolver, SolveOptions
 from planner.solve.greedy import Placement
 from planner.solve.instance import Instance, build_instance
+from planner.solve.rules import caps as caps_rule
 from planner.solve.verify import verify
 
 Status = Literal["gain", "not_binding", "unknown"]
@@ -549,6 +555,53 @@ class _PriceSolver(PlanSolver):
         return mapped
 
 
+def measure_bounds(instance: Instance) -> tuple[int, int]:
+    """(people with a ``yes`` placed, ``yes`` answers placed): upper bounds over every plan
+    of the real problem, in the price's own two measures.
+
+    The objective's level bounds are not these: level 1 weighs a missed-out person 3 and
+    level 2 counts a ``maybe`` as 1, so a plan at a level's bound may still have room for
+    more ``yes`` answers (a ``maybe`` placed where a ``yes`` could sit). Level 1's network
+    counted in people is :func:`~planner.solve.objective.yes_people_bound`; the ``yes``
+    answers come from the same transportation problem as level 2 with only the ``yes``
+    opt-ins as arcs, 1 unit each: a person sends at most what the caps allow on the days
+    and durations of their ``yes`` activities, a session seats at most ``max_size`` people
+    who can all make one start.
+    """
+    weeks = len(instance.grid.weeks)
+    arcs: list[objective_mod.Arc] = []
+    caps: list[int] = []
+    shortest: dict[int, int] = {}
+    days: dict[int, set[int]] = {}
+    for a in instance.activities:
+        if not objective_mod._holdable(a):
+            continue
+        yes = [p for p in a.eligible if a.answers.get(p) is Answer.yes and len(a.avail[p])]
+        if not yes:
+            continue
+        at_start = np.zeros(len(a.candidates), dtype=np.int64)
+        for p in yes:
+            at_start[a.avail[p]] += 1
+        j = len(caps)
+        caps.append(len(a.sessions) * min(a.max_size, int(at_start.max())))
+        required = set(a.required)
+        dur = a.activity.duration_minutes
+        cand_day = instance.grid.day[a.candidates]
+        for p in yes:
+            arcs.append(objective_mod.Arc(p, j, len(a.sessions) if p in required else 1, 1))
+            shortest[p] = min(shortest.get(p, dur), dur)
+            days.setdefault(p, set()).update(int(d) for d in np.unique(cand_day[a.avail[p]]))
+    person_cap = [
+        caps_rule.most_placements(pd, weeks, len(days[pd.index]), shortest[pd.index])
+        if pd.index in shortest
+        else 0
+        for pd in instance.people
+    ]
+    n = len(instance.people)
+    yes_bound = objective_mod._max_weight_flow(n, person_cap, arcs, caps)
+    return objective_mod.yes_people_bound(instance), yes_bound
+
+
 def _band_reachable(instance: Instance, band: tuple[str, str, int, int]) -> bool:
     """Whether a queue member could be at any session overlapping the band at all.
 
@@ -588,8 +641,37 @@ def _band_reachable(instance: Instance, band: tuple[str, str, int, int]) -> bool
     return False
 
 
-def _levels(solver: _PriceSolver) -> dict[int, int]:
-    return solver.evaluate(solver.placements)[0] if solver.placements else {}
+def _at_bounds(instance: Instance, people: int, yes: int) -> bool:
+    """Whether a plan with ``people`` and ``yes`` reaches both :func:`measure_bounds`
+    (then nothing better exists in either measure)."""
+    people_bound, yes_bound = measure_bounds(instance)
+    return people_bound <= people and yes_bound <= yes
+
+
+def _proves_measures(solver: _PriceSolver) -> bool:
+    """Whether the search's proof of levels 1 and 2 proves its plan best in the price's two
+    measures (people with a ``yes`` placed, then ``yes`` answers placed).
+
+    Only when the levels count exactly those: no missed-out person among the people with a
+    ``yes`` (level 1 weighs them 3, so more people may weigh less), no ``maybe`` an
+    activity could place (level 2 counts it 1, so a plan at level 2's optimum may still
+    trade maybes for more yes answers), and nothing published (stability, level 4, is
+    optimised between levels 1 and 2, so level 2 is only proven best given it). Otherwise a
+    search without a gain proves nothing: the limit is reported as "no gain found in the
+    time given", never as not binding.
+    """
+    instance = solver.instance
+    if instance is None or not {1, 2} <= solver.proven_levels or 4 in solver.level_exprs:
+        return False
+    yes_people = set()
+    for a in instance.activities:
+        for p in a.eligible:
+            answer = a.answers.get(p)
+            if answer is Answer.maybe:
+                return False
+            if answer is Answer.yes:
+                yes_people.add(p)
+    return not (yes_people & set(instance.missed_out))
 
 
 Progress = Callable[[int, int, str], None]
@@ -661,18 +743,15 @@ def price(
     base_instance = base_solver.instance
     _check(problem, problem, base, rules=set())
     report.people, report.yes = counts(base_instance, base)
-    report.proven = {1, 2} <= base_solver.proven_levels
-    base_levels = _levels(base_solver)
+    report.proven = _proves_measures(base_solver) or _at_bounds(
+        base_instance, report.people, report.yes
+    )
     warm = (base_instance, list(base_solver.placements))
     report.plan, report.warm = base, warm
-    # The level bounds only grow when a limit is relaxed: when the current plan is below the
-    # unrelaxed problem's own bound, no relaxed bound can prove a limit not binding, and
-    # building 80 relaxed instances to learn that would spend the whole budget.
-    own = objective_mod.level_bounds(base_instance)
-    bounds_can_prove = (own.get(1, 0), own.get(2, 0)) <= (
-        base_levels.get(1, 0),
-        base_levels.get(2, 0),
-    )
+    # The bounds only grow when a limit is relaxed: when the current plan is below the
+    # unrelaxed problem's own bound on either measure, no relaxed bound can prove a limit
+    # not binding, and building 80 relaxed instances to learn that would spend the budget.
+    bounds_can_prove = _at_bounds(base_instance, report.people, report.yes)
     candidates = relaxations(problem.scenario)
     total = sum(1 for c in candidates if c.group is None or c.band is not None)
     groups = {c.group for c in candidates if c.group is not None}
@@ -708,8 +787,8 @@ def price(
         if relaxed is None:
             return Price(r, "not_binding", proven=True, how="bound")
         if bounds_can_prove:
-            upper = objective_mod.level_bounds(build_instance(relaxed))
-            if (upper[1], upper[2]) <= (base_levels.get(1, 0), base_levels.get(2, 0)):
+            people_bound, yes_bound = measure_bounds(build_instance(relaxed))
+            if people_bound <= report.people and yes_bound <= report.yes:
                 return Price(r, "not_binding", proven=True, how="bound")
         limit = max(MIN_SEARCH, (deadline - clock()) / max(1, share))
         rules = family_rules.get(r.id, {r.rule})
@@ -726,7 +805,10 @@ def price(
         if not schedule.publishable or solver.instance is None:
             return Price(r, "unknown", how="search", seconds=limit)
         people, yes = counts(solver.instance, schedule)
-        proven = {1, 2} <= solver.proven_levels
+        # Exact only when both plans are proven optimal in the two measures themselves.
+        proven = report.proven and (
+            _proves_measures(solver) or _at_bounds(solver.instance, people, yes)
+        )
         if (people, yes) > (report.people, report.yes):
             # Only a plan that claims a gain is checked (a plan that gains nothing is
             # dropped): every rule of the relaxed scenario, every other rule of the original.
@@ -790,9 +872,7 @@ def price(
             after.extend(members)
             continue
         word = "queue" if screen.id in groups else "family"
-        how = {"not_binding": f"{word} bound", "unknown": f"{word} search"}[found.status]
-        if found.how == "not examined":
-            how = "not examined"
+        how = "not examined" if found.how == "not examined" else f"{word} {found.how}"
         for m in members:
             settle(Price(m, found.status, proven=found.proven, how=how, seconds=found.seconds))
     # 2. One by one: the limits of families that gained, and the limits without a family,
