@@ -319,3 +319,21 @@ def test_a_yes_gain_hidden_by_stability_is_never_called_not_binding() -> None:
     plan = solver.solve().schedule
     assert solver.instance is not None and counts(solver.instance, plan) == (2, 3)
     assert not verify(replace(relaxed, published=first.sessions), plan)
+
+
+def test_a_search_with_no_time_to_run_proves_nothing() -> None:
+    """With too little time to build a model the engine returns its greedy plan: no level
+    is proven (no model means no level has terms, which counted as proven), and no limit
+    is called not binding on the strength of it."""
+    problem = planning_input(lunch_queue())
+    short = SolveOptions(time_limit=0.5, workers=1, seed=0)
+    solver = _PriceSolver(problem, short)
+    solver.solve()
+    assert solver.vars is None  # no model was built
+    assert solver.proven_levels == frozenset()
+
+    report = price(problem, replace(short, time_limit=1.5))
+    assert (report.people, report.yes) == (2, 2) and not report.proven
+    by_id = {p.relaxation.id: p for p in report.prices}
+    # The current plan is below the bounds (4 people, 4 yes): nothing proves the cap idle.
+    assert by_id["team-cap:weekly-events"].status == "unknown"
