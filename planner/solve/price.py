@@ -75,6 +75,25 @@ MIN_PHASES = 2
 (people, then yes answers)."""
 RELAXED_FIRST_PHASE_SHARE = 0.5
 """Share of a search's time for level 1 (people) when level 2 (yes answers) follows."""
+INSERT_TRIES = 6
+"""Most seatings :func:`insert_more` tries per limit (each one a run of the checker)."""
+INSERT_SHARE = 0.25
+SEATS = frozenset({"capacity", "venue_capacity"})
+TEAM_CAPS = frozenset({"weekly_events_cap", "weekly_minutes_cap", "daily_cap"})
+INSERTABLE = frozenset(
+    {
+        "capacity",
+        "venue_capacity",
+        "coverage_floor",
+        "weekly_events_cap",
+        "weekly_minutes_cap",
+        "daily_cap",
+    }
+)
+"""Rules whose relaxation changes no start and nobody's availability (see
+:func:`insert_more`). ``capacity`` includes the fewest participants, which only a search can
+use (it seats nobody more in a session already held): those are left to the searches."""
+"""Share of the relaxed searches' time the insertion screen may use."""
 END_SLACK = 0.05
 """Share of the budget kept free at the end for the last search's overrun."""
 
@@ -582,6 +601,133 @@ class _PriceSolver(PlanSolver):
         return mapped
 
 
+def _touched(r: Relaxation, scenario: Scenario, schedule: Schedule) -> set[str] | None:
+    """The activities whose sessions a relaxation can seat more people in (``None``: any,
+    for the team-wide limits)."""
+    kind, _, rest = r.id.partition(":")
+    if kind == "activity":
+        return {rest.partition(":")[0]}
+    if kind == "venue":
+        venue = rest.partition(":")[0]
+        return {s.activity for s in schedule.sessions if s.venue == venue}
+    if r.family is not None and r.family.startswith("activity:"):
+        return {r.family.partition(":")[2]}
+    return None
+
+
+def _members(scenario: Scenario, r: Relaxation) -> set[str] | None:
+    """The people a queue floor's relaxation can free (its members); ``None``: anyone."""
+    if r.rule != "coverage_floor":
+        return None
+    qid = r.band[0] if r.band is not None else r.id.partition(":")[2]
+    return {p.id for p in scenario.people if qid in p.queues}
+
+
+def insert_more(
+    relaxed: PlanningInput,
+    original: PlanningInput,
+    plan: Schedule,
+    activities: set[str] | None,
+    instance: Instance,
+    *,
+    deadline: float,
+    clock: Callable[[], float] = time.monotonic,
+    tries: int = INSERT_TRIES,
+    who: set[str] | None = None,
+    placed_first: bool = False,
+    enough: int = 1,
+) -> tuple[Schedule, int] | None:
+    """The current plan with more ``yes`` answers seated in its sessions, keeping every rule
+    of ``relaxed`` and breaking one of ``original`` (else it is no gain of the relaxation);
+    with how many were seated, or ``None``.
+
+    The cheap search before the CP-SAT ones: a person with a ``yes`` to an activity of
+    ``activities`` (``None``: any) is added to a held session of it that has a free seat
+    in the relaxed scenario and starts when they can come (people with no ``yes`` placed
+    first), and the plan is kept when the independent checker accepts it. Tens of
+    milliseconds a try at bench M, where building a relaxed model takes over a second.
+    It only seats people in sessions the plan holds (a window, a facilitator or a lower
+    minimum needs a search), and what it finds is a lower bound on the gain.
+    ``instance`` is the original's: the limits this is used for (capacities, caps, floors)
+    leave every start and everyone's availability as they were. ``who``: only these people
+    can gain (a queue's members); ``placed_first``: people already placed go first (a cap
+    holds back those who have attended). It stops after ``enough`` seatings: the limit is
+    shown to bind, and the searches may better the number.
+    """
+    sc = relaxed.scenario
+    by_id = {a.activity.id: a for a in instance.activities}
+    venues = {v.id: v.capacity for v in sc.venues}
+    before_act = {a.id: a.max_participants for a in original.scenario.activities}
+    before_venue = {v.id: v.capacity for v in original.scenario.venues}
+    more_seats = any(a.max_participants != before_act.get(a.id) for a in sc.activities) or any(
+        v.capacity != before_venue.get(v.id) for v in sc.venues
+    )
+    placed_in = {(s.activity, pid) for s in plan.sessions for pid in s.attendees}
+    got_yes = {
+        pid
+        for s in plan.sessions
+        for pid in s.attendees
+        if sc.preferences.get(pid, {}).get(s.activity) is Answer.yes
+    }
+    moves: list[tuple[bool, int, str]] = []
+    seats_of: dict[int, int] = {}
+    for n, session in enumerate(plan.sessions):
+        a = by_id.get(session.activity)
+        if a is None or (activities is not None and session.activity not in activities):
+            continue
+        act = next(x for x in sc.activities if x.id == session.activity)
+        seats, before = act.max_participants, before_act[session.activity]
+        if session.venue is not None:
+            seats = min(seats, venues.get(session.venue, seats))
+            before = min(before, before_venue.get(session.venue, before))
+        # More seats: only the new ones can gain (a seat free before is the current
+        # plan's own miss).
+        if len(session.attendees) >= seats or (more_seats and len(session.attendees) < before):
+            continue
+        seats_of[n] = seats
+        slot = instance.grid.slot_at(session.start)
+        hits = (a.candidates == slot).nonzero()[0] if slot is not None else []
+        if not len(hits):
+            continue
+        position = int(hits[0])
+        for p in a.eligible:
+            pid = instance.people[p].person.id
+            if a.answers.get(p) is not Answer.yes or (session.activity, pid) in placed_in:
+                continue
+            if who is not None and pid not in who:
+                continue
+            if position in a.avail[p]:
+                moves.append(((pid in got_yes) != placed_first, n, pid))
+    moves.sort()
+    current, seated = plan, 0
+    for _, n, pid in moves[:tries]:
+        if clock() > deadline:
+            break
+        session = current.sessions[n]
+        if len(session.attendees) >= seats_of[n] or any(
+            s.activity == session.activity and pid in s.attendees for s in current.sessions
+        ):
+            continue
+        trial = _seat(current, n, pid)
+        # A seating the original rules allow on their own is no gain of this relaxation
+        # (the current plan had missed it): left out.
+        if not verify(relaxed, trial) and verify(original, _seat(plan, n, pid)):
+            current, seated = trial, seated + 1
+            if seated >= enough:
+                break
+    if not seated:
+        return None
+    return current, seated
+
+
+def _seat(plan: Schedule, n: int, pid: str) -> Schedule:
+    """``plan`` with ``pid`` added to its ``n``-th session."""
+    sessions = list(plan.sessions)
+    session = sessions[n]
+    sessions[n] = session.model_copy(update={"attendees": sorted([*session.attendees, pid])})
+    return plan.model_copy(update={"sessions": sessions})
+
+
 def measure_bounds(instance: Instance) -> tuple[int, int]:
     """(people with a ``yes`` placed, ``yes`` answers placed): upper bounds over every plan
     of the real problem, in the price's own two measures.
@@ -793,7 +939,14 @@ def price(
     hints = dict(zip((c.id for c in candidates), _hints(problem, base, candidates), strict=True))
     results: dict[str, Price] = {}
 
+    seated_gains: dict[str, Price] = {}
+
     def settle(p: Price) -> None:
+        seated = seated_gains.get(p.relaxation.id)
+        if seated is not None and not (
+            p.status == "gain" and (p.proven or p.placed >= seated.placed)
+        ):
+            p = seated
         results[p.relaxation.id] = p
         if progress is not None and p.relaxation.id not in groups:
             progress(sum(1 for k in results if k not in groups), total, p.relaxation.label)
@@ -900,17 +1053,76 @@ def price(
         )
         return True
 
+    # 0. Seat more people in the current plan's sessions, for the limits that change no
+    # start and nobody's availability (capacities, caps, floors): a few runs of the
+    # checker each, where a relaxed search costs a model.
+    insert_end = clock() + INSERT_SHARE * max(0.0, deadline - clock())
+    # Capacities and floors first: only their new seats, or a queue's members, are tried;
+    # a team cap may try anyone in any free seat of the plan.
+    order = {"capacity": 0, "venue_capacity": 0, "coverage_floor": 1}
+    insertable = sorted(
+        (
+            c
+            for c in candidates
+            if c.id not in groups and c.rule in INSERTABLE and not c.id.endswith(":min")
+        ),
+        key=lambda c: (order.get(c.rule, 2), -hints.get(c.id, 0)),
+    )
+    for i, c in enumerate(insertable):
+        # An equal share of what is left each: one limit with many seats to try must not
+        # keep the others from theirs.
+        until = min(insert_end, clock() + (insert_end - clock()) / (len(insertable) - i))
+        if clock() > insert_end or stopped():
+            continue
+        relaxed = relaxed_input(c)
+        if relaxed is None or report.plan is None:
+            continue
+        touched = _touched(c, problem.scenario, report.plan)
+        seated = insert_more(
+            relaxed,
+            problem,
+            report.plan,
+            touched,
+            base_instance,
+            deadline=until,
+            clock=clock,
+            tries=INSERT_TRIES if c.rule in SEATS else INSERT_TRIES // 2,
+            who=_members(problem.scenario, c),
+            placed_first=c.rule in TEAM_CAPS,
+        )
+        if seated is None:
+            continue
+        # Every seating was checked against the relaxed scenario, and each one alone
+        # breaks the original (the check a search's plan gets).
+        plan, _ = seated
+        people, yes = counts(base_instance, plan)
+        # A lower bound that a search below may better (or prove exact); kept if none does.
+        seated_gains[c.id] = Price(
+            c,
+            "gain",
+            people - report.people,
+            yes - report.yes,
+            False,
+            "seated",
+            placed=(people, yes),
+            seconds=min_search,
+            schedule=plan,
+        )
+
     # 1. Families searched together (every limit of one activity, the team caps, the
     # protected windows, the venues, a queue's floor everywhere): the current plan keeps
     # all of them, so no gain with all of a family relaxed proves (or, unproven, finds)
     # none for any one of its limits, and most families gain nothing.
-    families = _families(candidates)
+    families = [(f, [m for m in ms if m.id not in results]) for f, ms in _families(candidates)]
     in_family = {m.id for _, ms in families for m in ms}
     family_rules = {f.id: {m.rule for m in ms} for f, ms in families}
-    singles = [c for c in candidates if c.group is None and c.id not in in_family]
+    singles = [
+        c for c in candidates if c.group is None and c.id not in in_family and c.id not in results
+    ]
     queue_screens = {c.id: c for c in candidates if c.id in groups}
     screens: list[tuple[Relaxation, list[Relaxation]]] = [
-        (queue_screens[g], [c for c in candidates if c.group == g]) for g in sorted(groups)
+        (queue_screens[g], [c for c in candidates if c.group == g and c.id not in results])
+        for g in sorted(groups)
     ]
     screens += families
     screens = [(f, ms) for f, ms in screens if ms]

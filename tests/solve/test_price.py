@@ -337,3 +337,49 @@ def test_a_search_with_no_time_to_run_proves_nothing() -> None:
     by_id = {p.relaxation.id: p for p in report.prices}
     # The current plan is below the bounds (4 people, 4 yes): nothing proves the cap idle.
     assert by_id["team-cap:weekly-events"].status == "unknown"
+
+
+def test_a_queue_plan_that_keeps_the_other_windows_is_the_windows_gain() -> None:
+    """Service 11:00-14:00, members reachable only 12:00-13:00: the plan found with the
+    floor lowered everywhere keeps the floor in every other window, so it is the window's
+    gain without a search of its own."""
+    problem = planning_input(lunch_queue("11:00-14:00"))
+    report = price(problem, OPTIONS)
+    first = report.prices[0]
+    assert (first.relaxation.id, first.people_gain, first.yes_gain, first.proven) == (
+        "queue-floor:phone:tue:12:00",
+        1,
+        1,
+        True,
+    )
+    assert first.how == "family plan" and first.schedule is not None
+    relaxed = replace(problem, scenario=first.relaxation.relax(problem.scenario))
+    assert not verify(relaxed, first.schedule)
+
+
+def test_a_seat_more_is_found_without_a_search() -> None:
+    """With no time for any relaxed search, the venue's missing seat is still found: the
+    fifth person seated in the current plan's session keeps every rule of the relaxed
+    scenario (a lower bound, since no search proved it exact)."""
+    people = [person(p) for p in ("ann", "bo", "cy", "di", "ed")]
+    data = scenario_data(
+        people,
+        [activity("board-games", venues=["den"])],
+        everyone_yes(people, "board-games"),
+        team=ONE_WEEK,
+        venues=[{"id": "den", "name": "The den", "capacity": 4}],
+    )
+    problem = planning_input(data)
+    report = price(problem, SolveOptions(time_limit=1.5, workers=1, seed=0))
+    assert (report.people, report.yes) == (4, 4)
+    first = report.prices[0]
+    assert (first.relaxation.id, first.people_gain, first.yes_gain, first.proven) == (
+        "venue:den:capacity",
+        1,
+        1,
+        False,
+    )
+    assert first.how == "seated" and first.gain_text() == "≥ +1 people, ≥ +1 yes"
+    assert first.schedule is not None
+    relaxed = replace(problem, scenario=first.relaxation.relax(problem.scenario))
+    assert not verify(relaxed, first.schedule) and verify(problem, first.schedule)
