@@ -32,7 +32,10 @@ How:
    levels 1 and 2 and those levels count exactly the two measures (:func:`_proves_measures`:
    no maybes, no missed-out people, nothing published); otherwise it is a lower bound
    ("≥ N in the time given"), and a search without a gain proves nothing ("no gain found
-   in the time given", never "not binding").
+   in the time given", never "not binding"). The searches stop at half the time left;
+5. seat more people in the final current plan, for capacities, floors and caps
+   (:func:`insert_more`): a lower bound from a few runs of the checker where a search
+   costs a model (at bench L the searches settle 3-5 limits in 30 s, the seating 20-30).
 
 Gains are counted over the current plan: when it is not proven optimal, a relaxed search
 may also gain by finding what the current search missed (the report says whether it was
@@ -77,7 +80,7 @@ RELAXED_FIRST_PHASE_SHARE = 0.5
 """Share of a search's time for level 1 (people) when level 2 (yes answers) follows."""
 INSERT_TRIES = 6
 """Most seatings :func:`insert_more` tries per limit (each one a run of the checker)."""
-INSERT_SHARE = 0.25
+INSERT_SHARE = 0.5
 SEATS = frozenset({"capacity", "venue_capacity"})
 TEAM_CAPS = frozenset({"weekly_events_cap", "weekly_minutes_cap", "daily_cap"})
 INSERTABLE = frozenset(
@@ -93,7 +96,8 @@ INSERTABLE = frozenset(
 """Rules whose relaxation changes no start and nobody's availability (see
 :func:`insert_more`). ``capacity`` includes the fewest participants, which only a search can
 use (it seats nobody more in a session already held): those are left to the searches."""
-"""Share of the relaxed searches' time the insertion screen may use."""
+"""Share of the time after the current plan kept for seating (:func:`insert_more`), which
+runs after the searches, in the final current plan."""
 END_SLACK = 0.05
 """Share of the budget kept free at the end for the last search's overrun."""
 
@@ -636,10 +640,10 @@ def insert_more(
     who: set[str] | None = None,
     placed_first: bool = False,
     enough: int = 1,
-) -> tuple[Schedule, int] | None:
+) -> tuple[Schedule, list[tuple[str, str]]] | None:
     """The current plan with more ``yes`` answers seated in its sessions, keeping every rule
     of ``relaxed`` and breaking one of ``original`` (else it is no gain of the relaxation);
-    with how many were seated, or ``None``.
+    with the seatings (session id, person id), or ``None``.
 
     The cheap search before the CP-SAT ones: a person with a ``yes`` to an activity of
     ``activities`` (``None``: any) is added to a held session of it that has a free seat
@@ -700,8 +704,10 @@ def insert_more(
                 moves.append(((pid in got_yes) != placed_first, n, pid))
     moves.sort()
     current, seated = plan, 0
-    for _, n, pid in moves[:tries]:
-        if clock() > deadline:
+    seatings: list[tuple[str, str]] = []
+    for tried, (_, n, pid) in enumerate(moves[:tries]):
+        # One try at least: the caller's share may be smaller than a run of the checker.
+        if tried and clock() > deadline:
             break
         session = current.sessions[n]
         if len(session.attendees) >= seats_of[n] or any(
@@ -713,11 +719,12 @@ def insert_more(
         # (the current plan had missed it): left out.
         if not verify(relaxed, trial) and verify(original, _seat(plan, n, pid)):
             current, seated = trial, seated + 1
+            seatings.append((session.id, pid))
             if seated >= enough:
                 break
     if not seated:
         return None
-    return current, seated
+    return current, seatings
 
 
 def _seat(plan: Schedule, n: int, pid: str) -> Schedule:
@@ -939,14 +946,7 @@ def price(
     hints = dict(zip((c.id for c in candidates), _hints(problem, base, candidates), strict=True))
     results: dict[str, Price] = {}
 
-    seated_gains: dict[str, Price] = {}
-
     def settle(p: Price) -> None:
-        seated = seated_gains.get(p.relaxation.id)
-        if seated is not None and not (
-            p.status == "gain" and (p.proven or p.placed >= seated.placed)
-        ):
-            p = seated
         results[p.relaxation.id] = p
         if progress is not None and p.relaxation.id not in groups:
             progress(sum(1 for k in results if k not in groups), total, p.relaxation.label)
@@ -968,7 +968,7 @@ def price(
 
     def solve(r: Relaxation, share: int) -> Price:
         """Search ``r`` for ``1/share`` of the time left, warm-started from the current plan."""
-        seconds = deadline - clock()
+        seconds = search_deadline - clock()
         if seconds < min_search or stopped():
             return Price(r, "unknown", how="not examined")
         relaxed = relaxed_input(r)
@@ -978,7 +978,7 @@ def price(
             people_bound, yes_bound = measure_bounds(build_instance(relaxed))
             if people_bound <= report.people and yes_bound <= report.yes:
                 return Price(r, "not_binding", proven=True, how="bound")
-        limit = max(min_search, (deadline - clock()) / max(1, share))
+        limit = max(min_search, (search_deadline - clock()) / max(1, share))
         rules = family_rules.get(r.id, {r.rule})
         # Relaxing keeps the current plan valid, except without a facilitator requirement
         # (a facilitator who did not opt in may no longer attend): only then is the warm
@@ -1053,61 +1053,8 @@ def price(
         )
         return True
 
-    # 0. Seat more people in the current plan's sessions, for the limits that change no
-    # start and nobody's availability (capacities, caps, floors): a few runs of the
-    # checker each, where a relaxed search costs a model.
-    insert_end = clock() + INSERT_SHARE * max(0.0, deadline - clock())
-    # Capacities and floors first: only their new seats, or a queue's members, are tried;
-    # a team cap may try anyone in any free seat of the plan.
-    order = {"capacity": 0, "venue_capacity": 0, "coverage_floor": 1}
-    insertable = sorted(
-        (
-            c
-            for c in candidates
-            if c.id not in groups and c.rule in INSERTABLE and not c.id.endswith(":min")
-        ),
-        key=lambda c: (order.get(c.rule, 2), -hints.get(c.id, 0)),
-    )
-    for i, c in enumerate(insertable):
-        # An equal share of what is left each: one limit with many seats to try must not
-        # keep the others from theirs.
-        until = min(insert_end, clock() + (insert_end - clock()) / (len(insertable) - i))
-        if clock() > insert_end or stopped():
-            continue
-        relaxed = relaxed_input(c)
-        if relaxed is None or report.plan is None:
-            continue
-        touched = _touched(c, problem.scenario, report.plan)
-        seated = insert_more(
-            relaxed,
-            problem,
-            report.plan,
-            touched,
-            base_instance,
-            deadline=until,
-            clock=clock,
-            tries=INSERT_TRIES if c.rule in SEATS else INSERT_TRIES // 2,
-            who=_members(problem.scenario, c),
-            placed_first=c.rule in TEAM_CAPS,
-        )
-        if seated is None:
-            continue
-        # Every seating was checked against the relaxed scenario, and each one alone
-        # breaks the original (the check a search's plan gets).
-        plan, _ = seated
-        people, yes = counts(base_instance, plan)
-        # A lower bound that a search below may better (or prove exact); kept if none does.
-        seated_gains[c.id] = Price(
-            c,
-            "gain",
-            people - report.people,
-            yes - report.yes,
-            False,
-            "seated",
-            placed=(people, yes),
-            seconds=min_search,
-            schedule=plan,
-        )
+    # The searches leave INSERT_SHARE of the time to the seating (3.) after them.
+    search_deadline = clock() + (1 - INSERT_SHARE) * max(0.0, deadline - clock())
 
     # 1. Families searched together (every limit of one activity, the team caps, the
     # protected windows, the venues, a queue's floor everywhere): the current plan keeps
@@ -1159,6 +1106,67 @@ def price(
     after.sort(key=lambda c: -hints.get(c.id, 0))
     for n, c in enumerate(after):
         settle(solve(c, len(after) - n))
+    # 3. Seat more people in the current plan's sessions, for the limits that change no
+    # start and nobody's availability (capacities, caps, floors): a few runs of the
+    # checker each, where a relaxed search costs a model. Last, in the final current
+    # plan (a search may have bettered it, and a seating is counted over the plan it was
+    # made in), in the share of the time kept for it.
+    insert_end = deadline
+    # Capacities and floors first: only their new seats, or a queue's members, are tried;
+    # a team cap may try anyone in any free seat of the plan.
+    order = {"capacity": 0, "venue_capacity": 0, "coverage_floor": 1}
+    insertable = sorted(
+        (
+            c
+            for c in candidates
+            if c.id not in groups and c.rule in INSERTABLE and not c.id.endswith(":min")
+        ),
+        key=lambda c: (order.get(c.rule, 2), -hints.get(c.id, 0)),
+    )
+    for i, c in enumerate(insertable):
+        if clock() > insert_end or stopped():
+            continue
+        if c.id in results and results[c.id].status != "unknown":
+            continue  # a search found its gain, or a bound proved it idle
+        relaxed = relaxed_input(c)
+        if relaxed is None or report.plan is None:
+            continue
+        # An equal share of what is left each: one limit with many seats to try must not
+        # keep the others from theirs.
+        until = min(insert_end, clock() + (insert_end - clock()) / (len(insertable) - i))
+        touched = _touched(c, problem.scenario, report.plan)
+        seated = insert_more(
+            relaxed,
+            problem,
+            report.plan,
+            touched,
+            base_instance,
+            deadline=until,
+            clock=clock,
+            tries=INSERT_TRIES if c.rule in SEATS else INSERT_TRIES // 2,
+            who=_members(problem.scenario, c),
+            placed_first=c.rule in TEAM_CAPS,
+        )
+        if seated is None:
+            continue
+        # Every seating was checked against the relaxed scenario, and each one alone
+        # breaks the original (the check a search's plan gets).
+        plan, _ = seated
+        people, yes = counts(base_instance, plan)
+        settle(
+            Price(
+                c,
+                "gain",
+                people - report.people,
+                yes - report.yes,
+                False,
+                "seated",
+                placed=(people, yes),
+                seconds=min_search,
+                schedule=plan,
+            )
+        )
+
     # Gains over the final current plan (a relaxed search may have improved it).
     for key, p in list(results.items()):
         if p.status == "gain":

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from planner.bench.orgs import generate
-from planner.bench.price import planted
+from planner.bench.price import GainLine, planted
 from planner.solve.instance import build_instance
 from planner.solve.price import measure_bounds, relaxations
 
@@ -38,3 +38,15 @@ def test_the_planted_venue_raises_the_bound_by_its_missing_seat() -> None:
     relaxed = by_id["venue:small-den:capacity"].relax(problem.scenario)
     after = measure_bounds(build_instance(replace(problem, scenario=relaxed)))
     assert (after[0] - before[0], after[1] - before[1]) == (1, 1)
+
+
+def test_a_re_solve_verdict_tells_a_wrong_claim_from_a_slow_re_plan() -> None:
+    def line(again: tuple[int, int] | None, **kw: bool) -> GainLine:
+        fields = {"proven": False, "reproduced": True, "reached": False, "plan_holds": True}
+        fields.update(kw)
+        return GainLine("limit", 1, 1, again=again, **fields)
+
+    assert line((1, 1), reached=True).verdict == "reproduced"
+    assert line((0, 1)).verdict == "lower"
+    assert line((0, 0)).verdict == "plan only"
+    assert line((0, 0), reproduced=False, plan_holds=False).verdict == "MISMATCH"
