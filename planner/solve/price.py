@@ -645,7 +645,7 @@ def insert_more(
     of ``relaxed`` and breaking one of ``original`` (else it is no gain of the relaxation);
     with the seatings (session id, person id), or ``None``.
 
-    The cheap search before the CP-SAT ones: a person with a ``yes`` to an activity of
+    The cheap search beside the CP-SAT ones: a person with a ``yes`` to an activity of
     ``activities`` (``None``: any) is added to a held session of it that has a free seat
     in the relaxed scenario and starts when they can come (people with no ``yes`` placed
     first), and the plan is kept when the independent checker accepts it. Tens of
@@ -656,7 +656,7 @@ def insert_more(
     leave every start and everyone's availability as they were. ``who``: only these people
     can gain (a queue's members); ``placed_first``: people already placed go first (a cap
     holds back those who have attended). It stops after ``enough`` seatings: the limit is
-    shown to bind, and the searches may better the number.
+    shown to bind, and more tries would cost the other limits theirs.
     """
     sc = relaxed.scenario
     by_id = {a.activity.id: a for a in instance.activities}
