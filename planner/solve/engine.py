@@ -330,6 +330,9 @@ class PlanSolver:
         self.disabled_rules: frozenset[str] = frozenset()
         """Hard rules left out of the model: a test-only hook for the mutation gate of
         ``tests/solve/test_rule_cases.py`` (no option, flag or file reaches it)."""
+        self.first_phase_share = FIRST_PHASE_SHARE
+        """Share of the time the level-1 phase may use when lower levels follow (the price
+        list's relaxed searches give level 2 more: its gains are half of what they report)."""
         self.bound_cuts = True
         """Whether the model carries the redundant level bounds (see :meth:`build`). Only
         the tests turn them off, to see that a rule's constraints alone make its case
@@ -700,7 +703,9 @@ class PlanSolver:
             return False
         left = len(search.phases) - i
         budget = (
-            remaining if left == 1 else remaining * (FIRST_PHASE_SHARE if i == 0 else 1.0 / left)
+            remaining
+            if left == 1
+            else remaining * (self.first_phase_share if i == 0 else 1.0 / left)
         )
         phase_start = time.monotonic()
         phase_end = phase_start + budget

@@ -19,15 +19,23 @@ How:
 2. a :class:`Relaxation` returns an edited copy of the SCENARIO, so its plan is checked by
    the ordinary :func:`~planner.solve.verify.verify` against the relaxed scenario, and
    against the original for every rule it did not relax;
-3. screen: the real problem's level bounds of the relaxed scenario
-   (:func:`~planner.solve.objective.level_bounds`) that do not exceed the current plan on
-   levels 1 and 2 prove the limit not binding without a search. A queue's per-window
-   floors are screened together by relaxing the queue's floor everywhere: no gain there
-   proves no single window gains either;
-4. solve the rest under one shared time budget, most promising bound first, each search
-   warm-started from the current plan (which every relaxation keeps valid). A relaxed
-   search that proves levels 1 and 2 optimal gives an exact gain; otherwise the gain found
-   is a lower bound ("≥ N in the time given").
+3. screen: bounds of the relaxed scenario in the two measures themselves
+   (:func:`measure_bounds`) that do not exceed the current plan on either prove the limit
+   not binding without a search. (The objective's level bounds cannot: level 1 weighs a
+   missed-out person 3 and level 2 counts a ``maybe``, so a plan at level 2's bound may
+   still gain ``yes`` answers; at bench M the plan sits at level 2's bound with 506 of at
+   most 509 ``yes`` answers.) A queue's per-window floors are screened together by
+   relaxing the queue's floor everywhere: no gain there proves no single window gains;
+4. solve the rest under one shared time budget, most promising first, each search
+   warm-started from the current plan (which every relaxation keeps valid). A gain is
+   exact when the relaxed plan reaches the relaxed bounds, or when the search proved
+   levels 1 and 2 and those levels count exactly the two measures (:func:`_proves_measures`:
+   no maybes, no missed-out people, nothing published); otherwise it is a lower bound
+   ("≥ N in the time given"), and a search without a gain proves nothing ("no gain found
+   in the time given", never "not binding"). The searches stop at half the time left;
+5. seat more people in the final current plan, for capacities, floors and caps
+   (:func:`insert_more`): a lower bound from a few runs of the checker where a search
+   costs a model (at bench L the searches settle 3-5 limits in 30 s, the seating 20-30).
 
 Gains are counted over the current plan: when it is not proven optimal, a relaxed search
 may also gain by finding what the current search missed (the report says whether it was
@@ -50,9 +58,10 @@ from planner.domain.schedule import Objective, PlanStatus, Schedule
 from planner.domain.timeutil import WEEKDAYS, local_instant, parse_clock_range
 from planner.solve import decode
 from planner.solve import objective as objective_mod
-from planner.solve.engine import PlanSolver, SolveOptions
+from planner.solve.engine import MIN_SEARCH_SECONDS, PlanSolver, SolveOptions
 from planner.solve.greedy import Placement
 from planner.solve.instance import Instance, build_instance
+from planner.solve.rules import caps as caps_rule
 from planner.solve.verify import verify
 
 Status = Literal["gain", "not_binding", "unknown"]
@@ -60,9 +69,37 @@ Status = Literal["gain", "not_binding", "unknown"]
 BASE_SHARE = 0.3
 """Share of the time budget the current plan may use; the relaxed searches share the rest."""
 MIN_SEARCH = 0.2
+"""Seconds below which a relaxed search is not started (reported as not examined)."""
+SEARCH_MARGIN = 1.5
+"""Head room over the time the current plan's model took to build (the relaxed scenario is
+built and validated too, on a busy machine)."""
+MIN_PHASES = 2
+"""A relaxed search gets at least the engine's least search time per phase it needs
+(people, then yes answers)."""
+RELAXED_FIRST_PHASE_SHARE = 0.5
+"""Share of a search's time for level 1 (people) when level 2 (yes answers) follows."""
+INSERT_TRIES = 6
+"""Most seatings :func:`insert_more` tries per limit (each one a run of the checker)."""
+INSERT_SHARE = 0.5
+SEATS = frozenset({"capacity", "venue_capacity"})
+TEAM_CAPS = frozenset({"weekly_events_cap", "weekly_minutes_cap", "daily_cap"})
+INSERTABLE = frozenset(
+    {
+        "capacity",
+        "venue_capacity",
+        "coverage_floor",
+        "weekly_events_cap",
+        "weekly_minutes_cap",
+        "daily_cap",
+    }
+)
+"""Rules whose relaxation changes no start and nobody's availability (see
+:func:`insert_more`). ``capacity`` includes the fewest participants, which only a search can
+use (it seats nobody more in a session already held): those are left to the searches."""
+"""Share of the time after the current plan kept for seating (:func:`insert_more`), which
+runs after the searches, in the final current plan."""
 END_SLACK = 0.05
 """Share of the budget kept free at the end for the last search's overrun."""
-"""Seconds below which a relaxed search is not started (reported as not examined)."""
 
 
 @dataclass(frozen=True)
@@ -498,17 +535,36 @@ class _PriceSolver(PlanSolver):
         check_warm: bool = True,
     ) -> None:
         super().__init__(problem, options)
+        # Level 2 (yes answers) is half of what a price reports; with the engine's 90 %
+        # for level 1, a short relaxed search at bench M spent its time failing to prove
+        # level 1 and never reached level 2's gains.
+        self.first_phase_share = RELAXED_FIRST_PHASE_SHARE
         self._warm = warm
         self._check_warm = check_warm
 
+    prepare_seconds = 0.0
+    """How long :meth:`prepare` took (the instance, the greedy plan, the bounds)."""
+
+    @property
+    def searched(self) -> bool:
+        """Whether a model was built and searched (not only the greedy plan returned, as
+        the engine does when its time limit leaves no room for a search)."""
+        return self.vars is not None
+
     @property
     def proven_levels(self) -> frozenset[int]:
-        """Levels proven optimal; a level without terms counts as proven."""
+        """Levels proven optimal; a level without terms counts as proven. Nothing is proven
+        without a search: with no model built, ``level_exprs`` is empty, and every level
+        would otherwise count as one without terms."""
+        if not self.searched:
+            return frozenset()
         missing = set(objective_mod.LEVEL_ORDER) - set(self.level_exprs)
         return frozenset(self._proven_levels) | missing
 
     def prepare(self, deadline: float | None = None) -> None:
+        t0 = time.monotonic()
         super().prepare(deadline)
+        self.prepare_seconds = time.monotonic() - t0
         mapped = self._mapped()
         if mapped is None or (self._check_warm and not self._valid(mapped)):
             return
@@ -547,6 +603,183 @@ class _PriceSolver(PlanSolver):
                 return None
             mapped.append(Placement(s, int(hits[0]), pl.venue, list(pl.people)))
         return mapped
+
+
+def _touched(r: Relaxation, scenario: Scenario, schedule: Schedule) -> set[str] | None:
+    """The activities whose sessions a relaxation can seat more people in (``None``: any,
+    for the team-wide limits)."""
+    kind, _, rest = r.id.partition(":")
+    if kind == "activity":
+        return {rest.partition(":")[0]}
+    if kind == "venue":
+        venue = rest.partition(":")[0]
+        return {s.activity for s in schedule.sessions if s.venue == venue}
+    if r.family is not None and r.family.startswith("activity:"):
+        return {r.family.partition(":")[2]}
+    return None
+
+
+def _members(scenario: Scenario, r: Relaxation) -> set[str] | None:
+    """The people a queue floor's relaxation can free (its members); ``None``: anyone."""
+    if r.rule != "coverage_floor":
+        return None
+    qid = r.band[0] if r.band is not None else r.id.partition(":")[2]
+    return {p.id for p in scenario.people if qid in p.queues}
+
+
+def insert_more(
+    relaxed: PlanningInput,
+    original: PlanningInput,
+    plan: Schedule,
+    activities: set[str] | None,
+    instance: Instance,
+    *,
+    deadline: float,
+    clock: Callable[[], float] = time.monotonic,
+    tries: int = INSERT_TRIES,
+    who: set[str] | None = None,
+    placed_first: bool = False,
+    enough: int = 1,
+) -> tuple[Schedule, list[tuple[str, str]]] | None:
+    """The current plan with more ``yes`` answers seated in its sessions, keeping every rule
+    of ``relaxed`` and breaking one of ``original`` (else it is no gain of the relaxation);
+    with the seatings (session id, person id), or ``None``.
+
+    The cheap search beside the CP-SAT ones: a person with a ``yes`` to an activity of
+    ``activities`` (``None``: any) is added to a held session of it that has a free seat
+    in the relaxed scenario and starts when they can come (people with no ``yes`` placed
+    first), and the plan is kept when the independent checker accepts it. Tens of
+    milliseconds a try at bench M, where building a relaxed model takes over a second.
+    It only seats people in sessions the plan holds (a window, a facilitator or a lower
+    minimum needs a search), and what it finds is a lower bound on the gain.
+    ``instance`` is the original's: the limits this is used for (capacities, caps, floors)
+    leave every start and everyone's availability as they were. ``who``: only these people
+    can gain (a queue's members); ``placed_first``: people already placed go first (a cap
+    holds back those who have attended). It stops after ``enough`` seatings: the limit is
+    shown to bind, and more tries would cost the other limits theirs.
+    """
+    sc = relaxed.scenario
+    by_id = {a.activity.id: a for a in instance.activities}
+    venues = {v.id: v.capacity for v in sc.venues}
+    before_act = {a.id: a.max_participants for a in original.scenario.activities}
+    before_venue = {v.id: v.capacity for v in original.scenario.venues}
+    more_seats = any(a.max_participants != before_act.get(a.id) for a in sc.activities) or any(
+        v.capacity != before_venue.get(v.id) for v in sc.venues
+    )
+    placed_in = {(s.activity, pid) for s in plan.sessions for pid in s.attendees}
+    got_yes = {
+        pid
+        for s in plan.sessions
+        for pid in s.attendees
+        if sc.preferences.get(pid, {}).get(s.activity) is Answer.yes
+    }
+    moves: list[tuple[bool, int, str]] = []
+    seats_of: dict[int, int] = {}
+    for n, session in enumerate(plan.sessions):
+        a = by_id.get(session.activity)
+        if a is None or (activities is not None and session.activity not in activities):
+            continue
+        act = next(x for x in sc.activities if x.id == session.activity)
+        seats, before = act.max_participants, before_act[session.activity]
+        if session.venue is not None:
+            seats = min(seats, venues.get(session.venue, seats))
+            before = min(before, before_venue.get(session.venue, before))
+        # More seats: only the new ones can gain (a seat free before is the current
+        # plan's own miss).
+        if len(session.attendees) >= seats or (more_seats and len(session.attendees) < before):
+            continue
+        seats_of[n] = seats
+        slot = instance.grid.slot_at(session.start)
+        hits = (a.candidates == slot).nonzero()[0] if slot is not None else []
+        if not len(hits):
+            continue
+        position = int(hits[0])
+        for p in a.eligible:
+            pid = instance.people[p].person.id
+            if a.answers.get(p) is not Answer.yes or (session.activity, pid) in placed_in:
+                continue
+            if who is not None and pid not in who:
+                continue
+            if position in a.avail[p]:
+                moves.append(((pid in got_yes) != placed_first, n, pid))
+    moves.sort()
+    current, seated = plan, 0
+    seatings: list[tuple[str, str]] = []
+    for tried, (_, n, pid) in enumerate(moves[:tries]):
+        # One try at least: the caller's share may be smaller than a run of the checker.
+        if tried and clock() > deadline:
+            break
+        session = current.sessions[n]
+        if len(session.attendees) >= seats_of[n] or any(
+            s.activity == session.activity and pid in s.attendees for s in current.sessions
+        ):
+            continue
+        trial = _seat(current, n, pid)
+        # A seating the original rules allow on their own is no gain of this relaxation
+        # (the current plan had missed it): left out.
+        if not verify(relaxed, trial) and verify(original, _seat(plan, n, pid)):
+            current, seated = trial, seated + 1
+            seatings.append((session.id, pid))
+            if seated >= enough:
+                break
+    if not seated:
+        return None
+    return current, seatings
+
+
+def _seat(plan: Schedule, n: int, pid: str) -> Schedule:
+    """``plan`` with ``pid`` added to its ``n``-th session."""
+    sessions = list(plan.sessions)
+    session = sessions[n]
+    sessions[n] = session.model_copy(update={"attendees": sorted([*session.attendees, pid])})
+    return plan.model_copy(update={"sessions": sessions})
+
+
+def measure_bounds(instance: Instance) -> tuple[int, int]:
+    """(people with a ``yes`` placed, ``yes`` answers placed): upper bounds over every plan
+    of the real problem, in the price's own two measures.
+
+    The objective's level bounds are not these: level 1 weighs a missed-out person 3 and
+    level 2 counts a ``maybe`` as 1, so a plan at a level's bound may still have room for
+    more ``yes`` answers (a ``maybe`` placed where a ``yes`` could sit). Level 1's network
+    counted in people is :func:`~planner.solve.objective.yes_people_bound`; the ``yes``
+    answers come from the same transportation problem as level 2 with only the ``yes``
+    opt-ins as arcs, 1 unit each: a person sends at most what the caps allow on the days
+    and durations of their ``yes`` activities, a session seats at most ``max_size`` people
+    who can all make one start.
+    """
+    weeks = len(instance.grid.weeks)
+    arcs: list[objective_mod.Arc] = []
+    caps: list[int] = []
+    shortest: dict[int, int] = {}
+    days: dict[int, set[int]] = {}
+    for a in instance.activities:
+        if not objective_mod._holdable(a):
+            continue
+        yes = [p for p in a.eligible if a.answers.get(p) is Answer.yes and len(a.avail[p])]
+        if not yes:
+            continue
+        at_start = np.zeros(len(a.candidates), dtype=np.int64)
+        for p in yes:
+            at_start[a.avail[p]] += 1
+        j = len(caps)
+        caps.append(len(a.sessions) * min(a.max_size, int(at_start.max())))
+        required = set(a.required)
+        dur = a.activity.duration_minutes
+        cand_day = instance.grid.day[a.candidates]
+        for p in yes:
+            arcs.append(objective_mod.Arc(p, j, len(a.sessions) if p in required else 1, 1))
+            shortest[p] = min(shortest.get(p, dur), dur)
+            days.setdefault(p, set()).update(int(d) for d in np.unique(cand_day[a.avail[p]]))
+    person_cap = [
+        caps_rule.most_placements(pd, weeks, len(days[pd.index]), shortest[pd.index])
+        if pd.index in shortest
+        else 0
+        for pd in instance.people
+    ]
+    n = len(instance.people)
+    yes_bound = objective_mod._max_weight_flow(n, person_cap, arcs, caps)
+    return objective_mod.yes_people_bound(instance), yes_bound
 
 
 def _band_reachable(instance: Instance, band: tuple[str, str, int, int]) -> bool:
@@ -588,8 +821,37 @@ def _band_reachable(instance: Instance, band: tuple[str, str, int, int]) -> bool
     return False
 
 
-def _levels(solver: _PriceSolver) -> dict[int, int]:
-    return solver.evaluate(solver.placements)[0] if solver.placements else {}
+def _at_bounds(instance: Instance, people: int, yes: int) -> bool:
+    """Whether a plan with ``people`` and ``yes`` reaches both :func:`measure_bounds`
+    (then nothing better exists in either measure)."""
+    people_bound, yes_bound = measure_bounds(instance)
+    return people_bound <= people and yes_bound <= yes
+
+
+def _proves_measures(solver: _PriceSolver) -> bool:
+    """Whether the search's proof of levels 1 and 2 proves its plan best in the price's two
+    measures (people with a ``yes`` placed, then ``yes`` answers placed).
+
+    Only when the levels count exactly those: no missed-out person among the people with a
+    ``yes`` (level 1 weighs them 3, so more people may weigh less), no ``maybe`` an
+    activity could place (level 2 counts it 1, so a plan at level 2's optimum may still
+    trade maybes for more yes answers), and nothing published (stability, level 4, is
+    optimised between levels 1 and 2, so level 2 is only proven best given it). Otherwise a
+    search without a gain proves nothing: the limit is reported as "no gain found in the
+    time given", never as not binding.
+    """
+    instance = solver.instance
+    if instance is None or not {1, 2} <= solver.proven_levels or 4 in solver.level_exprs:
+        return False
+    yes_people = set()
+    for a in instance.activities:
+        for p in a.eligible:
+            answer = a.answers.get(p)
+            if answer is Answer.maybe:
+                return False
+            if answer is Answer.yes:
+                yes_people.add(p)
+    return not (yes_people & set(instance.missed_out))
 
 
 Progress = Callable[[int, int, str], None]
@@ -652,8 +914,16 @@ def price(
     base_solver = _PriceSolver(
         problem, replace(options, time_limit=options.time_limit * BASE_SHARE)
     )
-    base = base_solver.solve().schedule
+    solved = base_solver.solve()
+    base = solved.schedule
     report = PriceReport(status=base.status)
+    # The shortest relaxed search worth starting: building the relaxed model takes about
+    # as long as the current plan's did, and the engine returns its greedy plan without a
+    # search when too little is left after that. At bench M, the 0.6-1.3 s searches of a
+    # 30 s budget had all searched nothing (a model takes 1.3 s to build there).
+    min_search = max(
+        MIN_SEARCH, SEARCH_MARGIN * solved.build_seconds + MIN_SEARCH_SECONDS * MIN_PHASES
+    )
     if not base.publishable:
         report.seconds = clock() - t0
         return report
@@ -661,18 +931,15 @@ def price(
     base_instance = base_solver.instance
     _check(problem, problem, base, rules=set())
     report.people, report.yes = counts(base_instance, base)
-    report.proven = {1, 2} <= base_solver.proven_levels
-    base_levels = _levels(base_solver)
+    report.proven = _proves_measures(base_solver) or _at_bounds(
+        base_instance, report.people, report.yes
+    )
     warm = (base_instance, list(base_solver.placements))
     report.plan, report.warm = base, warm
-    # The level bounds only grow when a limit is relaxed: when the current plan is below the
-    # unrelaxed problem's own bound, no relaxed bound can prove a limit not binding, and
-    # building 80 relaxed instances to learn that would spend the whole budget.
-    own = objective_mod.level_bounds(base_instance)
-    bounds_can_prove = (own.get(1, 0), own.get(2, 0)) <= (
-        base_levels.get(1, 0),
-        base_levels.get(2, 0),
-    )
+    # The bounds only grow when a limit is relaxed: when the current plan is below the
+    # unrelaxed problem's own bound on either measure, no relaxed bound can prove a limit
+    # not binding, and building 80 relaxed instances to learn that would spend the budget.
+    bounds_can_prove = _at_bounds(base_instance, report.people, report.yes)
     candidates = relaxations(problem.scenario)
     total = sum(1 for c in candidates if c.group is None or c.band is not None)
     groups = {c.group for c in candidates if c.group is not None}
@@ -701,17 +968,17 @@ def price(
 
     def solve(r: Relaxation, share: int) -> Price:
         """Search ``r`` for ``1/share`` of the time left, warm-started from the current plan."""
-        seconds = deadline - clock()
-        if seconds < MIN_SEARCH or stopped():
+        seconds = search_deadline - clock()
+        if seconds < min_search or stopped():
             return Price(r, "unknown", how="not examined")
         relaxed = relaxed_input(r)
         if relaxed is None:
             return Price(r, "not_binding", proven=True, how="bound")
         if bounds_can_prove:
-            upper = objective_mod.level_bounds(build_instance(relaxed))
-            if (upper[1], upper[2]) <= (base_levels.get(1, 0), base_levels.get(2, 0)):
+            people_bound, yes_bound = measure_bounds(build_instance(relaxed))
+            if people_bound <= report.people and yes_bound <= report.yes:
                 return Price(r, "not_binding", proven=True, how="bound")
-        limit = max(MIN_SEARCH, (deadline - clock()) / max(1, share))
+        limit = max(min_search, (search_deadline - clock()) / max(1, share))
         rules = family_rules.get(r.id, {r.rule})
         # Relaxing keeps the current plan valid, except without a facilitator requirement
         # (a facilitator who did not opt in may no longer attend): only then is the warm
@@ -725,8 +992,14 @@ def price(
         schedule = solver.solve().schedule
         if not schedule.publishable or solver.instance is None:
             return Price(r, "unknown", how="search", seconds=limit)
+        if not solver.searched:
+            # The engine returned its greedy plan (no room for a model): nothing was searched.
+            return Price(r, "unknown", how="not examined", seconds=limit)
         people, yes = counts(solver.instance, schedule)
-        proven = {1, 2} <= solver.proven_levels
+        # Exact only when both plans are proven optimal in the two measures themselves.
+        proven = report.proven and (
+            _proves_measures(solver) or _at_bounds(solver.instance, people, yes)
+        )
         if (people, yes) > (report.people, report.yes):
             # Only a plan that claims a gain is checked (a plan that gains nothing is
             # dropped): every rule of the relaxed scenario, every other rule of the original.
@@ -751,17 +1024,52 @@ def price(
         status: Status = "not_binding" if proven else "unknown"
         return Price(r, status, proven=proven, how="search", seconds=limit)
 
+    def attributed(m: Relaxation, found: Price) -> bool:
+        """Whether the family's better plan keeps every rule with only ``m`` relaxed: then
+        it is ``m``'s gain (a lower bound) without a search of its own. At bench M a
+        search costs seconds; the check, milliseconds. (A queue's floor lowered everywhere
+        gains only where its members can be reached, often one window.)"""
+        if found.schedule is None or stopped():
+            return False
+        relaxed = relaxed_input(m)
+        if relaxed is None or verify(relaxed, found.schedule):
+            return False
+        _check(problem, relaxed, found.schedule, rules={m.rule})
+        people, yes = found.placed
+        settle(
+            Price(
+                m,
+                "gain",
+                people - report.people,
+                yes - report.yes,
+                # Exact when the family's gain is: with only m relaxed nothing can beat the
+                # plan with all of the family relaxed.
+                found.proven,
+                "family plan",
+                placed=found.placed,
+                seconds=found.seconds,
+                schedule=found.schedule,
+            )
+        )
+        return True
+
+    # The searches leave INSERT_SHARE of the time to the seating (3.) after them.
+    search_deadline = clock() + (1 - INSERT_SHARE) * max(0.0, deadline - clock())
+
     # 1. Families searched together (every limit of one activity, the team caps, the
     # protected windows, the venues, a queue's floor everywhere): the current plan keeps
     # all of them, so no gain with all of a family relaxed proves (or, unproven, finds)
     # none for any one of its limits, and most families gain nothing.
-    families = _families(candidates)
+    families = [(f, [m for m in ms if m.id not in results]) for f, ms in _families(candidates)]
     in_family = {m.id for _, ms in families for m in ms}
     family_rules = {f.id: {m.rule for m in ms} for f, ms in families}
-    singles = [c for c in candidates if c.group is None and c.id not in in_family]
+    singles = [
+        c for c in candidates if c.group is None and c.id not in in_family and c.id not in results
+    ]
     queue_screens = {c.id: c for c in candidates if c.id in groups}
     screens: list[tuple[Relaxation, list[Relaxation]]] = [
-        (queue_screens[g], [c for c in candidates if c.group == g]) for g in sorted(groups)
+        (queue_screens[g], [c for c in candidates if c.group == g and c.id not in results])
+        for g in sorted(groups)
     ]
     screens += families
     screens = [(f, ms) for f, ms in screens if ms]
@@ -787,12 +1095,10 @@ def price(
         found = solve(screen, share)
         results[screen.id] = found
         if found.status == "gain":
-            after.extend(members)
+            after.extend(m for m in members if not attributed(m, found))
             continue
         word = "queue" if screen.id in groups else "family"
-        how = {"not_binding": f"{word} bound", "unknown": f"{word} search"}[found.status]
-        if found.how == "not examined":
-            how = "not examined"
+        how = "not examined" if found.how == "not examined" else f"{word} {found.how}"
         for m in members:
             settle(Price(m, found.status, proven=found.proven, how=how, seconds=found.seconds))
     # 2. One by one: the limits of families that gained, and the limits without a family,
@@ -800,6 +1106,67 @@ def price(
     after.sort(key=lambda c: -hints.get(c.id, 0))
     for n, c in enumerate(after):
         settle(solve(c, len(after) - n))
+    # 3. Seat more people in the current plan's sessions, for the limits that change no
+    # start and nobody's availability (capacities, caps, floors): a few runs of the
+    # checker each, where a relaxed search costs a model. Last, in the final current
+    # plan (a search may have bettered it, and a seating is counted over the plan it was
+    # made in), in the share of the time kept for it.
+    insert_end = deadline
+    # Capacities and floors first: only their new seats, or a queue's members, are tried;
+    # a team cap may try anyone in any free seat of the plan.
+    order = {"capacity": 0, "venue_capacity": 0, "coverage_floor": 1}
+    insertable = sorted(
+        (
+            c
+            for c in candidates
+            if c.id not in groups and c.rule in INSERTABLE and not c.id.endswith(":min")
+        ),
+        key=lambda c: (order.get(c.rule, 2), -hints.get(c.id, 0)),
+    )
+    for i, c in enumerate(insertable):
+        if clock() > insert_end or stopped():
+            continue
+        if c.id in results and results[c.id].status != "unknown":
+            continue  # a search found its gain, or a bound proved it idle
+        relaxed = relaxed_input(c)
+        if relaxed is None or report.plan is None:
+            continue
+        # An equal share of what is left each: one limit with many seats to try must not
+        # keep the others from theirs.
+        until = min(insert_end, clock() + (insert_end - clock()) / (len(insertable) - i))
+        touched = _touched(c, problem.scenario, report.plan)
+        seated = insert_more(
+            relaxed,
+            problem,
+            report.plan,
+            touched,
+            base_instance,
+            deadline=until,
+            clock=clock,
+            tries=INSERT_TRIES if c.rule in SEATS else INSERT_TRIES // 2,
+            who=_members(problem.scenario, c),
+            placed_first=c.rule in TEAM_CAPS,
+        )
+        if seated is None:
+            continue
+        # Every seating was checked against the relaxed scenario, and each one alone
+        # breaks the original (the check a search's plan gets).
+        plan, _ = seated
+        people, yes = counts(base_instance, plan)
+        settle(
+            Price(
+                c,
+                "gain",
+                people - report.people,
+                yes - report.yes,
+                False,
+                "seated",
+                placed=(people, yes),
+                seconds=min_search,
+                schedule=plan,
+            )
+        )
+
     # Gains over the final current plan (a relaxed search may have improved it).
     for key, p in list(results.items()):
         if p.status == "gain":

@@ -14,7 +14,7 @@ import pytest
 from planner.domain.planning import PlanningInput
 from planner.domain.schedule import PlanStatus
 from planner.solve.engine import SolveOptions
-from planner.solve.price import PriceReport, _PriceSolver, price, relaxations
+from planner.solve.price import PriceReport, _PriceSolver, counts, price, relaxations
 from planner.solve.verify import verify
 from tests.factories import activity, build, everyone_yes, person, planning_input, scenario_data
 
@@ -252,3 +252,134 @@ def test_a_relaxation_that_invalidates_the_current_plan_starts_afresh(
     assert solver.hint == []
     schedule = solver.solve().schedule
     assert not verify(relaxed, schedule)
+
+
+def maybe_trade() -> dict[str, Any]:
+    """Quiz (Tue 12:00-14:00) seats one, and Dan has it. Ann says yes to it too, and maybe to
+    a walk (12:00-13:00) and a talk (13:00-14:00) she now attends; a seat more lets her
+    swap both maybes for the quiz: one more ``yes`` answer, and level 2 unchanged (2 units
+    for a yes, 1 per maybe). Ann's book club (Wed) already counts her among the people."""
+    tue = {"days": ["tue"]}
+    people = [person("ann"), person("dan")]
+    return scenario_data(
+        people,
+        [
+            activity(
+                "quiz",
+                min_participants=1,
+                max_participants=1,
+                duration_minutes=120,
+                windows=[{**tue, "time": "12:00-14:00"}],
+            ),
+            activity("walk", min_participants=1, windows=[{**tue, "time": "12:00-13:00"}]),
+            activity("talk", min_participants=1, windows=[{**tue, "time": "13:00-14:00"}]),
+            activity(
+                "book", min_participants=1, windows=[{"days": ["wed"], "time": "12:00-13:00"}]
+            ),
+        ],
+        {
+            "ann": {"quiz": "yes", "walk": "maybe", "talk": "maybe", "book": "yes"},
+            "dan": {"quiz": "yes"},
+        },
+        team=ONE_WEEK,
+        policy={"max_events_per_day": 3, "max_events_per_week": 5},
+    )
+
+
+def test_a_yes_gain_hidden_by_stability_is_never_called_not_binding() -> None:
+    """Ann's walk and talk are published: stability (level 4) ranks above level 2, so the
+    relaxed search keeps them and proves levels 1, 4 and 2 optimal without a gain. That
+    proof says nothing about the ``yes`` answers (a seat more in the quiz lets Ann swap two
+    maybes for one more yes, every rule kept): the quiz's capacity must not be listed as
+    not binding."""
+    problem = planning_input(maybe_trade())
+    # Nothing published: the relaxed search finds the swap. The levels count maybes, so
+    # the proof that it is exact comes from the bounds in the two measures (2 people, 3
+    # yes answers), which the relaxed plan reaches.
+    report = price(problem, OPTIONS)
+    assert (report.people, report.yes) == (2, 2) and report.proven
+    assert _gains(report)[0] == ("activity:quiz:max", 0, 1, True)
+
+    first = _PriceSolver(problem, OPTIONS).solve().schedule
+    assert {s.activity: s.attendees for s in first.sessions} == {
+        "quiz": ["dan"],
+        "walk": ["ann"],
+        "talk": ["ann"],
+        "book": ["ann"],
+    }
+    published = replace(problem, published=first.sessions)
+    report = price(published, OPTIONS)
+    assert (report.people, report.yes) == (2, 2)
+    quiz = next(p for p in report.prices if p.relaxation.id == "activity:quiz:max")
+    assert quiz.status == "unknown"
+    assert quiz.gain_text() == "no gain found in the time given"
+    # The gain is real: a plan of the relaxed scenario with Ann in the quiz keeps every rule.
+    relaxed = replace(problem, scenario=quiz.relaxation.relax(problem.scenario))
+    solver = _PriceSolver(relaxed, OPTIONS)
+    plan = solver.solve().schedule
+    assert solver.instance is not None and counts(solver.instance, plan) == (2, 3)
+    assert not verify(replace(relaxed, published=first.sessions), plan)
+
+
+def test_a_search_with_no_time_to_run_proves_nothing() -> None:
+    """With too little time to build a model the engine returns its greedy plan: no level
+    is proven (no model means no level has terms, which counted as proven), and no limit
+    is called not binding on the strength of it."""
+    problem = planning_input(lunch_queue())
+    short = SolveOptions(time_limit=0.5, workers=1, seed=0)
+    solver = _PriceSolver(problem, short)
+    solver.solve()
+    assert solver.vars is None  # no model was built
+    assert solver.proven_levels == frozenset()
+
+    report = price(problem, replace(short, time_limit=1.5))
+    assert (report.people, report.yes) == (2, 2) and not report.proven
+    by_id = {p.relaxation.id: p for p in report.prices}
+    # The current plan is below the bounds (4 people, 4 yes): nothing proves the cap idle.
+    assert by_id["team-cap:weekly-events"].status == "unknown"
+
+
+def test_a_queue_plan_that_keeps_the_other_windows_is_the_windows_gain() -> None:
+    """Service 11:00-14:00, members reachable only 12:00-13:00: the plan found with the
+    floor lowered everywhere keeps the floor in every other window, so it is the window's
+    gain without a search of its own."""
+    problem = planning_input(lunch_queue("11:00-14:00"))
+    report = price(problem, OPTIONS)
+    first = report.prices[0]
+    assert (first.relaxation.id, first.people_gain, first.yes_gain, first.proven) == (
+        "queue-floor:phone:tue:12:00",
+        1,
+        1,
+        True,
+    )
+    assert first.how == "family plan" and first.schedule is not None
+    relaxed = replace(problem, scenario=first.relaxation.relax(problem.scenario))
+    assert not verify(relaxed, first.schedule)
+
+
+def test_a_seat_more_is_found_without_a_search() -> None:
+    """With no time for any relaxed search, the venue's missing seat is still found: the
+    fifth person seated in the current plan's session keeps every rule of the relaxed
+    scenario (a lower bound, since no search proved it exact)."""
+    people = [person(p) for p in ("ann", "bo", "cy", "di", "ed")]
+    data = scenario_data(
+        people,
+        [activity("board-games", venues=["den"])],
+        everyone_yes(people, "board-games"),
+        team=ONE_WEEK,
+        venues=[{"id": "den", "name": "The den", "capacity": 4}],
+    )
+    problem = planning_input(data)
+    report = price(problem, SolveOptions(time_limit=1.5, workers=1, seed=0))
+    assert (report.people, report.yes) == (4, 4)
+    first = report.prices[0]
+    assert (first.relaxation.id, first.people_gain, first.yes_gain, first.proven) == (
+        "venue:den:capacity",
+        1,
+        1,
+        False,
+    )
+    assert first.how == "seated" and first.gain_text() == "≥ +1 people, ≥ +1 yes"
+    assert first.schedule is not None
+    relaxed = replace(problem, scenario=first.relaxation.relax(problem.scenario))
+    assert not verify(relaxed, first.schedule) and verify(problem, first.schedule)
