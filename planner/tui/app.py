@@ -102,6 +102,7 @@ ERROR_TITLES = (
     N_("Workspace"),
     N_("Workspace busy"),
     N_("Changed meanwhile"),
+    N_("Cannot undo"),
     N_("Infeasible"),
     N_("Delivery"),
 )

@@ -127,18 +127,24 @@ def selected_record(app: PlannerApp) -> RecordKey | None:
     from planner.tui.widgets.people import PeoplePane
     from planner.tui.widgets.rules import RulesPane
 
-    tab = app.query_one(TabbedContent).active
+    # The main screen's tabs, also while a dialog is open over them; none while the app is
+    # starting or shutting down.
+    main = app.screen_stack[0] if app.screen_stack else None
+    found = main.query(TabbedContent) if main is not None else None
+    if main is None or not found:
+        return None
+    tab = found.first().active
     if tab == "people":
-        pid = app.query_one(PeoplePane).selected_id()
+        pid = main.query_one(PeoplePane).selected_id()
         return ("people", pid) if pid else None
     if tab == "activities":
-        aid = app.query_one(ActivitiesPane).selected_id()
+        aid = main.query_one(ActivitiesPane).selected_id()
         return ("activities", aid) if aid else None
     if tab == "answers":
-        current = getattr(app.query_one(AnswersPane), "_current", lambda: None)()
+        current = getattr(main.query_one(AnswersPane), "_current", lambda: None)()
         return ("answers", f"{current[0]}/{current[1]}") if current else None
     if tab == "rules":
-        sel = app.query_one(RulesPane).selected()
+        sel = main.query_one(RulesPane).selected()
         if sel is None:
             return None
         kind, rid = sel

@@ -31,7 +31,8 @@ def test_a_line_break_never_reaches_an_invite(
     data[section][index][key] = f"Alice{char}ATTENDEE:mailto:evil@example.com"
     with pytest.raises(InputError) as info:
         problem(data)
-    assert f"{section}.{index}.{key}: contains a " in str(info.value)
+    record_id = data[section][index]["id"]  # the place names the record by its id too
+    assert f"{section}.{index} ({record_id}).{key}: contains a " in str(info.value)
 
 
 def test_descriptions_stay_inside_their_value(tmp_path: Path) -> None:
