@@ -370,3 +370,34 @@ async def test_undo_leaves_another_organisers_later_change_and_says_why(
             "cannot undo 'answer bob/lunch': Bea changed the same data" in m for m in messages
         )
         assert answer(target, "bob") is Answer.no and _cell(app) == "no"  # Bea's stands
+
+
+async def test_two_tuis_editing_one_answer_never_lose_an_edit(
+    shared: str, tmp_path: Path, as_organiser: Callable[[str], None]
+) -> None:
+    become = as_organiser
+    become("Ana")
+    ana = _app(shared, tmp_path / "ana")
+    become("Bea")
+    bea = _app(shared, tmp_path / "bea")
+    async with ana.run_test(size=(100, 30)) as pa, bea.run_test(size=(100, 30)) as pb:
+        become("Ana")
+        await pa.press("4", "down")  # both on bob's lunch ("yes")
+        become("Bea")
+        await pb.press("4", "down")
+        await pb.press("n")  # Bea first: no
+        await pb.pause()
+        assert answer(shared, "bob") is Answer.no
+        become("Ana")
+        await pa.press("m")  # Ana from her older read: asked, nothing overwritten
+        await pa.pause()
+        assert isinstance(ana.screen, StaleDialog)
+        assert ana.screen.lines == ["Theirs (by Bea, just now): no", "Yours: maybe"]
+        assert answer(shared, "bob") is Answer.no
+        await pa.click("#mine")
+        await pa.pause()
+        assert answer(shared, "bob") is Answer.maybe
+        become("Bea")
+        await _poll(bea, pb)  # Bea's TUI reloads and says who changed it
+        assert _cell(bea) == "maybe"
+        assert line(bea) == "Bob's answer to Lunch: changed by Ana just now"
