@@ -653,8 +653,11 @@ class PlanSolver:
         self._phases = []
         self._phase_bounds = {}
         # The greedy plan is the fallback answer: rather than be cut short to make room for
-        # a search, it may use the promise's slack (see :func:`promised_seconds`).
-        self.prepare(began + promised_seconds(self.options.time_limit) - reserve)
+        # a search, it may use the promise's slack (see :func:`promised_seconds`), and at
+        # least the limit itself: where checking is estimated above the promise (10,000
+        # people, short limits) it was cut before its first activity, and no plan came out.
+        limit = self.options.time_limit
+        self.prepare(max(began + promised_seconds(limit) - reserve, began + limit))
         return _Search(t0=t0, deadline=deadline)
 
     def _greedy_phase(self, search: _Search) -> bool:
