@@ -640,10 +640,14 @@ def build_instance(problem: PlanningInput, disabled: frozenset[str] = frozenset(
             if r in row:
                 run_ok &= runs[row[r]]
         if eligible:
-            counts = runs[:, run_ok].sum(axis=0)
-            onehot = np.zeros((len(departments), len(eligible)), dtype=np.int32)
-            onehot[[dept_of[pi] for pi in eligible], np.arange(len(eligible))] = 1
-            depts = (onehot @ runs[:, run_ok].astype(np.int32)) > 0
+            open_runs = runs[:, run_ok]
+            counts = np.count_nonzero(open_runs, axis=0)
+            # Departments present per start: rows grouped by department, OR-ed per group
+            # (an integer matrix product did the same in 1 s at XL).
+            dept = np.array([dept_of[pi] for pi in eligible], dtype=np.int64)
+            by_dept = np.argsort(dept, kind="stable")
+            firsts = np.flatnonzero(np.diff(dept[by_dept], prepend=-1))
+            depts = np.logical_or.reduceat(open_runs[by_dept], firsts, axis=0)
             good = (counts >= (min_size if on("capacity") else 0)) & (
                 depts.sum(axis=0) >= (a.min_departments if on("department_mix") else 0)
             )
