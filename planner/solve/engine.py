@@ -96,13 +96,14 @@ class SolveResult:
     """True if :meth:`PlanSolver.stop` ended the search."""
 
 
-CHECK_SECONDS_PER_OPT_IN_CELL = 2.5e-5
+CHECK_SECONDS_PER_OPT_IN_CELL = 1.2e-5
 """Seconds :func:`~planner.solve.verify.verify` and the listing part of
 :func:`~planner.solve.explain.annotate` take per person × activity (measured on a loaded
-2-core machine at L = 2,000 × 40: verify 1.4 s, listing the unplaced 0.6 s)."""
-CHECK_SECONDS_PER_PERSON = 3e-3
-"""Seconds writing the plan takes per person (one invitation file each at most; measured at
-L: 1,376 invitation files in 5-6 s, schedule.json 1.3 s, on a loaded machine)."""
+2-core machine at XL = 10,000 × 80: verify 1.8 s, listing 441,000 unplaced 5.9 s)."""
+CHECK_SECONDS_PER_PERSON = 1.6e-3
+"""Seconds writing the plan takes per person (one invitation file each at most; measured on
+a loaded machine at L: schedule.json 0.7 s and 1,376 invitation files 2.0 s; at XL 4.4 s
+and 3,229 files 6.3 s)."""
 CHECK_SECONDS_FLOOR = 0.5
 BUILD_PER_PREPARE = 1.0
 """The model takes at most about as long to build as the instance, the greedy plan and the
@@ -653,8 +654,11 @@ class PlanSolver:
         self._phases = []
         self._phase_bounds = {}
         # The greedy plan is the fallback answer: rather than be cut short to make room for
-        # a search, it may use the promise's slack (see :func:`promised_seconds`).
-        self.prepare(began + promised_seconds(self.options.time_limit) - reserve)
+        # a search, it may use the promise's slack (see :func:`promised_seconds`), and at
+        # least the limit itself: where checking is estimated above the promise (10,000
+        # people, short limits) it was cut before its first activity, and no plan came out.
+        limit = self.options.time_limit
+        self.prepare(max(began + promised_seconds(limit) - reserve, began + limit))
         return _Search(t0=t0, deadline=deadline)
 
     def _greedy_phase(self, search: _Search) -> bool:

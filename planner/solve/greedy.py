@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from planner.domain.models import Answer
-from planner.solve.instance import ActivityData, Instance, run_all
+from planner.solve.instance import ActivityData, Instance
 
 
 @dataclass
@@ -166,13 +166,12 @@ def _place_session(
     taken = np.flatnonzero(st.placed[idx])
     if len(taken):
         # Only people already placed somewhere can clash.
-        busy_run = ~run_all(~st.occ[idx[taken]], d)
-        ok[taken] &= ~busy_run[:, cands]
+        ok[taken] &= ~_overlaps(st.occ[idx[taken]], cands, d)
     valid = ok[req_mask[rows]].all(axis=0)
     if a.venues:
         free_v = np.zeros(len(cands), dtype=bool)
         for v in a.venues:
-            free_v |= run_all(~st.venue_occ[v], d)[cands]
+            free_v |= ~_overlaps(st.venue_occ[v], cands, d)
         valid &= free_v
     if not valid.any():
         return None
@@ -181,7 +180,9 @@ def _place_session(
     weight = np.where(
         needy, 1000 + 500 * missed.astype(np.int64), np.where(yes[rows], 2, 1)
     ).astype(np.int64)
-    score = np.minimum((ok & needy[:, None]).sum(axis=0), a.max_size) * 1000 + ok.sum(axis=0)
+    # ``count_nonzero`` over a bool matrix: several times faster than ``sum`` (issue 17).
+    seats = np.count_nonzero(ok & needy[:, None], axis=0)
+    score = np.minimum(seats, a.max_size) * 1000 + np.count_nonzero(ok, axis=0)
     score = np.where(valid, score, -1)
     is_req = req_mask[rows]
     for k in np.argsort(-score, kind="stable")[:8]:
@@ -191,12 +192,23 @@ def _place_session(
         # the least available, then by index (a total order: one lexsort, no Python key).
         col = np.flatnonzero(ok[:, k])
         order = col[np.lexsort((idx[col], n_avail[rows][col], -weight[col], ~is_req[col]))]
-        people = [int(p) for p in idx[order]]
+        people: list[int] = idx[order].tolist()
         pl = _fill(instance, a, s, int(k), people, st, queues_of, pairs)
         if pl is not None:
             _commit(instance, a, pl, st)
             return pl
     return None
+
+
+def _overlaps(occupied: np.ndarray, starts: np.ndarray, d: int) -> np.ndarray:
+    """``out[..., k]``: some slot of ``[starts[k], starts[k] + d)`` is occupied.
+
+    Only at the candidate starts (every one of which fits ``d`` slots in the grid): ``d``
+    gathers instead of a running sum over the whole grid (issue 17)."""
+    out = occupied[..., starts]
+    for offset in range(1, d):
+        out = out | occupied[..., starts + offset]
+    return out
 
 
 def _tables(
@@ -205,13 +217,13 @@ def _tables(
     """(eligible people, can-make matrix people × candidates, said yes, is required, how
     many candidate starts each can make)."""
     people = np.array(a.eligible, dtype=np.int64)
+    starts = [a.avail[p] for p in a.eligible]
+    n_avail = np.array([len(x) for x in starts], dtype=np.int64)
     can = np.zeros((len(people), len(a.candidates)), dtype=bool)
-    for r, p in enumerate(a.eligible):
-        can[r, a.avail[p]] = True
+    if len(people):
+        can[np.repeat(np.arange(len(people)), n_avail), np.concatenate(starts)] = True
     yes = np.array([a.answers[p] is Answer.yes for p in a.eligible], dtype=bool)
-    req = set(a.required)
-    req_mask = np.array([p in req for p in a.eligible], dtype=bool)
-    n_avail = np.array([len(a.avail[p]) for p in a.eligible], dtype=np.int64)
+    req_mask = np.isin(people, np.array(a.required, dtype=np.int64))
     return people, can, yes, req_mask, n_avail
 
 

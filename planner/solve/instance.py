@@ -20,7 +20,7 @@ daylight-saving change.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
@@ -326,8 +326,166 @@ class Instance:
         return person is None or f"{rule}:{self.people[person].person.id}" not in self.disabled
 
 
-def _explicit_answer(s: Scenario, pid: str, aid: str) -> Answer | None:
-    return s.preferences.get(pid, {}).get(aid)
+_ANSWER_CODES = {Answer.yes: 0, Answer.maybe: 1, Answer.no: 2}
+_CODE_ANSWERS = (Answer.yes, Answer.maybe, Answer.no, Answer.no)
+"""Answer by code; code 3 (no explicit answer: a required seat) reads as ``no``."""
+_NO, _UNANSWERED = 2, 3
+
+
+@dataclass
+class _PersonFacts:
+    """Per-person facts the eligibility test reads, as arrays over person indices."""
+
+    weekly_cap: IntArray
+    daily_cap: IntArray
+    minutes_cap: IntArray
+    """``None`` (no cap) as a value larger than any session."""
+    needs: dict[int, frozenset[str]]
+    """Only the people with needs."""
+    venue_provides: list[frozenset[str]]
+    declined: dict[str, list[int]]
+    """Per activity id: who declined it by RSVP."""
+
+    @classmethod
+    def of(
+        cls, people: list[PersonData], person_index: dict[str, int], problem: PlanningInput
+    ) -> _PersonFacts:
+        s = problem.scenario
+        declined: dict[str, list[int]] = {}
+        for pid, aid in problem.declined:
+            if pid in person_index:
+                declined.setdefault(aid, []).append(person_index[pid])
+        return cls(
+            weekly_cap=np.array([p.weekly_cap for p in people], dtype=np.int64),
+            daily_cap=np.array([p.daily_cap for p in people], dtype=np.int64),
+            minutes_cap=np.array(
+                [p.minutes_cap if p.minutes_cap is not None else 2**62 for p in people],
+                dtype=np.int64,
+            ),
+            needs={p.index: frozenset(p.person.needs) for p in people if p.person.needs},
+            venue_provides=[frozenset(v.provides) for v in s.venues],
+            declined=declined,
+        )
+
+
+@dataclass
+class _Eligibility:
+    eligible: list[int]
+    answers: dict[int, Answer]
+    person_venues: dict[int, list[int]]
+    required_blocked: list[tuple[int, str]]
+
+
+def _eligible_all(
+    a: Activity,
+    venue_ids: list[int],
+    listed: list[int],
+    answered: tuple[list[int], list[int]],
+    facts: _PersonFacts,
+) -> _Eligibility:
+    """Who may attend ``a`` with every rule on: the rules of :func:`_eligible_each`, over
+    arrays of the people who answered or hold a required seat (issue 17: that loop took
+    most of the build at 10,000 people × 80 activities)."""
+    who = np.array(answered[0], dtype=np.int64)
+    seats = np.array(sorted(set(listed)), dtype=np.int64)
+    people = np.union1d(who, seats)
+    code = np.full(len(people), _UNANSWERED, dtype=np.int64)
+    code[np.searchsorted(people, who)] = answered[1]
+    is_req = np.isin(people, seats)
+    blocked: list[tuple[int, str]] = []
+    out = (code == _NO) | np.isin(people, np.array(facts.declined.get(a.id, []), np.int64))
+    blocked += [(int(p), "opted_out") for p in people[out & is_req]]
+    # ``caps.paused`` on arrays, in its order of rules.
+    minutes = a.duration_minutes
+    paused = (
+        ("weekly_events_cap", facts.weekly_cap[people] == 0),
+        ("daily_cap", facts.daily_cap[people] == 0),
+        ("weekly_minutes_cap", facts.minutes_cap[people] < minutes),
+    )
+    for rule, mask in paused:
+        hit = mask & ~out
+        blocked += [(int(p), rule) for p in people[hit & is_req]]
+        out |= hit
+    keep = ~out
+    person_venues: dict[int, list[int]] = {}
+    provides = set(a.provides)
+    for k in np.flatnonzero(keep):
+        needs = facts.needs.get(int(people[k]))
+        missing = needs - provides if needs else None
+        if not missing:
+            continue
+        ok_v = [v for v in venue_ids if missing <= facts.venue_provides[v]]
+        if not ok_v:
+            keep[k] = False
+            if is_req[k]:
+                blocked.append((int(people[k]), "needs_unmet"))
+        elif len(ok_v) < len(venue_ids):
+            person_venues[int(people[k])] = ok_v
+    eligible = people[keep].tolist()
+    answers = dict(zip(eligible, [_CODE_ANSWERS[c] for c in code[keep].tolist()], strict=True))
+    blocked.sort()
+    return _Eligibility(eligible, answers, person_venues, blocked)
+
+
+def _eligible_each(
+    a: Activity,
+    venue_ids: list[int],
+    listed: list[int],
+    required: list[int],
+    answered: tuple[list[int], list[int]],
+    people: list[PersonData],
+    facts: _PersonFacts,
+    problem: PlanningInput,
+    on: Callable[..., bool],
+) -> _Eligibility:
+    """Who may attend ``a``, person by person, honouring the rules switched off (the
+    mutation gate and the conflict diagnosis; :func:`_eligible_all` is the fast path).
+
+    Only people with an explicit answer or a required seat can attend (absent = no). A
+    listed person whose ``required_attendee`` is switched off keeps the seat's permission
+    (``opted_out``'s exception) and loses only the duty to attend: a rule switched off
+    must relax the plan, never take people out of it.
+    """
+    from planner.solve.rules import caps
+
+    explicit_of = dict(zip(answered[0], answered[1], strict=True))
+    provides = set(a.provides)
+    eligible: list[int] = []
+    answers: dict[int, Answer] = {}
+    person_venues: dict[int, list[int]] = {}
+    blocked: list[tuple[int, str]] = []
+    for pi in sorted(set(answered[0]) | set(listed)):
+        pd = people[pi]
+        pid = pd.person.id
+        code = explicit_of.get(pi)
+        explicit = None if code is None else _CODE_ANSWERS[code]
+        is_req = pi in required
+        if on("opted_out", pid) and ((pid, a.id) in problem.declined or explicit is Answer.no):
+            if is_req:
+                blocked.append((pi, "opted_out"))
+            continue
+        answer = explicit or Answer.no
+        if not on("opted_out", pid) and answer is Answer.no:
+            answer = Answer.maybe
+        if answer is Answer.no and pi not in listed:
+            continue
+        cap_rule = caps.paused(pd, a.duration_minutes, partial(on, person=pid))
+        if cap_rule is not None:
+            if is_req:
+                blocked.append((pi, cap_rule))
+            continue
+        missing = set(pd.person.needs) - provides if on("needs_unmet", pid) else set()
+        if missing:
+            ok_v = [v for v in venue_ids if missing <= facts.venue_provides[v]]
+            if not ok_v:
+                if is_req:
+                    blocked.append((pi, "needs_unmet"))
+                continue
+            if len(ok_v) < len(venue_ids):
+                person_venues[pi] = ok_v
+        eligible.append(pi)
+        answers[pi] = answer
+    return _Eligibility(eligible, answers, person_venues, blocked)
 
 
 def build_instance(problem: PlanningInput, disabled: frozenset[str] = frozenset()) -> Instance:
@@ -384,7 +542,7 @@ def build_instance(problem: PlanningInput, disabled: frozenset[str] = frozenset(
     dept_of = [dept_pos[p.department] for p in s.people]
 
     # Each family owns its static bans (named masks); this module only combines them.
-    from planner.solve.rules import caps, coverage, timing
+    from planner.solve.rules import coverage, timing
     from planner.solve.rules import venues as venue_rules
 
     queues = coverage.queue_tables(grid, people, s, first, last)
@@ -402,11 +560,17 @@ def build_instance(problem: PlanningInput, disabled: frozenset[str] = frozenset(
     ]
     venue_index = {v.id: i for i, v in enumerate(venues)}
 
-    answered: dict[str, list[int]] = {}
+    # Per activity, who answered and how (one pass over the answers, not one per pair).
+    answered: dict[str, tuple[list[int], list[int]]] = {}
+    codes = _ANSWER_CODES
     for pid, per in s.preferences.items():
         if pid in person_index:
-            for aid in per:
-                answered.setdefault(aid, []).append(person_index[pid])
+            pi = person_index[pid]
+            for aid, ans in per.items():
+                who, how = answered.setdefault(aid, ([], []))
+                who.append(pi)
+                how.append(codes[ans])
+    facts = _PersonFacts.of(people, person_index, problem)
     runs_cache: dict[tuple[int, bool], BoolArray] = {}
     same_day_cache: dict[int, BoolArray] = {}
     activities: list[ActivityData] = []
@@ -440,47 +604,16 @@ def build_instance(problem: PlanningInput, disabled: frozenset[str] = frozenset(
             if on(rule):
                 run_ok &= ~ban
 
-        provides = set(a.provides)
-        eligible: list[int] = []
-        answers: dict[int, Answer] = {}
-        person_venues: dict[int, list[int]] = {}
         listed = [person_index[r] for r in dict.fromkeys(a.required)]
         required = [p for p in listed if on("required_attendee", people[p].person.id)]
-        required_blocked: list[tuple[int, str]] = []
-        # Only people with an explicit answer or a required seat can attend (absent = no).
-        # A listed person whose ``required_attendee`` is switched off keeps the seat's
-        # permission (``opted_out``'s exception) and loses only the duty to attend: a
-        # rule switched off must relax the plan, never take people out of it.
-        for pi in sorted(set(answered.get(a.id, ())) | set(listed)):
-            pd = people[pi]
-            pid = pd.person.id
-            explicit = _explicit_answer(s, pid, a.id)
-            is_req = pd.index in required
-            if on("opted_out", pid) and ((pid, a.id) in problem.declined or explicit is Answer.no):
-                if is_req:
-                    required_blocked.append((pd.index, "opted_out"))
-                continue
-            answer = explicit or Answer.no
-            if not on("opted_out", pid) and answer is Answer.no:
-                answer = Answer.maybe
-            if answer is Answer.no and pd.index not in listed:
-                continue
-            cap_rule = caps.paused(pd, a.duration_minutes, partial(on, person=pid))
-            if cap_rule is not None:
-                if is_req:
-                    required_blocked.append((pd.index, cap_rule))
-                continue
-            missing = set(pd.person.needs) - provides if on("needs_unmet", pid) else set()
-            if missing:
-                ok_v = [v for v in venue_ids if missing <= set(s.venues[v].provides)]
-                if not ok_v:
-                    if is_req:
-                        required_blocked.append((pd.index, "needs_unmet"))
-                    continue
-                if len(ok_v) < len(venue_ids):
-                    person_venues[pd.index] = ok_v
-            eligible.append(pd.index)
-            answers[pd.index] = answer
+        mine = answered.get(a.id, ([], []))
+        found = (
+            _eligible_each(a, venue_ids, listed, required, mine, people, facts, problem, on)
+            if disabled
+            else _eligible_all(a, venue_ids, listed, mine, facts)
+        )
+        eligible, answers = found.eligible, found.answers
+        person_venues, required_blocked = found.person_venues, found.required_blocked
 
         min_size = a.min_participants
         if a.kind is Kind.pairing:
@@ -507,10 +640,14 @@ def build_instance(problem: PlanningInput, disabled: frozenset[str] = frozenset(
             if r in row:
                 run_ok &= runs[row[r]]
         if eligible:
-            counts = runs[:, run_ok].sum(axis=0)
-            onehot = np.zeros((len(departments), len(eligible)), dtype=np.int32)
-            onehot[[dept_of[pi] for pi in eligible], np.arange(len(eligible))] = 1
-            depts = (onehot @ runs[:, run_ok].astype(np.int32)) > 0
+            open_runs = runs[:, run_ok]
+            counts = np.count_nonzero(open_runs, axis=0)
+            # Departments present per start: rows grouped by department, OR-ed per group
+            # (an integer matrix product did the same in 1 s at XL).
+            dept = np.array([dept_of[pi] for pi in eligible], dtype=np.int64)
+            by_dept = np.argsort(dept, kind="stable")
+            firsts = np.flatnonzero(np.diff(dept[by_dept], prepend=-1))
+            depts = np.logical_or.reduceat(open_runs[by_dept], firsts, axis=0)
             good = (counts >= (min_size if on("capacity") else 0)) & (
                 depts.sum(axis=0) >= (a.min_departments if on("department_mix") else 0)
             )
@@ -522,14 +659,15 @@ def build_instance(problem: PlanningInput, disabled: frozenset[str] = frozenset(
         cand = cand.astype(np.int64)
         sub = runs[:, cand] if eligible else np.zeros((0, len(cand)), dtype=bool)
         rows, cols = np.nonzero(sub)
-        cuts = np.searchsorted(rows, np.arange(1, len(eligible)))
-        avail: dict[int, IntArray] = (
-            dict(zip(eligible, np.split(cols.astype(np.int64), cuts), strict=True))
-            if eligible
-            else {}
-        )
+        cols = cols.astype(np.int64)
+        bounds = np.searchsorted(rows, np.arange(len(eligible) + 1)).tolist()
+        # Slicing beats ``np.split`` (which pays a swapaxes per piece: 2 s at XL).
+        avail: dict[int, IntArray] = {
+            p: cols[bounds[k] : bounds[k + 1]] for k, p in enumerate(eligible)
+        }
         # Without a single start they could make, a person is not eligible for this activity.
-        eligible = [p for p in eligible if len(avail[p]) or p in required]
+        must = set(required)
+        eligible = [p for p in eligible if len(avail[p]) or p in must]
         share = Fraction(a.max_department_share).limit_denominator(1000)
         ad = ActivityData(
             index=ai,

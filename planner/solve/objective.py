@@ -131,9 +131,8 @@ def _seat_cap(a: ActivityData, who: list[int]) -> int:
     """
     if not who or not len(a.candidates):
         return 0
-    counts = np.zeros(len(a.candidates), dtype=np.int64)
-    for p in who:
-        counts[a.avail[p]] += 1
+    starts = np.concatenate([a.avail[p] for p in who])
+    counts = np.bincount(starts, minlength=len(a.candidates))
     per_session = min(a.max_size, int(counts.max()))
     return min(len(who), len(a.sessions) * per_session)
 
@@ -153,14 +152,15 @@ class Arc(NamedTuple):
 def _max_weight_flow(
     n_people: int,
     person_cap: list[int],
-    arcs: list[Arc],
+    arcs: list[Arc] | npt.NDArray[np.int64],
     activity_cap: list[int],
 ) -> int:
     """Largest total weight of a person -> activity transportation (an exact LP optimum).
 
     Over ``arcs``, each person sends at most
     ``person_cap`` units, each activity takes at most ``activity_cap``. A zero-weight
-    bypass arc per person makes "max flow at min cost" equal to "max weight".
+    bypass arc per person makes "max flow at min cost" equal to "max weight". ``arcs`` may
+    be an array with one row (person, activity, capacity, weight) per arc.
     """
     n_acts = len(activity_cap)
     source, sink = 0, 1 + n_people + n_acts
@@ -173,10 +173,14 @@ def _max_weight_flow(
         total += cap
         flow.add_arc_with_capacity_and_unit_cost(source, 1 + p, cap, 0)
         flow.add_arc_with_capacity_and_unit_cost(1 + p, sink, cap, 0)
-    if not arcs:
+    table = np.asarray(arcs, dtype=np.int64).reshape(-1, 4)
+    if not len(table):
         return 0
-    for p, a, cap, w in arcs:
-        flow.add_arc_with_capacity_and_unit_cost(1 + p, 1 + n_people + a, cap, -w)
+    # One call for all arcs (issue 17: 600,000 arcs at XL); the optimum does not depend on
+    # the order arcs are added in.
+    flow.add_arcs_with_capacity_and_unit_cost(
+        1 + table[:, 0], 1 + n_people + table[:, 1], table[:, 2], -table[:, 3]
+    )
     for a, cap in enumerate(activity_cap):
         if cap > 0:
             flow.add_arc_with_capacity_and_unit_cost(1 + n_people + a, sink, cap, 0)
@@ -184,19 +188,23 @@ def _max_weight_flow(
     flow.set_node_supply(sink, -total)
     status = flow.solve()
     if status != flow.OPTIMAL:  # pragma: no cover - the network is always well-formed
-        return sum(w * c for _, _, c, w in arcs)
+        return int((table[:, 2] * table[:, 3]).sum())
     return -int(flow.optimal_cost())
 
 
 def _yes_flow(instance: Instance, units: list[int]) -> int:
     """Level 1's transportation bound with ``units[p]`` per person (see :func:`level_bounds`)."""
-    arcs: list[Arc] = []
+    blocks: list[npt.NDArray[np.int64]] = []
     caps: list[int] = []
+    unit = np.array(units, dtype=np.int64)
     for j, a in enumerate(a for a in instance.activities if _holdable(a)):
         yes = [p for p in a.eligible if a.answers.get(p) is Answer.yes and len(a.avail[p])]
         caps.append(_seat_cap(a, yes))
-        arcs.extend(Arc(p, j, 1, units[p]) for p in yes)
+        who = np.array(yes, dtype=np.int64)
+        ones = np.ones(len(who), dtype=np.int64)
+        blocks.append(np.column_stack([who, ones * j, ones, unit[who]]))
     n = len(instance.people)
+    arcs = np.concatenate(blocks) if blocks else np.zeros((0, 4), dtype=np.int64)
     return _max_weight_flow(n, [1] * n, arcs, caps)
 
 
@@ -269,40 +277,43 @@ def level_bounds(instance: Instance) -> dict[int, int]:
 
     # Level 2.
     weeks = len(instance.grid.weeks)
-    arcs: list[Arc] = []
+    blocks: list[npt.NDArray[np.int64]] = []
     caps: list[int] = []
-    shortest: dict[int, int] = {}
+    no_session = np.iinfo(np.int64).max
+    shortest = np.full(n, no_session, dtype=np.int64)
+    """Per person, the shortest activity they can attend (``no_session``: none)."""
     # Days on which each person could attend something (people × team-zone days), filled
     # per activity in one scatter rather than a set per person (issue 17: 22 M Python
-    # steps at 10,000 people).
+    # steps at 10,000 people); the arcs as one array per activity.
     can_day = np.zeros((n, len(instance.grid.days)), dtype=bool)
     for j, a in enumerate(holdable):
-        req = set(a.required)
         cand_day = instance.grid.day[a.candidates]
         caps.append(len(a.sessions) * a.max_size)
-        rows: list[int] = []
-        starts: list[npt.NDArray[np.int64]] = []
-        for p in a.eligible:
-            ans = a.answers.get(p)
-            if ans not in (Answer.yes, Answer.maybe) or not len(a.avail[p]):
-                continue
-            w = YES_UNITS if ans is Answer.yes else MAYBE_UNITS
-            arcs.append(Arc(p, j, len(a.sessions) if p in req else 1, w))
-            dur = a.activity.duration_minutes
-            shortest[p] = min(shortest.get(p, dur), dur)
-            rows.append(p)
-            starts.append(a.avail[p])
-        if rows:
-            lengths = [len(x) for x in starts]
-            can_day[np.repeat(rows, lengths), cand_day[np.concatenate(starts)]] = True
-    day_counts = can_day.sum(axis=1)
-    person_cap = []
-    for pd in instance.people:
-        p = pd.index
-        if p not in shortest:
-            person_cap.append(0)
+        elig = np.array(a.eligible, dtype=np.int64)
+        starts = [a.avail[p] for p in a.eligible]
+        lengths = np.array([len(x) for x in starts], dtype=np.int64)
+        yes = np.array([a.answers.get(p) is Answer.yes for p in a.eligible], dtype=bool)
+        maybe = np.array([a.answers.get(p) is Answer.maybe for p in a.eligible], dtype=bool)
+        take = (yes | maybe) & (lengths > 0)
+        if not take.any():
             continue
-        person_cap.append(caps_rule.most_placements(pd, weeks, int(day_counts[p]), shortest[p]))
+        who = elig[take]
+        cap = np.where(np.isin(who, np.array(a.required, dtype=np.int64)), len(a.sessions), 1)
+        weight = np.where(yes[take], YES_UNITS, MAYBE_UNITS)
+        blocks.append(np.column_stack([who, np.full(len(who), j), cap, weight]))
+        shortest[who] = np.minimum(shortest[who], a.activity.duration_minutes)
+        cols = np.concatenate([x for x, t in zip(starts, take.tolist(), strict=True) if t])
+        can_day[np.repeat(who, lengths[take]), cand_day[cols]] = True
+    day_counts = can_day.sum(axis=1)
+    person_cap = [
+        0
+        if shortest[pd.index] == no_session
+        else caps_rule.most_placements(
+            pd, weeks, int(day_counts[pd.index]), int(shortest[pd.index])
+        )
+        for pd in instance.people
+    ]
+    arcs = np.concatenate(blocks) if blocks else np.zeros((0, 4), dtype=np.int64)
     bounds[2] = _max_weight_flow(n, person_cap, arcs, caps)
 
     # Level 3 and 4: the positive terms, tightened per mixing session.

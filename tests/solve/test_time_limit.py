@@ -71,3 +71,51 @@ def test_greedy_plan_when_no_time_is_left_for_a_model(slow_scenario: Path) -> No
     assert solver.vars is None  # no model was built
     assert elapsed <= promised_seconds(0.5)
     assert verify(problem, result.schedule) == []
+
+
+def test_greedy_plan_when_checking_is_estimated_above_the_promise(
+    slow_scenario: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At 10,000 people the check is estimated above a short limit's promise: the greedy
+    plan still gets the limit itself (it was cut before its first activity: no plan)."""
+    from planner.solve import engine
+
+    monkeypatch.setattr(engine, "CHECK_SECONDS_PER_PERSON", 1.0)  # 500 s kept for checks
+    problem = PlanningInput(scenario=load_scenario(slow_scenario).scenario, now=NOW)
+    assert engine.check_seconds(problem) > promised_seconds(5.0)
+    solver = PlanSolver(problem, SolveOptions(time_limit=5.0, workers=1, reserve_checks=True))
+    began = time.monotonic()
+    result = solver.solve()
+    elapsed = time.monotonic() - began
+    assert result.schedule.status.value == "feasible"
+    assert len(result.schedule.sessions) >= 10
+    assert solver.vars is None  # no time for a model: the greedy plan is the answer
+    assert elapsed <= promised_seconds(5.0)
+    assert verify(problem, result.schedule) == []
+
+
+def test_listing_past_the_deadline_is_the_full_listing(slow_scenario: Path) -> None:
+    """Past the explanations' deadline the unplaced opt-ins are still all listed, in the
+    same order, without reasons (a required seat and a declined RSVP included)."""
+    from planner.solve.explain import annotate
+
+    scenario = load_scenario(slow_scenario).scenario
+    first, second = scenario.activities[0], scenario.activities[1]
+    fan = next(p.id for p in scenario.people if scenario.answer(p.id, first.id).value == "yes")
+    keen = [p.id for p in scenario.people if scenario.answer(p.id, second.id).value != "no"]
+    activities = [first.model_copy(update={"required": [fan]}), *scenario.activities[1:]]
+    problem = PlanningInput(
+        scenario=scenario.model_copy(update={"activities": activities}),
+        now=NOW,
+        declined=frozenset({(keen[0], second.id)}),
+    )
+    plan = PlanSolver(problem, SolveOptions(time_limit=0.5, workers=1)).solve().schedule
+    full = annotate(problem, plan)
+    late = annotate(problem, plan, deadline=0.0)
+    pairs = [(u.person, u.activity) for u in full.unplaced]
+    assert [(u.person, u.activity) for u in late.unplaced] == pairs
+    assert len(pairs) > 1000
+    assert (fan, first.id) not in pairs and (keen[0], second.id) not in pairs
+    assert (keen[1], second.id) in pairs or any(keen[1] in s.attendees for s in plan.sessions)
+    assert all(not u.reasons for u in late.unplaced)
+    assert any(u.reasons for u in full.unplaced)

@@ -66,15 +66,19 @@ def build(instance: Instance, model: cp_model.CpModel, vars: Vars) -> list[Term]
                 vars.add_attendance(model, p, s, uniq)
                 for d, lits in vars.x[p, s].items():
                     model.add_implication(lits, _starts_literal(model, vars, s, d, per_day[d]))
+        x = vars.x
+        required = set(a.required)
         for p in a.eligible:
-            if p in a.required:
+            if p in required:
                 for s in a.sessions:
-                    if (p, s) in vars.x:
+                    if (p, s) in x:
                         model.add(vars.attend(p, s) == vars.held[s])
                     else:
                         model.add(vars.held[s] == 0)
             else:
-                mine = [v for s in a.sessions for v in vars.attend_vars(p, s)]
+                # ``attend_vars`` inlined: at scale most (person, session) pairs have no
+                # variables (the links are restricted), and the calls took 2-3 s at XL.
+                mine = [v for s in a.sessions if (p, s) in x for v in x[p, s].values()]
                 if len(mine) > 1 and instance.enforces("one_session_per_activity", p):
                     model.add_at_most_one(mine)
         # Seats per start: a session at candidate ``k`` holds at most the people linked to
