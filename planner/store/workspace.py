@@ -698,7 +698,9 @@ class Workspace:
                 )
             )
             self._write_scenario(conn, scenario)
-            self._stamp(conn, _changed_records(before, scenario))
+            self._stamp(
+                conn, _changed_records(before, scenario) + _changed_answers(before, scenario)
+            )
             if calendar_busy is not None:
                 conn.execute(delete(t.calendar_busy).where(t.calendar_busy.c.source == "calendar"))
                 rows = [
@@ -1618,15 +1620,35 @@ _DROP = object()
 
 def _changed_records(before: dict[str, Any] | None, scenario: Scenario) -> list[tuple[str, str]]:
     """The records (people, activities, venues, queues) an import adds or changes: who
-    imported is who last changed them. Answers an import brings are not stamped one by one
-    (an import of 5,000 people brings 100,000): a stale edit of one is caught by the
-    organiser's own answer stamp only."""
+    imported is who last changed them (answers: :func:`_changed_answers`)."""
     keys: list[tuple[str, str]] = []
     for kind in t.RECORD_TABLES:
         old = {r["id"]: r for r in (before or {}).get(kind, [])}
         for record in getattr(scenario, kind):
             if old.get(record.id) != record_document(record):
                 keys.append((kind, record.id))
+    return keys
+
+
+def _changed_answers(before: dict[str, Any] | None, scenario: Scenario) -> list[tuple[str, str]]:
+    """The answer cells an import changes (set, changed or cleared), so that another
+    organiser's edit of one from an older read is refused as stale. The first import into an
+    empty workspace stamps none: nobody can have read a cell before it (and 5,000 people bring
+    100,000 answers); a response or a roster update stamps the few it changes."""
+    old: dict[str, dict[str, str]] = (before or {}).get("preferences") or {}
+    if not old:
+        return []
+    keys: list[tuple[str, str]] = []
+    for pid, answers in scenario.preferences.items():
+        was = old.get(pid, {})
+        keys.extend(
+            ("answers", f"{pid}/{aid}")
+            for aid, answer in answers.items()
+            if was.get(aid) != answer.value
+        )
+    for pid, was in old.items():
+        now = scenario.preferences.get(pid, {})
+        keys.extend(("answers", f"{pid}/{aid}") for aid in was if aid not in now)
     return keys
 
 

@@ -579,3 +579,26 @@ def test_undo_refuses_to_overwrite_another_organisers_later_change(
     assert ws.load_scenario() == before  # nothing undone, Bo's change kept
     monkeypatch.setenv("PLANNER_ORGANISER", "Bo")
     assert ws.undo() == "answer bob/lunch"  # Bo may still take back their own
+
+
+def test_an_answer_an_import_changed_refuses_an_edit_from_an_older_read(
+    ws: Workspace, ws_target: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ana read bob's lunch (maybe); Bea's import (a response, a roster) changes it; Ana's
+    edit from her read is refused, not a silent overwrite. Answers the import did not
+    change keep their versions."""
+    from planner.store.workspace import StaleEdit
+
+    read = ws.record_version("answers", "bob/lunch")
+    untouched = ws.record_version("answers", "ann/lunch")
+    monkeypatch.setenv("PLANNER_ORGANISER", "Bea")
+    data = small()
+    data["preferences"]["bob"] = {"lunch": "yes", "quiz": "no"}
+    with Workspace.open(ws_target) as bea:
+        bea.save_scenario(build(data), {}, label="import response bob")
+    monkeypatch.setenv("PLANNER_ORGANISER", "Ana")
+    assert ws.last_change("answers", "bob/lunch").organiser == "Bea"
+    assert ws.record_version("answers", "ann/lunch") == untouched
+    with pytest.raises(StaleEdit, match="changed by Bea"):
+        ws.set_answer("bob", "lunch", Answer.no, expected_version=read)
+    assert ws.load_scenario().answer("bob", "lunch") == Answer.yes
