@@ -37,10 +37,13 @@ def write(tmp_path: Path) -> tuple[Path, Path]:
         "erin": {"lunch": "no", "quiz": "no"},
     }
     queues = [{"id": "phone", "name": "Phone line", "min_on_duty": 1}]
+    return write_with_plan(tmp_path, scenario_data(people, acts, prefs, queues=queues))
+
+
+def write_with_plan(tmp_path: Path, data: dict) -> tuple[Path, Path]:
+    """``data`` as ``s.toml`` and its plan: lunch held once (Alice and Dave), the quiz not."""
     scenario = tmp_path / "s.toml"
-    scenario.write_text(
-        dump_scenario(build(scenario_data(people, acts, prefs, queues=queues)), "toml")
-    )
+    scenario.write_text(dump_scenario(build(data), "toml"))
     start = datetime.fromisoformat("2027-03-02T12:00:00+01:00")
     lunch = PlannedSession(
         id="lunch#1",

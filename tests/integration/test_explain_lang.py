@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-from planner.domain.io import dump_scenario
-from planner.domain.schedule import NotHeld, Objective, PlannedSession, Schedule
+from planner.domain.schedule import NotHeld, Objective, Schedule
 from tests.factories import activity, build, person, scenario_data
 from tests.integration.cli import run
+from tests.integration.test_cli_explain_session import write_with_plan
 
 NOW = "2027-02-20T09:00:00+01:00"
 OFF = [{"start": "2027-03-01", "end": "2027-03-12"}]
@@ -40,25 +40,7 @@ def write(tmp_path: Path, team_language: str | None = None) -> tuple[Path, Path]
     data = scenario_data(people, acts, prefs, queues=queues)
     if team_language:
         data["team"]["language"] = team_language
-    scenario = tmp_path / "s.toml"
-    scenario.write_text(dump_scenario(build(data), "toml"))
-    start = datetime.fromisoformat("2027-03-02T12:00:00+01:00")
-    lunch = PlannedSession(
-        id="lunch#1",
-        activity="lunch",
-        start=start,
-        end=start + timedelta(minutes=60),
-        attendees=["alice", "dave"],
-    )
-    plan = Schedule(
-        status="feasible",
-        objective=Objective(value=0, bound=0, gap=0),
-        sessions=[lunch],
-        not_held=[NotHeld(activity="quiz", session=1)],
-    )
-    schedule = tmp_path / "schedule.json"
-    schedule.write_text(plan.model_dump_json())
-    return scenario, schedule
+    return write_with_plan(tmp_path, data)
 
 
 def explain(
