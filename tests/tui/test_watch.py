@@ -34,6 +34,21 @@ def as_organiser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], No
     yield become
 
 
+@pytest.fixture
+def as_bea(as_organiser: Callable[[str], None]) -> Callable[..., None]:
+    """``as_bea(target, change)``: Bea makes ``change`` on her own handle; Ana again after."""
+
+    def edit(target: str, change: Callable[[Workspace], object]) -> None:
+        as_organiser("Bea")
+        try:
+            with Workspace.open(target) as bea:
+                change(bea)
+        finally:
+            as_organiser("Ana")
+
+    return edit
+
+
 def _app(target: str, tmp_path: Path) -> PlannerApp:
     return make_app(
         target, now=lambda: NOW, out_dir=tmp_path / "out", solver_factory=fake_factory(False)
@@ -118,18 +133,17 @@ async def test_another_organisers_change_reloads_keeps_the_cursor_and_says_who(
 
 @pytest.mark.parametrize("choice", ["theirs", "mine", "cancel"])
 async def test_an_answer_edit_from_a_stale_read_asks_with_both_values(
-    tiny_ws: Path, tmp_path: Path, as_organiser: Callable[[str], None], choice: str
+    tiny_ws: Path,
+    tmp_path: Path,
+    as_bea: Callable[..., None],
+    choice: str,
 ) -> None:
-    become = as_organiser
     target = str(tiny_ws)
     app = _app(target, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("4", "down")  # bob's lunch, "yes" as Ana read it
         await pilot.pause()
-        become("Bea")
-        with Workspace.open(target) as bea:
-            bea.set_answer("bob", "lunch", Answer.no)
-        become("Ana")
+        as_bea(target, lambda bea: bea.set_answer("bob", "lunch", Answer.no))
         await pilot.press("m")  # before her TUI polled: an edit from a stale read
         await pilot.pause()
         dialog = app.screen
@@ -156,18 +170,17 @@ async def test_an_answer_edit_from_a_stale_read_asks_with_both_values(
 
 
 async def test_use_mine_on_postgresql_then_undo(
-    tiny_ws: Path, pg_url: str, tmp_path: Path, as_organiser: Callable[[str], None]
+    tiny_ws: Path,
+    pg_url: str,
+    tmp_path: Path,
+    as_bea: Callable[..., None],
 ) -> None:
     shared = _on_postgresql(tiny_ws, pg_url)
-    become = as_organiser
     app = _app(shared, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("4", "down")
         await pilot.pause()
-        become("Bea")
-        with Workspace.open(shared) as bea:
-            bea.set_answer("bob", "lunch", None)
-        become("Ana")
+        as_bea(shared, lambda bea: bea.set_answer("bob", "lunch", None))
         await pilot.press("m")
         await pilot.pause()
         assert isinstance(app.screen, StaleDialog)
@@ -350,18 +363,15 @@ async def test_removing_a_person_another_organiser_just_changed_asks_first(
 
 
 async def test_undo_leaves_another_organisers_later_change_and_says_why(
-    tiny_ws: Path, tmp_path: Path, as_organiser: Callable[[str], None]
+    tiny_ws: Path, tmp_path: Path, as_bea: Callable[..., None]
 ) -> None:
-    become = as_organiser
     target = str(tiny_ws)
     app = _app(target, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("4", "down", "m")  # Ana: bob's lunch yes -> maybe
         await pilot.pause()
-        become("Bea")
-        with Workspace.open(target) as bea:
-            bea.set_answer("bob", "lunch", Answer.no)  # Bea, after her, the same answer
-        become("Ana")
+        # Bea, after her, the same answer
+        as_bea(target, lambda bea: bea.set_answer("bob", "lunch", Answer.no))
         await _poll(app, pilot)
         await pilot.press("ctrl+z")
         await pilot.pause()
