@@ -93,15 +93,20 @@ def test_weekly_cap_of_one_with_two_wanted_activities() -> None:
     assert report.prices[0].relaxation.label == "Team cap, events per week: 1 → 2"
 
 
-def test_venue_too_small() -> None:
+def den_for_five(capacity: int) -> dict:
+    """Five people who all want board games in the den, which seats ``capacity``."""
     people = [person(p) for p in ("ann", "bo", "cy", "di", "ed")]
-    data = scenario_data(
+    return scenario_data(
         people,
         [activity("board-games", venues=["den"])],
         everyone_yes(people, "board-games"),
         team=ONE_WEEK,
-        venues=[{"id": "den", "name": "The den", "capacity": 3}],
+        venues=[{"id": "den", "name": "The den", "capacity": capacity}],
     )
+
+
+def test_venue_too_small() -> None:
+    data = den_for_five(capacity=3)
     report = price(planning_input(data), OPTIONS)
     assert (report.people, report.yes) == (3, 3)
     assert _gains(report) == [("venue:den:capacity", 1, 1, True)]
@@ -361,14 +366,7 @@ def test_a_seat_more_is_found_without_a_search() -> None:
     """With no time for any relaxed search, the venue's missing seat is still found: the
     fifth person seated in the current plan's session keeps every rule of the relaxed
     scenario (a lower bound, since no search proved it exact)."""
-    people = [person(p) for p in ("ann", "bo", "cy", "di", "ed")]
-    data = scenario_data(
-        people,
-        [activity("board-games", venues=["den"])],
-        everyone_yes(people, "board-games"),
-        team=ONE_WEEK,
-        venues=[{"id": "den", "name": "The den", "capacity": 4}],
-    )
+    data = den_for_five(capacity=4)
     problem = planning_input(data)
     report = price(problem, SolveOptions(time_limit=1.5, workers=1, seed=0))
     assert (report.people, report.yes) == (4, 4)
