@@ -951,6 +951,28 @@ def price(
         if progress is not None and p.relaxation.id not in groups:
             progress(sum(1 for k in results if k not in groups), total, p.relaxation.label)
 
+    def gain(
+        r: Relaxation,
+        placed: tuple[int, int],
+        proven: bool,
+        how: str,
+        seconds: float,
+        schedule: Schedule,
+    ) -> Price:
+        """A gain over the current plan as it stands now (a search may have improved it)."""
+        people, yes = placed
+        return Price(
+            r,
+            "gain",
+            people - report.people,
+            yes - report.yes,
+            proven,
+            how,
+            placed=placed,
+            seconds=seconds,
+            schedule=schedule,
+        )
+
     def stopped() -> bool:
         return stop is not None and stop()
 
@@ -1010,17 +1032,7 @@ def price(
             # start for what follows); gains already found are counted over it at the end.
             adopt(solver, schedule, people, yes)
         if (people, yes) > (report.people, report.yes):
-            return Price(
-                r,
-                "gain",
-                people - report.people,
-                yes - report.yes,
-                proven,
-                "search",
-                placed=(people, yes),
-                seconds=limit,
-                schedule=schedule,
-            )
+            return gain(r, (people, yes), proven, "search", limit, schedule)
         status: Status = "not_binding" if proven else "unknown"
         return Price(r, status, proven=proven, how="search", seconds=limit)
 
@@ -1035,22 +1047,9 @@ def price(
         if relaxed is None or verify(relaxed, found.schedule):
             return False
         _check(problem, relaxed, found.schedule, rules={m.rule})
-        people, yes = found.placed
-        settle(
-            Price(
-                m,
-                "gain",
-                people - report.people,
-                yes - report.yes,
-                # Exact when the family's gain is: with only m relaxed nothing can beat the
-                # plan with all of the family relaxed.
-                found.proven,
-                "family plan",
-                placed=found.placed,
-                seconds=found.seconds,
-                schedule=found.schedule,
-            )
-        )
+        # Exact when the family's gain is: with only m relaxed nothing can beat the plan
+        # with all of the family relaxed.
+        settle(gain(m, found.placed, found.proven, "family plan", found.seconds, found.schedule))
         return True
 
     # The searches leave INSERT_SHARE of the time to the seating (3.) after them.
@@ -1152,20 +1151,7 @@ def price(
         # Every seating was checked against the relaxed scenario, and each one alone
         # breaks the original (the check a search's plan gets).
         plan, _ = seated
-        people, yes = counts(base_instance, plan)
-        settle(
-            Price(
-                c,
-                "gain",
-                people - report.people,
-                yes - report.yes,
-                False,
-                "seated",
-                placed=(people, yes),
-                seconds=min_search,
-                schedule=plan,
-            )
-        )
+        settle(gain(c, counts(base_instance, plan), False, "seated", min_search, plan))
 
     # Gains over the final current plan (a relaxed search may have improved it).
     for key, p in list(results.items()):
