@@ -274,18 +274,22 @@ def test_forget_leaves_no_dead_copy_in_the_tables_pages(
     assert "zz" not in repr(dump(pg_url)["people"])
 
 
-def _reader(server: PgServer, url: str) -> str:
-    """A role that may only read the workspace (as the README's grants make one)."""
+def _role(server: PgServer, url: str, name: str, grants: str) -> str:
+    """A login role ``name_<database>`` granted ``grants`` (SQL); the URL it connects with."""
     database = url.rsplit("/", 1)[1]
-    role = f"reader_{database}"
+    role = f"{name}_{database}"
     server.admin(
         f"CREATE ROLE {role} LOGIN PASSWORD '{server.password}'; "
         f'GRANT CONNECT ON DATABASE "{database}" TO {role}; '
-        f"GRANT USAGE ON SCHEMA public TO {role}; "
-        f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}",
+        f"GRANT USAGE ON SCHEMA public TO {role}; " + grants.format(role=role),
         database,
     )
     return url.replace("//planner@", f"//{role}@")
+
+
+def _reader(server: PgServer, url: str) -> str:
+    """A role that may only read the workspace (as the README's grants make one)."""
+    return _role(server, url, "reader", "GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}")
 
 
 def test_a_read_only_organiser_reads_and_every_write_is_refused(
@@ -328,17 +332,13 @@ def test_a_read_only_organiser_reads_and_every_write_is_refused(
 
 def _writer(server: PgServer, url: str) -> str:
     """A role that may change the rows but owns no table (so may not vacuum them)."""
-    database = url.rsplit("/", 1)[1]
-    role = f"writer_{database}"
-    server.admin(
-        f"CREATE ROLE {role} LOGIN PASSWORD '{server.password}'; "
-        f'GRANT CONNECT ON DATABASE "{database}" TO {role}; '
-        f"GRANT USAGE ON SCHEMA public TO {role}; "
-        f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}; "
-        f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}",
-        database,
+    return _role(
+        server,
+        url,
+        "writer",
+        "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}; "
+        "GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}",
     )
-    return url.replace("//planner@", f"//{role}@")
 
 
 def _forgettable(url: str) -> None:
