@@ -395,28 +395,38 @@ class PlanSolver:
         return model
 
     def _add_hint(self, model: cp_model.CpModel) -> None:
+        """Hint the greedy plan: every decision variable, in one write to the model (issue
+        17: 1.3 M ``add_hint`` calls took 0.8 s at 10,000 people)."""
         assert self.instance is not None and self.vars is not None
         instance, vars = self.instance, self.vars
         grid = instance.grid
         by_session = {pl.session: pl for pl in self.hint}
+        index: list[int] = []
+        value: list[int] = []
         for s, held in vars.held.items():
             pl = by_session.get(s)
-            model.add_hint(held, pl is not None)
+            index.append(held.index)
+            value.append(pl is not None)
             a = instance.activities[instance.sessions[s].activity]
-            for k, y in enumerate(vars.y[s]):
-                model.add_hint(y, pl is not None and pl.position == k)
-            model.add_hint(vars.start[s], int(a.candidates[pl.position]) if pl else 0)
+            index.extend(y.index for y in vars.y[s])
+            value.extend(pl is not None and pl.position == k for k in range(len(vars.y[s])))
+            index.append(vars.start[s].index)
+            value.append(int(a.candidates[pl.position]) if pl else 0)
             for v, lit in vars.venue.get(s, {}).items():
                 if lit.index != held.index:
-                    model.add_hint(lit, pl is not None and pl.venue == v)
+                    index.append(lit.index)
+                    value.append(pl is not None and pl.venue == v)
+        attending = {s: set(pl.people) for s, pl in by_session.items()}
+        hint_day = {
+            s: int(
+                grid.day[instance.activities[instance.sessions[s].activity].candidates[pl.position]]
+            )
+            for s, pl in by_session.items()
+        }
         for (p, s), days in vars.x.items():
-            pl = by_session.get(s)
-            day = None
-            if pl is not None and p in pl.people:
-                a = instance.activities[instance.sessions[s].activity]
-                day = int(grid.day[a.candidates[pl.position]])
-            for d, lit in days.items():
-                model.add_hint(lit, d == day)
+            day = hint_day[s] if p in attending.get(s, ()) else None
+            index.extend(lit.index for lit in days.values())
+            value.extend(d == day for d in days)
         got = {
             p
             for pl in self.hint
@@ -425,7 +435,13 @@ class PlanSolver:
             is Answer.yes
         }
         for p, lit in vars.got.items():
-            model.add_hint(lit, p in got)
+            index.append(lit.index)
+            value.append(p in got)
+        # Only positive literals are hinted here (``add_hint`` would flip a negated one).
+        assert min(index, default=0) >= 0
+        hint = model.proto.solution_hint
+        hint.vars.extend(index)
+        hint.values.extend(int(v) for v in value)
 
     # -- the value of a plan -----------------------------------------------------------------
 

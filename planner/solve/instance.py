@@ -278,7 +278,8 @@ class ActivityData:
     sessions: list[int] = field(default_factory=list)
     share: Fraction = Fraction(1)
     links: dict[int, list[int]] | None = None
-    """Pairing at scale: the groups each person may join (``None``: every group)."""
+    """At scale: the sessions each linked person may join, and none for a person it leaves
+    out (``None``: every eligible person may join every session)."""
 
     @property
     def is_pairing(self) -> bool:

@@ -94,7 +94,7 @@ def build(instance: Instance, model: cp_model.CpModel, vars: Vars) -> list[Term]
         for d, items in by_day.items():
             by_week[week_of_day[d]].extend(items)
             if daily and most(p, items) > pd.daily_cap:
-                model.add(sum(lit for _, lit in items) <= pd.daily_cap)
+                model.add(cp_model.LinearExpr.sum([lit for _, lit in items]) <= pd.daily_cap)
             # With a daily cap of one, two sessions of a day are never attended together,
             # so they cannot overlap either.
             if overlap and (pd.daily_cap >= 2 or not daily):
@@ -109,7 +109,7 @@ def build(instance: Instance, model: cp_model.CpModel, vars: Vars) -> list[Term]
         for items in by_week.values():
             acts = {instance.sessions[s].activity for s, _ in items}
             if weekly and most(p, items) > pd.weekly_cap:
-                model.add(sum(lit for _, lit in items) <= pd.weekly_cap)
+                model.add(cp_model.LinearExpr.sum([lit for _, lit in items]) <= pd.weekly_cap)
             if minutes and pd.minutes_cap is not None:
                 mins = {a: instance.scenario.activities[a].duration_minutes for a in acts}
                 if sum(mins[instance.sessions[s].activity] for s, _ in items) > pd.minutes_cap:
