@@ -8,13 +8,12 @@ written, so a bad file leaves the workspace untouched.
 from __future__ import annotations
 
 import importlib
-import json
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from planner.domain.errors import InputError, Problem
 from planner.domain.io import (
@@ -241,8 +240,9 @@ def _register_optional_importers() -> None:
 
 
 def schedule_json(schedule: Schedule) -> str:
-    data: dict[str, Any] = json.loads(schedule.model_dump_json(exclude={"generated_at"}))
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    # pydantic's own indented output: the text ``json.dumps(indent=2, ensure_ascii=False)``
+    # gave of it, ten times faster (issue 17: 3.9 s for 43 MB at 10,000 people).
+    return schedule.model_dump_json(indent=2, exclude={"generated_at"}) + "\n"
 
 
 def write_schedule(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import stat
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -83,3 +84,37 @@ def test_a_batch_with_one_bad_target_writes_nothing(tmp_path: Path) -> None:
     with pytest.raises(InputError):
         write_private_many([(tmp_path / f"{c}.ics", c) for c in "abc"])
     assert sorted(os.listdir(tmp_path)) == ["b.ics"]
+
+
+def test_a_session_is_rendered_once_and_spliced_into_every_file(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Equal VEVENTs are one shared component whose remembered bytes are spliced in; the
+    files stay exactly icalendar's bytes, also once the oldest events are forgotten."""
+    from planner.calendar import invites
+
+    now = datetime(2026, 12, 1, 8, tzinfo=UTC)
+    first = build_calendar("REQUEST", [info(0), info(1)], now=now, alarm=True, rsvp=True)
+    again = build_calendar("REQUEST", [info(1)], now=now, alarm=True, rsvp=True)
+    assert again.subcomponents[-1] is first.subcomponents[-1]
+    other = build_calendar("REQUEST", [info(1)], now=now, alarm=False, rsvp=True)
+    assert other.subcomponents[-1] is not first.subcomponents[-1]
+    # The same instant in another zone is another VEVENT (its DTSTART names the zone).
+    tokyo = replace(
+        info(1),
+        start=info(1).start.astimezone(ZoneInfo("Asia/Tokyo")),
+        end=info(1).end.astimezone(ZoneInfo("Asia/Tokyo")),
+    )
+    assert tokyo == info(1)
+    elsewhere = build_calendar("REQUEST", [tokyo], now=now, alarm=True, rsvp=True)
+    assert b"TZID=Asia/Tokyo" in calendar_bytes(elsewhere)
+    for cal in (first, again, other):
+        assert calendar_bytes(cal) == cal.to_ical()
+    monkeypatch.setattr(invites, "EVENTS_REMEMBERED", 2)
+    cals = [
+        build_calendar("PUBLISH", [info(n), info(n + 1)], now=now, alarm=True, rsvp=False)
+        for n in range(5, 9)
+    ]
+    assert len(invites._EVENTS) <= 2
+    for cal in [first, *cals]:  # some of their events are forgotten by now
+        assert calendar_bytes(cal) == cal.to_ical()
