@@ -34,3 +34,18 @@ def test_greedy_plan_and_bounds_are_unchanged(size: str) -> None:
     digest, bounds = PINNED[size]
     assert hashlib.sha256(json.dumps(plan).encode()).hexdigest() == digest
     assert objective.level_bounds(instance) == bounds
+
+
+def test_neighbourhoods_are_unchanged() -> None:
+    """The neighbourhoods of a restricted model (M is above ``LINK_LIMIT``) are pinned to
+    what the code drew before their ranking moved to numpy."""
+    from planner.solve.neighbourhood import restrict_links
+
+    instance = build_instance(generate("M"))
+    assert restrict_links(instance, greedy_plan(instance))
+    links = [
+        None if a.links is None else sorted((p, s) for p, s in a.links.items() if s)
+        for a in instance.activities
+    ]
+    digest = hashlib.sha256(json.dumps(links).encode()).hexdigest()
+    assert digest == "6aea0da6cae6ebf603af94d35c10643ebc09b9a26a1e580e9e6bb3ddf231352c"
