@@ -100,10 +100,11 @@ CHECK_SECONDS_PER_OPT_IN_CELL = 1.2e-5
 """Seconds :func:`~planner.solve.verify.verify` and the listing part of
 :func:`~planner.solve.explain.annotate` take per person × activity (measured on a loaded
 2-core machine at XL = 10,000 × 80: verify 1.8 s, listing 441,000 unplaced 5.9 s)."""
-CHECK_SECONDS_PER_PERSON = 1.6e-3
+CHECK_SECONDS_PER_PERSON = 1.2e-3
 """Seconds writing the plan takes per person (one invitation file each at most; measured on
-a loaded machine at L: schedule.json 0.7 s and 1,376 invitation files 2.0 s; at XL 4.4 s
-and 3,229 files 6.3 s)."""
+a loaded 2-core machine, load 1.6, once each session's VEVENT was rendered once: at L
+schedule.json 0.04 s and 1,376 invitation files 1.95 s, 1.0e-3 s a person; at XL 0.45 s
+and 3,229 files 4.7 s, 0.5e-3 s a person)."""
 CHECK_SECONDS_FLOOR = 0.5
 BUILD_PER_PREPARE = 1.0
 """The model takes at most about as long to build as the instance, the greedy plan and the
