@@ -1047,7 +1047,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     global _organiser
+    from planner.domain.runtime import collect_less
     from planner.i18n import organiser_language
+
+    collect_less()
 
     # Before parsing: argparse's "did you mean" hints are in it too (a bad --lang is
     # refused by argparse itself, so the flag is read loosely here).

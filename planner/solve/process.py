@@ -21,6 +21,7 @@ from typing import Any
 
 from planner.domain.errors import PlannerError
 from planner.domain.planning import PlanningInput
+from planner.domain.runtime import collect_less
 from planner.solve.engine import SolveOptions, SolveProgress
 from planner.solve.pipeline import PlannedRound, RoundPlanner
 
@@ -106,6 +107,7 @@ class ProcessSolver:
 
 def _child(problem: PlanningInput, options: SolveOptions, messages: Any, stop: Any) -> None:
     """Runs in the child process: every outcome goes back through ``messages``."""
+    collect_less()
     try:
         planner = RoundPlanner(problem, options)
         done = threading.Event()

@@ -530,3 +530,22 @@ def test_calendar_paths_are_one_line() -> None:
     data = base()
     _set("people.0.calendars", ["mine.ics\u2028"])(data)
     assert any(line.startswith("test.toml: people.0 (ann).calendars") for line in errors_of(data))
+
+
+def test_output_models_without_the_number_check_have_no_number_field() -> None:
+    """``Reason`` and ``Unplaced`` skip :class:`NumbersAreNumbers`' per-field check (issue
+    17: it was most of listing 441,000 entries); a number field there would lose it."""
+    import inspect
+
+    from planner.domain import schedule
+    from planner.domain.models import _numeric
+
+    words = [
+        cls
+        for _, cls in inspect.getmembers(schedule, inspect.isclass)
+        if issubclass(cls, schedule._Words) and cls is not schedule._Words
+    ]
+    assert {c.__name__ for c in words} >= {"Reason", "Unplaced"}
+    for cls in words:
+        numeric = [n for n, f in cls.model_fields.items() if _numeric(f.annotation)]
+        assert not numeric, f"{cls.__name__} has number fields {numeric}: derive it from _Out"
