@@ -113,6 +113,10 @@ BUILD_PER_PREPARE = 1.0
 bounds took together (measured: 3.5 s after 4.4 s at L, 14 s after 45 s at XL); with less
 time left than that (plus :data:`MIN_SEARCH_SECONDS`) the greedy plan is the answer."""
 MIN_SEARCH_SECONDS = 1.0
+PART_FLOOR_SECONDS = 2 * MIN_SEARCH_SECONDS
+"""Least time a component gets (of the time left) when a round is solved part by part: its
+share by size would leave a tiny part (a handful of people, often proven in milliseconds)
+too little to build its model and search it, and so its greedy plan, unproven."""
 
 
 def promised_seconds(time_limit: float) -> float:
@@ -728,6 +732,7 @@ class PlanSolver:
                 break
             left = search.deadline - time.monotonic()
             share = left * part.size / max(1, sum(p.size for p in states[i:]))
+            share = max(share, min(left, PART_FLOOR_SECONDS))
             part.solver.options = replace(
                 self.options, time_limit=max(0.0, share), started=time.monotonic(),
                 reserve_checks=False,
