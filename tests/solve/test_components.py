@@ -91,13 +91,21 @@ ZONES = (None, "Europe/London", "America/New_York")
 DAYS = ("2027-03-01", "2027-03-02", "2027-03-03", "2027-03-04", "2027-03-05")
 
 
+TIGHT = {"windows": [{"date": "2027-03-02", "time": "14:00-15:00"}], "duration_minutes": 60,
+         "sessions": 1, "max_participants": 4}  # fmt: skip
+"""The first activity of each linked site: one possible start, the same for both, so a
+shared venue, queue or person binds (a split that missed the link breaks a rule). The
+first two people of a linked site can always come (no other zone, no time off)."""
+
+
 @st.composite
 def sites(draw: st.DrawFn) -> dict[str, Any]:
     """2-3 sites of 2-5 people and 1-3 activities, each with its own venue and queue;
-    sometimes sites 1 and 2 share a venue, a queue or a person (so the components must
-    follow those links), site 0 always stands alone."""
-    n_sites = draw(st.integers(2, 3))
-    link = draw(st.sampled_from((None, "venue", "queue", "person"))) if n_sites == 3 else None
+    sometimes sites 1 and 2 share a venue, a queue (with a floor that lets three of its
+    members away at once) or a person (with one event a week) in activities held at the
+    same time, so the components must follow those links; site 0 always stands alone."""
+    link = draw(st.sampled_from((None, "venue", "queue", "person")))
+    n_sites = 3 if link else draw(st.integers(2, 3))
     people: list[dict[str, Any]] = []
     activities: list[dict[str, Any]] = []
     venues: list[dict[str, Any]] = []
@@ -107,24 +115,28 @@ def sites(draw: st.DrawFn) -> dict[str, Any]:
     missed: list[str] = []
     answers = st.sampled_from(("yes", "yes", "maybe", "no", None))
     for k in range(n_sites):
-        queue = f"phone-{k}" if not (link == "queue" and k == 2) else "phone-1"
-        room = f"room-{k}" if not (link == "venue" and k == 2) else "room-1"
+        linked = link is not None and k >= 1
+        queue = "phone-1" if link == "queue" and linked else f"phone-{k}"
+        room = "room-1" if link == "venue" and linked else f"room-{k}"
         if room == f"room-{k}":
             venues.append({"id": room, "name": f"Room {k}", "capacity": draw(st.integers(2, 6))})
-        if queue == f"phone-{k}" and draw(st.booleans()):
+        if queue == f"phone-{k}" and (link == "queue" or draw(st.booleans())):
             queues.append({"id": queue, "name": f"Phone {k}", "min_on_duty": 1})
         has_queue = any(q["id"] == queue for q in queues)
         site_people = []
         for i in range(draw(st.integers(2, 5))):
             extra: dict[str, Any] = {}
-            if tz := draw(st.sampled_from(ZONES)):
+            plain = linked and i < 2
+            if (tz := draw(st.sampled_from(ZONES))) and not plain:
                 extra["timezone"] = tz
-            if has_queue and draw(st.booleans()):
+            if has_queue and ((link == "queue" and linked) or draw(st.booleans())):
                 extra["queues"] = [queue]
-            if draw(st.integers(0, 3)) == 0:
+            if draw(st.integers(0, 3)) == 0 and not plain:
                 day = draw(st.sampled_from(DAYS))
                 extra["time_off"] = [{"start": day, "end": day}]
-            if draw(st.integers(0, 3)) == 0:
+            if (draw(st.integers(0, 3)) == 0 and not plain) or (
+                link == "person" and k == 1 and i == 0
+            ):
                 extra["max_events_per_week"] = 1
             if draw(st.integers(0, 4)) == 0:
                 extra["after_hours"] = True
@@ -138,21 +150,25 @@ def sites(draw: st.DrawFn) -> dict[str, Any]:
                 "min_participants": 2,
                 "max_participants": draw(st.integers(2, 4)),
             }
-            if draw(st.integers(0, 2)) == 0:
-                extra["min_departments"] = 2
-            if draw(st.integers(0, 2)) == 0 or (link == "venue" and k >= 1 and j == 0):
-                extra["venues"] = [room]
-            if draw(st.integers(0, 3)) == 0:
-                extra["windows"] = [{"days": ["tue", "thu"], "time": "13:00-16:00"}]
-            if draw(st.integers(0, 4)) == 0:
-                extra["required"] = [f"s{k}p{draw(st.integers(0, len(site_people) - 1))}"]
-            if draw(st.integers(0, 4)) == 0:
-                extra.update(kind="pairing", sessions=2, max_participants=3)
-                extra.pop("venues", None)
+            if linked and j == 0:
+                extra.update(TIGHT, venues=[room])
+            else:
+                if draw(st.integers(0, 2)) == 0:
+                    extra["min_departments"] = 2
+                if draw(st.integers(0, 2)) == 0:
+                    extra["venues"] = [room]
+                if draw(st.integers(0, 3)) == 0:
+                    extra["windows"] = [{"days": ["tue", "thu"], "time": "13:00-16:00"}]
+                if draw(st.integers(0, 4)) == 0:
+                    extra["required"] = [f"s{k}p{draw(st.integers(0, len(site_people) - 1))}"]
+                if draw(st.integers(0, 4)) == 0:
+                    extra.update(kind="pairing", sessions=2, max_participants=3)
+                    extra.pop("venues", None)
             site_acts.append(activity(f"s{k}a{j}", **extra))
         for p in site_people:
-            for a in site_acts:
-                if (ans := draw(answers)) is not None:
+            for j, a in enumerate(site_acts):
+                ans = "yes" if linked and j == 0 else draw(answers)
+                if ans is not None:
                     prefs.setdefault(p["id"], {})[a["id"]] = ans
         if len(site_people) >= 2 and draw(st.booleans()):
             pairs.append([site_people[0]["id"], site_people[1]["id"]])
@@ -161,8 +177,10 @@ def sites(draw: st.DrawFn) -> dict[str, Any]:
         people += site_people
         activities += site_acts
     if link == "person":
-        # Someone of site 1 also answers site 2's first activity.
-        prefs.setdefault("s1p0", {})["s2a0"] = "yes"
+        prefs["s1p0"]["s2a0"] = "yes"  # one event a week, wanted at the same time twice
+    if link == "queue":
+        members = sum(1 for p in people if p.get("queues") == ["phone-1"])
+        next(q for q in queues if q["id"] == "phone-1")["min_on_duty"] = max(1, members - 3)
     policy = {"max_events_per_day": draw(st.integers(1, 2))}
     return scenario_data(
         people,
