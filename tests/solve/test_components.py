@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -20,8 +21,9 @@ from planner.domain.errors import InputError
 from planner.domain.io import validate_scenario
 from planner.domain.planning import PlanningInput
 from planner.solve.components import components, restrict
-from planner.solve.engine import PlanSolver, SolveOptions, promised_seconds
+from planner.solve.engine import PlanSolver, SolveOptions, SolveProgress, promised_seconds
 from planner.solve.instance import build_instance
+from planner.solve.price import price
 from planner.solve.verify import verify
 from tests.factories import NOW, activity, person, planning_input, scenario_data
 
@@ -234,6 +236,18 @@ def test_decomposed_plan_scores_what_the_whole_model_scores() -> None:
     assert sum(outcomes) >= 0.8 * len(outcomes), f"{sum(outcomes)} of {len(outcomes)} compared"
 
 
+def test_prices_of_a_round_with_parts_are_searched_whole() -> None:
+    """The price list reads the whole model's proofs: on a round of two sites its relaxed
+    searches are examined, not skipped as unsearched (a regression guard: it failed with
+    the decomposition before ``_PriceSolver`` turned it off)."""
+    data = two_sites()
+    data["activities"][0]["max_participants"] = 2  # three say yes to lunch a
+    report = price(planning_input(data), SolveOptions(time_limit=10, workers=1, seed=0))
+    hows = {p.relaxation.id: (p.status, p.how) for p in report.prices}
+    assert hows["activity:lunch-a:max"][0] == "gain"
+    assert all(how != "not examined" for _, how in hows.values()), hows
+
+
 # --------------------------------------------------------------------------- time and stop
 
 
@@ -247,8 +261,9 @@ def four_sites() -> PlanningInput:
 def test_time_limit_holds_when_the_round_has_parts(four_sites: PlanningInput) -> None:
     limit = 6.0
     solver = PlanSolver(four_sites, SolveOptions(time_limit=limit, workers=2, seed=0))
+    seen: list[SolveProgress] = []
     began = time.monotonic()
-    result = solver.solve()
+    result = solver.solve(seen.append)
     elapsed = time.monotonic() - began
     assert solver.instance is not None and len(components(solver.instance)) == 4
     assert solver.vars is None  # part by part
@@ -256,6 +271,12 @@ def test_time_limit_holds_when_the_round_has_parts(four_sites: PlanningInput) ->
     assert result.schedule.sessions
     assert elapsed <= promised_seconds(limit), f"{elapsed:.1f} s for a {limit} s limit"
     assert verify(four_sites, result.schedule) == []
+    # The merged plan is reported as the parts improve, ending at the result's numbers.
+    assert len(seen) >= 3
+    assert all(a.objective <= b.objective for a, b in pairwise(seen))
+    assert all(p.objective <= p.bound for p in seen)
+    objective = result.schedule.objective
+    assert (seen[-1].objective, seen[-1].bound) == (objective.value, objective.bound)
 
 
 def test_stop_during_a_part_returns_the_merged_best_plan(four_sites: PlanningInput) -> None:
