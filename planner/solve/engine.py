@@ -770,10 +770,21 @@ class PlanSolver:
         solver = part.solver
         if solver._best:
             part.values = solver._best
-        if part.values is not None:
-            part.ceilings = objective_mod.level_ceilings(
-                part.values, solver._proven_levels, solver.level_upper
-            )
+        if part.values is None:
+            return
+        ceilings = objective_mod.level_ceilings(
+            part.values, solver._proven_levels, solver.level_upper
+        )
+        if not solver.restricted:
+            # CP-SAT's bound of a finished one-level phase whose earlier levels are proven
+            # is that level's ceiling (as in :meth:`_bound`).
+            for index, b in solver._phase_bounds.items():
+                phase = solver._phases[index]
+                if len(phase) == 1 and math.isfinite(b):
+                    lv = phase[0]
+                    cap = max(part.values.get(lv, 0), math.floor(b + 1e-6))
+                    ceilings[lv] = min(ceilings[lv], cap)
+        part.ceilings = ceilings
 
     @staticmethod
     def _summed(states: list[_Part], what: Literal["values", "ceilings"]) -> dict[int, int]:
