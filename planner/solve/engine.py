@@ -18,6 +18,12 @@ Solve flow:
    CP-SAT call (phase 0: every hinted decision fixed);
 4. lexicographic phases (see :class:`PlanSolver`), each hinted with the previous solution.
 
+A round of independent components (no shared person, venue or queue:
+:mod:`planner.solve.components`) runs steps 3-4 part by part after step 2, each part with
+its own solver on its view of the instance, and merges the plans
+(:meth:`PlanSolver._solve_parts`); a round of one component (every bench size) takes the
+path above unchanged.
+
 Determinism: with ``workers=1`` and a fixed ``seed``, a search whose phases end by
 themselves (optimal or infeasible) returns the same plan every run (tested); the probes
 that prove small models (see :class:`PlanSolver`) need two workers and are not used with
