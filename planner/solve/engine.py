@@ -759,6 +759,10 @@ class PlanSolver:
             self._take_part(part)
             if part.optimal and part.values is not None:
                 part.ceilings = dict(part.values)  # every level proven, with terms or not
+            if search.first is None and all(p.plan is not None for p in states):
+                # The greedy plan was no plan: the first merged one is there now (at the
+                # latest).
+                search.first = time.monotonic() - search.t0
         search.best.clear()
         if any(p.plan is None for p in states):
             return self._finish(search, build_seconds, status_any=None)
