@@ -236,6 +236,21 @@ def test_decomposed_plan_scores_what_the_whole_model_scores() -> None:
     assert sum(outcomes) >= 0.8 * len(outcomes), f"{sum(outcomes)} of {len(outcomes)} compared"
 
 
+def test_an_infeasible_part_makes_the_round_infeasible_with_its_conflicts() -> None:
+    data = two_sites()
+    data["activities"][1].update(must_hold=True, min_participants=5)  # three people at b
+    problem = planning_input(data)
+    found = []
+    for decompose in (True, False):
+        solver = PlanSolver(problem, SolveOptions(time_limit=5, workers=1, seed=0))
+        solver.decompose = decompose
+        schedule = solver.solve().schedule
+        assert (solver.vars is None) is decompose
+        assert schedule.status.value == "infeasible" and not schedule.sessions
+        found.append(schedule.conflicts)
+    assert found[0] == found[1] and found[0]  # diagnosed on the whole round
+
+
 def test_prices_of_a_round_with_parts_are_searched_whole() -> None:
     """The price list reads the whole model's proofs: on a round of two sites its relaxed
     searches are examined, not skipped as unsearched (a regression guard: it failed with
