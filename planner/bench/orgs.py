@@ -14,7 +14,7 @@ The horizon is two working weeks (Mon 2027-05-03 .. Fri 2027-05-14, no DST chang
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
@@ -247,8 +247,14 @@ def scenario_data(size: Size, seed: int = 0) -> dict[str, Any]:
     """The organisation as a plain scenario dict (what a TOML/JSON scenario file holds)."""
     if size not in SHAPES:
         raise ValueError(f"size must be one of {', '.join(SHAPES)}, not {size!r}")
-    shape = SHAPES[size]
-    rng = random.Random(f"planner-bench-{size}-{seed}")
+    return _organisation(
+        SHAPES[size], f"planner-bench-{size}-{seed}", f"Customer service ({size}, seed {seed})"
+    )
+
+
+def _organisation(shape: Shape, key: str, name: str) -> dict[str, Any]:
+    """The organisation of ``shape`` drawn from ``random.Random(key)``."""
+    rng = random.Random(key)
     days = _working_days()
     departments = list(DEPARTMENTS[: shape.departments])
     front_line = departments[: max(1, shape.departments // 2)]
@@ -414,7 +420,7 @@ def scenario_data(size: Size, seed: int = 0) -> dict[str, Any]:
 
     return {
         "team": {
-            "name": f"Customer service ({size}, seed {seed})",
+            "name": name,
             "timezone": "Europe/Stockholm",
             "organiser": {"name": "Bench Organiser", "email": "organiser@example.com"},
             "horizon": {"start": HORIZON_START.isoformat(), "end": HORIZON_END.isoformat()},
@@ -439,6 +445,69 @@ def scenario_data(size: Size, seed: int = 0) -> dict[str, Any]:
     }
 
 
+def sites_data(size: Size = "L", sites: int = 4, seed: int = 0) -> dict[str, Any]:
+    """``size``'s organisation cut into ``sites`` sites that share nothing: each has its
+    share of the people, activities, queues and venues (and its own coffee pairing), so the
+    round has ``sites`` independent components (issue 17: measuring the decomposition of
+    :mod:`planner.solve.components`). S, M, L and XL are not changed by it."""
+    shape = SHAPES[size]
+    part = replace(
+        shape,
+        people=shape.people // sites,
+        activities=max(2, shape.activities // sites),
+        queues=max(1, shape.queues // sites),
+        venues=max(1, shape.venues // sites),
+        pairing_groups=max(2, shape.pairing_groups // sites),
+    )
+    merged: dict[str, Any] = {}
+    for k in range(1, sites + 1):
+        data = _site(_organisation(part, f"planner-bench-{size}-{seed}-site{k}", ""), k)
+        if not merged:
+            merged = data
+            merged["team"]["name"] = f"Customer service ({size} in {sites} sites, seed {seed})"
+            continue
+        for section in ("queues", "venues", "people", "activities"):
+            merged[section] += data[section]
+        merged["preferences"].update(data["preferences"])
+        for section in ("pairs", "missed_out"):
+            merged["history"][section] += data["history"][section]
+    return merged
+
+
+def _site(data: dict[str, Any], k: int) -> dict[str, Any]:
+    """One site's organisation with every id (and venue and activity name) prefixed."""
+    tag = f"s{k}-"
+
+    def ids(values: list[str]) -> list[str]:
+        return [tag + v for v in values]
+
+    for q in data["queues"]:
+        q["id"] = tag + q["id"]
+        q["name"] = f"Site {k} {q['name']}"
+    for v in data["venues"]:
+        v["id"] = tag + v["id"]
+        v["name"] = f"Site {k} {v['name']}"
+    for p in data["people"]:
+        p["id"] = tag + p["id"]
+        p["email"] = tag + p["email"]
+        if "queues" in p:
+            p["queues"] = ids(p["queues"])
+    for a in data["activities"]:
+        a["id"] = tag + a["id"]
+        a["name"] = f"Site {k}: {a['name']}"
+        for key in ("venues", "required"):
+            if key in a:
+                a[key] = ids(a[key])
+    data["preferences"] = {
+        tag + pid: {tag + aid: answer for aid, answer in answers.items()}
+        for pid, answers in data["preferences"].items()
+    }
+    history = data["history"]
+    history["pairs"] = [ids(pair) for pair in history["pairs"]]
+    history["missed_out"] = ids(history["missed_out"])
+    return data
+
+
 def scenario(size: Size, seed: int = 0) -> Scenario:
     """The validated organisation (same ``(size, seed)`` → equal scenario)."""
     return validate_scenario(scenario_data(size, seed), f"bench-{size}-{seed}")
@@ -449,4 +518,4 @@ def generate(size: Size, seed: int = 0) -> PlanningInput:
     return PlanningInput(scenario=scenario(size, seed), now=NOW)
 
 
-__all__ = ["NOW", "SHAPES", "Shape", "Size", "generate", "scenario", "scenario_data"]
+__all__ = ["NOW", "SHAPES", "Shape", "Size", "generate", "scenario", "scenario_data", "sites_data"]

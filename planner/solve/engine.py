@@ -18,6 +18,12 @@ Solve flow:
    CP-SAT call (phase 0: every hinted decision fixed);
 4. lexicographic phases (see :class:`PlanSolver`), each hinted with the previous solution.
 
+A round of independent components (no shared person, venue or queue:
+:mod:`planner.solve.components`) runs steps 3-4 part by part after step 2, each part with
+its own solver on its view of the instance, and merges the plans
+(:meth:`PlanSolver._solve_parts`); a round of one component (every bench size) takes the
+path above unchanged.
+
 Determinism: with ``workers=1`` and a fixed ``seed``, a search whose phases end by
 themselves (optimal or infeasible) returns the same plan every run (tested); the probes
 that prove small models (see :class:`PlanSolver`) need two workers and are not used with
@@ -31,8 +37,9 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import partial
 from typing import Literal
 
 from ortools.sat.python import cp_model
@@ -47,6 +54,8 @@ from planner.domain.schedule import (
 )
 from planner.solve import decode
 from planner.solve import objective as objective_mod
+from planner.solve.components import components, restrict
+from planner.solve.components import size as component_size
 from planner.solve.greedy import Placement, greedy_plan
 from planner.solve.instance import Instance, build_instance
 from planner.solve.neighbourhood import restrict_links
@@ -111,6 +120,10 @@ BUILD_PER_PREPARE = 1.0
 bounds took together (measured: 3.5 s after 4.4 s at L, 14 s after 45 s at XL); with less
 time left than that (plus :data:`MIN_SEARCH_SECONDS`) the greedy plan is the answer."""
 MIN_SEARCH_SECONDS = 1.0
+PART_FLOOR_SECONDS = 2 * MIN_SEARCH_SECONDS
+"""Least time a component gets (of the time left) when a round is solved part by part: its
+share by size would leave a tiny part (a handful of people, often proven in milliseconds)
+too little to build its model and search it, and so its greedy plan, unproven."""
 
 
 def promised_seconds(time_limit: float) -> float:
@@ -278,6 +291,25 @@ class _Search:
     """The CP-SAT status of the latest search that answered (None: none did)."""
 
 
+@dataclass
+class _Part:
+    """One component of a decomposed round (see :meth:`PlanSolver._solve_parts`)."""
+
+    solver: PlanSolver
+    """Its own solver, on its view of the round."""
+    size: int
+    """Attendance pairs: its share of the time."""
+    plan: list[Placement] | None
+    """Its best plan so far: the round's greedy plan on its sessions until it is solved
+    (``None``: that is no plan, e.g. a ``must_hold`` session missing)."""
+    values: dict[int, int] | None
+    """Per-level values of its best plan so far (``None``: no plan yet)."""
+    ceilings: dict[int, int]
+    """Per level, the most the part can reach given what it proved
+    (:func:`~planner.solve.objective.level_ceilings`)."""
+    optimal: bool = False
+
+
 class PlanSolver:
     """Plans one :class:`PlanningInput`: ``solve()`` blocks, ``stop()`` ends it early.
 
@@ -339,6 +371,15 @@ class PlanSolver:
         """Whether the model carries the redundant level bounds (see :meth:`build`). Only
         the tests turn them off, to see that a rule's constraints alone make its case
         infeasible (a bound that counts a cap also caps placements)."""
+        self.decompose = True
+        """Whether a round of independent components is solved part by part (see
+        :meth:`_solve_parts`). Only the tests turn it off, to compare with the whole model."""
+        self._adopted = False
+        """The instance and hint were handed over (:meth:`adopt`), not built."""
+        self._diagnoses = True
+        """Whether an infeasible result is diagnosed (a part's is not: the whole round's is)."""
+        self._part: PlanSolver | None = None
+        """The solver of the component being solved, which :meth:`stop` stops too."""
 
     def stop(self) -> None:
         """Thread-safe (and safe from a signal handler): end the search, keep the best plan."""
@@ -346,6 +387,9 @@ class PlanSolver:
         solver = self._solver
         if solver is not None:
             solver.stop_search()
+        part = self._part
+        if part is not None:
+            part.stop()
 
     # -- building ----------------------------------------------------------------------------
 
@@ -356,6 +400,21 @@ class PlanSolver:
         """
         self.instance = instance = build_instance(self.problem, self.disabled_rules)
         self.hint = greedy_plan(instance, deadline)
+        self._prepare_bounds()
+
+    def adopt(self, instance: Instance, hint: list[Placement]) -> None:
+        """Plan ``instance`` from ``hint`` instead of building them: one component of a
+        round (a view, :func:`~planner.solve.components.restrict`, and the round's greedy
+        plan restricted to its sessions). Its bounds are its own."""
+        self.instance, self.hint = instance, hint
+        self._prepare_bounds()
+        self._adopted = True
+
+    def _prepare_bounds(self) -> None:
+        """The real problem's per-level bounds and weights, and the keepable published
+        sessions, of :attr:`instance`."""
+        instance = self.instance
+        assert instance is not None
         self.level_upper = objective_mod.level_bounds(instance)
         self.weights = objective_mod.weights_from_bounds(
             self.level_upper, objective_mod.level_lower(instance)
@@ -650,11 +709,148 @@ class PlanSolver:
             # No time left to build a model and search it: the greedy plan is the answer
             # (feasible: nothing is proven).
             return self._finish(search, search.prepared, status_any=None, searched=False)
+        assert self.instance is not None
+        parts = components(self.instance) if self.decompose else []
+        if len(parts) > 1:
+            return self._solve_parts(search, parts)
         self._build_search(search)
         for i, phase in enumerate(search.phases):
             if self._stop.is_set() or not self._search_phase(search, i, phase):
                 break
         return self._finish(search, search.build_seconds, search.status_any)
+
+    def _solve_parts(self, search: _Search, parts: list[list[int]]) -> SolveResult:
+        """Solve independent components one after another and merge their plans (exact,
+        see :mod:`planner.solve.components`).
+
+        Each part has its own solver on its view of the round, started from the round's
+        greedy plan on its sessions, and gets a share of the time left proportional to its
+        size; time a part leaves unused passes to the next. The merged plan is evaluated on
+        the whole round; it is optimal only when every part is proven, and its bound is the
+        sum of the parts' level ceilings through the round's weights (a part that loses on
+        a level it proved loses that level's weight, more than the round's range of every
+        level below). An infeasible part makes the round infeasible (diagnosed whole).
+        """
+        instance = self.instance
+        assert instance is not None
+        part_of = {ai: i for i, activities in enumerate(parts) for ai in activities}
+        hints: list[list[Placement]] = [[] for _ in parts]
+        for pl in self.hint:
+            hints[part_of[instance.sessions[pl.session].activity]].append(pl)
+        states: list[_Part] = []
+        for activities, hint in zip(parts, hints, strict=True):
+            solver = PlanSolver(self.problem, self.options)
+            solver.first_phase_share, solver.bound_cuts = self.first_phase_share, self.bound_cuts
+            solver._diagnoses = False
+            solver.adopt(restrict(instance, activities), hint)
+            plan = hint if solver._greedy_ok() else None
+            values = solver.evaluate(hint)[0] if plan is not None else None
+            ceilings = objective_mod.level_ceilings(values or {}, (), solver.level_upper)
+            states.append(
+                _Part(solver, component_size(instance, activities), plan, values, ceilings)
+            )
+        build_seconds = search.prepared
+        for i, part in enumerate(states):
+            if self._stop.is_set():
+                break
+            left = search.deadline - time.monotonic()
+            share = left * part.size / max(1, sum(p.size for p in states[i:]))
+            share = max(share, min(left, PART_FLOOR_SECONDS))
+            part.solver.options = replace(
+                self.options, time_limit=max(0.0, share), started=time.monotonic(),
+                reserve_checks=False,
+            )  # fmt: skip
+            self._part = part.solver
+            if self._stop.is_set():  # stopped before ``_part`` was set: stop() missed it
+                part.solver.stop()
+            result = part.solver.solve(partial(self._on_part_progress, states, part))
+            self._part = None
+            build_seconds += result.build_seconds
+            status = result.schedule.status
+            if status is PlanStatus.infeasible:
+                search.best.clear()
+                return self._finish(search, build_seconds, cp_model.INFEASIBLE)
+            if status in (PlanStatus.optimal, PlanStatus.feasible):
+                part.plan = part.solver.placements
+                part.optimal = status is PlanStatus.optimal
+            self._take_part(part)
+            if part.optimal and part.values is not None:
+                part.ceilings = dict(part.values)  # every level proven, with terms or not
+            if search.first is None and all(p.plan is not None for p in states):
+                # The greedy plan was no plan: the first merged one is there now (at the
+                # latest).
+                search.first = time.monotonic() - search.t0
+        search.best.clear()
+        if any(p.plan is None for p in states):
+            return self._finish(search, build_seconds, status_any=None)
+        merged = sorted((pl for p in states for pl in p.plan or ()), key=lambda pl: pl.session)
+        self._offer(search.best, merged, *self.evaluate(merged))
+        self._report_parts(states, force=True)
+        ceiling = objective_mod.weighted(self._summed(states, "ceilings"), self.weights)
+        optimal = all(p.optimal for p in states)
+        return self._finish(search, build_seconds, None, merged=(optimal, ceiling))
+
+    @staticmethod
+    def _take_part(part: _Part) -> None:
+        """Refresh ``part``'s values and ceilings from its solver's best plan so far and
+        the levels it proved."""
+        solver = part.solver
+        if solver._best:
+            part.values = solver._best
+        if part.values is None:
+            return
+        ceilings = objective_mod.level_ceilings(
+            part.values, solver._proven_levels, solver.level_upper
+        )
+        if not solver.restricted:
+            # CP-SAT's bound of a finished one-level phase whose earlier levels are proven
+            # is that level's ceiling (as in :meth:`_bound`).
+            for index, b in solver._phase_bounds.items():
+                phase = solver._phases[index]
+                if len(phase) == 1 and math.isfinite(b):
+                    lv = phase[0]
+                    cap = max(part.values.get(lv, 0), math.floor(b + 1e-6))
+                    ceilings[lv] = min(ceilings[lv], cap)
+        part.ceilings = ceilings
+
+    @staticmethod
+    def _summed(states: list[_Part], what: Literal["values", "ceilings"]) -> dict[int, int]:
+        """Per level, the sum over the parts of their values or ceilings."""
+        return {
+            lv: sum((getattr(p, what) or {}).get(lv, 0) for p in states)
+            for lv in objective_mod.LEVEL_ORDER
+        }
+
+    def _on_part_progress(self, states: list[_Part], part: _Part, _: SolveProgress) -> None:
+        self._report_parts(states, part)
+
+    def _report_parts(
+        self, states: list[_Part], current: _Part | None = None, force: bool = False
+    ) -> None:
+        """Report the merged plan: the parts solved, the current part's best plan and the
+        greedy plan of the parts to come (only once every part has a plan)."""
+        if self._on_progress is None:
+            return
+        now = time.monotonic()
+        if not force and now - self._last_report < 1.0:
+            return
+        if current is not None:
+            self._take_part(current)
+        if any(p.values is None for p in states):
+            return
+        self._last_report = now
+        value = objective_mod.weighted(self._summed(states, "values"), self.weights)
+        bound = objective_mod.weighted(self._summed(states, "ceilings"), self.weights)
+        bound = max(value, bound)
+        self._on_progress(
+            SolveProgress(
+                objective=float(value),
+                bound=float(bound),
+                gap=gap_of(value, bound),
+                elapsed=now - self._t0,
+                solutions=self._solutions + sum(p.solver._solutions for p in states),
+            )
+        )
 
     # -- the phases of a solve ---------------------------------------------------------------
 
@@ -675,7 +871,8 @@ class PlanSolver:
         # least the limit itself: where checking is estimated above the promise (10,000
         # people, short limits) it was cut before its first activity, and no plan came out.
         limit = self.options.time_limit
-        self.prepare(max(began + promised_seconds(limit) - reserve, began + limit))
+        if not self._adopted:
+            self.prepare(max(began + promised_seconds(limit) - reserve, began + limit))
         return _Search(t0=t0, deadline=deadline)
 
     def _greedy_phase(self, search: _Search) -> bool:
@@ -817,23 +1014,31 @@ class PlanSolver:
         build_seconds: float,
         status_any: object,
         searched: bool = True,
+        merged: tuple[bool, int] | None = None,
     ) -> SolveResult:
         """The result of :meth:`solve` from its best plan (``searched``: the model was built
-        and searched, so its proven levels count)."""
+        and searched, so its proven levels count; ``merged``: the plan merges independent
+        parts, (whether every part is proven, the sum of their ceilings), see
+        :meth:`_solve_parts`)."""
         best, t0 = search.best, search.t0
         stopped = self._stop.is_set()
         if best.plan is not None:
             self.placements = best.plan
-            proven_all = searched and set(self._proven_levels) >= set(self.level_exprs)
             value = self._weighted(best.values)
-            bound = value if proven_all else max(value, self._bound(best.values, None))
+            if merged is None:
+                proven_all = searched and set(self._proven_levels) >= set(self.level_exprs)
+                bound = value if proven_all else max(value, self._bound(best.values, None))
+            else:
+                proven_all, ceiling = merged
+                bound = value if proven_all else max(value, ceiling)
             schedule = self._schedule(
                 best.plan,
                 best.kept,
                 PlanStatus.optimal if proven_all else PlanStatus.feasible,
                 Objective(value=value, bound=bound, gap=gap_of(value, bound)),
             )
-            self._report(best.values, force=True)
+            if merged is None:  # a merged plan is reported by :meth:`_solve_parts`
+                self._report(best.values, force=True)
         elif status_any == cp_model.INFEASIBLE:
             left = (search.deadline if searched else t0) - time.monotonic()
             schedule = self._infeasible(max(1.0, left))
@@ -975,7 +1180,9 @@ class PlanSolver:
         from planner.solve.conflicts import diagnose
 
         assert self.instance is not None
-        conflicts: list[Conflict] = diagnose(self.instance, time_limit=min(time_limit, 20.0))
+        conflicts: list[Conflict] = []
+        if self._diagnoses:
+            conflicts = diagnose(self.instance, time_limit=min(time_limit, 20.0))
         return Schedule(
             status=PlanStatus.infeasible,
             objective=Objective(value=0, bound=0, gap=0.0),

@@ -539,6 +539,9 @@ class _PriceSolver(PlanSolver):
         # for level 1, a short relaxed search at bench M spent its time failing to prove
         # level 1 and never reached level 2's gains.
         self.first_phase_share = RELAXED_FIRST_PHASE_SHARE
+        # A price reads the whole model's proofs (``searched``, ``proven_levels``), which a
+        # round solved part by part does not have: a relaxed search was "not examined".
+        self.decompose = False
         self._warm = warm
         self._check_warm = check_warm
 

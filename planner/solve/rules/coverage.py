@@ -70,8 +70,9 @@ def build(instance: Instance, model: cp_model.CpModel, vars: Vars) -> list[Term]
         demands: list[cp_model.LinearExprT] = []
         lo, hi = instance.grid.size, 0
         total = 0
-        for sd in instance.sessions:
-            s = sd.index
+        # Activity by activity: in a component's view (:mod:`planner.solve.components`)
+        # the other activities have no sessions, and their sessions no variables.
+        for s in (s for a in instance.activities for s in a.sessions):
             who = [p for p in vars.attendees(s) if p in members]
             if not who:
                 continue
