@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -41,6 +42,10 @@ class _State:
     """Per person: placed in some session already (only they can clash in time)."""
     missed: np.ndarray
     """Per person: in the history's ``missed_out`` list."""
+    sessions: np.ndarray
+    """Per person: how many sessions they are placed in (so :func:`_uncommit` can undo)."""
+    yes_sessions: np.ndarray
+    """Per person: how many of those are of an activity they said ``yes`` to."""
     placements: list[Placement] = field(default_factory=list)
     tables: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = field(
         default_factory=dict
@@ -57,32 +62,8 @@ def greedy_plan(instance: Instance, deadline: float | None = None) -> list[Place
     started, except ``must_hold`` ones (placed first, so a plan cut short is still a plan:
     every session placed keeps every rule, and the rest are simply not held).
     """
-    grid = instance.grid
-    n_people = len(instance.people)
-    st = _State(
-        occ=np.zeros((n_people, grid.size), dtype=bool),
-        day_count=np.zeros((n_people, len(grid.days)), dtype=np.int64),
-        week_count=np.zeros((n_people, len(grid.weeks)), dtype=np.int64),
-        week_minutes=np.zeros((n_people, len(grid.weeks)), dtype=np.int64),
-        venue_occ=np.array([v.busy.copy() for v in instance.venues])
-        if instance.venues
-        else np.zeros((0, grid.size), dtype=bool),
-        away=np.zeros((len(instance.queues), grid.size), dtype=np.int64),
-        got=np.zeros(n_people, dtype=bool),
-        placed=np.zeros(n_people, dtype=bool),
-        missed=np.isin(np.arange(n_people), np.fromiter(instance.missed_out, dtype=np.int64)),
-    )
-    daily = np.array([p.daily_cap for p in instance.people], dtype=np.int64)
-    weekly = np.array([p.weekly_cap for p in instance.people], dtype=np.int64)
-    minutes = np.array(
-        [p.minutes_cap if p.minutes_cap is not None else 10**9 for p in instance.people],
-        dtype=np.int64,
-    )
-    queues_of: dict[int, list[int]] = defaultdict(list)
-    for qi, q in enumerate(instance.queues):
-        for m in q.members:
-            queues_of[m].append(qi)
-    pairs = set(instance.history_pairs)
+    st = _new_state(instance)
+    lim = _Limits.of(instance)
     order = sorted(
         instance.activities,
         key=lambda a: (not a.activity.must_hold, a.is_pairing, len(a.candidates)),
@@ -94,16 +75,19 @@ def greedy_plan(instance: Instance, deadline: float | None = None) -> list[Place
             break
         placed_here: set[int] = set()
         for s in a.sessions:
-            got = _place_session(
-                instance, a, s, st, daily, weekly, minutes, queues_of, pairs, placed_here
-            )
+            got = _place_session(instance, a, s, st, lim, placed_here)
             if got is None:
                 break
             st.placements.append(got)
             placed_here.update(got.people)
-    # Sessions of an activity are kept in start order (the model's symmetry breaking).
+    return _in_start_order(instance, st.placements)
+
+
+def _in_start_order(instance: Instance, placements: list[Placement]) -> list[Placement]:
+    """The sessions of each activity numbered in start order (the model's symmetry
+    breaking)."""
     by_act: dict[int, list[Placement]] = defaultdict(list)
-    for pl in st.placements:
+    for pl in placements:
         by_act[instance.sessions[pl.session].activity].append(pl)
     out: list[Placement] = []
     for ai, pls in by_act.items():
@@ -113,16 +97,61 @@ def greedy_plan(instance: Instance, deadline: float | None = None) -> list[Place
     return out
 
 
+def _new_state(instance: Instance) -> _State:
+    """Nothing placed yet."""
+    grid = instance.grid
+    n_people = len(instance.people)
+    return _State(
+        occ=np.zeros((n_people, grid.size), dtype=bool),
+        day_count=np.zeros((n_people, len(grid.days)), dtype=np.int64),
+        week_count=np.zeros((n_people, len(grid.weeks)), dtype=np.int64),
+        week_minutes=np.zeros((n_people, len(grid.weeks)), dtype=np.int64),
+        venue_occ=np.array([v.busy.copy() for v in instance.venues])
+        if instance.venues
+        else np.zeros((0, grid.size), dtype=bool),
+        away=np.zeros((len(instance.queues), grid.size), dtype=np.int64),
+        got=np.zeros(n_people, dtype=bool),
+        placed=np.zeros(n_people, dtype=bool),
+        missed=np.isin(np.arange(n_people), np.fromiter(instance.missed_out, dtype=np.int64)),
+        sessions=np.zeros(n_people, dtype=np.int64),
+        yes_sessions=np.zeros(n_people, dtype=np.int64),
+    )
+
+
+@dataclass(frozen=True)
+class _Limits:
+    """Per person the caps, per person the queues, and the history's pairs."""
+
+    daily: np.ndarray
+    weekly: np.ndarray
+    minutes: np.ndarray
+    queues_of: dict[int, list[int]]
+    pairs: set[tuple[int, int]]
+
+    @classmethod
+    def of(cls, instance: Instance) -> _Limits:
+        queues_of: dict[int, list[int]] = defaultdict(list)
+        for qi, q in enumerate(instance.queues):
+            for m in q.members:
+                queues_of[m].append(qi)
+        return cls(
+            daily=np.array([p.daily_cap for p in instance.people], dtype=np.int64),
+            weekly=np.array([p.weekly_cap for p in instance.people], dtype=np.int64),
+            minutes=np.array(
+                [p.minutes_cap if p.minutes_cap is not None else 10**9 for p in instance.people],
+                dtype=np.int64,
+            ),
+            queues_of=queues_of,
+            pairs=set(instance.history_pairs),
+        )
+
+
 def _place_session(
     instance: Instance,
     a: ActivityData,
     s: int,
     st: _State,
-    daily: np.ndarray,
-    weekly: np.ndarray,
-    minutes: np.ndarray,
-    queues_of: dict[int, list[int]],
-    pairs: set[tuple[int, int]],
+    lim: _Limits,
     placed_here: set[int],
 ) -> Placement | None:
     """Place one session of ``a`` at the best start, or ``None``.
@@ -131,6 +160,7 @@ def _place_session(
     the availability matrix is built once per activity and cached on ``st``).
     """
     grid = instance.grid
+    daily, weekly, minutes = lim.daily, lim.weekly, lim.minutes
     d = a.duration
     cands = a.candidates
     tab = st.tables.get(a.index)
@@ -193,7 +223,7 @@ def _place_session(
         col = np.flatnonzero(ok[:, k])
         order = col[np.lexsort((idx[col], n_avail[rows][col], -weight[col], ~is_req[col]))]
         people: list[int] = idx[order].tolist()
-        pl = _fill(instance, a, s, int(k), people, st, queues_of, pairs)
+        pl = _fill(instance, a, s, int(k), people, st, lim.queues_of, lim.pairs)
         if pl is not None:
             _commit(instance, a, pl, st)
             return pl
@@ -302,12 +332,14 @@ def _commit(instance: Instance, a: ActivityData, pl: Placement, st: _State) -> N
     day, week = int(grid.day[t]), int(grid.week[t])
     for p in pl.people:
         st.placed[p] = True
+        st.sessions[p] += 1
         st.occ[p, t : t + d] = True
         st.day_count[p, day] += 1
         st.week_count[p, week] += 1
         st.week_minutes[p, week] += a.activity.duration_minutes
         if a.answers.get(p) is Answer.yes:
             st.got[p] = True
+            st.yes_sessions[p] += 1
     if pl.venue is not None:
         st.venue_occ[pl.venue, t : t + d] = True
     members = set(pl.people)
@@ -315,3 +347,87 @@ def _commit(instance: Instance, a: ActivityData, pl: Placement, st: _State) -> N
         n = len(members.intersection(q.members))
         if n:
             st.away[qi, t : t + d] += n
+
+
+def _uncommit(instance: Instance, a: ActivityData, pl: Placement, st: _State) -> None:
+    """Undo :func:`_commit` of ``pl``. Exact because a plan never has one person, or one
+    venue, in two sessions at once (``overlap``, ``venue_conflict``), and no session in a
+    venue's busy slots: clearing the session's slots clears only what it set."""
+    grid = instance.grid
+    t = int(a.candidates[pl.position])
+    d = a.duration
+    day, week = int(grid.day[t]), int(grid.week[t])
+    for p in pl.people:
+        st.sessions[p] -= 1
+        st.placed[p] = st.sessions[p] > 0
+        st.occ[p, t : t + d] = False
+        st.day_count[p, day] -= 1
+        st.week_count[p, week] -= 1
+        st.week_minutes[p, week] -= a.activity.duration_minutes
+        if a.answers.get(p) is Answer.yes:
+            st.yes_sessions[p] -= 1
+            st.got[p] = st.yes_sessions[p] > 0
+    if pl.venue is not None:
+        st.venue_occ[pl.venue, t : t + d] = False
+    members = set(pl.people)
+    for qi, q in enumerate(instance.queues):
+        n = len(members.intersection(q.members))
+        if n:
+            st.away[qi, t : t + d] -= n
+
+
+def reseat(
+    instance: Instance,
+    plan: list[Placement],
+    better: Callable[[list[Placement]], bool],
+    ended: Callable[[], bool],
+) -> list[Placement]:
+    """Ruin and recreate, one event session at a time: each session of ``plan`` is taken
+    out and placed again by the greedy rule — the start, venue and people that seat the most
+    people still lacking a ``yes`` — over every eligible person and every candidate start,
+    the rest of the plan staying as it is; the new plan is kept when ``better(plan)`` says
+    so. Passes repeat until one keeps nothing or ``ended()``.
+
+    The neighbourhoods of a large model (:func:`~planner.solve.neighbourhood.restrict_links`)
+    hide people and starts from the search; this step sees them all (issue 17: at 2,000
+    people, after a 60 s search, 8 more people with a ``yes`` placed in 8 s). Sessions that
+    are not full go first, then the fullest. Pairing groups are left as they are. Every
+    rule holds by construction, as in :func:`greedy_plan`.
+    """
+    st = _new_state(instance)
+    lim = _Limits.of(instance)
+    by_session = {pl.session: pl for pl in plan}
+    for pl in plan:
+        _commit(instance, instance.activities[instance.sessions[pl.session].activity], pl, st)
+
+    def order(pl: Placement) -> tuple[bool, int, int]:
+        a = instance.activities[instance.sessions[pl.session].activity]
+        return (len(pl.people) >= a.max_size, -len(pl.people), pl.session)
+
+    kept = True
+    while kept and not ended():
+        kept = False
+        for old in sorted(by_session.values(), key=order):
+            if ended():
+                break
+            a = instance.activities[instance.sessions[old.session].activity]
+            _uncommit(instance, a, old, st)
+            here = {
+                p
+                for s in a.sessions
+                if s != old.session and s in by_session
+                for p in by_session[s].people
+            }
+            # ``_place_session`` commits what it places.
+            new = _place_session(instance, a, old.session, st, lim, here)
+            if new == old:
+                continue
+            if new is not None:
+                trial = {**by_session, old.session: new}
+                if better(list(trial.values())):
+                    by_session = trial
+                    kept = True
+                    continue
+                _uncommit(instance, a, new, st)
+            _commit(instance, a, old, st)
+    return _in_start_order(instance, sorted(by_session.values(), key=lambda pl: pl.session))

@@ -21,6 +21,12 @@ LINK_FACTOR = 2
 """A session's neighbourhood holds about this many times its capacity."""
 
 
+def restricted(instance: Instance) -> bool:
+    """Whether :func:`restrict_links` applies: more person × session pairs than
+    :data:`LINK_LIMIT`."""
+    return sum(len(a.eligible) * len(a.sessions) for a in instance.activities) > LINK_LIMIT
+
+
 def restrict_links(instance: Instance, hint: list[Placement]) -> bool:
     """Decomposition for large rounds: each session may only take a neighbourhood of people.
 
@@ -32,8 +38,7 @@ def restrict_links(instance: Instance, hint: list[Placement]) -> bool:
     greedy start. The search optimises inside these neighbourhoods; the bound it reports is
     the bound of this restricted model (see the engine notes). Returns whether it applied.
     """
-    total = sum(len(a.eligible) * len(a.sessions) for a in instance.activities)
-    if total <= LINK_LIMIT:
+    if not restricted(instance):
         return False
     by_session = {pl.session: pl for pl in hint}
     placed_yes = np.zeros(len(instance.people), dtype=bool)
