@@ -62,7 +62,7 @@ from planner.solve.components import components, restrict
 from planner.solve.components import size as component_size
 from planner.solve.greedy import Placement, greedy_plan, reseat
 from planner.solve.instance import Instance, build_instance
-from planner.solve.neighbourhood import restrict_links
+from planner.solve.neighbourhood import restrict_links, restricted
 from planner.solve.rules import MODULES
 from planner.solve.rules import pairing as pairing_rule
 from planner.solve.rules import stability as stability_rule
@@ -126,10 +126,16 @@ time left than that (plus :data:`MIN_SEARCH_SECONDS`) the greedy plan is the ans
 MIN_SEARCH_SECONDS = 1.0
 RESEAT_SHARE = 0.15
 """Share of the search time kept at the end, when the model links sessions to neighbourhoods
-only, for re-seating each session over every person and start
+only, for re-seating each session of the search's best plan over every person and start
 (:func:`~planner.solve.greedy.reseat`). Measured at L (2,000 people) after a 60 s search:
 8 more people with a ``yes`` placed (1,412 -> 1,420) in 8 s; the search itself gained 2-4
 in its last 10 s."""
+EARLY_RESEAT_SHARE = 0.05
+"""Share of the time left that re-seating the greedy plan may take before the model is built,
+so that a good plan is in hand early (the model still starts from the greedy plan: searched
+from the re-seated one, its neighbourhoods found nothing more at L). Measured on the greedy
+plans: L 1,375 -> 1,420 people with a ``yes`` placed, nearly all of it in the first 0.5 s;
+XL 3,228 -> 3,304 in the first 0.4 s."""
 PART_FLOOR_SECONDS = 2 * MIN_SEARCH_SECONDS
 """Least time a component gets (of the time left) when a round is solved part by part: its
 share by size would leave a tiny part (a handful of people, often proven in milliseconds)
@@ -301,6 +307,11 @@ class _Search:
     """The CP-SAT status of the latest search that answered (None: none did)."""
     reseat: float = 0.0
     """Seconds before the deadline kept for :meth:`PlanSolver._reseat` (at scale)."""
+    found: _Incumbent = field(default_factory=_Incumbent)
+    """The best plan of the model's own search (the greedy plan, then CP-SAT's): what its
+    phases build on. ``best`` may be better still (re-seated, at scale)."""
+    reseated: float = 0.0
+    """Seconds the greedy plan's re-seating took before the model was built."""
 
 
 @dataclass
@@ -725,23 +736,29 @@ class PlanSolver:
         parts = components(self.instance) if self.decompose else []
         if len(parts) > 1:
             return self._solve_parts(search, parts)
+        if restricted(self.instance):
+            # The model will see neighbourhoods only: re-seat the greedy plan first, for a
+            # good plan in hand early.
+            began = time.monotonic()
+            left = search.deadline - began
+            self._reseat(search.best, search.best, began + EARLY_RESEAT_SHARE * max(0.0, left))
+            search.reseated = time.monotonic() - began
         self._build_search(search)
         for i, phase in enumerate(search.phases):
             if self._stop.is_set() or not self._search_phase(search, i, phase):
                 break
         if self.restricted:
-            self._reseat(search, search.deadline)
+            self._reseat(search.found, search.best, search.deadline)
         return self._finish(search, search.build_seconds, search.status_any)
 
-    def _reseat(self, search: _Search, until: float) -> bool:
-        """Re-seat each session of the best plan over every person and start until
-        ``until`` (:func:`~planner.solve.greedy.reseat`), keeping what is lexicographically
-        better; whether anything was."""
-        best = search.best
-        if best.plan is None or self._stop.is_set():
-            return False
+    def _reseat(self, source: _Incumbent, target: _Incumbent, until: float) -> None:
+        """Re-seat each session of ``source``'s plan over every person and start until
+        ``until`` (:func:`~planner.solve.greedy.reseat`), and offer the result to
+        ``target`` if it is lexicographically better than ``source``'s."""
+        if source.plan is None or self._stop.is_set():
+            return
         assert self.instance is not None
-        current = dict(best.values)
+        current = dict(source.values)
 
         def better(plan: list[Placement]) -> bool:
             values, _ = self.evaluate(plan)
@@ -755,11 +772,9 @@ class PlanSolver:
         def ended() -> bool:
             return self._stop.is_set() or time.monotonic() >= until
 
-        plan = reseat(self.instance, best.plan, better, ended)
-        if not self._better(current, best.values):
-            return False
-        self._offer(best, plan, *self.evaluate(plan))
-        return True
+        plan = reseat(self.instance, source.plan, better, ended)
+        if self._better(current, source.values):
+            self._offer(target, plan, *self.evaluate(plan))
 
     def _solve_parts(self, search: _Search, parts: list[list[int]]) -> SolveResult:
         """Solve independent components one after another and merge their plans (exact,
@@ -923,7 +938,7 @@ class PlanSolver:
         too little time is left to build a model and search it."""
         best = search.best
         if self.hint and self._greedy_ok() and not self._stop.is_set():
-            self._offer(best, self.hint, *self.evaluate(self.hint))
+            self._offer_found(search, self.hint, *self.evaluate(self.hint))
             search.first = time.monotonic() - search.t0
             self._solutions = 1
             self._report(best.values, force=True)
@@ -935,7 +950,7 @@ class PlanSolver:
     def _build_search(self, search: _Search) -> None:
         """Build the model, plan the phases and complete the greedy hint (phase 0)."""
         search.model = model = self.build()
-        search.build_seconds = time.monotonic() - search.t0
+        search.build_seconds = time.monotonic() - search.t0 - search.reseated
         self._phases = self._phase_plan()
         # ``None``: nothing to optimise (no opt-ins), only whether a plan exists.
         search.phases = list(self._phases) or [None]
@@ -947,7 +962,9 @@ class PlanSolver:
     def _search_phase(self, search: _Search, i: int, phase: tuple[int, ...] | None) -> bool:
         """Optimise phase ``i`` within its share of the time left; whether the next phase
         follows."""
-        model, best = search.model, search.best
+        # The phases build on the model's own plans (``found``); every plan also goes to
+        # ``search.best``.
+        model, best = search.model, search.found
         assert model is not None
         prefix_proven = len(self._proven_levels) == sum(len(ph) for ph in self._phases[:i])
         if (
@@ -1000,7 +1017,7 @@ class PlanSolver:
                 search.status_any = status
                 got = True
                 found = self._placements(solver)
-                self._offer(best, found, *self.evaluate(found))
+                self._offer_found(search, found, *self.evaluate(found))
                 search.solution = list(solver.response_proto.solution)
                 if phase is None:
                     break
@@ -1023,8 +1040,9 @@ class PlanSolver:
                 if status == cp_model.INFEASIBLE and i == 0:
                     search.status_any = status  # no plan exists at all
                     # The model holds every hard rule, so a greedy plan in hand breaks
-                    # one: never report it.
+                    # one: never report it (nor what was re-seated from it).
                     best.clear()
+                    search.best.clear()
                 break
             if self._stop.is_set() or phase_end - time.monotonic() <= 0.05:
                 break
@@ -1035,7 +1053,7 @@ class PlanSolver:
             )
             phase_bound = min(phase_bound, ceiling)
             if last is not None:
-                self._offer(best, last.placements, last.values, last.kept)
+                self._offer_found(search, last.placements, last.values, last.kept)
                 search.solution, reached = last.solution, last.reached
             probe_seconds *= 2  # back to maximising: the next probes get longer
             if proven_here or self._stop.is_set() or phase_end - time.monotonic() <= 0.05:
@@ -1049,7 +1067,7 @@ class PlanSolver:
             # the rest of the solve.
             self._phase_bounds[i] = phase_bound
         self._constrain(model, phase, reached)
-        self._report(best.values)
+        self._report(search.best.values)
         return True
 
     def _finish(
@@ -1094,6 +1112,13 @@ class PlanSolver:
         schedule.solve_seconds = round(time.monotonic() - t0, 3)
         schedule.generated_at = datetime.now(UTC)
         return SolveResult(schedule, build_seconds, search.first, stopped)
+
+    def _offer_found(
+        self, search: _Search, plan: list[Placement], values: dict[int, int], kept: dict[int, str]
+    ) -> None:
+        """A plan of the model's own search: kept in ``found`` and offered to ``best``."""
+        search.found.offer(plan, values, kept)
+        self._offer(search.best, plan, values, kept)
 
     def _offer(
         self, best: _Incumbent, plan: list[Placement], values: dict[int, int], kept: dict[int, str]
