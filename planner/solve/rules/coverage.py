@@ -32,8 +32,13 @@ def queue_tables(
     service hours where fewer than the floor are working bans every member
     (``PersonData.queue_ban``, set here)."""
     queues: list[QueueData] = []
+    # Members by queue in one pass over the people (a pass a queue was 0.6 s at 10,000 × 80).
+    by_queue: dict[str, list[int]] = {}
+    for p in people:
+        for qid in dict.fromkeys(p.person.queues):
+            by_queue.setdefault(qid, []).append(p.index)
     for q in scenario.queues:
-        members = [p.index for p in people if q.id in p.person.queues]
+        members = by_queue.get(q.id, [])
         if q.service_hours is not None:
             service = grid.mask_inside(working_intervals(q.service_hours, grid.tz, first, last))
         else:
