@@ -8,6 +8,8 @@ rendered as ``file: place: reason`` — never a traceback.
 from __future__ import annotations
 
 import argparse
+import atexit
+import contextlib
 import difflib
 import io
 import json
@@ -1100,9 +1102,20 @@ def _workspace_from_environment(args: argparse.Namespace) -> None:
     args.workspace = env
 
 
-def entry() -> None:  # pragma: no cover
-    raise SystemExit(main())
+def run() -> NoReturn:
+    """The ``planner`` command: :func:`main`, then an exit that skips freeing the objects
+    one by one — a plan of 10,000 people leaves about a gigabyte of them, and freeing it
+    took 0.7 s of ``solve --time-limit``'s promise. The exit handlers still run, and with
+    another thread alive (nothing of ours leaves one) the ordinary exit waits for it."""
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe, a closed stream
+            stream.flush()
+    if threading.active_count() > 1:
+        raise SystemExit(code)
+    atexit._run_exitfuncs()
+    os._exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())
+    run()

@@ -221,6 +221,30 @@ def test_real_process_exit_code_and_no_traceback(tmp_path: Path) -> None:
     assert proc.stderr.strip() == f"{bad}: line 1, byte 0: not UTF-8 text"
 
 
+def test_the_command_exit_flushes_output_and_runs_exit_handlers() -> None:
+    """``planner`` ends without freeing its objects one by one (:func:`planner.cli.run`):
+    piped output still arrives whole, exit handlers still run, the exit code is main's."""
+    script = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: sys.stderr.write('handler ran\\n'))\n"
+        "from planner.cli import run\n"
+        "sys.argv = ['planner', *sys.argv[1:]]\n"
+        "run()\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script, "schema"], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["title"]  # all of it
+    assert proc.stderr == "handler ran\n"
+    proc = subprocess.run(
+        [sys.executable, "-c", script, "validate", "no-such.toml"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert proc.stderr.endswith("handler ran\n") and "no-such.toml" in proc.stderr
+
+
 @pytest.mark.parametrize(
     ("argv", "expected"),
     [
