@@ -11,6 +11,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from planner.calendar.invites import (
     AttendeeInfo,
@@ -118,3 +120,38 @@ def test_a_session_is_rendered_once_and_spliced_into_every_file(
     assert len(invites._EVENTS) <= 2
     for cal in [first, *cals]:  # some of their events are forgotten by now
         assert calendar_bytes(cal) == cal.to_ical()
+
+
+_PEOPLE = [
+    AttendeeInfo(f"p{i}@example.org", f"Person {i} " + "with a name long enough to fold " * (i % 3),
+                 "REQ-PARTICIPANT" if i % 2 else "OPT-PARTICIPANT")
+    for i in range(8)
+]  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    listed=st.lists(st.sampled_from(_PEOPLE), unique=True, max_size=6),
+    day=st.integers(0, 3),
+    flags=st.tuples(st.booleans(), st.booleans(), st.booleans()),
+    cancelled=st.sampled_from([None, "session", "attendee"]),
+)
+def test_a_vevent_from_its_frame_and_attendee_lines_is_icalendars(
+    listed: list[AttendeeInfo],
+    day: int,
+    flags: tuple[bool, bool, bool],
+    cancelled: str | None,
+) -> None:
+    """The invitations of one session differ in their attendee lists (a viewer who keeps out
+    of lists sees themself): each VEVENT is its frame with the attendee lines spliced in,
+    byte for byte what icalendar writes, none listed included."""
+    from planner.calendar import invites
+
+    alarm, rsvp, agent = flags
+    stamp = datetime(2026, 12, 1, 8, tzinfo=UTC)
+    event = replace(info(day), attendees=tuple(listed), cancelled=cancelled)  # type: ignore[arg-type]
+    made = invites._event(event, stamp, alarm=alarm, rsvp=rsvp, agent_client=agent)
+    wire = invites._event_wire(event, stamp, alarm=alarm, rsvp=rsvp, agent_client=agent)
+    assert wire == made.to_ical()
+    assert wire.count(b"\r\nATTENDEE") == len(listed)
+    assert b"splice@planner.invalid" not in wire
