@@ -109,15 +109,20 @@ class SolveResult:
     """True if :meth:`PlanSolver.stop` ended the search."""
 
 
-CHECK_SECONDS_PER_OPT_IN_CELL = 1.2e-5
-"""Seconds :func:`~planner.solve.verify.verify` and the listing part of
-:func:`~planner.solve.explain.annotate` take per person × activity (measured on a loaded
-2-core machine at XL = 10,000 × 80: verify 1.8 s, listing 441,000 unplaced 5.9 s)."""
-CHECK_SECONDS_PER_PERSON = 1.2e-3
-"""Seconds writing the plan takes per person (one invitation file each at most; measured on
-a loaded 2-core machine, load 1.6, once each session's VEVENT was rendered once: at L
-schedule.json 0.04 s and 1,376 invitation files 1.95 s, 1.0e-3 s a person; at XL 0.45 s
-and 3,229 files 4.7 s, 0.5e-3 s a person)."""
+CHECK_SECONDS_PER_OPT_IN_CELL = 6e-6
+"""Seconds the listing part of :func:`~planner.solve.explain.annotate`,
+:func:`~planner.solve.verify.verify` and writing ``schedule.json`` take per person ×
+activity (measured on a quiet 2-core machine at XL = 10,000 × 80, 441,000 opt-ins unplaced:
+listing 2.0-2.4 s, verify 0.7-0.8 s, schedule.json 0.7-0.8 s; 4.8e-6 s a cell, kept with a
+quarter more for a loaded machine)."""
+CHECK_SECONDS_PER_INVITE = 1.3e-3
+"""Seconds writing one invitation file takes (measured on a quiet 2-core machine: at L
+1,420 files in 1.3-1.5 s, at XL 3,305 files in 3.0-5.6 s, the disk's flush the spread;
+1.0-1.2e-3 s a file, median)."""
+INVITES_MARGIN = 1.1
+"""Once a plan is in hand, the invitations are estimated as its people and a tenth more:
+the search's plans place a few per cent more than the greedy one (L 1,375 -> 1,428, XL
+3,228 -> 3,304); until then every person counts."""
 CHECK_SECONDS_FLOOR = 0.5
 BUILD_PER_PREPARE = 1.0
 """The model takes at most about as long to build as the instance, the greedy plan and the
@@ -151,15 +156,23 @@ def promised_seconds(time_limit: float) -> float:
     return time_limit * 1.1 + 5.0
 
 
-def check_seconds(problem: PlanningInput) -> float:
-    """The time to keep, within a time limit, for checking and explaining the plan."""
+def check_seconds(problem: PlanningInput, placed: int | None = None) -> float:
+    """The time to keep, within a time limit, for checking, explaining and writing the plan:
+    with ``placed``, the number of people a plan in hand places (see
+    :data:`INVITES_MARGIN`); without, as if every person got an invitation."""
     sc = problem.scenario
     cells = len(sc.people) * max(1, len(sc.activities))
+    invites = len(sc.people) if placed is None else math.ceil(placed * INVITES_MARGIN)
     return (
         CHECK_SECONDS_FLOOR
         + CHECK_SECONDS_PER_OPT_IN_CELL * cells
-        + CHECK_SECONDS_PER_PERSON * len(sc.people)
+        + CHECK_SECONDS_PER_INVITE * min(len(sc.people), invites)
     )
+
+
+def placed_people(plan: list[Placement]) -> int:
+    """How many people ``plan`` places (each gets one invitation file)."""
+    return len({p for placement in plan for p in placement.people})
 
 
 def gap_of(value: float, bound: float) -> float:
@@ -293,11 +306,16 @@ class _Search:
 
     t0: float
     """When ``solve()`` was called (``time.monotonic()``)."""
+    began: float
+    """When the time limit began (``SolveOptions.started``, else ``t0``)."""
     deadline: float
     """When the search must end (the time limit less the caller's checking share)."""
     slack_end: float = math.inf
-    """The latest the greedy plan (and its re-seating) may run: the promise's slack, less
-    the checking share (see :func:`promised_seconds`)."""
+    """The latest the greedy plan may run: the promise's slack less the checking share (see
+    :func:`promised_seconds`), and at least the time limit itself."""
+    reseat_end: float = math.inf
+    """The latest re-seating the greedy plan may run when it is the answer: the promise's
+    slack less the checking share, never more (an improvement, not the fallback)."""
     best: _Incumbent = field(default_factory=_Incumbent)
     first: float | None = None
     """Seconds from ``t0`` to the first plan."""
@@ -739,8 +757,9 @@ class PlanSolver:
             # No time left to build a model and search it: the greedy plan, re-seated for
             # a moment, is the answer (feasible: nothing is proven).
             now = time.monotonic()
-            until = min(max(search.deadline, now + GREEDY_RESEAT_SECONDS), search.slack_end)
-            self._reseat(search.best, search.best, until)
+            until = min(max(search.deadline, now + GREEDY_RESEAT_SECONDS), search.reseat_end)
+            if until > now:
+                self._reseat(search.best, search.best, until)
             return self._finish(search, search.prepared, status_any=None, searched=False)
         assert self.instance is not None
         parts = components(self.instance) if self.decompose else []
@@ -941,7 +960,27 @@ class PlanSolver:
         slack_end = max(began + promised_seconds(limit) - reserve, began + limit)
         if not self._adopted:
             self.prepare(slack_end)
-        return _Search(t0=t0, deadline=deadline, slack_end=slack_end)
+        search = _Search(
+            t0=t0,
+            began=began,
+            deadline=deadline,
+            slack_end=slack_end,
+            reseat_end=began + promised_seconds(limit) - reserve,
+        )
+        self._keep_checks(search)
+        return search
+
+    def _keep_checks(self, search: _Search) -> None:
+        """Set the search's deadline and the re-seating's end from the checking share as
+        estimated from the greedy plan's size (see :func:`check_seconds`; before a plan,
+        every person counts: 13 s at 10,000 people against about 9 s)."""
+        if not self.options.reserve_checks:
+            return
+        placed = placed_people(self.hint) if self.hint else None
+        reserve = check_seconds(self.problem, placed)
+        limit = self.options.time_limit
+        search.deadline = search.began + max(0.0, limit - reserve)
+        search.reseat_end = search.began + promised_seconds(limit) - reserve
 
     def _greedy_phase(self, search: _Search) -> bool:
         """Offer the greedy plan, the first plan, reported before the model is built (its

@@ -49,9 +49,13 @@ class PlannedRound:
             )
 
 
-def explain_deadline(problem: PlanningInput, options: SolveOptions, began: float) -> float:
-    """When explaining must end: the check's share of the time limit is kept for verify."""
-    return began + options.time_limit - check_seconds(problem) / 2
+def explain_deadline(
+    problem: PlanningInput, options: SolveOptions, began: float, schedule: Schedule
+) -> float:
+    """When explaining ``schedule`` must end: half the checking share of the time limit is
+    kept for the listing, the check and writing."""
+    placed = len({p for s in schedule.sessions for p in s.attendees})
+    return began + options.time_limit - check_seconds(problem, placed) / 2
 
 
 def finish_round(
@@ -91,9 +95,8 @@ class RoundPlanner:
     def run(self, progress: Callable[[SolveProgress], None] | None = None) -> PlannedRound:
         began = time.monotonic() if self.options.started is None else self.options.started
         result = self.solver.solve(progress)
-        return finish_round(
-            self.problem, result, explain_until=explain_deadline(self.problem, self.options, began)
-        )
+        until = explain_deadline(self.problem, self.options, began, result.schedule)
+        return finish_round(self.problem, result, explain_until=until)
 
 
 def plan_round(

@@ -52,6 +52,7 @@ def test_solve_command_keeps_its_time_limit(slow_scenario: Path, tmp_path: Path)
     elapsed = time.monotonic() - began
     assert proc.returncode == 0, proc.stderr
     assert elapsed <= promised_seconds(limit), f"{elapsed:.1f} s for --time-limit 5"
+    assert "warning" not in proc.stderr
     schedule = load_schedule(out / "schedule.json")
     assert schedule.status.value in ("feasible", "optimal")
     assert schedule.sessions
@@ -83,7 +84,7 @@ def test_greedy_plan_when_checking_is_estimated_above_the_promise(
     plan still gets the limit itself (it was cut before its first activity: no plan)."""
     from planner.solve import engine
 
-    monkeypatch.setattr(engine, "CHECK_SECONDS_PER_PERSON", 1.0)  # 500 s kept for checks
+    monkeypatch.setattr(engine, "CHECK_SECONDS_PER_INVITE", 1.0)  # 500 s kept for checks
     problem = PlanningInput(scenario=load_scenario(slow_scenario).scenario, now=NOW)
     assert engine.check_seconds(problem) > promised_seconds(5.0)
     solver = PlanSolver(problem, SolveOptions(time_limit=5.0, workers=1, reserve_checks=True))
@@ -93,8 +94,21 @@ def test_greedy_plan_when_checking_is_estimated_above_the_promise(
     assert result.schedule.status.value == "feasible"
     assert len(result.schedule.sessions) >= 10
     assert solver.vars is None  # no time for a model: the greedy plan is the answer
+    # Not re-seated either: that would take from the checking share, past the promise.
+    assert solver.placements == solver.hint
     assert elapsed <= promised_seconds(5.0)
     assert verify(problem, result.schedule) == []
+
+
+def test_checking_share_follows_the_plan_in_hand(slow_scenario: Path) -> None:
+    """Before a plan every person counts for the invitations; with one, its people (and a
+    margin): fewer placed, less time kept, never more than for everyone."""
+    from planner.solve.engine import check_seconds
+
+    problem = PlanningInput(scenario=load_scenario(slow_scenario).scenario, now=NOW)
+    everyone = check_seconds(problem)
+    assert check_seconds(problem, 100) < check_seconds(problem, 300) < everyone
+    assert check_seconds(problem, len(problem.scenario.people)) == everyone
 
 
 def test_listing_past_the_deadline_is_the_full_listing(slow_scenario: Path) -> None:
@@ -122,3 +136,23 @@ def test_listing_past_the_deadline_is_the_full_listing(slow_scenario: Path) -> N
     assert (keen[1], second.id) in pairs or any(keen[1] in s.attendees for s in plan.sessions)
     assert all(not u.reasons for u in late.unplaced)
     assert any(u.reasons for u in full.unplaced)
+
+
+def test_solve_says_when_it_took_longer_than_promised(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Below the floor of reading, the greedy plan, checking and writing (10,000 people and a
+    10 s limit) the plan still comes out, and the organiser is told it came late."""
+    from planner.solve import engine
+    from tests.integration.cli import run, solve_argv
+
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(scenario_data("S")), encoding="utf-8")
+    argv = solve_argv(str(path), out=tmp_path / "out", now=NOW.isoformat(), time_limit=1)
+    code, _, err = run(capsys, *argv)
+    assert code == 0 and "warning" not in err
+    monkeypatch.setattr(engine, "promised_seconds", lambda limit: 0.0)
+    code, out, err = run(capsys, *argv)
+    assert code == 0 and "people placed" in out
+    assert "warning: took " in err and "--time-limit 1 promises" in err
+    assert "for 40 people" in err
