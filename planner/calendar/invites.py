@@ -44,6 +44,7 @@ __all__ = [
     "EventInfo",
     "build_calendar",
     "calendar_bytes",
+    "calendar_wire",
     "describe_session",
     "digest",
     "make_uid",
@@ -323,12 +324,17 @@ for :func:`calendar_bytes` to splice in."""
 def vtimezone(tzid: str, first: date, last: date) -> Timezone:
     """The VTIMEZONE of ``tzid`` from ``first`` up to ``last`` — one shared, read-only
     component a process (see :func:`_make_vtimezone`)."""
+    return _ZONES[_zone_key(tzid, first, last)][0]
+
+
+def _zone_key(tzid: str, first: date, last: date) -> tuple[str, date, date]:
+    """The key of ``tzid``'s VTIMEZONE in :data:`_ZONES`, made there if it is new."""
     key = (tzid, first, last)
     if key not in _ZONES:
         made = _make_vtimezone(tzid, first, last)
         _ZONES[key] = (made, made.to_ical())
         _WIRE[id(made)] = _ZONES[key]
-    return _ZONES[key][0]
+    return key
 
 
 def _make_vtimezone(tzid: str, first: date, last: date) -> Timezone:
@@ -389,8 +395,9 @@ def _shared_event(
 
 _SPLICE = AttendeeInfo(email="splice@planner.invalid", name="", role="OPT-PARTICIPANT")
 """The attendee a frame is rendered with: its line, unique, marks where the others go."""
-_FRAMES: OrderedDict[tuple[object, ...], tuple[bytes, bytes]] = OrderedDict()
-"""A VEVENT's wire form around its ATTENDEE lines, by everything else it says."""
+_FRAMES: OrderedDict[tuple[object, ...], tuple[bytes, bytes, tuple[str, ...]]] = OrderedDict()
+"""A VEVENT's wire form around its ATTENDEE lines, by everything else it says, and the
+TZIDs it uses (for :func:`calendar_wire`)."""
 _LINES: dict[tuple[AttendeeInfo, bool, bool], bytes] = {}
 """One ATTENDEE line's wire form."""
 
@@ -398,6 +405,12 @@ _LINES: dict[tuple[AttendeeInfo, bool, bool], bytes] = {}
 def _event_wire(
     info: EventInfo, stamp: datetime, *, alarm: bool, rsvp: bool, agent_client: bool
 ) -> bytes:
+    return _event_frame_wire(info, stamp, alarm=alarm, rsvp=rsvp, agent_client=agent_client)[0]
+
+
+def _event_frame_wire(
+    info: EventInfo, stamp: datetime, *, alarm: bool, rsvp: bool, agent_client: bool
+) -> tuple[bytes, tuple[str, ...]]:
     """``_event(info, …).to_ical()``, from a frame and the attendee lines: the invitations
     of one session differ only in whether the viewer is listed (someone who keeps out of
     attendee lists sees themself alone among the others), so most files hold a VEVENT of
@@ -411,18 +424,22 @@ def _event_wire(
     with _EVENTS_LOCK:
         frame = _FRAMES.get(key)
     if frame is None:
-        probe = replace(info, attendees=(_SPLICE,))
-        wire = _event(probe, stamp, alarm=alarm, rsvp=rsvp, agent_client=agent_client).to_ical()
+        probe = _event(
+            replace(info, attendees=(_SPLICE,)),
+            stamp, alarm=alarm, rsvp=rsvp, agent_client=agent_client,
+        )  # fmt: skip
+        wire = probe.to_ical()
         line = _attendee_line(_SPLICE, rsvp=rsvp, agent_client=agent_client)
         at = wire.index(b"\r\n" + line) + 2
-        frame = (wire[:at], wire[at + len(line) :])
+        zones = tuple(sorted(Calendar.new(subcomponents=[probe]).get_missing_tzids()))
+        frame = (wire[:at], wire[at + len(line) :], zones)
         with _EVENTS_LOCK:
             _FRAMES[key] = frame
             while len(_FRAMES) > EVENTS_REMEMBERED:
                 _FRAMES.popitem(last=False)
-    head, tail = frame
+    head, tail, zones = frame
     lines = [_attendee_line(a, rsvp=rsvp, agent_client=agent_client) for a in info.attendees]
-    return head + b"".join(lines) + tail
+    return head + b"".join(lines) + tail, zones
 
 
 def _attendee_line(a: AttendeeInfo, *, rsvp: bool, agent_client: bool) -> bytes:
@@ -524,3 +541,37 @@ def calendar_bytes(cal: Calendar) -> bytes:
         cut = body.rindex(b"\r\nEND:VCALENDAR")
     spliced = b"".join(_WIRE[id(c)][1] for c in subs[:known])
     return body[: cut + 2] + spliced + body[cut + 2 :]
+
+
+_HEADS: dict[Method | None, bytes] = {}
+"""A VCALENDAR's own lines, by METHOD."""
+
+
+def calendar_wire(
+    method: Method | None,
+    events: Sequence[EventInfo],
+    *,
+    now: datetime,
+    alarm: bool = False,
+    rsvp: bool = False,
+    cover: tuple[date, date] | None = None,
+) -> bytes:
+    """``calendar_bytes(build_calendar(method, events, …))``, without building the
+    calendar: its own lines, the VTIMEZONEs and the VEVENTs from their remembered wire
+    forms (:func:`_event_wire`). Writing invitations needs only the bytes, and building a
+    VEVENT object per viewer was most of what was left of writing them at scale."""
+    if method not in _HEADS:
+        cal = Calendar.new(prodid=PRODID, method=method)
+        cal.pop("UID", None)  # as build_calendar does
+        _HEADS[method] = cal.to_ical()[: -len(b"END:VCALENDAR\r\n")]
+    stamp = now.astimezone(UTC).replace(microsecond=0)
+    parts: list[bytes] = []
+    zones: set[str] = set()
+    for e in events:
+        wire, used = _event_frame_wire(e, stamp, alarm=alarm, rsvp=rsvp, agent_client=False)
+        parts.append(wire)
+        zones.update(used)
+    if events:
+        first, last = _zone_range(events, cover)
+        parts[:0] = [_ZONES[_zone_key(tzid, first, last)][1] for tzid in sorted(zones)]
+    return _HEADS[method] + b"".join(parts) + b"END:VCALENDAR\r\n"

@@ -33,6 +33,7 @@ from planner.calendar.invites import (
     Method,
     build_calendar,
     calendar_bytes,
+    calendar_wire,
     describe_session,
     digest,
     make_uid,
@@ -209,9 +210,7 @@ def _render(
     rsvp: bool,
 ) -> bytes:
     ordered = sorted(events, key=lambda e: (e.start, e.uid))
-    return calendar_bytes(
-        build_calendar(method, ordered, now=now, alarm=alarm, rsvp=rsvp, cover=pub.horizon)
-    )
+    return calendar_wire(method, ordered, now=now, alarm=alarm, rsvp=rsvp, cover=pub.horizon)
 
 
 def _clear_stale(invites_dir: Path, person_ids: Iterable[str]) -> None:

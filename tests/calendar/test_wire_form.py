@@ -19,6 +19,7 @@ from planner.calendar.invites import (
     EventInfo,
     build_calendar,
     calendar_bytes,
+    calendar_wire,
     vtimezone,
 )
 from planner.domain.errors import InputError
@@ -155,3 +156,50 @@ def test_a_vevent_from_its_frame_and_attendee_lines_is_icalendars(
     assert wire == made.to_ical()
     assert wire.count(b"\r\nATTENDEE") == len(listed)
     assert b"splice@planner.invalid" not in wire
+
+
+_ZONES_SEEN = [STOCKHOLM, ZoneInfo("America/New_York"), UTC, ZoneInfo("Asia/Kolkata")]
+
+
+@st.composite
+def _events(draw: st.DrawFn) -> list[EventInfo]:
+    out = []
+    for n in range(draw(st.integers(0, 4))):
+        zone = draw(st.sampled_from(_ZONES_SEEN))
+        days = draw(st.integers(0, 400))  # into the next year: VTIMEZONEs over more years
+        base = replace(info(n), uid=f"u{draw(st.integers(0, 3))}@example.org")
+        start = (base.start + timedelta(days=days)).astimezone(zone)
+        out.append(
+            replace(
+                base,
+                start=start,
+                end=start + timedelta(hours=1),
+                attendees=tuple(draw(st.lists(st.sampled_from(_PEOPLE), unique=True, max_size=4))),
+                cancelled=draw(st.sampled_from([None, "session", "attendee"])),
+                language=draw(st.sampled_from(["en", "sv", "pl"])),
+            )
+        )
+    return out
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    events=_events(),
+    method=st.sampled_from(["REQUEST", "CANCEL", "PUBLISH", None]),
+    alarm=st.booleans(),
+    rsvp=st.booleans(),
+    cover=st.sampled_from([None, (date(2026, 12, 1), date(2027, 1, 31))]),
+)
+def test_a_calendar_from_remembered_wire_forms_is_icalendars(
+    events: list[EventInfo],
+    method: str | None,
+    alarm: bool,
+    rsvp: bool,
+    cover: tuple[date, date] | None,
+) -> None:
+    """Invitation files are written from wire forms alone (no VEVENT object per viewer):
+    byte for byte the calendar icalendar writes, VTIMEZONEs of every zone used included."""
+    now = datetime(2026, 12, 1, 8, 17, 33, 12345, tzinfo=UTC)
+    kw = {"now": now, "alarm": alarm, "rsvp": rsvp, "cover": cover}
+    wire = calendar_wire(method, events, **kw)  # type: ignore[arg-type]
+    assert wire == build_calendar(method, events, **kw).to_ical()  # type: ignore[arg-type]
