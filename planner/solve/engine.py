@@ -145,6 +145,10 @@ GREEDY_RESEAT_SECONDS = 1.0
 """When the greedy plan is the answer (no time for a model), how long it may be re-seated
 past the search's deadline, within the promise's slack: the gains come in the first half
 second (L: 1,375 -> 1,420 people with a ``yes`` placed; XL: 3,228 -> 3,304)."""
+SEGMENT_SECONDS = 30.0
+"""At scale (neighbourhoods), one CP-SAT call searches a phase for at most this long; the
+next starts afresh from its plan. CP-SAT's memory grows with the length of a call (at L
+from 540 MiB to over 1 GiB in 90 s of one call), and a fresh call starts from its base."""
 PART_FLOOR_SECONDS = 2 * MIN_SEARCH_SECONDS
 """Least time a component gets (of the time left) when a round is solved part by part: its
 share by size would leave a tiny part (a handful of people, often proven in milliseconds)
@@ -1057,7 +1061,8 @@ class PlanSolver:
                 model.maximize(self._phase_expr(phase))
             _set_hint(model, search.solution)
             solver = cp_model.CpSolver()
-            self._params(solver, phase_end - time.monotonic())
+            seconds = phase_end - time.monotonic()
+            self._params(solver, min(seconds, SEGMENT_SECONDS) if self.restricted else seconds)
             callback = _Progress(self, i, has_objective=phase is not None)
             stall = (phase_start, STALL_SECONDS) if probing else None
             status = self._run(solver, model, callback, stall=stall)
@@ -1077,6 +1082,14 @@ class PlanSolver:
                     int(solver.value(self.level_exprs[lv])) >= self.level_upper[lv] for lv in phase
                 )
                 proven_here = (status == cp_model.OPTIMAL and not self.restricted) or at_bound
+                if (
+                    self.restricted
+                    and status == cp_model.FEASIBLE  # the segment's time ran out
+                    and not proven_here
+                    and not self._stop.is_set()
+                    and phase_end - time.monotonic() > MIN_SEARCH_SECONDS
+                ):
+                    continue  # the next segment, from this one's plan
                 if proven_here or not probing:
                     break
             elif probing and best.plan is not None and status == cp_model.UNKNOWN:

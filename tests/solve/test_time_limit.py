@@ -156,3 +156,39 @@ def test_solve_says_when_it_took_longer_than_promised(
     assert code == 0 and "people placed" in out
     assert "warning: took " in err and "--time-limit 1 promises" in err
     assert "for 40 people" in err
+
+
+def test_a_long_phase_at_scale_is_searched_in_segments(
+    slow_scenario: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With neighbourhoods, one CP-SAT call searches a phase for at most SEGMENT_SECONDS
+    (its memory grows with the call's length); the next call starts from the last plan, so
+    the plans only get better, and the limit still holds."""
+    from planner.solve import engine
+
+    monkeypatch.setattr(engine, "SEGMENT_SECONDS", 1.5)
+    calls: list[tuple[float, int]] = []
+    run = PlanSolver._run
+
+    def counted(
+        self: PlanSolver, solver: object, model: object, *rest: object, **kw: object
+    ) -> object:
+        status = run(self, solver, model, *rest, **kw)  # type: ignore[arg-type]
+        params = solver.parameters  # type: ignore[attr-defined]
+        if not params.fix_variables_to_their_hinted_value:  # not the hint's completion
+            calls.append((params.max_time_in_seconds, status))
+        return status
+
+    monkeypatch.setattr(PlanSolver, "_run", counted)
+    problem = PlanningInput(scenario=load_scenario(slow_scenario).scenario, now=NOW)
+    solver = PlanSolver(problem, SolveOptions(time_limit=12.0, workers=1))
+    began = time.monotonic()
+    result = solver.solve()
+    elapsed = time.monotonic() - began
+    assert solver.restricted
+    searches = [limit for limit, _ in calls if limit > 0.5]
+    assert len(searches) >= 3 and max(searches) <= 1.5 + 1e-9
+    assert elapsed <= promised_seconds(12.0)
+    assert verify(problem, result.schedule) == []
+    greedy = solver.evaluate(solver.hint)[0]
+    assert not PlanSolver._better(greedy, solver.evaluate(solver.placements)[0])
