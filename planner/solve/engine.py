@@ -16,7 +16,8 @@ Solve flow:
 3. build the model — at scale with each session linked to a neighbourhood of people only
    (:func:`planner.solve.neighbourhood.restrict_links`) — and complete the greedy hint with one propagation-only
    CP-SAT call (phase 0: every hinted decision fixed);
-4. lexicographic phases (see :class:`PlanSolver`), each hinted with the previous solution;
+4. lexicographic phases (see :class:`PlanSolver`), each hinted with the previous solution
+   (at scale in CP-SAT calls of at most :data:`SEGMENT_SECONDS`, each from the last plan);
 5. at scale (neighbourhoods), the last :data:`RESEAT_SHARE` of the time re-seats each
    session of the best plan over every person and start
    (:func:`~planner.solve.greedy.reseat`: ruin and recreate by the greedy rule, kept when
