@@ -215,7 +215,7 @@ def bench_table(rows: Sequence[BenchRow]) -> Table:
     table.add_column("yes placed (balanced greedy)", justify="right")
     table.add_column("yes bound", justify="right")
     table.add_column("greedy violations (poll / balanced)", justify="right")
-    table.add_column("peak MB", justify="right")
+    table.add_column("peak MiB", justify="right")
     for r in rows:
         cells = [
             r.size,
