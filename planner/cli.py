@@ -437,8 +437,8 @@ def _solve(
 
 def _warn_if_late(args: argparse.Namespace, people: int) -> None:
     """Say so when ``solve`` took longer than ``--time-limit`` promises: below a floor
-    (reading, the tables, the greedy plan, checking and writing; about 17 s at 10,000
-    people on a 2-core machine) the greedy plan is still the answer, but late."""
+    (reading, the tables, the greedy plan, checking and writing; about 12-13 s at 10,000
+    people on a quiet 2-core machine) the greedy plan is still the answer, but late."""
     from planner.solve.engine import promised_seconds
 
     elapsed = time.monotonic() - args.started

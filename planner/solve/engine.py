@@ -117,9 +117,10 @@ activity (measured on a quiet 2-core machine at XL = 10,000 × 80, 441,000 opt-i
 listing 2.0-2.4 s, verify 0.7-0.8 s, schedule.json 0.7-0.8 s; 4.8e-6 s a cell, kept with a
 quarter more for a loaded machine)."""
 CHECK_SECONDS_PER_INVITE = 1.3e-3
-"""Seconds writing one invitation file takes (measured on a quiet 2-core machine: at L
-1,420 files in 1.3-1.5 s, at XL 3,305 files in 3.0-5.6 s, the disk's flush the spread;
-1.0-1.2e-3 s a file, median)."""
+"""Seconds writing one invitation file takes (measured on a quiet 2-core machine before the
+files were written from wire forms: at L 1,420 files in 1.3-1.5 s, at XL 3,305 in 3.0-5.6 s,
+the disk's flush the spread; since then XL takes 1.2-2.5 s, and the rest is kept for a slow
+disk or a loaded machine)."""
 INVITES_MARGIN = 1.1
 """Once a plan is in hand, the invitations are estimated as its people and a tenth more:
 the search's plans place a few per cent more than the greedy one (L 1,375 -> 1,428, XL
@@ -978,7 +979,7 @@ class PlanSolver:
     def _keep_checks(self, search: _Search) -> None:
         """Set the search's deadline and the re-seating's end from the checking share as
         estimated from the greedy plan's size (see :func:`check_seconds`; before a plan,
-        every person counts: 13 s at 10,000 people against about 9 s)."""
+        every person counts: at XL 18 s kept, against 10 s for the greedy plan's 3,228)."""
         if not self.options.reserve_checks:
             return
         placed = placed_people(self.hint) if self.hint else None
