@@ -312,8 +312,6 @@ class _Search:
 
     t0: float
     """When ``solve()`` was called (``time.monotonic()``)."""
-    began: float
-    """When the time limit began (``SolveOptions.started``, else ``t0``)."""
     deadline: float
     """When the search must end (the time limit less the caller's checking share)."""
     slack_end: float = math.inf
@@ -952,9 +950,8 @@ class PlanSolver:
         self._on_progress = on_progress
         # The time limit covers everything: precomputation, the model, the search and (with
         # ``reserve_checks``) the caller's checking, for which its estimated cost is kept.
-        reserve = check_seconds(self.problem) if self.options.reserve_checks else 0.0
         began = t0 if self.options.started is None else self.options.started
-        deadline = began + max(0.0, self.options.time_limit - reserve)
+        limit = self.options.time_limit
         self._proven_levels = []
         self._phases = []
         self._phase_bounds = {}
@@ -962,31 +959,23 @@ class PlanSolver:
         # a search, it may use the promise's slack (see :func:`promised_seconds`), and at
         # least the limit itself: where checking is estimated above the promise (10,000
         # people, short limits) it was cut before its first activity, and no plan came out.
-        limit = self.options.time_limit
+        # Before a plan every person counts for the checking share (at XL 18 s)...
+        reserve = self._checks_share(None)
         slack_end = max(began + promised_seconds(limit) - reserve, began + limit)
         if not self._adopted:
             self.prepare(slack_end)
-        search = _Search(
+        # ... with the greedy plan in hand, its people (at XL 10 s for its 3,228).
+        reserve = self._checks_share(placed_people(self.hint) if self.hint else None)
+        return _Search(
             t0=t0,
-            began=began,
-            deadline=deadline,
+            deadline=began + max(0.0, limit - reserve),
             slack_end=slack_end,
             reseat_end=began + promised_seconds(limit) - reserve,
         )
-        self._keep_checks(search)
-        return search
 
-    def _keep_checks(self, search: _Search) -> None:
-        """Set the search's deadline and the re-seating's end from the checking share as
-        estimated from the greedy plan's size (see :func:`check_seconds`; before a plan,
-        every person counts: at XL 18 s kept, against 10 s for the greedy plan's 3,228)."""
-        if not self.options.reserve_checks:
-            return
-        placed = placed_people(self.hint) if self.hint else None
-        reserve = check_seconds(self.problem, placed)
-        limit = self.options.time_limit
-        search.deadline = search.began + max(0.0, limit - reserve)
-        search.reseat_end = search.began + promised_seconds(limit) - reserve
+    def _checks_share(self, placed: int | None) -> float:
+        """The time kept for the caller's checking (:func:`check_seconds`), if it asked."""
+        return check_seconds(self.problem, placed) if self.options.reserve_checks else 0.0
 
     def _greedy_phase(self, search: _Search) -> bool:
         """Offer the greedy plan, the first plan, reported before the model is built (its
