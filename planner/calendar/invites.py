@@ -287,20 +287,31 @@ def build_calendar(
     ``schedule_agent_client`` adds SCHEDULE-AGENT=CLIENT (RFC 6638 §7.1) so a CalDAV
     server with implicit scheduling does not e-mail anyone on its own.
     """
-    stamp = now.astimezone(UTC).replace(microsecond=0)
-    components = [
+    stamp = _stamp(now)
+    cal = _calendar(method)
+    cal.subcomponents = [
         _shared_event(e, stamp, alarm=alarm, rsvp=rsvp, agent_client=schedule_agent_client)
         for e in events
     ]
-    cal = Calendar.new(prodid=PRODID, method=method, subcomponents=components)
-    # RFC 7986 calendar UID that icalendar adds by itself: random, so drop it to keep files
-    # reproducible (the same plan and DTSTAMP give the same bytes).
-    cal.pop("UID", None)
     if events:
         first, last = _zone_range(events, cover)
         # VTIMEZONEs first, so a reader meets each before the events that use it.
         for i, tzid in enumerate(sorted(cal.get_missing_tzids())):
             cal.subcomponents.insert(i, vtimezone(tzid, first, last))
+    return cal
+
+
+def _stamp(now: datetime) -> datetime:
+    """The DTSTAMP of everything written at ``now``: UTC, whole seconds."""
+    return now.astimezone(UTC).replace(microsecond=0)
+
+
+def _calendar(method: Method | None) -> Calendar:
+    """An empty VCALENDAR of ours."""
+    cal = Calendar.new(prodid=PRODID, method=method)
+    # RFC 7986 calendar UID that icalendar adds by itself: random, so drop it to keep files
+    # reproducible (the same plan and DTSTAMP give the same bytes).
+    cal.pop("UID", None)
     return cal
 
 
@@ -381,7 +392,7 @@ def _shared_event(
             _EVENTS.move_to_end(key)
             return event
     event = _event(info, stamp, alarm=alarm, rsvp=rsvp, agent_client=agent_client)
-    wire = _event_wire(info, stamp, alarm=alarm, rsvp=rsvp, agent_client=agent_client)
+    wire = event.to_ical()
     with _EVENTS_LOCK:
         if key in _EVENTS:  # made meanwhile by another thread: one copy stays shared
             return _EVENTS[key]
@@ -404,14 +415,9 @@ _LINES: dict[tuple[AttendeeInfo, bool, bool], bytes] = {}
 
 def _event_wire(
     info: EventInfo, stamp: datetime, *, alarm: bool, rsvp: bool, agent_client: bool
-) -> bytes:
-    return _event_frame_wire(info, stamp, alarm=alarm, rsvp=rsvp, agent_client=agent_client)[0]
-
-
-def _event_frame_wire(
-    info: EventInfo, stamp: datetime, *, alarm: bool, rsvp: bool, agent_client: bool
 ) -> tuple[bytes, tuple[str, ...]]:
-    """``_event(info, …).to_ical()``, from a frame and the attendee lines: the invitations
+    """``_event(info, …).to_ical()`` from a frame and the attendee lines, with the TZIDs the
+    VEVENT uses (for :func:`calendar_wire`, which writes invitation files): the invitations
     of one session differ only in whether the viewer is listed (someone who keeps out of
     attendee lists sees themself alone among the others), so most files hold a VEVENT of
     their own, and folding the same lines again was most of writing them (issue 17: 2,579
@@ -561,14 +567,12 @@ def calendar_wire(
     forms (:func:`_event_wire`). Writing invitations needs only the bytes, and building a
     VEVENT object per viewer was most of what was left of writing them at scale."""
     if method not in _HEADS:
-        cal = Calendar.new(prodid=PRODID, method=method)
-        cal.pop("UID", None)  # as build_calendar does
-        _HEADS[method] = cal.to_ical()[: -len(b"END:VCALENDAR\r\n")]
-    stamp = now.astimezone(UTC).replace(microsecond=0)
+        _HEADS[method] = _calendar(method).to_ical()[: -len(b"END:VCALENDAR\r\n")]
+    stamp = _stamp(now)
     parts: list[bytes] = []
     zones: set[str] = set()
     for e in events:
-        wire, used = _event_frame_wire(e, stamp, alarm=alarm, rsvp=rsvp, agent_client=False)
+        wire, used = _event_wire(e, stamp, alarm=alarm, rsvp=rsvp, agent_client=False)
         parts.append(wire)
         zones.update(used)
     if events:

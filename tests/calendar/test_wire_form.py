@@ -152,7 +152,7 @@ def test_a_vevent_from_its_frame_and_attendee_lines_is_icalendars(
     stamp = datetime(2026, 12, 1, 8, tzinfo=UTC)
     event = replace(info(day), attendees=tuple(listed), cancelled=cancelled)  # type: ignore[arg-type]
     made = invites._event(event, stamp, alarm=alarm, rsvp=rsvp, agent_client=agent)
-    wire = invites._event_wire(event, stamp, alarm=alarm, rsvp=rsvp, agent_client=agent)
+    wire, _ = invites._event_wire(event, stamp, alarm=alarm, rsvp=rsvp, agent_client=agent)
     assert wire == made.to_ical()
     assert wire.count(b"\r\nATTENDEE") == len(listed)
     assert b"splice@planner.invalid" not in wire
