@@ -398,7 +398,7 @@ def _solve(
         )
     if ws is not None:
         ws.save_plan(schedule, published=schedule.publishable)
-    placed = {p for s in schedule.sessions for p in s.attendees}
+    placed = schedule.placed()
     t = words()
     out(
         t.gettext(

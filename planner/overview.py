@@ -124,7 +124,7 @@ def warnings(scenario: Scenario) -> list[str]:
 
 
 def plan_summary(schedule: Schedule) -> str:
-    placed = {p for s in schedule.sessions for p in s.attendees}
+    placed = schedule.placed()
     return (
         f"{schedule.status.value}: {_plural(len(schedule.sessions), 'session', 'sessions')}, "
         f"{_plural(len(placed), 'person', 'people')} placed, "

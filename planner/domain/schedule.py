@@ -78,6 +78,10 @@ class Schedule(_Out):
     conflicts: list[Conflict] = Field(default_factory=list, description="Infeasibility causes.")
     generated_at: datetime | None = Field(default=None, description="When the plan was made.")
 
+    def placed(self) -> set[str]:
+        """The people the plan seats in at least one session (each gets one invitation)."""
+        return {p for s in self.sessions for p in s.attendees}
+
     @property
     def publishable(self) -> bool:
         """A plan that may go out as invites: optimal or feasible, even with no sessions

@@ -54,7 +54,7 @@ def explain_deadline(
 ) -> float:
     """When explaining ``schedule`` must end: half the checking share of the time limit is
     kept for the listing, the check and writing."""
-    placed = len({p for s in schedule.sessions for p in s.attendees})
+    placed = len(schedule.placed())
     return began + options.time_limit - check_seconds(problem, placed) / 2
 
 

@@ -1082,7 +1082,7 @@ class PlannerApp(App[int]):
             pub.requests,
             pub.cancels,
             {pid for pid, _ in sent},
-            {p for s in plan.sessions for p in s.attendees},
+            plan.placed(),
         )
 
     @on(ExportFinished)

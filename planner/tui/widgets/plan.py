@@ -65,7 +65,7 @@ STATE_BADGES = {
 def status_line(plan: Schedule | None, state: str = "current") -> Text:
     if plan is None:
         return Text("No plan yet. Press s (or F5) to solve.")
-    placed = {p for s in plan.sessions for p in s.attendees}
+    placed = plan.placed()
     text = Text()
     if state in STATE_BADGES:
         # Words, not colour alone: the badge reads the same in any theme.
